@@ -1,0 +1,56 @@
+# Kubu Raya Smart City. `make demo` and `make test` set everything up.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_REPORTS ?= 3000
+DEMO_BUSINESSES ?= 2000
+
+.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench clean-state
+
+help:
+	@echo "make demo   set up everything, load real boundaries and demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make test   set up the same and run the whole test suite"
+	@echo "make bench  run the benchmarks in bench/ (loads 1,000,000 synthetic reports)"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt scripts/sysdeps.sh
+	@bash scripts/sysdeps.sh
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+	@echo "[venv] $(VENV) ready"
+
+db: venv
+	@bash scripts/db.sh
+
+migrate: db
+	@$(PY) manage.py migrate --noinput -v 1
+
+boundaries: migrate
+	@$(PY) manage.py geo_load_kubu_raya --commit
+
+setup: boundaries
+	@$(PY) manage.py collectstatic --noinput -v 0
+
+demo-data: setup
+	@$(PY) manage.py demo_load --reports $(DEMO_REPORTS) --businesses $(DEMO_BUSINESSES)
+
+serve:
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@$(PY) manage.py runserver $(HOST):$(PORT)
+
+demo: demo-data serve
+
+test: db
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(VENV)/bin/pytest
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean-state:
+	rm -rf .state media staticfiles

@@ -1,0 +1,36 @@
+"""Liveness and readiness probes for load balancers and operators."""
+from django.db import connection
+from django.http import JsonResponse
+
+
+def _database_status() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version(), postgis_full_version()")
+        pg_version, postgis_version = cursor.fetchone()
+    return {"postgresql": pg_version.split(",")[0], "postgis": postgis_version.split('"')[1]}
+
+
+def healthz(request):
+    """Database and PostGIS reachable, with their versions; 503 otherwise."""
+    try:
+        database = _database_status()
+    except Exception as exc:  # any database failure means "unhealthy"
+        return JsonResponse({"status": "error", "code": "database_unavailable", "message": str(exc)},
+                            status=503, headers={"Retry-After": "5"})
+    return JsonResponse({"status": "ok", "database": database})
+
+
+def readyz(request):
+    """Ready to take traffic: database answers and migrations are applied."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as exc:
+        return JsonResponse({"status": "error", "code": "database_unavailable", "message": str(exc)},
+                            status=503, headers={"Retry-After": "5"})
+    if pending:
+        return JsonResponse({"status": "error", "code": "migrations_pending", "pending": len(pending)},
+                            status=503, headers={"Retry-After": "30"})
+    return JsonResponse({"status": "ok"})

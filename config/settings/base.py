@@ -1,0 +1,158 @@
+"""Settings shared by every environment; read from the environment (12-factor).
+
+Environment variables (documented in docs/configuration.md):
+  DATABASE_URL   postgis://user:pass@host:port/name. When unset, the URL that
+                 scripts/db.sh wrote to .state/database_url is used.
+  KR_DATA_DIR    directory with the Kubu Raya boundary files (../shared/data).
+  SECRET_KEY, DEBUG, ALLOWED_HOSTS, REDIS_URL (optional), MEDIA_ROOT.
+"""
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+STATE_DIR = BASE_DIR / ".state"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
+
+
+def _default_database_url() -> str:
+    state_file = STATE_DIR / "database_url"
+    if state_file.exists():
+        return state_file.read_text().strip()
+    return "postgis://127.0.0.1:5432/kubu_raya"
+
+
+SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-change-me")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "geo",
+    "reports",
+    "businesses",
+    "layers",
+    "tiles",
+    "portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=_default_database_url())}
+DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Bahasa Indonesia first, English second. Times are stored in UTC and shown in
+# Asia/Pontianak (WIB, UTC+7).
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Pontianak"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+
+REDIS_URL = env("REDIS_URL", default="")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kubu Raya Smart City API",
+    "DESCRIPTION": (
+        "RT Online, UMKM Online and the open data of Kabupaten Kubu Raya. "
+        "Boundary data: cahyadsn/wilayah_boundaries and cahyadsn/wilayah, MIT License."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- App settings, with their defaults in one place -------------------------
+# Directory holding the Kubu Raya boundary files and code list.
+KR_DATA_DIR = Path(env("KR_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data"))).resolve()
+# Every geometry is stored in EPSG:4326 (lon, lat).
+GEO_STORAGE_SRID = 4326
+# A point in the sea or a river this close to a desa resolves to it, flagged
+# approximate (metres).
+GEO_NEAREST_TOLERANCE_M = env.int("GEO_NEAREST_TOLERANCE_M", default=500)
+# Max vertices per subdivided part used for point lookup (ST_Subdivide).
+GEO_SUBDIVIDE_MAX_VERTICES = 64
+# Tolerance (degrees of EPSG:4326) of the simplified display geometry, ~55 m
+# (the source is already generalised at ~11 m, so less removes nothing).
+GEO_SIMPLIFY_TOLERANCE = 0.0005
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+# Debian 12 ships GDAL 3.6, which cannot block file/network access from a
+# spatial reference. No endpoint accepts a user-supplied spatial reference:
+# inputs are EPSG:4326 coordinates or GeoJSON, checked before GDAL sees them.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

@@ -1,0 +1,21 @@
+"""Every app owns its full paths; this module only mounts them."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("geo.urls")),
+    path("", include("reports.urls")),
+    path("", include("businesses.urls")),
+    path("", include("layers.urls")),
+    path("", include("tiles.urls")),
+    path("", include("portal.urls")),
+]

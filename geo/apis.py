@@ -1,0 +1,116 @@
+"""HTTP adapters for the geography; logic lives in geo.selectors."""
+import json
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_errors import ApiError
+
+from . import selectors
+from .attribution import DATA_ATTRIBUTION
+from .models import Area, AreaBoundary
+from .serializers import (AgencySerializer, AreaListSerializer, AreaRefSerializer, CoordinatesInput,
+                          ServiceAreaSerializer)
+
+
+def _area_ref(area):
+    return AreaRefSerializer(area).data if area is not None else None
+
+
+def location_payload(location) -> dict:
+    """The public shape of a PointLocation (also used by other apps' outputs)."""
+    return {
+        "kabupaten": _area_ref(location.kabupaten),
+        "kecamatan": _area_ref(location.kecamatan),
+        "desa": _area_ref(location.desa),
+        "approximate": location.approximate,
+        "distance_m": location.distance_m,
+        "also_covered_by": [_area_ref(a) for a in location.also_covered_by],
+    }
+
+
+class AreasCoveringApi(APIView):
+    @extend_schema(
+        summary="Which kabupaten, kecamatan, desa and service areas cover a point",
+        description=(
+            "Point in EPSG:4326. On a shared edge (or a small overlap) the desa with the lowest code "
+            "is chosen and the others are listed in `also_covered_by`. A point within "
+            "GEO_NEAREST_TOLERANCE_M (default 500 m) of a desa but covered by none (sea, river) "
+            "resolves to the nearest desa with `approximate: true` and `distance_m`. "
+            "Further away: 404 `outside_coverage`."),
+        parameters=[OpenApiParameter("lon", float, required=True), OpenApiParameter("lat", float, required=True)],
+    )
+    def get(self, request):
+        coords = CoordinatesInput(data=request.query_params)
+        if not coords.is_valid():
+            raise ApiError("invalid_coordinates",
+                           _("Koordinat tidak valid: lon -180..180 dan lat -90..90 (derajat desimal, EPSG:4326)."),
+                           fields=coords.errors)
+        lon, lat = coords.validated_data["lon"], coords.validated_data["lat"]
+        location = selectors.point_locate(lon=lon, lat=lat)
+        if location is None:
+            raise ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
+                           status_code=404, extra={"lon": lon, "lat": lat})
+        body = {"lon": lon, "lat": lat, **location_payload(location),
+                "service_areas": ServiceAreaSerializer(location.service_areas, many=True).data,
+                "attribution": DATA_ATTRIBUTION}
+        return Response(body)
+
+
+class AreaListApi(APIView):
+    @extend_schema(summary="Areas of the current edition",
+                   parameters=[OpenApiParameter("level", str), OpenApiParameter("parent", str)])
+    def get(self, request):
+        level = request.query_params.get("level")
+        if level and level not in Area.Level.values:
+            raise ApiError("invalid_level", _("level harus salah satu dari: ") + ", ".join(Area.Level.values))
+        areas = selectors.areas_list(level=level, parent_code=request.query_params.get("parent")).annotate(
+            has_boundary=Exists(AreaBoundary.objects.filter(area=OuterRef("pk"))))
+        edition = selectors.edition_current()
+        return Response({
+            "edition": edition.name if edition else None,
+            "count": len(areas),
+            "results": AreaListSerializer(areas, many=True).data,
+            "attribution": DATA_ATTRIBUTION,
+        })
+
+
+class AreaDetailApi(APIView):
+    @extend_schema(summary="One area as a GeoJSON Feature",
+                   parameters=[OpenApiParameter("geometry", str, enum=["simplified", "full", "none"])])
+    def get(self, request, code: str):
+        geometry = request.query_params.get("geometry", "simplified")
+        if geometry not in ("simplified", "full", "none"):
+            raise ApiError("invalid_geometry_option", _("geometry harus simplified, full atau none."))
+        area = selectors.area_get(code=code)
+        if area is None:
+            raise ApiError("area_not_found", _("Wilayah dengan kode ini tidak ada."), status_code=404)
+        boundary = getattr(area, "boundary", None) if hasattr(area, "boundary") else None
+        geom = None
+        if boundary is not None and geometry != "none":
+            geom = json.loads((boundary.geom if geometry == "full" else boundary.simple_geom).geojson)
+        return Response({
+            "type": "Feature",
+            "id": area.code,
+            "geometry": geom,
+            "properties": {
+                "code": area.code, "name": area.name, "level": area.level,
+                "parent_code": area.parent.code if area.parent else None,
+                "edition": area.edition.name,
+                "has_boundary": boundary is not None,
+                "area_km2": round(boundary.area_km2, 3) if boundary else None,
+                "population": area.population,
+                "children": [c.code for c in area.children.order_by("code")],
+                "attribution": DATA_ATTRIBUTION,
+            },
+        }, content_type="application/geo+json")
+
+
+class AgencyListApi(APIView):
+    @extend_schema(summary="Agencies (OPD, UPT, kecamatan offices) and their service areas")
+    def get(self, request):
+        agencies = selectors.agencies_list()
+        return Response({"count": len(agencies), "results": AgencySerializer(agencies, many=True).data})

@@ -1,0 +1,185 @@
+"""Writes to the geography: editions, areas, boundaries and their derived
+geometry (subdivided parts, simplified copy), agencies and service areas.
+
+Derived geometry is refreshed here, in the service that writes, never in
+Model.save(): bulk imports and the API share this code path.
+"""
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
+from django.db import connection, transaction
+
+from .models import Area, AreaBoundary, Edition, ServiceArea
+
+
+class GeometryError(ValueError):
+    """A geometry that cannot be made into a valid (Multi)Polygon in EPSG:4326."""
+
+
+@dataclass
+class NormalisedGeometry:
+    geom: MultiPolygon
+    was_repaired: bool
+
+
+def geometry_normalise(geom: GEOSGeometry) -> NormalisedGeometry:
+    """Return a valid 2D MultiPolygon in the storage SRID.
+
+    Invalid input is repaired with MakeValid and reported; non-polygon parts
+    produced by the repair (slivers collapsing to lines) are dropped.
+    """
+    if geom.srid is None:
+        raise GeometryError("geometry has no SRID")
+    if geom.srid != settings.GEO_STORAGE_SRID:
+        geom = geom.transform(settings.GEO_STORAGE_SRID, clone=True)
+    if geom.hasz:
+        geom = _drop_z(geom)
+    repaired = False
+    if not geom.valid:
+        geom = geom.make_valid()
+        repaired = True
+    polygons = _polygons_of(geom)
+    if not polygons:
+        raise GeometryError("geometry has no polygonal part")
+    multi = MultiPolygon(*polygons, srid=settings.GEO_STORAGE_SRID)
+    if not multi.valid:
+        multi = MultiPolygon(*_polygons_of(multi.make_valid()), srid=settings.GEO_STORAGE_SRID)
+        repaired = True
+    return NormalisedGeometry(geom=multi, was_repaired=repaired)
+
+
+def _drop_z(geom: GEOSGeometry) -> GEOSGeometry:
+    from django.contrib.gis.geos import WKBWriter
+
+    writer = WKBWriter()
+    writer.outdim = 2
+    return GEOSGeometry(writer.write(geom), srid=geom.srid)
+
+
+def _polygons_of(geom: GEOSGeometry) -> list[Polygon]:
+    if isinstance(geom, Polygon):
+        return [geom] if not geom.empty else []
+    if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
+        out = []
+        for part in geom:
+            out.extend(_polygons_of(part))
+        return out
+    return []
+
+
+def edition_activate(*, edition: Edition) -> None:
+    """Make `edition` the one current edition."""
+    with transaction.atomic():
+        Edition.objects.filter(is_current=True).exclude(pk=edition.pk).update(is_current=False)
+        if not edition.is_current:
+            edition.is_current = True
+            edition.save(update_fields=["is_current"])
+
+
+def area_upsert(*, edition: Edition, code: str, name: str, level: str,
+                population: int | None = None, population_source: str = "",
+                source_centroid=None) -> tuple[Area, str]:
+    """Create or update an area; its parent comes from the code. Returns (area, 'added'|'changed'|'unchanged')."""
+    parent_code = Area.parent_code_of(code)
+    parent = Area.objects.filter(edition=edition, code=parent_code).first() if parent_code else None
+    area = Area.objects.filter(edition=edition, code=code).first()
+    values = {"name": name, "level": level, "parent": parent}
+    if population is not None:
+        values["population"] = population
+        values["population_source"] = population_source
+    if source_centroid is not None:
+        values["source_centroid"] = source_centroid
+    if area is None:
+        area = Area(edition=edition, code=code, **values)
+        area.full_clean()
+        area.save()
+        return area, "added"
+    changed = [k for k, v in values.items() if not _same(getattr(area, k), v)]
+    if not changed:
+        return area, "unchanged"
+    for k in changed:
+        setattr(area, k, values[k])
+    area.full_clean()
+    area.save()
+    return area, "changed"
+
+
+def _same(current, new) -> bool:
+    if isinstance(new, GEOSGeometry):
+        return current is not None and current.equals_exact(new, 1e-9)
+    if isinstance(new, Area) or new is None:
+        return getattr(current, "pk", None) == getattr(new, "pk", None)
+    return current == new
+
+
+def area_set_boundary(*, area: Area, geom: GEOSGeometry, source: str = "") -> str:
+    """Store `geom` as the area's boundary and refresh its parts and simplified copy.
+
+    Returns 'added', 'changed', 'unchanged' or 'repaired' (changed after MakeValid).
+    """
+    normalised = geometry_normalise(geom)
+    existing = AreaBoundary.objects.filter(area=area).first()
+    if existing and existing.geom.equals_exact(normalised.geom, 1e-12):
+        return "unchanged"
+    with transaction.atomic():
+        boundary = existing or AreaBoundary(area=area)
+        boundary.geom = normalised.geom
+        boundary.source = source
+        boundary.was_repaired = normalised.was_repaired
+        boundary.simple_geom = normalised.geom  # replaced in SQL below
+        boundary.area_km2 = 0
+        boundary.save()
+        with connection.cursor() as cursor:
+            # Simplify and measure in PostGIS; geodesic area on the ellipsoid.
+            cursor.execute(
+                """
+                UPDATE geo_areaboundary
+                   SET simple_geom = ST_Multi(ST_CollectionExtract(
+                           ST_MakeValid(ST_SimplifyPreserveTopology(geom, %(tol)s)), 3)),
+                       area_km2 = ST_Area(geom::geography) / 1e6
+                 WHERE id = %(id)s
+                """,
+                {"tol": settings.GEO_SIMPLIFY_TOLERANCE, "id": boundary.id},
+            )
+        area_refresh_parts(area=area)
+    if normalised.was_repaired:
+        return "repaired"
+    return "changed" if existing else "added"
+
+
+def area_refresh_parts(*, area: Area) -> None:
+    """Rebuild the ST_Subdivide pieces of one area's boundary."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM geo_areapart WHERE area_id = %s", [area.id])
+        # ST_Subdivide cannot be said in the ORM; it returns one row per piece.
+        cursor.execute(
+            """
+            INSERT INTO geo_areapart (area_id, edition_id, level, code, geom)
+            SELECT a.id, a.edition_id, a.level, a.code,
+                   ST_Subdivide(b.geom, %(max_vertices)s)
+              FROM geo_area a JOIN geo_areaboundary b ON b.area_id = a.id
+             WHERE a.id = %(id)s
+            """,
+            {"id": area.id, "max_vertices": settings.GEO_SUBDIVIDE_MAX_VERTICES},
+        )
+
+
+def service_area_save(*, service_area: ServiceArea) -> ServiceArea:
+    """Validate and save a service area, keeping its subdivided parts in step."""
+    if service_area.geom is not None:
+        service_area.geom = geometry_normalise(service_area.geom).geom
+    service_area.full_clean()
+    with transaction.atomic():
+        service_area.save()
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM geo_serviceareapart WHERE service_area_id = %s", [service_area.id])
+            if service_area.geom is not None:
+                cursor.execute(
+                    """
+                    INSERT INTO geo_serviceareapart (service_area_id, geom)
+                    SELECT id, ST_Subdivide(geom, %(max_vertices)s) FROM geo_servicearea WHERE id = %(id)s
+                    """,
+                    {"id": service_area.id, "max_vertices": settings.GEO_SUBDIVIDE_MAX_VERTICES},
+                )
+    return service_area

@@ -1,0 +1,25 @@
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+# Each app's synthetic-data command; all are idempotent (they top up to N).
+GENERATORS = [
+    ("reports_generate_synthetic", "reports"),
+    ("businesses_generate_synthetic", "businesses"),
+    ("demo_users", None),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data set (synthetic, clearly marked) on top of the real boundaries; idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reports", type=int, default=3000)
+        parser.add_argument("--businesses", type=int, default=2000)
+
+    def handle(self, *args, **options):
+        available = get_commands()
+        for command, size_option in GENERATORS:
+            if command not in available:
+                continue
+            kwargs = {"target": options[size_option]} if size_option else {}
+            call_command(command, stdout=self.stdout, **kwargs)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the system libraries GeoDjango needs (GDAL, GEOS, PROJ) when missing.
+# Idempotent: says what it found and installs only what is absent.
+set -euo pipefail
+
+say() { echo "[sysdeps] $*"; }
+
+missing=()
+ldconfig -p | grep -q 'libgdal\.so' || missing+=(gdal-bin)
+ldconfig -p | grep -q 'libgeos_c\.so' || missing+=(libgeos-c1v5)
+ldconfig -p | grep -q 'libproj\.so' || missing+=(proj-bin)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  say "GDAL, GEOS and PROJ libraries present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  say "missing system packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})"
+  exit 1
+fi
+say "installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+say "installed ${missing[*]}"

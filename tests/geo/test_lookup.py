@@ -1,0 +1,175 @@
+"""Point-to-area lookup on the real Kubu Raya boundaries, edge cases by name."""
+import csv
+import itertools
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from shapely.geometry import Point as ShapelyPoint
+from shapely.geometry import Polygon as ShapelyPolygon
+from shapely.ops import unary_union
+
+from geo.models import Area
+from geo.selectors import point_locate, points_assign_desa
+
+KAMPUNG_BARU = "61.12.06.2011"
+PINANG_DALAM = "61.12.06.2016"
+SUNGAI_DERAS = "61.12.08.2006"
+ARUS_DERAS = "61.12.08.2013"
+URL = "/api/v1/areas/covering"
+
+
+def _hole_points(geom):
+    polygons = list(getattr(geom, "geoms", [geom]))
+    return [ShapelyPolygon(ring).representative_point() for p in polygons for ring in p.interiors]
+
+
+def _exterior_vertices(geom):
+    polygons = list(getattr(geom, "geoms", [geom]))
+    return {xy for p in polygons for xy in p.exterior.coords}
+
+
+def test_point_in_kampung_baru_enclave_resolves_to_pinang_dalam(client, kubu_raya, desa_shapes):
+    holes = _hole_points(desa_shapes[KAMPUNG_BARU][1])
+    assert len(holes) == 2
+    for hole in holes:
+        body = client.get(URL, {"lon": hole.x, "lat": hole.y}).json()
+        assert body["desa"]["code"] == PINANG_DALAM
+        assert body["approximate"] is False
+        assert body["also_covered_by"] == []
+
+
+def test_point_in_sungai_deras_enclave_resolves_to_arus_deras(client, kubu_raya, desa_shapes):
+    (hole,) = _hole_points(desa_shapes[SUNGAI_DERAS][1])
+    assert client.get(URL, {"lon": hole.x, "lat": hole.y}).json()["desa"]["code"] == ARUS_DERAS
+
+
+def test_island_points_fall_south_of_the_equator_inside_a_desa(kubu_raya):
+    path = Path(settings.KR_DATA_DIR) / "kubu_raya_pulau.csv"
+    with path.open() as f:
+        islands = [r for r in csv.DictReader(f) if r["inside_desa_code"]]
+    assert len(islands) == 45
+    for island in islands:
+        location = point_locate(lon=float(island["lng"]), lat=float(island["lat"]))
+        assert location is not None, island["name"]
+        assert location.desa.code == island["inside_desa_code"], island["name"]
+        assert location.approximate is False
+    south = [r for r in islands if float(r["lat"]) < 0]
+    assert len(south) >= 44  # Pulau Hanyut (0.0233) is the one north of the equator
+
+
+def test_island_with_raw_positive_latitude_is_outside_coverage(client, kubu_raya):
+    # Pulau Apong Sembilan as the source published it (lat +0.7171): 54 km away.
+    response = client.get(URL, {"lon": 109.5084, "lat": 0.7171})
+    assert response.status_code == 404
+    assert response.json()["code"] == "outside_coverage"
+
+
+def test_point_on_shared_edge_follows_lowest_code_rule(client, kubu_raya, desa_shapes):
+    # A vertex exactly shared by two neighbouring desa is covered by both.
+    a, b = "61.12.01.2001", "61.12.01.2017"
+    shared = sorted(_exterior_vertices(desa_shapes[a][1]) & _exterior_vertices(desa_shapes[b][1]))
+    assert shared
+    lon, lat = shared[len(shared) // 2]
+    body = client.get(URL, {"lon": lon, "lat": lat}).json()
+    covered = {body["desa"]["code"], *(x["code"] for x in body["also_covered_by"])}
+    assert {a, b} <= covered
+    assert body["desa"]["code"] == min(covered)
+    # Deterministic: the same answer every time.
+    assert client.get(URL, {"lon": lon, "lat": lat}).json()["desa"]["code"] == body["desa"]["code"]
+
+
+def test_point_inside_bbox_but_outside_polygon_goes_to_the_covering_desa(kubu_raya, desa_shapes):
+    name, geom = desa_shapes[KAMPUNG_BARU]
+    minx, miny, maxx, maxy = geom.bounds
+    others = {c: g for c, (_, g) in desa_shapes.items() if c != KAMPUNG_BARU}
+    found = None
+    steps = 25
+    for i, j in itertools.product(range(1, steps), repeat=2):
+        p = ShapelyPoint(minx + (maxx - minx) * i / steps, miny + (maxy - miny) * j / steps)
+        if not geom.covers(p):
+            owners = [c for c, g in others.items() if g.covers(p)]
+            if len(owners) == 1:
+                found = (p, owners[0])
+                break
+    assert found, "no test point found"
+    point, owner = found
+    location = point_locate(lon=point.x, lat=point.y)
+    assert location.desa.code == owner != KAMPUNG_BARU
+
+
+def test_sea_point_near_the_coast_is_approximate_with_distance(client, kubu_raya, desa_shapes):
+    regency = unary_union([g for _, g in desa_shapes.values()])
+    # Walk west from a coastal vertex of Sungai Kakap's coast until just outside land.
+    west = min((xy for poly in regency.geoms for xy in poly.exterior.coords), key=lambda xy: xy[0])
+    point = ShapelyPoint(west[0] - 0.002, west[1])  # about 220 m west of the westernmost vertex
+    assert not regency.covers(point)
+    body = client.get(URL, {"lon": point.x, "lat": point.y}).json()
+    assert body["approximate"] is True
+    assert 100 < body["distance_m"] <= 500
+
+
+def test_far_point_is_outside_coverage(client, kubu_raya):
+    response = client.get(URL, {"lon": 106.8456, "lat": -6.2088})  # Jakarta
+    assert response.status_code == 404
+    assert response.json()["code"] == "outside_coverage"
+    assert response.json()["message"]
+
+
+def test_sea_point_beyond_tolerance_is_outside_coverage(client, kubu_raya, desa_shapes):
+    regency = unary_union([g for _, g in desa_shapes.values()])
+    west = min((xy for poly in regency.geoms for xy in poly.exterior.coords), key=lambda xy: xy[0])
+    response = client.get(URL, {"lon": west[0] - 0.02, "lat": west[1]})  # ~2.2 km out
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("params", [
+    {"lon": "abc", "lat": "-0.1"},
+    {"lon": "109.4"},
+    {"lon": "190", "lat": "0"},
+    {"lon": "109.4", "lat": "-95"},
+    {"lon": "nan", "lat": "0"},
+    {"lon": "", "lat": ""},
+])
+def test_bad_coordinates_give_400_with_a_code(client, kubu_raya, params):
+    response = client.get(URL, params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_coordinates"
+    assert body["message"]
+
+
+def test_lookup_returns_the_hierarchy_and_service_areas(client, kubu_raya):
+    # Padang Tikar Satu (61.12.05.2004), served by Puskesmas Padang Tikar.
+    location = Area.objects.get(edition=kubu_raya, code="61.12.05.2004").boundary.geom.point_on_surface
+    body = client.get(URL, {"lon": location.x, "lat": location.y}).json()
+    assert body["kabupaten"]["code"] == "61.12"
+    assert body["kecamatan"] == {"code": "61.12.05", "name": "Batu Ampar", "level": "kecamatan"}
+    agencies = {sa["agency"]["code"] for sa in body["service_areas"]}
+    assert "pkm-padang-tikar" in agencies
+    assert "pkm-batu-ampar" not in agencies
+    assert "kec-05" in agencies and "dinkes" in agencies
+    assert "MIT" in body["attribution"]
+
+
+def test_geometry_defined_service_area_covers_by_distance(client, kubu_raya):
+    near = client.get(URL, {"lon": 109.3712, "lat": -0.10}).json()   # ~3 km from the fire post
+    far = client.get(URL, {"lon": 109.60, "lat": -0.90}).json()      # Batu Ampar, ~90 km
+    assert "damkar-pos-sungai-raya" in {sa["agency"]["code"] for sa in near["service_areas"]}
+    assert "damkar-pos-sungai-raya" not in {sa["agency"]["code"] for sa in far["service_areas"]}
+
+
+def test_bulk_assignment_agrees_with_single_lookup(kubu_raya, desa_shapes):
+    lons, lats = [], []
+    for i, (code, (_, geom)) in enumerate(sorted(desa_shapes.items())):
+        p = geom.representative_point()
+        lons.append(p.x)
+        lats.append(p.y)
+    lons += [106.8, 109.0533 - 0.001]
+    lats += [-6.2, -0.5]
+    result = points_assign_desa(lons=lons, lats=lats)
+    ids = {a.id: a.code for a in Area.objects.filter(edition=kubu_raya, level="desa")}
+    for lon, lat, desa_id in zip(lons, lats, result.desa_ids):
+        single = point_locate(lon=lon, lat=lat, with_service_areas=False)
+        assert (ids.get(desa_id) if desa_id else None) == (single.desa.code if single else None)
+    assert result.desa_ids[-2] is None
