@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("businesses.urls")),
     path("", include("layers.urls")),
     path("", include("tiles.urls")),
+    path("", include("ppid.urls")),
     path("", include("portal.urls")),
 ]

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "layers",
     "tiles",
     "portal",
+    "ppid",
 ]
 
 MIDDLEWARE = [

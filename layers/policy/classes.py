@@ -1,0 +1,19 @@
+"""Publication classes (domain.md 7.3) and small-count suppression."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Counts below this are published as "<5" (domain.md 7.5, proposal k = 5).
+SMALL_COUNT_THRESHOLD = 5
+
+
+class PublicationClass(models.TextChoices):
+    P0 = "P0", _("P0 Terbuka: lokasi, kategori, status terbuka")
+    P1 = "P1", _("P1 Agregat: hanya jumlah per desa/kecamatan")
+    P2 = "P2", _("P2 Internal: OPD penanganan dan pejabat wilayah")
+    P3 = "P3", _("P3 Rahasia: perlu-tahu, akses dicatat")
+
+
+def suppress(count: int) -> int | str:
+    """A count as it may be published: "<5" below the threshold (0 stays 0? no:
+    0 is also hidden, so that an empty cell and a cell of 1 look alike)."""
+    return count if count >= SMALL_COUNT_THRESHOLD else f"<{SMALL_COUNT_THRESHOLD}"

@@ -1,0 +1,2 @@
+"""URLs of this app, with their full paths (config.urls mounts every app at /)."""
+urlpatterns = []
