@@ -14,6 +14,6 @@ class PublicationClass(models.TextChoices):
 
 
 def suppress(count: int) -> int | str:
-    """A count as it may be published: "<5" below the threshold (0 stays 0? no:
-    0 is also hidden, so that an empty cell and a cell of 1 look alike)."""
+    """A count as it may be published: "<5" below the threshold. Zero is hidden
+    too, so that an empty cell and a cell of one look alike."""
     return count if count >= SMALL_COUNT_THRESHOLD else f"<{SMALL_COUNT_THRESHOLD}"
