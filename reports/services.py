@@ -251,7 +251,7 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
         raise ApiError("note_too_long", _("Catatan terlalu panjang."), fields={"note": ["too_long"]})
     clean = photo_clean(upload=photo) if photo else None
     with transaction.atomic():
-        report = (Report.objects.select_for_update().select_related("category", "agency")
+        report = (Report.objects.select_for_update(of=("self",)).select_related("category", "agency")
                   .filter(id=report_id).first())
         if report is None:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
