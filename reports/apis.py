@@ -266,8 +266,8 @@ class AccessLogApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Personal-data access log (DPO); ?format=csv to export",
-                   parameters=[OpenApiParameter("format", str, enum=["json", "csv"])])
+    @extend_schema(summary="Personal-data access log (DPO); ?export=csv to download",
+                   parameters=[OpenApiParameter("export", str, enum=["csv"])])
     def get(self, request):
         if not user_has_role(user=request.user, roles=[Role.DPO]):
             raise ApiError("permission_denied", _("Hanya Pejabat Pelindungan Data Pribadi."), status_code=403)
@@ -276,7 +276,7 @@ class AccessLogApi(APIView):
                     "agency": a.agency.code if a.agency else "", "report_id": str(a.report_id),
                     "tracking_code": a.report.tracking_code, "kind": a.kind, "reason": a.reason,
                     "ip_address": a.ip_address or ""} for a in rows]
-        if request.query_params.get("format") == "csv":
+        if request.query_params.get("export") == "csv":
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=["accessed_at", "user", "agency", "report_id",
                                                         "tracking_code", "kind", "reason", "ip_address"])

@@ -91,7 +91,7 @@ def _service(category) -> dict:
             "keywords": category.group, "group": category.group}
 
 
-def services(request, fmt):
+def services_list(request, fmt):
     return _respond(fmt, "services", "service", [_service(c) for c in selectors.categories_active()])
 
 
@@ -133,9 +133,10 @@ def _request_dict(report: Report, status_notes: str) -> dict:
 
 
 def _status_notes(reports: list[Report]) -> dict:
-    """Latest public note per report (P0 reports only reach here)."""
+    """Latest public note per report whose notes the policy publishes."""
     notes = {}
-    for e in (ReportEvent.objects.filter(report__in=reports, public=True).exclude(note="")
+    allowed = [r for r in reports if policy.report_notes_public(r)]
+    for e in (ReportEvent.objects.filter(report__in=allowed, public=True).exclude(note="")
               .order_by("report_id", "-created_at").distinct("report_id")):
         notes[e.report_id] = e.note
     return notes
@@ -150,7 +151,7 @@ def _parse_dt(value):
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def requests(request, fmt):
+def requests_list(request, fmt):
     if request.method == "POST":
         return _requests_post(request, fmt)
     qs = policy.reports_public()

@@ -25,10 +25,10 @@ urlpatterns = [
          name="reports-photo"),
     # Open311 GeoReport v2; the format is the path suffix as the spec shows.
     re_path(r"^open311/v2/discovery\.(?P<fmt>json|xml)$", open311.discovery, name="open311-discovery"),
-    re_path(r"^open311/v2/services\.(?P<fmt>json|xml)$", open311.services, name="open311-services"),
+    re_path(r"^open311/v2/services\.(?P<fmt>json|xml)$", open311.services_list, name="open311-services"),
     re_path(r"^open311/v2/services/(?P<code>[-\w]+)\.(?P<fmt>json|xml)$", open311.service_definition,
             name="open311-service"),
-    re_path(r"^open311/v2/requests\.(?P<fmt>json|xml)$", open311.requests, name="open311-requests"),
+    re_path(r"^open311/v2/requests\.(?P<fmt>json|xml)$", open311.requests_list, name="open311-requests"),
     re_path(r"^open311/v2/requests/(?P<request_id>[-\w]+)\.(?P<fmt>json|xml)$", open311.request_detail,
             name="open311-request"),
 ]

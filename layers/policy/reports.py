@@ -9,6 +9,7 @@ Nothing else in the project filters Report for the public. The rules:
 - P1-P3 categories are public only as counts, with small-count suppression
   (< 5 shown as "<5"), and only down to the category's aggregate level
   (violence, crime, maladministration: kecamatan only);
+- public notes are published for P0/P1 reports that are not confidential;
 - the tracking view (someone holding the tracking code) shows status and
   dates for every class, and location, agency and notes only for P0.
 """
@@ -155,10 +156,17 @@ def report_tracking_dict(report: Report) -> dict:
     return body
 
 
+def report_notes_public(report: Report) -> bool:
+    return (report.category.publication_class in (PublicationClass.P0, PublicationClass.P1)
+            and not report.confidential)
+
+
 def report_timeline_public(report: Report) -> list[dict]:
     """Public timeline entries: status changes for every class; note text
-    only for P0/P1 (a P2/P3 note may describe the case). Never an author."""
-    show_notes = report.category.publication_class in (PublicationClass.P0, PublicationClass.P1)
+    only for P0/P1 reports that are not confidential (a P2/P3 note may
+    describe the case, a note on a confidential report may name the
+    reporter). Never an author."""
+    show_notes = report_notes_public(report)
     events = ReportEvent.objects.filter(report=report, public=True).exclude(
         kind__in=[ReportEvent.Kind.SUPPORT]).order_by("created_at", "id")
     return [{"kind": e.kind, "from_status": e.from_status or None, "to_status": e.to_status or None,

@@ -33,9 +33,9 @@ def desa_point(kubu_raya):
 
 @pytest.fixture
 def make_user(db):
-    def make(username, role=None, agency=None, area=None, email=None):
+    def make(username, role=None, agency=None, area=None, email=None, **extra):
         user = user_create(username=username, password="rahasia-sekali-123",
-                           email=email if email is not None else f"{username}@example.org")
+                           email=email if email is not None else f"{username}@example.org", **extra)
         if role:
             membership_grant(user=user, role=role,
                              agency=Agency.objects.get(code=agency) if agency else None,
