@@ -211,7 +211,7 @@ class ReportNearbyApi(APIView):
             raise ApiError("permission_denied", _("Hanya petugas instansi yang dapat memakai fitur ini."),
                            status_code=403)
         found = selectors.reports_nearby(agency_ids=agency_ids, lon=q["lon"], lat=q["lat"], radius_m=q["radius_m"],
-                                         statuses=q["status"] or None, limit=q["limit"])
+                                         statuses=q.get("status") or None, limit=q["limit"])
         return Response({"count": len(found), "results": [
             {"id": str(r.id), "tracking_code": r.tracking_code, "category": r.category.code, "status": r.status,
              "lon": r.location.x, "lat": r.location.y, "distance_m": d, "desa": r.desa.name,
