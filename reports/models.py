@@ -114,8 +114,9 @@ class Report(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4,
                           help_text="Chosen by the client: a retry with the same id creates nothing.")
-    tracking_code = models.CharField(max_length=16, unique=True, help_text="Short public code, e.g. KR-7GQ2-M4XZ.")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
+    tracking_code = models.CharField(max_length=16, help_text="Short public code, e.g. KR-7GQ2-M4XZ.")
+    # Indexed by the (category, status) and (agency, status) indexes below.
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports", db_index=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.APP)
     # Geometry, not geography: tiles and the && prefilter work on 4326
@@ -127,12 +128,12 @@ class Report(models.Model):
     kecamatan = models.ForeignKey("geo.Area", null=True, on_delete=models.PROTECT, related_name="+")
     location_approximate = models.BooleanField(default=False, help_text="Nearest desa, not covering.")
     agency = models.ForeignKey("geo.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                               help_text="Handling agency; null = the coordinator's triage queue.")
+                               db_index=False, help_text="Handling agency; null = the coordinator's triage queue.")
     routing_reason = models.CharField(max_length=300, blank=True)
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="reports")
     on_behalf_of_rt = models.ForeignKey("geo.Area", null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+", help_text="RT unit of a ketua RT filing for a resident.")
+                                        related_name="+", db_index=False, help_text="RT unit of a ketua RT filing for a resident.")
     confidential = models.BooleanField(default=False, help_text="Reporter identity hidden (rahasia).")
     anonymous = models.BooleanField(default=False, help_text="No reporter recorded.")
     description = models.TextField(max_length=2000, blank=True)
@@ -154,6 +155,8 @@ class Report(models.Model):
             models.Index(fields=["created_at"], name="reports_created"),
         ]
         constraints = [
+            # A constraint rather than unique=True: no extra LIKE index.
+            models.UniqueConstraint(fields=["tracking_code"], name="reports_tracking_code_unique"),
             models.CheckConstraint(condition=~models.Q(status="resolved") | models.Q(resolved_at__isnull=False),
                                    name="reports_resolved_has_time"),
             models.CheckConstraint(condition=~models.Q(status="merged") | models.Q(merged_into__isnull=False),
@@ -236,7 +239,8 @@ class ReportEvent(models.Model):
         DISPUTE = "dispute", _("Pelapor menyanggah penyelesaian")
         SUPPORT = "support", _("Dukungan warga")
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (report, created_at) below; no separate FK index.
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
@@ -245,8 +249,9 @@ class ReportEvent(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
     author_agency = models.ForeignKey("geo.Agency", null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+")
-    photo = models.ForeignKey(ReportPhoto, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+                                      related_name="+", db_index=False)
+    photo = models.ForeignKey(ReportPhoto, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              db_index=False)
     created_at = models.DateTimeField()
 
     class Meta:
