@@ -58,3 +58,17 @@ def test_bulk_import_assigns_desa_and_routes_like_a_submission(kubu_raya, desa_p
     # Re-running the same import creates nothing.
     assert reports_import(rows=rows)["inserted"] == 0
     assert ReportEvent.objects.count() == 4
+
+
+def test_demo_users_are_idempotent_and_can_log_in(kubu_raya, client):
+    out = StringIO()
+    call_command("demo_users", stdout=out)
+    call_command("demo_users", stdout=out)
+    from django.contrib.auth import get_user_model
+
+    from accounts.selectors import user_area_ids, user_has_role
+    assert get_user_model().objects.filter(username__in=["koordinator", "kru_pupr", "dpo"]).count() == 3
+    token = client.post("/api/v1/auth/token/", {"username": "staf_pupr", "password": "demo-kuburaya-2026"})
+    assert token.status_code == 200 and token.json()["token"]
+    ketua = get_user_model().objects.get(username="ketua_rt")
+    assert user_has_role(user=ketua, roles=["ketua_rt"]) and len(user_area_ids(user=ketua, roles=["ketua_rt"])) == 1
