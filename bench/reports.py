@@ -159,6 +159,7 @@ def main():
         r.is_synthetic = False
         r.channel = "import"
         r.tracking_code = "KB" + r.tracking_code[2:]
+        r.events = ()  # an import from another channel: one "created" entry each
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE bench_copy (id uuid, tracking_code text, category text, lon float8, "
                        "lat float8, created_at timestamptz, status text, description text)")
