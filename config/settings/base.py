@@ -158,3 +158,18 @@ LOGGING = {
 # spatial reference. No endpoint accepts a user-supplied spatial reference:
 # inputs are EPSG:4326 coordinates or GeoJSON, checked before GDAL sees them.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Reports (RT Online) ------------------------------------------------------
+# Photos: largest upload accepted, largest decoded size (decompression-bomb
+# guard, pixels), longest side kept after re-encoding (pixels).
+REPORTS_PHOTO_MAX_BYTES = env.int("REPORTS_PHOTO_MAX_BYTES", default=8 * 2**20)
+REPORTS_PHOTO_MAX_PIXELS = 40_000_000
+REPORTS_PHOTO_MAX_SIDE = 2560
+# Base URL used in notification links (the e-mail carries only this link for
+# restricted reports).
+REPORTS_PUBLIC_BASE_URL = env("REPORTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Notification retries (in-process; Celery takes over later) and webhook timeout (s).
+REPORTS_NOTIFY_ATTEMPTS = 3
+REPORTS_WEBHOOK_TIMEOUT = 5
+# Days after resolution during which the reporter may dispute it.
+REPORTS_DISPUTE_DAYS = 14
