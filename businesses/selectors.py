@@ -11,7 +11,7 @@ from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.contrib.postgres.search import TrigramWordDistance
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, FloatField, Exists, F, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, TruncMonth
 
 from layers.policy.businesses import businesses_public, businesses_public_for_output
@@ -55,6 +55,7 @@ class KnnDistance(Func):
 
     arg_joiner = " <-> "
     template = "(%(expressions)s)"
+    output_field = FloatField()
 
 
 def certificate_valid_q(*, kind: str, on: datetime.date | None = None) -> Q:

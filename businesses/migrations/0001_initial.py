@@ -248,4 +248,11 @@ class Migration(migrations.Migration):
                 "USING gist ((public_location::geography));",
             reverse_sql="DROP INDEX IF EXISTS businesses_public_geog;",
         ),
+        # Staff-side metric queries on the exact point (duplicate check on
+        # import: same name within N metres).
+        migrations.RunSQL(
+            sql="CREATE INDEX businesses_location_geog ON businesses_business "
+                "USING gist ((location::geography));",
+            reverse_sql="DROP INDEX IF EXISTS businesses_location_geog;",
+        ),
     ]
