@@ -229,3 +229,20 @@ def test_owner_sees_own_business_with_exact_point(client, owner_user, other_user
     assert mine[0]["location"]["lon"] == home_business.location.x and mine[0]["capital_idr"] == 75_000_000
     client.force_login(other_user)
     assert client.get("/api/v1/businesses/mine/").json()["results"] == []
+
+
+def test_business_changed_is_sent_on_commit_with_public_points(make_business, sungai_raya_point,
+                                                                django_capture_on_commit_callbacks):
+    received = []
+    business_changed.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="test-create")
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            business = make_business(name="Rumah Jahit", dx=0.002, is_home_based=True)
+        assert received == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+    finally:
+        business_changed.disconnect(dispatch_uid="test-create")
+    assert len(received) == 1 and received[0]["business_id"] == business.pk
+    assert received[0]["old_location"] is None
+    assert (received[0]["new_location"].x, received[0]["new_location"].y) == sungai_raya_point
