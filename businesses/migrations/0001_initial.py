@@ -245,14 +245,14 @@ class Migration(migrations.Migration):
         # index-assisted without a second column.
         migrations.RunSQL(
             sql="CREATE INDEX businesses_public_geog ON businesses_business "
-                "USING gist ((public_location::geography));",
+                "USING gist ((public_location::geography(Point, 4326)));",
             reverse_sql="DROP INDEX IF EXISTS businesses_public_geog;",
         ),
         # Staff-side metric queries on the exact point (duplicate check on
         # import: same name within N metres).
         migrations.RunSQL(
             sql="CREATE INDEX businesses_location_geog ON businesses_business "
-                "USING gist ((location::geography));",
+                "USING gist ((location::geography(Point, 4326)));",
             reverse_sql="DROP INDEX IF EXISTS businesses_location_geog;",
         ),
     ]
