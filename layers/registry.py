@@ -164,7 +164,7 @@ class Layer:
             if name not in self.field_types:
                 raise ValueError(f"layer {self.id} has no field {name}")
             where.append(f"t.{_quote(name)} = %s")
-            params.append(_coerce(self.field_types[name], value))
+            params.append(field_value_coerce(self.field_types[name], value))
         ids = filters.get("ids")
         if ids is not None:
             where.append("t.id::text = ANY(%s)")
@@ -177,7 +177,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _coerce(kind: str, value):
+def field_value_coerce(kind: str, value):
     if kind == INTEGER:
         return int(value)
     if kind == NUMBER:

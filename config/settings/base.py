@@ -158,3 +158,17 @@ LOGGING = {
 # spatial reference. No endpoint accepts a user-supplied spatial reference:
 # inputs are EPSG:4326 coordinates or GeoJSON, checked before GDAL sees them.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Layers (OGC API - Features, exports, planners' queries; issue 5) -------
+# Default and maximum `limit` of an OGC API items page (pygeoapi `limits`).
+LAYERS_DEFAULT_ITEMS = env.int("LAYERS_DEFAULT_ITEMS", default=10)
+LAYERS_MAX_ITEMS = env.int("LAYERS_MAX_ITEMS", default=10000)
+# Statement timeout of public and planner queries, and of full exports (ms).
+LAYERS_STATEMENT_TIMEOUT_MS = env.int("LAYERS_STATEMENT_TIMEOUT_MS", default=5000)
+LAYERS_EXPORT_TIMEOUT_MS = env.int("LAYERS_EXPORT_TIMEOUT_MS", default=600000)
+# Planners' queries: largest posted geometry (vertices), buffer (metres),
+# result (features), DBSCAN radius (metres) and minimum cluster size.
+LAYERS_PLANNER_MAX_VERTICES = env.int("LAYERS_PLANNER_MAX_VERTICES", default=5000)
+LAYERS_PLANNER_MAX_BUFFER_M = env.int("LAYERS_PLANNER_MAX_BUFFER_M", default=5000)
+LAYERS_PLANNER_MAX_RESULTS = env.int("LAYERS_PLANNER_MAX_RESULTS", default=5000)
+LAYERS_PLANNER_MAX_EPS_M = env.int("LAYERS_PLANNER_MAX_EPS_M", default=2000)
