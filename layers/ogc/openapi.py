@@ -13,6 +13,9 @@ _EXCEPTION = {"description": "Error", "content": {"application/json": {"schema":
     "type": "object", "required": ["code"],
     "properties": {"code": {"type": "string"}, "description": {"type": "string"}}}}}}
 
+_COLLECTION_ID = {"name": "collectionId", "in": "path", "required": True, "schema": {"type": "string"}}
+_FEATURE_ID = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
+
 
 def _param(name: str, description: str, schema: dict, style: str | None = None, explode=None) -> dict:
     param = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
@@ -49,6 +52,22 @@ def openapi_document(request, layers: list[Layer]) -> dict:
         "/collections": {"get": {"summary": "Collections", "operationId": "getCollections",
                                  "tags": ["Capabilities"], "parameters": [_common_params()[0]],
                                  "responses": ok_json}},
+        # Generic paths: GDAL reads the `limit` maximum from here.
+        "/collections/{collectionId}": {"get": {
+            "summary": "Describe a collection", "operationId": "describeCollection", "tags": ["Capabilities"],
+            "parameters": [_COLLECTION_ID, _common_params()[0]], "responses": {**ok_json, "404": _EXCEPTION}}},
+        "/collections/{collectionId}/items": {"get": {
+            "summary": "Features of a collection", "operationId": "getFeatures", "tags": ["Data"],
+            "parameters": [_COLLECTION_ID, *_common_params()],
+            "responses": {"200": {"description": "GeoJSON FeatureCollection",
+                                  "content": {"application/geo+json": {}, "text/html": {}}},
+                          "400": _EXCEPTION, "404": _EXCEPTION}}},
+        "/collections/{collectionId}/items/{featureId}": {"get": {
+            "summary": "One feature", "operationId": "getFeature", "tags": ["Data"],
+            "parameters": [_COLLECTION_ID, _FEATURE_ID, _common_params()[0]],
+            "responses": {"200": {"description": "GeoJSON Feature",
+                                  "content": {"application/geo+json": {}, "text/html": {}}},
+                          "404": _EXCEPTION}}},
     }
     for layer in layers:
         filters = [_param(name, f"Equality filter on {name}.", _TYPES.get(kind, {"type": "string"}))
@@ -66,8 +85,7 @@ def openapi_document(request, layers: list[Layer]) -> dict:
                           "400": _EXCEPTION, "404": _EXCEPTION}}}
         paths[f"/collections/{layer.id}/items/{{featureId}}"] = {"get": {
             "summary": f"One feature of {layer.id}", "tags": [tag], "operationId": f"getFeature-{layer.id}",
-            "parameters": [{"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}},
-                           _common_params()[0]],
+            "parameters": [_FEATURE_ID, _common_params()[0]],
             "responses": {"200": {"description": "GeoJSON Feature",
                                   "content": {"application/geo+json": {}, "text/html": {}}},
                           "404": _EXCEPTION}}}
@@ -78,7 +96,7 @@ def openapi_document(request, layers: list[Layer]) -> dict:
                                 "(UU 14/2008, UU 27/2022).",
                  "license": {"name": "CC BY 4.0 (data); boundaries MIT (cahyadsn/wilayah_boundaries)"}},
         "servers": [{"url": base}],
-        "tags": [{"name": "Capabilities"}] + [{"name": layer.id, "description": str(layer.title)}
+        "tags": [{"name": "Capabilities"}, {"name": "Data"}] + [{"name": layer.id, "description": str(layer.title)}
                                               for layer in layers],
         "paths": paths,
     }
