@@ -59,15 +59,16 @@ def csv_chunks(*, layer: Layer, geometry: str = "wkt", filters: dict | None = No
     geometry_names, geometry_sql = csv_geometry_columns(layer, geometry)
     fields_sql = ", ".join(f'q."{name}"' for name in layer.fields)
     select = "q.id::text, " + geometry_sql + (", " + fields_sql if fields_sql else "")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["id", *geometry_names, *layer.fields])
-    yield buffer.getvalue().encode()
+
+    def encode(rows) -> bytes:
+        # A fresh buffer per batch: a reused StringIO keeps its largest size.
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+        return buffer.getvalue().encode()
+
+    yield encode([["id", *geometry_names, *layer.fields]])
     for rows in selectors.rows_stream(layer=layer, filters=filters, select=select):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_csv_value(v) for v in row] for row in rows)
-        yield buffer.getvalue().encode()
+        yield encode([_csv_value(v) for v in row] for row in rows)
 
 
 # --- GeoPackage (OGC 12-128r18), written with the standard library ------------

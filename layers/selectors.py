@@ -92,12 +92,13 @@ def regency_extent() -> list[float] | None:
     return [round(v, 6) for v in row]
 
 
-def rows_stream(*, layer: Layer, filters: dict | None, select: str, batch_size: int = 2000
+def rows_stream(*, layer: Layer, filters: dict | None, select: str, batch_size: int | None = None
                 ) -> Iterator[list[tuple]]:
     """Batches of rows of `SELECT {select} FROM (table_sql) q ORDER BY q.id`
     read through a server-side cursor, so memory stays bounded whatever the
     size of the layer. `select` is SQL written by the caller (this app), never
     from a request."""
+    batch_size = batch_size or settings.LAYERS_EXPORT_BATCH_SIZE
     sql, params = layer.table_sql(filters)
     statement = f"SELECT {select} FROM ({sql}) AS q ORDER BY q.id"
     name = f"layers_export_{uuid.uuid4().hex[:12]}"
