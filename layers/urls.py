@@ -18,5 +18,8 @@ urlpatterns = [
     path("api/v1/layers/<str:layer_id>/licence.txt", apis.LayerLicenceApi.as_view(), name="layers-licence"),
     path("api/v1/layers/<str:layer_id>/download.<str:fmt>", apis.LayerDownloadApi.as_view(),
          name="layers-download"),
+    path("api/v1/planner/statistics", apis.PlannerStatisticsApi.as_view(), name="planner-statistics"),
+    path("api/v1/planner/within", apis.PlannerWithinApi.as_view(), name="planner-within"),
+    path("api/v1/planner/hotspots", apis.PlannerHotspotsApi.as_view(), name="planner-hotspots"),
     path("data/", views.open_data, name="open-data"),
 ]
