@@ -306,6 +306,165 @@ def _builtin_layers() -> list[Layer]:
     ]
 
 
+# --- Reports and businesses layers ---------------------------------------------
+# Built from the policy's querysets (layers.policy.reports / .businesses), so
+# the rule of what may leave lives there; the ORM compiles them to SQL that
+# the wrapper of table_sql nests. A layer is absent while its app has no
+# model yet (the apps land independently).
+
+_LOCAL_MONTH = "date_trunc('month', {col} AT TIME ZONE 'Asia/Pontianak')"
+
+
+def _reports_public_sql() -> tuple[str, list]:
+    from django.db.models import F
+
+    from layers.policy.reports import reports_public
+
+    # Confidential reports are excluded here as well, whatever reports_public
+    # decides (issue 5: "a confidential report never appears in any form").
+    # The free-text description is not published in bulk: it may name people.
+    qs = (reports_public().filter(confidential=False).order_by()
+          .values("id", "tracking_code", "status", "created_at", "resolved_at", "supporters_count",
+                  geom=F("location"), category_code=F("category__code"), category_name=F("category__name_id"),
+                  desa_code=F("desa__code"), desa_name=F("desa__name"), kecamatan_code=F("kecamatan__code")))
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
+
+
+def _report_counts_sql() -> tuple[str, list]:
+    """One row per (desa, category, month): every cell, zeros included, from
+    the first month with a report to the current month. P1 cells below the
+    threshold are "<5" (count NULL). Only these fixed, disjoint cells are
+    published: no totals over desa, kecamatan or periods, and no filter that
+    recomputes a count (property filters select whole cells), so no two
+    published numbers differ by a suppressed cell (no differencing)."""
+    from reports.models import Category
+
+    from layers.policy.classes import SMALL_COUNT_THRESHOLD, PublicationClass
+    from layers.policy.planner import PLANNER_CLASSES, planner_report_source
+
+    source = planner_report_source()
+    categories, category_params = (Category.objects.filter(publication_class__in=PLANNER_CLASSES).order_by()
+                                   .values("code", "name_id", "publication_class").query.sql_with_params())
+    month = _LOCAL_MONTH.format(col="s.created_at")
+    small = f"c.publication_class = '{PublicationClass.P1.value}' AND COALESCE(n.n, 0) < {SMALL_COUNT_THRESHOLD}"
+    sql = f"""
+SELECT d.code || ':' || c.code || ':' || to_char(m.month, 'YYYY-MM') AS id, b.simple_geom AS geom,
+       d.code AS desa_code, d.name AS desa_name, k.code AS kecamatan_code, k.name AS kecamatan_name,
+       c.code AS category_code, c.name_id AS category_name, to_char(m.month, 'YYYY-MM') AS period,
+       CASE WHEN {small} THEN NULL ELSE COALESCE(n.n, 0) END AS count,
+       CASE WHEN {small} THEN '<{SMALL_COUNT_THRESHOLD}' ELSE COALESCE(n.n, 0)::text END AS count_display
+  FROM geo_area d
+  JOIN geo_edition e ON e.id = d.edition_id AND e.is_current
+  LEFT JOIN geo_area k ON k.id = d.parent_id
+  LEFT JOIN geo_areaboundary b ON b.area_id = d.id
+ CROSS JOIN ({categories}) AS c
+ CROSS JOIN (SELECT generate_series(min({month}), date_trunc('month', now() AT TIME ZONE 'Asia/Pontianak'),
+                                    interval '1 month') AS month
+               FROM ({source.sql}) AS s) AS m
+  LEFT JOIN (SELECT s.desa_id, s.category_code, {month} AS month, count(*) AS n
+               FROM ({source.sql}) AS s GROUP BY 1, 2, 3) AS n
+         ON n.desa_id = d.id AND n.category_code = c.code AND n.month = m.month
+ WHERE d.level = 'desa'"""
+    return sql, [*category_params, *source.params, *source.params]
+
+
+def _businesses_public_sql() -> tuple[str, list]:
+    from django.db.models import Case, CharField, F, Func, Value, When
+
+    from layers.policy.businesses import businesses_public
+
+    qs = (businesses_public().order_by()
+          .values("id", "name", "sector", "scale", "kbli_edition", "verification_status",
+                  geom=F("public_location"), desa_code=F("desa__code"), desa_name=F("desa__name"),
+                  kecamatan_code=F("kecamatan__code"),
+                  kbli=Func(F("kbli_codes"), Value(","), function="array_to_string", output_field=CharField()),
+                  location_precision=Case(When(public_location_exact=True, then=Value("exact")),
+                                          default=Value("desa"), output_field=CharField()),
+                  nib=Case(When(numbers_public=True, then=F("nib")), default=Value(None),
+                           output_field=CharField())))
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
+
+
+def _module_available(name: str) -> bool:
+    import importlib
+
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def _domain_layers() -> list[Layer]:
+    layers = []
+    if _module_available("reports.models") and _module_available("layers.policy.reports"):
+        layers.append(Layer(
+            id="reports",
+            title=_("Laporan RT Online (kategori terbuka)"),
+            description=_("Laporan warga kategori terbuka (P0: jalan, banjir, sampah, lampu jalan...) dengan "
+                          "lokasi, kategori dan status. Laporan rahasia, kategori sensitif (P1-P3), laporan "
+                          "yang ditolak atau digabung, identitas pelapor dan uraian laporan tidak dipublikasikan."),
+            geometry_type="Point", geometry_treatment=GeometryTreatment.EXACT,
+            kip_class=KipClass.BERKALA,
+            legal_basis="UU 14/2008 Pasal 9 ayat (2) huruf b; pengecualian Pasal 17 huruf a dan h; UU 27/2022",
+            producer=PRODUCER_DISKOMINFO, licence=SERVICE_LICENCE,
+            update_frequency=_("Seketika (setiap laporan masuk atau berubah status)"),
+            base_sql=_reports_public_sql,
+            field_types={"tracking_code": STRING, "category_code": STRING, "category_name": STRING,
+                         "status": STRING, "desa_code": STRING, "desa_name": STRING, "kecamatan_code": STRING,
+                         "created_at": DATETIME, "resolved_at": DATETIME, "supporters_count": INTEGER},
+            datetime_field="created_at", id_type="uuid", count_is_cheap=False,
+            keywords=["RT Online", "laporan warga", "pengaduan"],
+        ))
+        layers.append(Layer(
+            id="report-counts",
+            title=_("Jumlah laporan per desa, kategori dan bulan"),
+            description=_("Jumlah laporan RT Online per desa, kategori (terbuka dan agregat) dan bulan (WIB). "
+                          "Untuk kategori agregat (P1) jumlah di bawah 5 ditampilkan \"<5\". Hanya sel tetap "
+                          "desa x kategori x bulan yang dipublikasikan (tanpa total gabungan), sehingga sel yang "
+                          "disamarkan tidak dapat dihitung dari selisih dua angka."),
+            geometry_type="MultiPolygon", geometry_treatment=GeometryTreatment.AGGREGATED,
+            kip_class=KipClass.BERKALA,
+            legal_basis="UU 14/2008 Pasal 9 ayat (2) huruf b; Pasal 17 huruf h (penyamaran jumlah kecil); "
+                        "UU 27/2022",
+            producer=PRODUCER_DISKOMINFO, licence=f"{SERVICE_LICENCE}; batas wilayah: {BOUNDARY_LICENCE}",
+            licence_notice=f"{SERVICE_LICENCE_NOTICE}\n\n{DATA_LICENCE}",
+            update_frequency=_("Harian"),
+            base_sql=_report_counts_sql,
+            field_types={"desa_code": STRING, "desa_name": STRING, "kecamatan_code": STRING,
+                         "kecamatan_name": STRING, "category_code": STRING, "category_name": STRING,
+                         "period": STRING, "count": INTEGER, "count_display": STRING},
+            count_is_cheap=False,
+            keywords=["RT Online", "statistik", "agregat"],
+            extra={"small_count_rule": "count < 5 -> \"<5\" for P1 categories; fixed cells desa x category x month"},
+        ))
+    if _module_available("businesses.models") and _module_available("layers.policy.businesses"):
+        layers.append(Layer(
+            id="businesses",
+            title=_("UMKM Kabupaten Kubu Raya"),
+            description=_("Usaha mikro, kecil dan menengah yang aktif: nama, sektor, KBLI, skala. Usaha "
+                          "rumahan tanpa persetujuan pemilik ditampilkan di titik desa, bukan di rumahnya; "
+                          "NIB hanya dengan persetujuan; data pemilik dan omzet/modal tidak dipublikasikan."),
+            geometry_type="Point", geometry_treatment=GeometryTreatment.COARSENED_TO_DESA,
+            kip_class=KipClass.BERKALA,
+            legal_basis="UU 14/2008 Pasal 9; Pasal 17 huruf h angka 3; UU 27/2022 (persetujuan pemilik)",
+            producer="Dinas Koperasi, Usaha Mikro, Perdagangan dan Perindustrian Kabupaten Kubu Raya",
+            licence=SERVICE_LICENCE,
+            update_frequency=_("Seketika (setiap perubahan data usaha)"),
+            base_sql=_businesses_public_sql,
+            field_types={"name": STRING, "sector": STRING, "scale": STRING, "kbli": STRING,
+                         "kbli_edition": STRING, "verification_status": STRING, "desa_code": STRING,
+                         "desa_name": STRING, "kecamatan_code": STRING, "location_precision": STRING,
+                         "nib": STRING},
+            id_type=INTEGER, count_is_cheap=False,
+            keywords=["UMKM", "usaha mikro", "KBLI"],
+            reference_codes=f"{REGION_CODES}; KBLI 2020",
+        ))
+    return layers
+
+
 # --- Providers ----------------------------------------------------------------
 
 _providers: list[Callable[[], Iterable[Layer]]] = []
@@ -324,7 +483,7 @@ def layers_public() -> list[Layer]:
     """Every published layer, built-in first, then the providers' in order of
     registration. A provider whose layer id collides with an earlier one is
     skipped for that layer (ids are stable; the first owner keeps it)."""
-    layers = _builtin_layers()
+    layers = _builtin_layers() + _domain_layers()
     seen = {layer.id for layer in layers}
     for provider in _providers:
         for layer in provider() or ():
