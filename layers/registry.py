@@ -333,21 +333,24 @@ def _reports_public_sql() -> tuple[str, list]:
 
 def _report_counts_sql() -> tuple[str, list]:
     """One row per (desa, category, month): every cell, zeros included, from
-    the first month with a report to the current month. P1 cells below the
-    threshold are "<5" (count NULL). Only these fixed, disjoint cells are
-    published: no totals over desa, kecamatan or periods, and no filter that
-    recomputes a count (property filters select whole cells), so no two
-    published numbers differ by a suppressed cell (no differencing)."""
+    the first month with a report to the current month, for P0 and P1
+    categories. Cells below the threshold are "<5" (count NULL), whatever
+    the category's class. Only these fixed, disjoint cells are published: no
+    totals over desa, kecamatan or periods, and no filter that recomputes a
+    count (property filters select whole cells), so no two published numbers
+    differ by a suppressed cell (no differencing)."""
     from reports.models import Category
 
-    from layers.policy.classes import SMALL_COUNT_THRESHOLD, PublicationClass
+    from layers.policy.classes import SMALL_COUNT_THRESHOLD
     from layers.policy.planner import PLANNER_CLASSES, planner_report_source
 
     source = planner_report_source()
     categories, category_params = (Category.objects.filter(publication_class__in=PLANNER_CLASSES).order_by()
                                    .values("code", "name_id", "publication_class").query.sql_with_params())
     month = _LOCAL_MONTH.format(col="s.created_at")
-    small = f"c.publication_class = '{PublicationClass.P1.value}' AND COALESCE(n.n, 0) < {SMALL_COUNT_THRESHOLD}"
+    # Every small cell is suppressed, P0 too: a P0 cell may count a
+    # confidential report that is not on the map.
+    small = f"COALESCE(n.n, 0) < {SMALL_COUNT_THRESHOLD}"
     sql = f"""
 SELECT d.code || ':' || c.code || ':' || to_char(m.month, 'YYYY-MM') AS id, b.simple_geom AS geom,
        d.code AS desa_code, d.name AS desa_name, k.code AS kecamatan_code, k.name AS kecamatan_name,
@@ -422,7 +425,7 @@ def _domain_layers() -> list[Layer]:
             id="report-counts",
             title=_("Jumlah laporan per desa, kategori dan bulan"),
             description=_("Jumlah laporan RT Online per desa, kategori (terbuka dan agregat) dan bulan (WIB). "
-                          "Untuk kategori agregat (P1) jumlah di bawah 5 ditampilkan \"<5\". Hanya sel tetap "
+                          "Jumlah di bawah 5 ditampilkan \"<5\". Hanya sel tetap "
                           "desa x kategori x bulan yang dipublikasikan (tanpa total gabungan), sehingga sel yang "
                           "disamarkan tidak dapat dihitung dari selisih dua angka."),
             geometry_type="MultiPolygon", geometry_treatment=GeometryTreatment.AGGREGATED,
@@ -438,7 +441,7 @@ def _domain_layers() -> list[Layer]:
                          "period": STRING, "count": INTEGER, "count_display": STRING},
             count_is_cheap=False,
             keywords=["RT Online", "statistik", "agregat"],
-            extra={"small_count_rule": "count < 5 -> \"<5\" for P1 categories; fixed cells desa x category x month"},
+            extra={"small_count_rule": "count < 5 -> \"<5\" (every category); fixed cells desa x category x month"},
         ))
     if _module_available("businesses.models") and _module_available("layers.policy.businesses"):
         layers.append(Layer(
