@@ -139,18 +139,16 @@ def area_statistics(*, source: PointSource, level: str, group_by: list[str], per
     if "period" in group_by and period not in PERIODS:
         raise PlannerError("invalid_query", _("period harus month, quarter atau year."))
     area_join = "a.id = d.id" if level == "desa" else "a.id = d.parent_id"
-    columns, group = [], ["a.code", "a.name", "b.area_km2", "a.population"]
+    inner, outer = [], []
     if "category" in group_by:
-        columns.append("s.category_code")
-        group.append("s.category_code")
+        inner.append("s.category_code AS category")
     if "status" in group_by:
-        columns.append("s.status")
-        group.append("s.status")
+        inner.append("s.status AS status")
     if "period" in group_by:
         # Periods in local time (Asia/Pontianak, WIB), as planners read them.
-        expr = f"to_char(date_trunc('{period}', s.created_at AT TIME ZONE 'Asia/Pontianak'), 'YYYY-MM-DD')"
-        columns.append(expr)
-        group.append(expr)
+        inner.append(f"to_char(date_trunc('{period}', s.created_at AT TIME ZONE 'Asia/Pontianak'), 'YYYY-MM-DD')"
+                     " AS period")
+    outer = [f"c.{g}" for g in GROUPS if g in group_by]
     where, params = ["true"], list(source.params)
     if start is not None:
         where.append("s.created_at >= %s")
@@ -161,20 +159,28 @@ def area_statistics(*, source: PointSource, level: str, group_by: list[str], per
     if categories:
         where.append("s.category_code = ANY(%s)")
         params.append(list(categories))
-    select_extra = "".join(f", {c}" for c in columns)
+    inner_cols = "".join(f", {c}" for c in inner)
+    outer_cols = "".join(f", {c}" for c in outer)
+    group = ["a.code", "a.name", "b.area_km2", "a.population", *outer]
     limit = settings.LAYERS_PLANNER_MAX_RESULTS
     # Raw SQL: grouping by a chosen subset of columns over a source given as
-    # SQL (the policy's) is not expressible through the ORM.
+    # SQL (the policy's) is not expressible through the ORM. The points are
+    # counted per desa first (a hash aggregate on small keys), then the few
+    # thousand cells are joined to the areas.
     sql = f"""
-        SELECT a.code, a.name, b.area_km2, a.population{select_extra}, count(*) AS n,
-               bool_or(s.publication_class <> %s) AS restricted
-          FROM ({source.sql}) AS s
-          JOIN geo_area d ON d.id = s.desa_id
+        WITH c AS (
+            SELECT s.desa_id{inner_cols}, count(*) AS n, bool_or(s.publication_class <> %s) AS restricted
+              FROM ({source.sql}) AS s
+             WHERE {' AND '.join(where)}
+             GROUP BY 1{''.join(f', {i + 2}' for i in range(len(inner)))})
+        SELECT a.code, a.name, b.area_km2, a.population{outer_cols}, sum(c.n)::bigint AS n,
+               bool_or(c.restricted) AS restricted
+          FROM c
+          JOIN geo_area d ON d.id = c.desa_id
           JOIN geo_area a ON {area_join}
           LEFT JOIN geo_areaboundary b ON b.area_id = a.id
-         WHERE {' AND '.join(where)}
          GROUP BY {', '.join(group)}
-         ORDER BY {', '.join(group[:2] + group[4:])}
+         ORDER BY {', '.join(["a.code", *outer])}
          LIMIT %s"""
     rows = _run(sql, [PublicationClass.P0, *params, limit + 1])
     if len(rows) > limit:
