@@ -167,7 +167,9 @@ class Layer:
             params.append(field_value_coerce(self.field_types[name], value))
         ids = filters.get("ids")
         if ids is not None:
-            where.append("t.id::text = ANY(%s)")
+            # Typed, so that the primary key index serves the lookup.
+            cast = {INTEGER: "bigint[]", "uuid": "uuid[]"}.get(self.id_type, "text[]")
+            where.append(f"t.id = ANY(%s::{cast})")
             params.append([str(i) for i in ids])
         return where, params
 

@@ -52,7 +52,7 @@ def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int
 
 def feature_get(*, layer: Layer, feature_id: str) -> str | None:
     """One Feature as JSON text, or None (unknown or not published)."""
-    if layer.id_type == "integer" and not feature_id.isdigit():
+    if layer.id_type == "integer" and not (feature_id.isdigit() and len(feature_id) <= 18):
         return None
     if layer.id_type == "uuid":
         try:
