@@ -48,7 +48,7 @@ class PointSource:
 
 def _run(sql: str, params: list) -> list[tuple]:
     try:
-        with bounded_cursor() as cursor:
+        with bounded_cursor(settings.LAYERS_PLANNER_TIMEOUT_MS) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
     except OperationalError as exc:
@@ -146,8 +146,8 @@ def area_statistics(*, source: PointSource, level: str, group_by: list[str], per
         inner.append("s.status AS status")
     if "period" in group_by:
         # Periods in local time (Asia/Pontianak, WIB), as planners read them.
-        inner.append(f"to_char(date_trunc('{period}', s.created_at AT TIME ZONE 'Asia/Pontianak'), 'YYYY-MM-DD')"
-                     " AS period")
+        # Truncated per row, formatted per cell (to_char on every row is slow).
+        inner.append(f"date_trunc('{period}', s.created_at AT TIME ZONE 'Asia/Pontianak') AS period")
     outer = [f"c.{g}" for g in GROUPS if g in group_by]
     where, params = ["true"], list(source.params)
     if start is not None:
@@ -160,7 +160,7 @@ def area_statistics(*, source: PointSource, level: str, group_by: list[str], per
         where.append("s.category_code = ANY(%s)")
         params.append(list(categories))
     inner_cols = "".join(f", {c}" for c in inner)
-    outer_cols = "".join(f", {c}" for c in outer)
+    outer_cols = "".join(f", to_char({c}, 'YYYY-MM-DD')" if c == "c.period" else f", {c}" for c in outer)
     group = ["a.code", "a.name", "b.area_km2", "a.population", *outer]
     limit = settings.LAYERS_PLANNER_MAX_RESULTS
     # Raw SQL: grouping by a chosen subset of columns over a source given as

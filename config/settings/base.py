@@ -168,6 +168,8 @@ LAYERS_STATEMENT_TIMEOUT_MS = env.int("LAYERS_STATEMENT_TIMEOUT_MS", default=500
 LAYERS_EXPORT_TIMEOUT_MS = env.int("LAYERS_EXPORT_TIMEOUT_MS", default=600000)
 # Rows per batch read from the server-side cursor of an export.
 LAYERS_EXPORT_BATCH_SIZE = env.int("LAYERS_EXPORT_BATCH_SIZE", default=2000)
+# Statement timeout of planners' queries (ms): they scan all reports.
+LAYERS_PLANNER_TIMEOUT_MS = env.int("LAYERS_PLANNER_TIMEOUT_MS", default=15000)
 # Planners' queries: largest posted geometry (vertices), buffer (metres),
 # result (features), DBSCAN radius (metres) and minimum cluster size.
 LAYERS_PLANNER_MAX_VERTICES = env.int("LAYERS_PLANNER_MAX_VERTICES", default=5000)

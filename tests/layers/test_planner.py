@@ -215,12 +215,12 @@ def test_unknown_layer_is_404(planner_client):
 
 
 def test_statement_timeout_is_a_clear_error(planner_client, settings):
-    settings.LAYERS_STATEMENT_TIMEOUT_MS = 1
+    settings.LAYERS_PLANNER_TIMEOUT_MS = 1
     big = {"type": "Polygon", "coordinates": [[[109, -1.1], [110.1, -1.1], [110.1, 0.3], [109, 0.3], [109, -1.1]]]}
     response = planner_client.post("/api/v1/planner/within", {"layer": "service-areas", "geometry": big},
                                    content_type="application/json")
     assert response.status_code == 400
     assert json.loads(response.content)["code"] == "query_timeout"
     # The connection is usable afterwards.
-    settings.LAYERS_STATEMENT_TIMEOUT_MS = 5000
+    settings.LAYERS_PLANNER_TIMEOUT_MS = 15000
     assert planner_client.get("/ogc/collections/desa/items?limit=1").status_code == 200
