@@ -20,7 +20,8 @@ Contract (other apps rely on these names):
         with a `datetime_field` only);
     properties: {field: value} equality on published fields;
     ids: list of feature ids.
-Unknown keys or fields raise ValueError (callers turn it into a 400).
+Unknown keys or fields raise LayerFilterError, a ValueError (callers turn it
+into a 400).
 
 The SQL is positional (%s) and uses only names written here, never names
 from a request. The base SELECT is plain (no DISTINCT, aggregate or LIMIT on
@@ -65,6 +66,10 @@ class GeometryTreatment(models.TextChoices):
     EXACT = "exact", _("Geometri tepat")
     COARSENED_TO_DESA = "coarsened_to_desa", _("Titik digeser ke desa")
     AGGREGATED = "aggregated", _("Agregat per wilayah")
+
+
+class LayerFilterError(ValueError):
+    """A filter that a layer cannot apply (unknown key or field, bad value)."""
 
 
 # Property types as in OGC API - Features queryables / JSON Schema.
@@ -138,7 +143,7 @@ class Layer:
     def _filter_clauses(self, filters: dict) -> tuple[list[str], list]:
         unknown = set(filters) - {"bbox", "datetime", "properties", "ids"}
         if unknown:
-            raise ValueError(f"unknown filter(s): {', '.join(sorted(unknown))}")
+            raise LayerFilterError(f"unknown filter(s): {', '.join(sorted(unknown))}")
         where, params = [], []
         bbox = filters.get("bbox")
         if bbox is not None:
@@ -151,7 +156,7 @@ class Layer:
         interval = filters.get("datetime")
         if interval is not None:
             if not self.datetime_field:
-                raise ValueError(f"layer {self.id} has no time")
+                raise LayerFilterError(f"layer {self.id} has no time")
             start, end = interval
             column = f"t.{_quote(self.datetime_field)}"
             if start is not None:
@@ -162,9 +167,12 @@ class Layer:
                 params.append(end)
         for name, value in (filters.get("properties") or {}).items():
             if name not in self.field_types:
-                raise ValueError(f"layer {self.id} has no field {name}")
+                raise LayerFilterError(f"layer {self.id} has no field {name}")
             where.append(f"t.{_quote(name)} = %s")
-            params.append(field_value_coerce(self.field_types[name], value))
+            try:
+                params.append(field_value_coerce(self.field_types[name], value))
+            except ValueError as exc:
+                raise LayerFilterError(f"bad value for {name}: {exc}") from None
         ids = filters.get("ids")
         if ids is not None:
             # Typed, so that the primary key index serves the lookup.
@@ -386,10 +394,11 @@ def _businesses_public_sql() -> tuple[str, list]:
                   kbli=Func(F("kbli_codes"), Value(","), function="array_to_string", output_field=CharField()),
                   location_precision=Case(When(public_location_exact=True, then=Value("exact")),
                                           default=Value("desa"), output_field=CharField()),
-                  nib=Case(When(numbers_public=True, then=F("nib")), default=Value(None),
-                           output_field=CharField())))
+                  nib_published=Case(When(numbers_public=True, then=F("nib")), default=Value(None),
+                                     output_field=CharField())))
     sql, params = qs.query.sql_with_params()
-    return sql, list(params)
+    # The ORM cannot name an annotation like a model field; rename here.
+    return (f"SELECT b.*, b.nib_published AS nib FROM ({sql}) AS b", list(params))
 
 
 def _module_available(name: str) -> bool:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from layers import selectors
-from layers.registry import CRS84, Layer, layer_get, layers_public
+from layers.registry import CRS84, Layer, LayerFilterError, layer_get, layers_public
 
 from .openapi import openapi_document
 from .params import OgcError, format_parse, items_query_parse
@@ -70,7 +70,7 @@ class OgcView(View):
             return super().dispatch(request, *args, **kwargs)
         except OgcError as exc:
             return JsonResponse({"code": exc.code, "description": exc.description}, status=exc.status)
-        except ValueError as exc:
+        except LayerFilterError as exc:
             return JsonResponse({"code": "InvalidParameterValue", "description": str(exc)}, status=400)
         except OperationalError as exc:
             if "statement timeout" not in str(exc):

@@ -7,6 +7,7 @@ their models are missing."""
 import datetime
 import importlib
 import json
+import re
 import struct
 import uuid
 
@@ -32,8 +33,6 @@ needs_reports = pytest.mark.skipif(not (_has("reports.models") and _has("layers.
 needs_businesses = pytest.mark.skipif(not (_has("businesses.models") and _has("layers.policy.businesses")),
                                       reason="businesses app not merged yet")
 
-# A point inside Desa 61.12.01.2001's neighbourhood, with memorable digits.
-SECRET_LON, SECRET_LAT = 109.4123457, -0.2987651
 SECRET_TEXT = "Zebra-Rahasia-4471 pasien demam berdarah di rumah Pak Fulan"
 
 
@@ -62,15 +61,32 @@ def _public_bodies(client) -> dict[str, bytes]:
     return bodies
 
 
-def _assert_absent(bodies: dict[str, bytes], *needles: bytes):
+def _assert_absent(bodies: dict[str, bytes], *needles):
     for url, body in bodies.items():
         for needle in needles:
-            assert needle not in body, (url, needle)
+            if isinstance(needle, re.Pattern):
+                assert not needle.search(body), (url, needle.pattern)
+            else:
+                assert needle not in body, (url, needle)
 
 
-def _coordinate_needles(lon: float, lat: float) -> list[bytes]:
-    """Text renderings (4+ decimals, ~10 m) and the raw doubles of a point."""
-    return [f"{lon:.4f}".encode(), f"{lat:.4f}".encode(), struct.pack("<dd", lon, lat)]
+def _coordinate_needles(lon: float, lat: float) -> list:
+    """The point as text (lon then lat, to ~10 m, in any separator: GeoJSON,
+    CSV, WKT, HTML) and as the raw doubles of WKB (GeoPackage)."""
+    def prefix(value):
+        return re.escape(f"{value:.4f}"[:-1].encode())  # truncated: rounding-proof to ~100 m
+
+    text = re.compile(prefix(lon) + rb"\d*[,\s]+" + prefix(lat))
+    return [text, struct.pack("<dd", lon, lat)]
+
+
+@pytest.fixture
+def spots(desa_shapes):
+    """A secret point inside one desa and an ordinary one in another (lon, lat)."""
+    codes = sorted(desa_shapes)
+    secret = desa_shapes[codes[7]][1].representative_point()
+    other = desa_shapes[codes[30]][1].representative_point()
+    return {"secret": (round(secret.x, 7), round(secret.y, 7)), "other": (round(other.x, 7), round(other.y, 7))}
 
 
 # --- Reports ------------------------------------------------------------------
@@ -102,10 +118,12 @@ def categories(kubu_raya):
 
 
 @needs_reports
-def test_confidential_and_restricted_reports_never_leave(client, categories):
+def test_confidential_and_restricted_reports_never_leave(client, categories, spots):
+    SECRET_LON, SECRET_LAT = spots["secret"]
+    lon, lat = spots["other"]
     # Public P0 reports elsewhere, so that the layers are not empty.
     for i in range(6):
-        _report_make(category=categories["road"], lon=109.35 + i * 0.001, lat=-0.05, description=f"Jalan {i}")
+        _report_make(category=categories["road"], lon=lon + i * 0.0001, lat=lat, description=f"Jalan {i}")
     # A confidential P0 report, a P1 report and a P3 report at the secret point.
     _report_make(category=categories["road"], lon=SECRET_LON, lat=SECRET_LAT, description=SECRET_TEXT,
                  confidential=True)
@@ -125,9 +143,10 @@ def test_confidential_and_restricted_reports_never_leave(client, categories):
 
 
 @needs_reports
-def test_report_counts_publish_only_fixed_cells(client, categories):
+def test_report_counts_publish_only_fixed_cells(client, categories, spots):
+    lon, lat = spots["other"]
     for i in range(7):
-        _report_make(category=categories["sick"], lon=109.35 + i * 0.0001, lat=-0.05, description="x")
+        _report_make(category=categories["sick"], lon=lon + i * 0.0001, lat=lat, description="x")
     doc = json.loads(client.get("/ogc/collections/report-counts/items?limit=10000&category_code=uji-warga-sakit")
                      .content)
     shown = [f["properties"] for f in doc["features"] if f["properties"]["count"] is not None]
@@ -142,12 +161,14 @@ def test_report_counts_publish_only_fixed_cells(client, categories):
 # --- Businesses ---------------------------------------------------------------
 
 @needs_businesses
-def test_home_based_business_without_consent_only_at_desa_point(client, kubu_raya):
+def test_home_based_business_without_consent_only_at_desa_point(client, kubu_raya, spots):
     from businesses.services import business_create
 
+    SECRET_LON, SECRET_LAT = spots["secret"]
+    lon, lat = spots["other"]
     home = business_create(name="Kue Basah Bu Zebra", lon=SECRET_LON, lat=SECRET_LAT, is_home_based=True,
                            nib="9120001234567")
-    shop = business_create(name="Toko Terbuka", lon=109.35, lat=-0.05, is_home_based=True,
+    shop = business_create(name="Toko Terbuka", lon=lon, lat=lat, is_home_based=True,
                            exact_location_consent=("form", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)))
     bodies = _public_bodies(client)
     _assert_absent(bodies, *_coordinate_needles(SECRET_LON, SECRET_LAT), b"9120001234567")
@@ -157,7 +178,7 @@ def test_home_based_business_without_consent_only_at_desa_point(client, kubu_ray
     assert by_id[home.pk]["geometry"]["coordinates"] == pytest.approx(list(desa_point), abs=1e-6)
     assert by_id[home.pk]["properties"]["location_precision"] == "desa"
     assert by_id[home.pk]["properties"]["nib"] is None
-    assert by_id[shop.pk]["geometry"]["coordinates"] == pytest.approx([109.35, -0.05], abs=1e-6)
+    assert by_id[shop.pk]["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
     assert by_id[shop.pk]["properties"]["location_precision"] == "exact"
 
 
