@@ -98,7 +98,8 @@ def scratch_source(rows: int) -> tuple[Layer, PointSource]:
         base_sql=lambda: (f"SELECT id, geom, category_code, status, created_at, desa_code FROM {TABLE}", []),
         field_types={"category_code": STRING, "status": STRING, "created_at": DATETIME, "desa_code": STRING})
     registry.register_provider(lambda: [layer])
-    return layer, PointSource(sql=f"SELECT * FROM {TABLE} WHERE status <> 'rejected'", params=[])
+    return layer, PointSource(sql=f"SELECT *, 'desa'::text AS aggregate_level FROM {TABLE} "
+                                  "WHERE status <> 'rejected'", params=[])
 
 
 def reports_source(rows: int):

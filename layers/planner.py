@@ -8,8 +8,8 @@ result (features or rows) and the statement time (LAYERS_STATEMENT_TIMEOUT_MS);
 past a bound the caller gets a PlannerError, which the API turns into a 400.
 
 Statistics and hotspots run over a "point source": a SELECT of (id, geom,
-category_code, status, created_at, desa_id, publication_class), given by
-layers.policy.planner for reports. Metric work happens in metres: geography
+category_code, status, created_at, desa_id, publication_class,
+aggregate_level), given by layers.policy.planner for reports. Metric work happens in metres: geography
 for buffers and distances, UTM zone 49S (EPSG:32749) for DBSCAN. Kubu Raya
 (109.0-110.0 E, 1.0 S-0.2 N) lies inside zone 49 (108-114 E); the southern
 false northing stays valid a few tens of km north of the equator.
@@ -129,8 +129,8 @@ def area_statistics(*, source: PointSource, level: str, group_by: list[str], per
                     start=None, end=None, categories: list[str] | None = None) -> list[dict]:
     """Counts per desa or kecamatan (and category / status / period), with
     per km2 and per 1,000 residents where the area and population are known.
-    Cells of P1 categories below the threshold are shown as "<5" (no
-    densities)."""
+    Cells holding reports of non-P0 categories below the threshold are shown
+    as "<5" (no densities)."""
     if level not in ("desa", "kecamatan"):
         raise PlannerError("invalid_query", _("level harus desa atau kecamatan."))
     unknown = set(group_by) - set(GROUPS)
@@ -149,7 +149,10 @@ def area_statistics(*, source: PointSource, level: str, group_by: list[str], per
         # Truncated per row, formatted per cell (to_char on every row is slow).
         inner.append(f"date_trunc('{period}', s.created_at AT TIME ZONE 'Asia/Pontianak') AS period")
     outer = [f"c.{g}" for g in GROUPS if g in group_by]
-    where, params = ["true"], list(source.params)
+    # Kecamatan-only categories (violence, crime, maladministration) are never
+    # counted per desa.
+    levels = ["desa"] if level == "desa" else ["desa", "kecamatan"]
+    where, params = ["s.aggregate_level = ANY(%s)"], [*source.params, levels]
     if start is not None:
         where.append("s.created_at >= %s")
         params.append(start)
@@ -211,7 +214,8 @@ def hotspots(*, source: PointSource, category: str, eps_m: float, min_points: in
         # At least 5, the small-count threshold: a cluster never describes
         # fewer reports than a published count may.
         raise PlannerError("invalid_query", _("min_points harus 5..1000."))
-    where, params = ["s.category_code = %s"], [*source.params, category]
+    # Clusters are finer than a desa: only for categories countable per desa.
+    where, params = ["s.category_code = %s", "s.aggregate_level = 'desa'"], [*source.params, category]
     if start is not None:
         where.append("s.created_at >= %s")
         params.append(start)

@@ -332,54 +332,68 @@ def _reports_public_sql() -> tuple[str, list]:
 
     # Confidential reports are excluded here as well, whatever reports_public
     # decides (issue 5: "a confidential report never appears in any form").
-    # The free-text description is not published in bulk: it may name people.
+    # The free-text description is not published in bulk (it may name
+    # people), nor the tracking code (the reporter's handle to the case).
     qs = (reports_public().filter(confidential=False).order_by()
-          .values("id", "tracking_code", "status", "created_at", "resolved_at", "supporters_count",
+          .values("id", "status", "created_at", "resolved_at", "supporters_count",
                   geom=F("location"), category_code=F("category__code"), category_name=F("category__name_id"),
-                  desa_code=F("desa__code"), desa_name=F("desa__name"), kecamatan_code=F("kecamatan__code")))
+                  desa_code=F("desa__code"), desa_name=F("desa__name"), kecamatan_code=F("kecamatan__code"),
+                  agency_code=F("agency__code"), agency_name=F("agency__name")))
     sql, params = qs.query.sql_with_params()
     return sql, list(params)
 
 
 def _report_counts_sql() -> tuple[str, list]:
-    """One row per (desa, category, month): every cell, zeros included, from
-    the first month with a report to the current month, for P0 and P1
-    categories. Cells below the threshold are "<5" (count NULL), whatever
-    the category's class. Only these fixed, disjoint cells are published: no
-    totals over desa, kecamatan or periods, and no filter that recomputes a
-    count (property filters select whole cells), so no two published numbers
-    differ by a suppressed cell (no differencing)."""
+    """One row per fixed cell: (desa, category, month) for categories countable
+    per desa, (kecamatan, category, month) for kecamatan-only categories
+    (Category.aggregate_level; never-published categories are absent). Every
+    cell is published, zeros included, from the first month with a report to
+    the current month (Asia/Pontianak). Cells below the threshold are "<5"
+    (count NULL), whatever the category's class. Only these disjoint cells
+    are published: no totals over areas, categories or periods, and no
+    filter that recomputes a count (property filters select whole cells), so
+    no two published numbers differ by a suppressed cell (no differencing)."""
     from reports.models import Category
 
     from layers.policy.classes import SMALL_COUNT_THRESHOLD
-    from layers.policy.planner import PLANNER_CLASSES, planner_report_source
+    from layers.policy.planner import AGGREGATE_DESA, AGGREGATE_KECAMATAN, planner_report_source
 
     source = planner_report_source()
-    categories, category_params = (Category.objects.filter(publication_class__in=PLANNER_CLASSES).order_by()
-                                   .values("code", "name_id", "publication_class").query.sql_with_params())
+    categories, category_params = (
+        Category.objects.filter(is_active=True, aggregate_level__in=[AGGREGATE_DESA, AGGREGATE_KECAMATAN])
+        .order_by().values("code", "name_id", "aggregate_level").query.sql_with_params())
     month = _LOCAL_MONTH.format(col="s.created_at")
+    small = f"COALESCE(n.n, 0) < {SMALL_COUNT_THRESHOLD}"
     # Every small cell is suppressed, P0 too: a P0 cell may count a
     # confidential report that is not on the map.
-    small = f"COALESCE(n.n, 0) < {SMALL_COUNT_THRESHOLD}"
     sql = f"""
-SELECT d.code || ':' || c.code || ':' || to_char(m.month, 'YYYY-MM') AS id, b.simple_geom AS geom,
-       d.code AS desa_code, d.name AS desa_name, k.code AS kecamatan_code, k.name AS kecamatan_name,
+WITH src AS ({source.sql}),
+cats AS ({categories}),
+months AS (
+    SELECT generate_series(min({month}), date_trunc('month', now() AT TIME ZONE 'Asia/Pontianak'),
+                           interval '1 month') AS month FROM src AS s),
+areas AS (
+    SELECT a.id, a.code, a.name, a.level, COALESCE(k.code, a.code) AS kecamatan_code, b.simple_geom AS geom
+      FROM geo_area a
+      JOIN geo_edition e ON e.id = a.edition_id AND e.is_current
+      LEFT JOIN geo_area k ON k.id = a.parent_id AND a.level = 'desa'
+      LEFT JOIN geo_areaboundary b ON b.area_id = a.id
+     WHERE a.level IN ('desa', 'kecamatan')),
+counts AS (
+    SELECT CASE WHEN s.aggregate_level = '{AGGREGATE_DESA}' THEN d.id ELSE d.parent_id END AS area_id,
+           s.category_code, {month} AS month, count(*) AS n
+      FROM src AS s JOIN geo_area d ON d.id = s.desa_id
+     GROUP BY 1, 2, 3)
+SELECT a.code || ':' || c.code || ':' || to_char(m.month, 'YYYY-MM') AS id, a.geom AS geom,
+       a.level AS level, a.code AS area_code, a.name AS area_name, a.kecamatan_code AS kecamatan_code,
        c.code AS category_code, c.name_id AS category_name, to_char(m.month, 'YYYY-MM') AS period,
        CASE WHEN {small} THEN NULL ELSE COALESCE(n.n, 0) END AS count,
        CASE WHEN {small} THEN '<{SMALL_COUNT_THRESHOLD}' ELSE COALESCE(n.n, 0)::text END AS count_display
-  FROM geo_area d
-  JOIN geo_edition e ON e.id = d.edition_id AND e.is_current
-  LEFT JOIN geo_area k ON k.id = d.parent_id
-  LEFT JOIN geo_areaboundary b ON b.area_id = d.id
- CROSS JOIN ({categories}) AS c
- CROSS JOIN (SELECT generate_series(min({month}), date_trunc('month', now() AT TIME ZONE 'Asia/Pontianak'),
-                                    interval '1 month') AS month
-               FROM ({source.sql}) AS s) AS m
-  LEFT JOIN (SELECT s.desa_id, s.category_code, {month} AS month, count(*) AS n
-               FROM ({source.sql}) AS s GROUP BY 1, 2, 3) AS n
-         ON n.desa_id = d.id AND n.category_code = c.code AND n.month = m.month
- WHERE d.level = 'desa'"""
-    return sql, [*category_params, *source.params, *source.params]
+  FROM cats AS c
+  JOIN areas AS a ON a.level = c.aggregate_level
+ CROSS JOIN months AS m
+  LEFT JOIN counts AS n ON n.area_id = a.id AND n.category_code = c.code AND n.month = m.month"""
+    return sql, [*source.params, *category_params]
 
 
 def _businesses_public_sql() -> tuple[str, list]:
@@ -426,19 +440,21 @@ def _domain_layers() -> list[Layer]:
             producer=PRODUCER_DISKOMINFO, licence=SERVICE_LICENCE,
             update_frequency=_("Seketika (setiap laporan masuk atau berubah status)"),
             base_sql=_reports_public_sql,
-            field_types={"tracking_code": STRING, "category_code": STRING, "category_name": STRING,
-                         "status": STRING, "desa_code": STRING, "desa_name": STRING, "kecamatan_code": STRING,
+            field_types={"category_code": STRING, "category_name": STRING, "status": STRING,
+                         "desa_code": STRING, "desa_name": STRING, "kecamatan_code": STRING,
+                         "agency_code": STRING, "agency_name": STRING,
                          "created_at": DATETIME, "resolved_at": DATETIME, "supporters_count": INTEGER},
             datetime_field="created_at", id_type="uuid", count_is_cheap=False,
             keywords=["RT Online", "laporan warga", "pengaduan"],
         ))
         layers.append(Layer(
             id="report-counts",
-            title=_("Jumlah laporan per desa, kategori dan bulan"),
+            title=_("Jumlah laporan per desa (atau kecamatan), kategori dan bulan"),
             description=_("Jumlah laporan RT Online per desa, kategori (terbuka dan agregat) dan bulan (WIB). "
-                          "Jumlah di bawah 5 ditampilkan \"<5\". Hanya sel tetap "
-                          "desa x kategori x bulan yang dipublikasikan (tanpa total gabungan), sehingga sel yang "
-                          "disamarkan tidak dapat dihitung dari selisih dua angka."),
+                          "Kategori yang hanya boleh diagregasi per kecamatan (mis. kekerasan) dihitung per kecamatan. "
+                          "Jumlah di bawah 5 ditampilkan \"<5\". Hanya sel tetap wilayah x kategori x bulan yang "
+                          "dipublikasikan (tanpa total gabungan), sehingga sel yang disamarkan tidak dapat dihitung "
+                          "dari selisih dua angka."),
             geometry_type="MultiPolygon", geometry_treatment=GeometryTreatment.AGGREGATED,
             kip_class=KipClass.BERKALA,
             legal_basis="UU 14/2008 Pasal 9 ayat (2) huruf b; Pasal 17 huruf h (penyamaran jumlah kecil); "
@@ -447,12 +463,12 @@ def _domain_layers() -> list[Layer]:
             licence_notice=f"{SERVICE_LICENCE_NOTICE}\n\n{DATA_LICENCE}",
             update_frequency=_("Harian"),
             base_sql=_report_counts_sql,
-            field_types={"desa_code": STRING, "desa_name": STRING, "kecamatan_code": STRING,
-                         "kecamatan_name": STRING, "category_code": STRING, "category_name": STRING,
-                         "period": STRING, "count": INTEGER, "count_display": STRING},
+            field_types={"level": STRING, "area_code": STRING, "area_name": STRING, "kecamatan_code": STRING,
+                         "category_code": STRING, "category_name": STRING, "period": STRING,
+                         "count": INTEGER, "count_display": STRING},
             count_is_cheap=False,
             keywords=["RT Online", "statistik", "agregat"],
-            extra={"small_count_rule": "count < 5 -> \"<5\" (every category); fixed cells desa x category x month"},
+            extra={"small_count_rule": "count < 5 -> \"<5\" (every category); fixed cells area x category x month"},
         ))
     if _module_available("businesses.models") and _module_available("layers.policy.businesses"):
         layers.append(Layer(

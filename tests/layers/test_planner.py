@@ -42,18 +42,23 @@ def report_points(two_desa):
     # 7 road reports (P0) in desa A, January: a tight cluster of 6 within
     # ~40 m, and one 3 km away.
     for i in range(6):
-        rows.append((ax + i * 7 / M_PER_DEG, ay, "jalan-rusak", "received", JAN, two_desa["a"].id, "P0"))
-    rows.append((ax + 3000 / M_PER_DEG, ay, "jalan-rusak", "resolved", JAN, two_desa["a"].id, "P0"))
+        rows.append((ax + i * 7 / M_PER_DEG, ay, "jalan-rusak", "received", JAN, two_desa["a"].id, "P0", "desa"))
+    rows.append((ax + 3000 / M_PER_DEG, ay, "jalan-rusak", "resolved", JAN, two_desa["a"].id, "P0", "desa"))
     # Sick residents (P1): 3 in A (suppressed), 6 in B (shown), February.
     for i in range(3):
-        rows.append((ax, ay + i * 5 / M_PER_DEG, "warga-sakit", "received", FEB, two_desa["a"].id, "P1"))
+        rows.append((ax, ay + i * 5 / M_PER_DEG, "warga-sakit", "received", FEB, two_desa["a"].id, "P3", "desa"))
     for i in range(6):
-        rows.append((bx, by + i * 5 / M_PER_DEG, "warga-sakit", "received", FEB, two_desa["b"].id, "P1"))
+        rows.append((bx, by + i * 5 / M_PER_DEG, "warga-sakit", "received", FEB, two_desa["b"].id, "P3", "desa"))
+    # Violence (counted per kecamatan only): 6 in desa A.
+    for i in range(6):
+        rows.append((ax, ay - i * 5 / M_PER_DEG, "kekerasan", "received", FEB, two_desa["a"].id, "P3", "kecamatan"))
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE planner_points (id serial, geom geometry(Point, 4326), category_code text,"
-                       " status text, created_at timestamptz, desa_id bigint, publication_class text)")
+                       " status text, created_at timestamptz, desa_id bigint, publication_class text,"
+                       " aggregate_level text)")
         cursor.executemany("INSERT INTO planner_points (geom, category_code, status, created_at, desa_id, "
-                           "publication_class) VALUES (ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s, %s, %s, %s)",
+                           "publication_class, aggregate_level) "
+                           "VALUES (ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s, %s, %s, %s, %s)",
                            rows)
     return PointSource(sql="SELECT * FROM planner_points", params=[])
 
@@ -70,6 +75,13 @@ def test_desa_statistics_by_category_with_densities_and_suppression(two_desa, re
     assert cells[(a.code, "warga-sakit")]["per_km2"] is None
     assert cells[(b.code, "warga-sakit")]["count"] == 6
     assert cells[(b.code, "warga-sakit")]["per_1000_residents"] is None  # population unknown
+    assert not [r for r in rows if r["category"] == "kekerasan"]
+
+
+def test_kecamatan_only_category_is_counted_per_kecamatan(two_desa, report_points):
+    rows = planner.area_statistics(source=report_points, level="kecamatan", group_by=["category"],
+                                   categories=["kekerasan"])
+    assert [(r["code"], r["count"]) for r in rows] == [(two_desa["a"].code[:8], 6)]
 
 
 def test_kecamatan_statistics_by_status_and_month(two_desa, report_points):
@@ -84,6 +96,10 @@ def test_statistics_period_window(two_desa, report_points):
     rows = planner.area_statistics(source=report_points, level="desa", group_by=[],
                                    start=datetime.datetime(2026, 2, 1, tzinfo=datetime.timezone.utc))
     assert {r["code"]: r["count"] for r in rows} == {two_desa["a"].code: "<5", two_desa["b"].code: 6}
+
+
+def test_no_hotspots_for_kecamatan_only_categories(report_points):
+    assert planner.hotspots(source=report_points, category="kekerasan", eps_m=50, min_points=5) == []
 
 
 def test_hotspot_finds_the_tight_cluster_only(two_desa, report_points):

@@ -91,30 +91,35 @@ def spots(desa_shapes):
 
 # --- Reports ------------------------------------------------------------------
 
-def _report_make(*, category, lon, lat, description, confidential=False, status="received", created_at=None):
-    from reports.models import Report
+def _report_make(*, category, lon, lat, description, confidential=False, status="received", created_at=None,
+                 subject_name=None):
+    from reports.models import Report, ReportSubject
 
     location = point_locate(lon=lon, lat=lat, with_service_areas=False)
     created_at = created_at or datetime.datetime(2026, 3, 10, 2, tzinfo=datetime.timezone.utc)
-    return Report.objects.create(
-        id=uuid.uuid4(), tracking_code=f"KR-{uuid.uuid4().hex[:4].upper()}-{uuid.uuid4().hex[:2].upper()}",
+    report = Report.objects.create(
+        id=uuid.uuid4(), tracking_code=f"KR-{uuid.uuid4().hex[:4].upper()}-{uuid.uuid4().hex[:4].upper()}",
         category=category, status=status, location=Point(lon, lat, srid=4326), accuracy_m=5,
         desa=location.desa, kecamatan=location.kecamatan, agency=None, created_at=created_at,
-        deadline=created_at.date() + datetime.timedelta(days=14), confidential=confidential, anonymous=False,
-        description=description)
+        updated_at=created_at, deadline=created_at.date() + datetime.timedelta(days=14),
+        confidential=confidential, anonymous=False, description=description)
+    if subject_name:
+        ReportSubject.objects.create(report=report, name=subject_name, age=7, condition=description)
+    return report
 
 
 @pytest.fixture
 def categories(kubu_raya):
     from reports.models import Category
 
-    def make(code, cls):
+    def make(code, cls, level):
         category, _ = Category.objects.update_or_create(
-            code=code, defaults={"name_id": code, "name_en": code, "publication_class": cls})
+            code=code, version=1, defaults={"name_id": code, "name_en": code, "publication_class": cls,
+                                            "aggregate_level": level, "target_days": 5})
         return category
 
-    return {"road": make("uji-jalan-rusak", "P0"), "sick": make("uji-warga-sakit", "P1"),
-            "violence": make("uji-kekerasan", "P3")}
+    return {"road": make("uji-jalan-rusak", "P0", "desa"), "sick": make("uji-warga-sakit", "P3", "desa"),
+            "violence": make("uji-kekerasan", "P3", "kecamatan"), "registry": make("uji-adminduk", "P2", "none")}
 
 
 @needs_reports
@@ -124,22 +129,29 @@ def test_confidential_and_restricted_reports_never_leave(client, categories, spo
     # Public P0 reports elsewhere, so that the layers are not empty.
     for i in range(6):
         _report_make(category=categories["road"], lon=lon + i * 0.0001, lat=lat, description=f"Jalan {i}")
-    # A confidential P0 report, a P1 report and a P3 report at the secret point.
+    # A confidential P0 report and P3 / P2 reports (with the reported
+    # person's data) at the secret point.
     _report_make(category=categories["road"], lon=SECRET_LON, lat=SECRET_LAT, description=SECRET_TEXT,
                  confidential=True)
-    _report_make(category=categories["sick"], lon=SECRET_LON, lat=SECRET_LAT, description=SECRET_TEXT)
-    _report_make(category=categories["violence"], lon=SECRET_LON, lat=SECRET_LAT, description=SECRET_TEXT)
+    for kind in ("sick", "violence", "registry"):
+        _report_make(category=categories[kind], lon=SECRET_LON, lat=SECRET_LAT, description=SECRET_TEXT,
+                     subject_name="Fulan Zebra bin Rahasia")
     bodies = _public_bodies(client)
-    _assert_absent(bodies, SECRET_TEXT.encode(), b"Zebra-Rahasia", *_coordinate_needles(SECRET_LON, SECRET_LAT))
+    _assert_absent(bodies, SECRET_TEXT.encode(), b"Zebra", *_coordinate_needles(SECRET_LON, SECRET_LAT))
     page = json.loads(bodies["/ogc/collections/reports/items?limit=10000"])
     assert len(page["features"]) == 6
     assert all("description" not in f["properties"] for f in page["features"])
-    # The secret desa's cells count 1 (road) and 1 (sick): both "<5".
-    secret_desa = point_locate(lon=SECRET_LON, lat=SECRET_LAT, with_service_areas=False).desa.code
-    counts = json.loads(bodies["/ogc/collections/report-counts/items?limit=10000"])["features"]
-    cells = [f["properties"] for f in counts if f["properties"]["desa_code"] == secret_desa]
-    assert cells and all(c["count_display"] == "<5" and c["count"] is None for c in cells)
-    assert "uji-kekerasan" not in {f["properties"]["category_code"] for f in counts}
+    # The secret desa's cells (road 1, sick 1) and kecamatan cell (violence
+    # 1) are all "<5"; violence is never counted per desa; P2 never counted.
+    secret = point_locate(lon=SECRET_LON, lat=SECRET_LAT, with_service_areas=False)
+    counts = [f["properties"] for f in
+              json.loads(bodies["/ogc/collections/report-counts/items?limit=10000"])["features"]]
+    cells = [c for c in counts if c["area_code"] in (secret.desa.code, secret.kecamatan.code)
+             and c["category_code"].startswith("uji-") and c["period"] == "2026-03"]
+    assert {(c["level"], c["category_code"]) for c in cells} == {
+        ("desa", "uji-jalan-rusak"), ("desa", "uji-warga-sakit"), ("kecamatan", "uji-kekerasan")}
+    assert all(c["count_display"] == "<5" and c["count"] is None for c in cells)
+    assert not [c for c in counts if c["category_code"] == "uji-adminduk"]
 
 
 @needs_reports
@@ -151,8 +163,8 @@ def test_report_counts_publish_only_fixed_cells(client, categories, spots):
                      .content)
     shown = [f["properties"] for f in doc["features"] if f["properties"]["count"] is not None]
     assert [c["count"] for c in shown] == [7]
-    # Every desa has its cell (zeros look like small counts).
-    assert len(doc["features"]) % 123 == 0
+    # Every desa has its cell for every month (zeros look like small counts).
+    assert len(doc["features"]) % 123 == 0 and {f["properties"]["level"] for f in doc["features"]} == {"desa"}
     # No arbitrary time window or bbox recount: datetime is not accepted and
     # a bbox selects whole desa cells.
     assert client.get("/ogc/collections/report-counts/items?datetime=2026-03-01/2026-03-31").status_code == 400
