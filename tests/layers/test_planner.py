@@ -240,3 +240,43 @@ def test_statement_timeout_is_a_clear_error(planner_client, settings):
     # The connection is usable afterwards.
     settings.LAYERS_PLANNER_TIMEOUT_MS = 15000
     assert planner_client.get("/ogc/collections/desa/items?limit=1").status_code == 200
+
+
+def _has_reports() -> bool:
+    try:
+        import reports.models  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_reports(), reason="reports app not merged yet")
+def test_statistics_and_hotspots_over_real_reports(planner_client, two_desa):
+    import uuid
+
+    from django.contrib.gis.geos import Point
+    from reports.models import Category, Report
+
+    road, _ = Category.objects.update_or_create(code="uji-jalan", version=1, defaults={
+        "name_id": "Jalan", "name_en": "Road", "publication_class": "P0", "aggregate_level": "desa",
+        "target_days": 5})
+    sick, _ = Category.objects.update_or_create(code="uji-sakit", version=1, defaults={
+        "name_id": "Sakit", "name_en": "Sick", "publication_class": "P3", "aggregate_level": "desa",
+        "target_days": 2})
+    ax, ay = two_desa["pa"]
+    a = two_desa["a"]
+    for i, (category, status) in enumerate([(road, "received")] * 6 + [(road, "rejected"), (sick, "received")]):
+        Report.objects.create(id=uuid.uuid4(), tracking_code=f"KR-T{i:03d}", category=category, status=status,
+                              location=Point(ax + i * 5 / M_PER_DEG, ay, srid=4326), desa=a, kecamatan=a.parent,
+                              created_at=JAN, updated_at=JAN, deadline=JAN.date(), description="rahasia")
+    response = planner_client.get("/api/v1/planner/statistics?level=desa&group_by=category")
+    assert response.status_code == 200
+    cells = {(r["code"], r["category"]): r["count"] for r in response.json()["results"]}
+    assert cells[(a.code, "uji-jalan")] == 6  # the rejected one is not counted
+    assert cells[(a.code, "uji-sakit")] == "<5"
+    response = planner_client.get("/api/v1/planner/hotspots?category=uji-jalan&eps_m=12&min_points=5")
+    assert response.status_code == 200
+    features = response.json()["features"]
+    assert [f["properties"]["count"] for f in features] == [6]
+    assert planner_client.get("/api/v1/planner/hotspots?category=uji-jalan&eps_m=-1").status_code == 400
+    assert planner_client.get("/api/v1/planner/statistics?level=rt").status_code == 400
