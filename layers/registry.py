@@ -19,7 +19,8 @@ Contract (other apps rely on these names):
     datetime: (start, end) aware datetimes or None for an open end (layers
         with a `datetime_field` only);
     properties: {field: value} equality on published fields;
-    ids: list of feature ids.
+    ids: list of feature ids;
+    after: a feature id; only features ordered after it (keyset paging).
 Unknown keys or fields raise LayerFilterError, a ValueError (callers turn it
 into a 400).
 
@@ -141,7 +142,7 @@ class Layer:
         }
 
     def _filter_clauses(self, filters: dict) -> tuple[list[str], list]:
-        unknown = set(filters) - {"bbox", "datetime", "properties", "ids"}
+        unknown = set(filters) - {"bbox", "datetime", "properties", "ids", "after"}
         if unknown:
             raise LayerFilterError(f"unknown filter(s): {', '.join(sorted(unknown))}")
         where, params = [], []
@@ -173,6 +174,13 @@ class Layer:
                 params.append(field_value_coerce(self.field_types[name], value))
             except ValueError as exc:
                 raise LayerFilterError(f"bad value for {name}: {exc}") from None
+        after = filters.get("after")
+        if after is not None:
+            # Keyset paging: the next page starts after the last id seen, so
+            # no rows are skipped (OFFSET reads and joins every skipped row).
+            cast = {INTEGER: "bigint", "uuid": "uuid"}.get(self.id_type, "text")
+            where.append(f"t.id > %s::{cast}")
+            params.append(str(after))
         ids = filters.get("ids")
         if ids is not None:
             # Typed, so that the primary key index serves the lookup.

@@ -37,17 +37,20 @@ def bounded_cursor(timeout_ms: int | None = None):
         yield cursor
 
 
-def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int) -> tuple[str, int]:
-    """(JSON array of Features as text, number returned), ordered by id."""
+def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int
+                  ) -> tuple[str, int, str | None]:
+    """(JSON array of Features as text, number returned, last id as text),
+    ordered by id."""
     sql, params = layer.table_sql(filters)
     # ORDER BY id makes paging stable; the subquery is flattened, so a bbox
     # filter and the id order both reach the indexes of the source table.
-    page_sql = (f"SELECT COALESCE(json_agg({_feature_expr(layer)} ORDER BY q.id), '[]'::json)::text, count(*) "
+    page_sql = (f"SELECT COALESCE(json_agg({_feature_expr(layer)} ORDER BY q.id), '[]'::json)::text, count(*), "
+                f"(array_agg(q.id::text ORDER BY q.id DESC))[1] "
                 f"FROM (SELECT * FROM ({sql}) AS s ORDER BY s.id LIMIT %s OFFSET %s) AS q")
     with bounded_cursor() as cursor:
         cursor.execute(page_sql, [*params, limit, offset])
-        features, returned = cursor.fetchone()
-    return features, returned
+        features, returned, last_id = cursor.fetchone()
+    return features, returned, last_id
 
 
 def feature_get(*, layer: Layer, feature_id: str) -> str | None:

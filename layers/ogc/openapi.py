@@ -33,6 +33,7 @@ def _common_params() -> list[dict]:
                                                "maximum": settings.LAYERS_MAX_ITEMS,
                                                "default": settings.LAYERS_DEFAULT_ITEMS}, "form", False),
         _param("offset", "Features to skip (ordered by id).", {"type": "integer", "minimum": 0, "default": 0}),
+        _param("after", "Keyset paging: features after this id (what `next` links use).", {"type": "string"}),
         _param("bbox", "minLon,minLat,maxLon,maxLat in CRS84.",
                {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}, "form", False),
         _param("datetime", "RFC 3339 instant or interval (a/b, ../b, a/..).", {"type": "string"}, "form", False),

@@ -4,6 +4,7 @@ Every problem raises OgcError("InvalidParameterValue", ...); the views turn it
 into {"code": ..., "description": ...} with status 400 in one handler.
 """
 import datetime
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from layers.registry import CRS84, Layer, field_value_coerce
 
-RESERVED = {"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"}
+RESERVED = {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs"}
 CRS84_ALIASES = {CRS84, CRS84.replace("http://", "https://")}
 
 
@@ -114,6 +115,17 @@ def format_parse(request) -> str:
     return "html" if preferred == "text/html" else "json"
 
 
+def _id_valid(layer: Layer, value: str) -> bool:
+    if layer.id_type == "integer":
+        return value.isdigit() and len(value) <= 18
+    if layer.id_type == "uuid":
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return False
+    return len(value) <= 200
+
+
 def items_query_parse(request, layer: Layer) -> ItemsQuery:
     params = request.GET
     unknown = [name for name in params if name not in RESERVED and name not in layer.field_types]
@@ -143,6 +155,13 @@ def items_query_parse(request, layer: Layer) -> ItemsQuery:
         except ValueError:
             raise invalid(_("Nilai filter %(name)s tidak sesuai tipenya.") % {"name": name}) from None
         filters["properties"] = properties
+    after = params.get("after")
+    if after:
+        if params.get("offset"):
+            raise invalid(_("Gunakan offset atau after, tidak keduanya."))
+        if not _id_valid(layer, after):
+            raise invalid(_("after harus id fitur dari koleksi ini."))
+        filters["after"] = after
     return ItemsQuery(
         # Above the maximum the limit is clamped, as pygeoapi does (Part 1
         # allows either); numberReturned and `next` tell the client.

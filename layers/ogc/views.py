@@ -176,17 +176,21 @@ class ItemsView(OgcView):
     def get(self, request, collection_id: str):
         layer = _layer_or_404(collection_id)
         query = items_query_parse(request, layer)
-        features, returned = selectors.features_page(
+        features, returned, last_id = selectors.features_page(
             layer=layer, filters=query.filters, limit=query.limit, offset=query.offset)
-        matched = (selectors.features_count(layer=layer, filters=query.filters)
+        unfiltered = {k: v for k, v in query.filters.items() if k != "after"}
+        matched = (selectors.features_count(layer=layer, filters=unfiltered)
                    if layer.count_is_cheap else None)
-        passthrough = {k: v for k, v in request.GET.items() if k not in ("f", "offset", "limit")}
+        passthrough = {k: v for k, v in request.GET.items() if k not in ("f", "offset", "limit", "after")}
         links = _self_and_alternate(request, "ogc-items", layer.id, fmt=query.fmt, json_type=GEOJSON,
-                                    limit=query.limit, offset=query.offset or None, **passthrough)
-        has_next = returned == query.limit and (matched is None or query.offset + returned < matched)
-        if has_next:
+                                    limit=query.limit, offset=query.offset or None,
+                                    after=request.GET.get("after"), **passthrough)
+        if returned == query.limit:
+            # Keyset `next` (after the last id) unless the client pages by
+            # offset: following it never re-reads skipped rows.
+            position = {"offset": query.offset + query.limit} if query.offset else {"after": last_id}
             links.append(_link(_url(request, "ogc-items", layer.id, f="json", limit=query.limit,
-                                    offset=query.offset + query.limit, **passthrough),
+                                    **position, **passthrough),
                                "next", GEOJSON, _("Halaman berikutnya")))
         if query.offset > 0:
             links.append(_link(_url(request, "ogc-items", layer.id, f="json", limit=query.limit,

@@ -79,6 +79,16 @@ def test_items_bbox_and_property_filter(client, kubu_raya, desa_shapes):
     assert {f["properties"]["kecamatan_code"] for f in doc["features"]} == {"61.12.01"}
 
 
+def test_offset_paging_and_keyset_paging_agree(client, kubu_raya):
+    by_offset = _json(client.get("/ogc/collections/desa/items?limit=20&offset=40"))
+    previous = _json(client.get("/ogc/collections/desa/items?limit=20&offset=20"))
+    last = previous["features"][-1]["id"]
+    by_key = _json(client.get(f"/ogc/collections/desa/items?limit=20&after={last}"))
+    assert [f["id"] for f in by_key["features"]] == [f["id"] for f in by_offset["features"]]
+    next_link = next(link["href"] for link in by_offset["links"] if link["rel"] == "next")
+    assert "offset=60" in next_link
+
+
 def test_item_and_html_encodings(client, kubu_raya, ogc_validate):
     doc = _json(client.get("/ogc/collections/desa/items/61.12.01.2001"))
     ogc_validate(doc, "featureGeoJSON")
@@ -95,7 +105,7 @@ def test_item_and_html_encodings(client, kubu_raya, ogc_validate):
 @pytest.mark.parametrize("query", [
     "bbox=1,2", "bbox=a,b,c,d", "bbox=109,0,108,1", "bbox=1,2,3,4,5,6", "limit=0", "limit=x", "offset=-1",
     "nik=1", "f=xml", "population=many", "bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857",
-    "datetime=2026-01-01",
+    "datetime=2026-01-01", "after=61.12&offset=10", "limit=5&after=" + "x" * 300,
 ])
 def test_bad_items_parameters_get_one_error_shape(client, kubu_raya, ogc_validate, query):
     response = client.get(f"/ogc/collections/desa/items?{query}")
