@@ -123,7 +123,7 @@ def python_page(layer: Layer, limit: int, offset: int) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT q.id, ST_AsGeoJSON(q.geom, 7), {', '.join('q.' + f for f in fields)} "
                        f"FROM ({sql}) q ORDER BY q.id LIMIT %s OFFSET %s", [*params, limit, offset])
-        features = [{"type": "Feature", "id": row[0], "geometry": json.loads(row[1]),
+        features = [{"type": "Feature", "id": str(row[0]), "geometry": json.loads(row[1]),
                      "properties": {name: (value.isoformat() if hasattr(value, "isoformat") else value)
                                     for name, value in zip(fields, row[2:])}}
                     for row in cursor.fetchall()]
