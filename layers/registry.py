@@ -330,7 +330,6 @@ def _builtin_layers() -> list[Layer]:
 # the wrapper of table_sql nests. A layer is absent while its app has no
 # model yet (the apps land independently).
 
-_LOCAL_MONTH = "date_trunc('month', {col} AT TIME ZONE 'Asia/Pontianak')"
 
 
 def _reports_public_sql() -> tuple[str, list]:
@@ -364,34 +363,32 @@ def _report_counts_sql() -> tuple[str, list]:
     from reports.models import Category
 
     from layers.policy.classes import SMALL_COUNT_THRESHOLD
-    from layers.policy.planner import AGGREGATE_DESA, AGGREGATE_KECAMATAN, planner_report_source
+    from layers.policy.planner import AGGREGATE_DESA, AGGREGATE_KECAMATAN
 
-    source = planner_report_source()
+    from layers.services import report_counts_refresh
+
+    # The raw counts are precomputed (layers.models); refreshed here when a
+    # report changed since, at most once per LAYERS_REPORT_COUNTS_MIN_INTERVAL_S.
+    report_counts_refresh()
     categories, category_params = (
         Category.objects.filter(is_active=True, aggregate_level__in=[AGGREGATE_DESA, AGGREGATE_KECAMATAN])
         .order_by().values("code", "name_id", "aggregate_level").query.sql_with_params())
-    month = _LOCAL_MONTH.format(col="s.created_at")
     small = f"COALESCE(n.n, 0) < {SMALL_COUNT_THRESHOLD}"
     # Every small cell is suppressed, P0 too: a P0 cell may count a
     # confidential report that is not on the map.
     sql = f"""
-WITH src AS ({source.sql}),
+WITH counts AS (SELECT area_id, category_code, month::timestamp AS month, n FROM layers_reportcountcell),
 cats AS ({categories}),
 months AS (
-    SELECT generate_series(min({month}), date_trunc('month', now() AT TIME ZONE 'Asia/Pontianak'),
-                           interval '1 month') AS month FROM src AS s),
+    SELECT generate_series(min(month), date_trunc('month', now() AT TIME ZONE 'Asia/Pontianak'),
+                           interval '1 month') AS month FROM counts),
 areas AS (
     SELECT a.id, a.code, a.name, a.level, COALESCE(k.code, a.code) AS kecamatan_code, b.simple_geom AS geom
       FROM geo_area a
       JOIN geo_edition e ON e.id = a.edition_id AND e.is_current
       LEFT JOIN geo_area k ON k.id = a.parent_id AND a.level = 'desa'
       LEFT JOIN geo_areaboundary b ON b.area_id = a.id
-     WHERE a.level IN ('desa', 'kecamatan')),
-counts AS (
-    SELECT CASE WHEN s.aggregate_level = '{AGGREGATE_DESA}' THEN d.id ELSE d.parent_id END AS area_id,
-           s.category_code, {month} AS month, count(*) AS n
-      FROM src AS s JOIN geo_area d ON d.id = s.desa_id
-     GROUP BY 1, 2, 3)
+     WHERE a.level IN ('desa', 'kecamatan'))
 SELECT a.code || ':' || c.code || ':' || to_char(m.month, 'YYYY-MM') AS id, a.geom AS geom,
        a.level AS level, a.code AS area_code, a.name AS area_name, a.kecamatan_code AS kecamatan_code,
        c.code AS category_code, c.name_id AS category_name, to_char(m.month, 'YYYY-MM') AS period,
@@ -401,7 +398,7 @@ SELECT a.code || ':' || c.code || ':' || to_char(m.month, 'YYYY-MM') AS id, a.ge
   JOIN areas AS a ON a.level = c.aggregate_level
  CROSS JOIN months AS m
   LEFT JOIN counts AS n ON n.area_id = a.id AND n.category_code = c.code AND n.month = m.month"""
-    return sql, [*source.params, *category_params]
+    return sql, list(category_params)
 
 
 def _businesses_public_sql() -> tuple[str, list]:

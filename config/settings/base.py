@@ -168,6 +168,9 @@ LAYERS_STATEMENT_TIMEOUT_MS = env.int("LAYERS_STATEMENT_TIMEOUT_MS", default=500
 LAYERS_EXPORT_TIMEOUT_MS = env.int("LAYERS_EXPORT_TIMEOUT_MS", default=600000)
 # Rows per batch read from the server-side cursor of an export.
 LAYERS_EXPORT_BATCH_SIZE = env.int("LAYERS_EXPORT_BATCH_SIZE", default=2000)
+# The precomputed report counts are rebuilt at most this often after a
+# report changed (seconds), and at least daily.
+LAYERS_REPORT_COUNTS_MIN_INTERVAL_S = env.int("LAYERS_REPORT_COUNTS_MIN_INTERVAL_S", default=60)
 # Statement timeout of planners' queries (ms): they scan all reports.
 LAYERS_PLANNER_TIMEOUT_MS = env.int("LAYERS_PLANNER_TIMEOUT_MS", default=15000)
 # Planners' queries: largest posted geometry (vertices), buffer (metres),

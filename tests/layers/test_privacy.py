@@ -155,7 +155,7 @@ def test_confidential_and_restricted_reports_never_leave(client, categories, spo
 
 
 @needs_reports
-def test_report_counts_publish_only_fixed_cells(client, categories, spots):
+def test_report_counts_publish_only_fixed_cells(client, categories, spots, settings):
     lon, lat = spots["other"]
     for i in range(7):
         _report_make(category=categories["sick"], lon=lon + i * 0.0001, lat=lat, description="x")
@@ -165,6 +165,15 @@ def test_report_counts_publish_only_fixed_cells(client, categories, spots):
     assert [c["count"] for c in shown] == [7]
     # Every desa has its cell for every month (zeros look like small counts).
     assert len(doc["features"]) % 123 == 0 and {f["properties"]["level"] for f in doc["features"]} == {"desa"}
+    # A change (the reports app's signal) makes the next read recount.
+    from reports.signals import report_changed
+
+    settings.LAYERS_REPORT_COUNTS_MIN_INTERVAL_S = 0
+    report = _report_make(category=categories["sick"], lon=lon, lat=lat, description="x")
+    report_changed.send(sender=None, report_id=report.id, old_location=None, new_location=report.location)
+    doc = json.loads(client.get("/ogc/collections/report-counts/items?limit=10000&category_code=uji-warga-sakit")
+                     .content)
+    assert [f["properties"]["count"] for f in doc["features"] if f["properties"]["count"] is not None] == [8]
     # No arbitrary time window or bbox recount: datetime is not accepted and
     # a bbox selects whole desa cells.
     assert client.get("/ogc/collections/report-counts/items?datetime=2026-03-01/2026-03-31").status_code == 400
