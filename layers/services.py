@@ -1,11 +1,15 @@
 """Writes of the layers app: the precomputed report counts (see models)."""
 import datetime
+import logging
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.utils import OperationalError
 from django.utils import timezone
 
 from .models import SummaryState
+
+logger = logging.getLogger(__name__)
 
 REPORT_COUNTS = "report-counts"
 # Any constant: the advisory lock that lets one request refresh at a time.
@@ -34,6 +38,18 @@ def report_counts_refresh(*, force: bool = False) -> bool:
     source = planner_report_source()
     if source is None:
         return False
+    try:
+        return _report_counts_rebuild(source=source, now=now, desa_level=AGGREGATE_DESA)
+    except OperationalError as exc:
+        # Past the statement timeout the previous cells stay published (and
+        # the command or a later read rebuilds them).
+        if "statement timeout" not in str(exc):
+            raise
+        logger.warning("report counts not rebuilt: %s", exc)
+        return False
+
+
+def _report_counts_rebuild(*, source, now, desa_level: str) -> bool:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_REFRESH_LOCK])
         if not cursor.fetchone()[0]:
@@ -50,6 +66,6 @@ def report_counts_refresh(*, force: bool = False) -> bool:
                    date_trunc('month', s.created_at AT TIME ZONE 'Asia/Pontianak')::date, count(*)
               FROM ({source.sql}) AS s JOIN geo_area d ON d.id = s.desa_id
              WHERE s.aggregate_level = %s OR d.parent_id IS NOT NULL
-             GROUP BY 1, 2, 3""", [AGGREGATE_DESA, *source.params, AGGREGATE_DESA])
+             GROUP BY 1, 2, 3""", [desa_level, *source.params, desa_level])
         SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"refreshed_at": now, "dirty": False})
     return True
