@@ -173,3 +173,23 @@ REPORTS_NOTIFY_ATTEMPTS = 3
 REPORTS_WEBHOOK_TIMEOUT = 5
 # Days after resolution during which the reporter may dispute it.
 REPORTS_DISPUTE_DAYS = 14
+# --- Layers (OGC API - Features, exports, planners' queries; issue 5) -------
+# Default and maximum `limit` of an OGC API items page (pygeoapi `limits`).
+LAYERS_DEFAULT_ITEMS = env.int("LAYERS_DEFAULT_ITEMS", default=10)
+LAYERS_MAX_ITEMS = env.int("LAYERS_MAX_ITEMS", default=10000)
+# Statement timeout of public and planner queries, and of full exports (ms).
+LAYERS_STATEMENT_TIMEOUT_MS = env.int("LAYERS_STATEMENT_TIMEOUT_MS", default=5000)
+LAYERS_EXPORT_TIMEOUT_MS = env.int("LAYERS_EXPORT_TIMEOUT_MS", default=600000)
+# Rows per batch read from the server-side cursor of an export.
+LAYERS_EXPORT_BATCH_SIZE = env.int("LAYERS_EXPORT_BATCH_SIZE", default=2000)
+# The precomputed report counts are rebuilt at most this often after a
+# report changed (seconds), and at least daily.
+LAYERS_REPORT_COUNTS_MIN_INTERVAL_S = env.int("LAYERS_REPORT_COUNTS_MIN_INTERVAL_S", default=60)
+# Statement timeout of planners' queries (ms): they scan all reports.
+LAYERS_PLANNER_TIMEOUT_MS = env.int("LAYERS_PLANNER_TIMEOUT_MS", default=15000)
+# Planners' queries: largest posted geometry (vertices), buffer (metres),
+# result (features), DBSCAN radius (metres) and minimum cluster size.
+LAYERS_PLANNER_MAX_VERTICES = env.int("LAYERS_PLANNER_MAX_VERTICES", default=5000)
+LAYERS_PLANNER_MAX_BUFFER_M = env.int("LAYERS_PLANNER_MAX_BUFFER_M", default=5000)
+LAYERS_PLANNER_MAX_RESULTS = env.int("LAYERS_PLANNER_MAX_RESULTS", default=5000)
+LAYERS_PLANNER_MAX_EPS_M = env.int("LAYERS_PLANNER_MAX_EPS_M", default=2000)
