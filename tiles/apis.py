@@ -124,3 +124,33 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
     response = _tile_response(etag, packed if gzipped else body, gzipped)
     response["X-Tile-Cache"] = "miss"
     return response
+
+
+@require_GET
+def tilejson(request, layers: str):
+    """GET /tiles/{layer}[,{layer}...].json: TileJSON 3.0.0."""
+    names = layers.split(",")
+    layer_objs = [sources.layer_get(n) for n in names]
+    if any(layer is None for layer in layer_objs) or len(names) > settings.TILES_MAX_COMPOSITE:
+        return _not_found(_("Lapisan tidak ditemukan."))
+    query = _filter_query(request)
+    suffix = ("?" + "&".join(f"{k}={v}" for k, v in sorted(query.items()))) if query else ""
+    base = request.build_absolute_uri(f"/tiles/{layers}")
+    document = {
+        "tilejson": "3.0.0",
+        "name": " + ".join(str(layer.title) for layer in layer_objs),
+        "description": " ".join(str(layer.description) for layer in layer_objs),
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [base + "/{z}/{x}/{y}.mvt" + suffix],
+        "minzoom": 0,
+        "maxzoom": settings.TILES_MAX_ZOOM,
+        "bounds": vector.layers_bounds(layer_objs),
+        "attribution": vector.attribution(layer_objs),
+        "vector_layers": [vector.vector_layer(layer) for layer in layer_objs],
+    }
+    west, south, east, north = document["bounds"]
+    document["center"] = [round((west + east) / 2, 6), round((south + north) / 2, 6), 9]
+    response = JsonResponse(document)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

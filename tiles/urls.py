@@ -17,5 +17,6 @@ class LayerList:
 register_converter(LayerList, "layers")
 
 urlpatterns = [
+    path("tiles/<layers:layers>.json", apis.tilejson, name="tiles-tilejson"),
     path("tiles/<layers:layers>/<int:z>/<int:x>/<int:y>.mvt", apis.vector_tile, name="tiles-vector"),
 ]

@@ -154,3 +154,61 @@ def tile_render(items: list[tuple], t: TileRequest) -> bytes:
         cursor.execute(sql, params)
         (body,) = cursor.fetchone()
     return bytes(body or b"")
+
+
+# --- TileJSON ---------------------------------------------------------------------
+
+_TILEJSON_TYPES = {"string": "String", "integer": "Number", "number": "Number", "boolean": "Boolean",
+                   "date-time": "String (ISO 8601)"}
+
+
+def vector_layer(layer) -> dict:
+    """A TileJSON vector_layers entry: the fields each feature carries."""
+    fields = {name: _TILEJSON_TYPES.get(kind, "String") for name, kind in layer_fields(layer).items()}
+    fields.setdefault("id", "String")
+    entry = {"id": layer.id, "description": str(layer.description), "minzoom": 0,
+             "maxzoom": settings.TILES_MAX_ZOOM, "fields": fields}
+    if is_point_layer(layer):
+        entry["fields"] = {**fields, "count": f"Number (clusters below zoom {settings.TILES_POINTS_MIN_ZOOM})"}
+    return entry
+
+
+def attribution(layers: list) -> str:
+    """Every layer's licence notice, then the boundary data's MIT notice
+    (the basemap's areas come from it, whatever the layer)."""
+    from geo.attribution import DATA_ATTRIBUTION
+
+    parts = []
+    for layer in layers:
+        notice = str(getattr(layer, "licence", "") or "")
+        if notice and notice not in parts:
+            parts.append(notice)
+    if not any(DATA_ATTRIBUTION in p for p in parts):
+        parts.append("MIT License. " + DATA_ATTRIBUTION)
+    return " | ".join(parts)
+
+
+def layers_bounds(layers: list) -> list[float]:
+    """[west, south, east, north] in EPSG:4326: the extent of polygon layers,
+    the regency's for point layers (a million points need not be scanned to
+    say where the regency is)."""
+    boxes = []
+    with connection.cursor() as cursor:
+        for layer in layers:
+            if is_point_layer(layer):
+                cursor.execute(
+                    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(b.geom) AS e"
+                    " FROM geo_areaboundary b JOIN geo_area a ON a.id = b.area_id"
+                    " JOIN geo_edition ed ON ed.id = a.edition_id AND ed.is_current"
+                    " WHERE a.level = 'kecamatan') AS x")
+            else:
+                sql, params = layer.table_sql(None)
+                cursor.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+                               " FROM (SELECT ST_Extent(s.geom) AS e FROM (" + sql + ") AS s) AS x", params)
+            row = cursor.fetchone()
+            if row and row[0] is not None:
+                boxes.append(row)
+    if not boxes:
+        return [-180.0, -85.0511, 180.0, 85.0511]
+    return [round(min(b[0] for b in boxes), 6), round(min(b[1] for b in boxes), 6),
+            round(max(b[2] for b in boxes), 6), round(max(b[3] for b in boxes), 6)]
