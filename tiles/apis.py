@@ -1,18 +1,21 @@
-"""Tile endpoints. Plain Django views, not DRF: a cached tile is answered
-from the cache store alone (no registry, no database, no serializer), which
-is what keeps cached tiles and 304s cheap."""
+"""Tile endpoints: plain Django views, not DRF, because a cached tile is
+answered from the cache store alone (no registry, no database, no
+serializer), which is what keeps cached tiles and 304s cheap. The raster
+metadata, value and zonal endpoints under /api/v1/ are DRF."""
 from __future__ import annotations
-
-import gzip
-import hashlib
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from config.api_errors import error_body
-from tiles import cache, sources, vector
+from config.api_errors import ApiError, error_body
+from tiles import cache, services, sources, vector
+from tiles import raster as raster_mod
+from tiles.selectors import raster_get, rasters_list, zones_for
+from tiles.serializers import PointInputSerializer, RasterOutputSerializer, ZonalInputSerializer
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
@@ -29,9 +32,7 @@ def _filter_query(request) -> dict[str, str]:
     return {k: request.GET[k] for k in sources.FILTER_PARAMS if request.GET.get(k)}
 
 
-def _variant(versions: list[str], query: dict[str, str]) -> str:
-    raw = "&".join(versions) + "?" + "&".join(f"{k}={v}" for k, v in sorted(query.items()))
-    return hashlib.blake2b(raw.encode(), digest_size=8).hexdigest()
+_variant = services.tile_variant
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -107,18 +108,9 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
             return _error(400, "invalid_filter", _("Filter ini tidak berlaku untuk lapisan ini."),
                           fields={param: [str(_("Tidak didukung oleh lapisan ini."))]})
     try:
-        items = [(layer, sources.filters_for(layer, query)) for layer in layer_objs]
-        # Versions are read before the data: a write that lands in between
-        # changes the version after it, so this tile is never served stale.
-        versions = cache.layer_versions(names)
-        marker = cache.tile_marker(name, z, x, y)
-        body = vector.tile_render(items, t)
+        etag, body, packed = services.vector_tile_build(name=name, layers=layer_objs, t=t, query=query)
     except ValueError as exc:
         return _error(400, "invalid_filter", _("Nilai filter tidak valid."), fields={"filter": [str(exc)]})
-    etag = cache.etag_of(body)
-    packed = gzip.compress(body, compresslevel=6, mtime=0) if body else b""
-    if cache.tile_marker(name, z, x, y) == marker:
-        cache.tile_put(name, z, x, y, _variant(versions, query), etag=etag, body=body, gzipped_body=packed)
     if if_none_match and _etag_matches(if_none_match, etag):
         return _not_modified(etag, gzipped)
     response = _tile_response(etag, packed if gzipped else body, gzipped)
@@ -154,3 +146,98 @@ def tilejson(request, layers: str):
     response = JsonResponse(document)
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@require_GET
+def raster_tile(request, name: str, z: int, x: int, y: int):
+    """GET /tiles/raster/{name}/{z}/{x}/{y}.png[?rescale=a,b&colormap_name=..&tilesize=256]"""
+    t = vector.TileRequest(z, x, y)
+    try:
+        t.check(max_zoom=settings.TILES_RASTER_MAX_ZOOM)
+        options = raster_mod.RenderOptions.parse(request.GET)
+    except vector.TileOutOfRange:
+        return _not_found()
+    except ValueError as exc:
+        return _error(400, "invalid_option", _("Opsi raster tidak valid."), fields={str(exc): [str(exc)]})
+    key = raster_mod.cache_name(name)
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+    versions = cache.layer_versions([key], create=False)
+    if versions is not None:
+        variant = _variant(versions, {"o": options.key()})
+        if if_none_match:
+            etag = cache.tile_etag_get(key, z, x, y, variant)
+            if etag is not None and _etag_matches(if_none_match, etag):
+                return _not_modified(etag, False)
+        hit = cache.tile_get(key, z, x, y, variant, gzipped=False)
+        if hit is not None:
+            return _png_response(*hit, cache_state="hit")
+    raster = raster_get(name=name)
+    if raster is None:
+        return _not_found(_("Raster tidak ditemukan."))
+    versions = cache.layer_versions([key])
+    try:
+        body = raster_mod.raster_tile(raster=raster, tile_z=z, tile_x=x, tile_y=y, options=options)
+    except raster_mod.TileOutsideBounds:
+        return _not_found(_("Tile di luar batas raster."))
+    etag = cache.etag_of(body)
+    # PNG is already compressed: the "gzip" copy is the same bytes.
+    cache.tile_put(key, z, x, y, _variant(versions, {"o": options.key()}), etag=etag, body=body, gzipped_body=body)
+    if if_none_match and _etag_matches(if_none_match, etag):
+        return _not_modified(etag, False)
+    return _png_response(etag, body, cache_state="miss")
+
+
+def _png_response(etag: str, body: bytes, cache_state: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="image/png")
+    response["ETag"] = f'"{etag}"'
+    response["Cache-Control"] = settings.TILES_CACHE_CONTROL
+    response["Access-Control-Allow-Origin"] = "*"
+    response["X-Tile-Cache"] = cache_state
+    return response
+
+
+# --- Raster metadata, point values and zonal statistics (DRF) ------------------
+
+
+def _raster_or_404(name: str):
+    raster = raster_get(name=name)
+    if raster is None:
+        raise ApiError("not_found", _("Raster tidak ditemukan."), status_code=404)
+    return raster
+
+
+class RasterListApi(APIView):
+    def get(self, request):
+
+        return Response(RasterOutputSerializer(rasters_list(), many=True, context={"request": request}).data)
+
+
+class RasterValueApi(APIView):
+    """GET /api/v1/rasters/{name}/value?lon=&lat= -> {"lon","lat","values":[..]}"""
+
+    def get(self, request, name: str):
+
+        raster = _raster_or_404(name)
+        params = PointInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        lon, lat = params.validated_data["lon"], params.validated_data["lat"]
+        values = raster_mod.raster_value(raster=raster, lon=lon, lat=lat)
+        if values is None:
+            raise ApiError("outside_raster", _("Titik berada di luar cakupan raster."), status_code=404)
+        return Response({"raster": raster.name, "lon": lon, "lat": lat, "values": values, "unit": raster.unit})
+
+
+class RasterZonalApi(APIView):
+    """GET /api/v1/rasters/{name}/zonal?level=desa&threshold= -> per-area
+    min/mean/max/count and share of pixels above the threshold."""
+
+    def get(self, request, name: str):
+
+        raster = _raster_or_404(name)
+        params = ZonalInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = raster_mod.raster_zonal_stats(raster=raster, zones=zones_for(level=params.validated_data["level"]),
+                                             threshold=params.validated_data.get("threshold"))
+        return Response({"raster": raster.name, "level": params.validated_data["level"],
+                         "threshold": params.validated_data.get("threshold"), "unit": raster.unit,
+                         "results": rows})

@@ -17,6 +17,10 @@ class LayerList:
 register_converter(LayerList, "layers")
 
 urlpatterns = [
+    path("tiles/raster/<slug:name>/<int:z>/<int:x>/<int:y>.png", apis.raster_tile, name="tiles-raster"),
+    path("api/v1/rasters/", apis.RasterListApi.as_view(), name="rasters-list"),
+    path("api/v1/rasters/<slug:name>/value", apis.RasterValueApi.as_view(), name="rasters-value"),
+    path("api/v1/rasters/<slug:name>/zonal", apis.RasterZonalApi.as_view(), name="rasters-zonal"),
     path("tiles/<layers:layers>.json", apis.tilejson, name="tiles-tilejson"),
     path("tiles/<layers:layers>/<int:z>/<int:x>/<int:y>.mvt", apis.vector_tile, name="tiles-vector"),
 ]

@@ -185,5 +185,6 @@ TILES_POINTS_MIN_ZOOM = 13
 # Cluster grid: cells per tile side (256 of 4096 units, 16 px of a 256-px tile).
 TILES_CELLS_PER_TILE = 16
 TILES_REPORTS_LAYER = "reports"
+TILES_RASTER_MAX_ZOOM = 18
 # Registered rasters (COGs) and the density surfaces live here.
 TILES_RASTER_DIR = Path(env("TILES_RASTER_DIR", default=str(BASE_DIR / "media" / "rasters")))
