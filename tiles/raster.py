@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+import rasterio.windows
 from django.conf import settings
 from django.db import transaction
 from rasterio.features import geometry_mask
 from rasterio.warp import transform_bounds, transform_geom
-from rasterio.windows import from_bounds
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 from rio_tiler.colormap import cmap
@@ -159,16 +159,13 @@ def raster_zonal_stats(*, raster: Raster, zones: list[tuple[str, str, dict]],
             if threshold is not None:
                 row.update(share_above=None, area_above_km2=None)
             xs, ys = _coords(geom)
-            window = from_bounds(min(xs), min(ys), max(xs), max(ys), src.transform)
-            window = window.round_offsets("floor").round_lengths("ceil")
-            window = window.intersection(rasterio.windows.Window(0, 0, src.width, src.height)) \
-                if _overlaps(window, src) else None
-            if window is None or window.width < 1 or window.height < 1:
+            window = _window_of(src, min(xs), min(ys), max(xs), max(ys))
+            if window is None:
                 out.append(row)
                 continue
             data = src.read(1, window=window, masked=True)
             outside = geometry_mask([geom], out_shape=data.shape, transform=src.window_transform(window))
-            values = np.ma.masked_array(data, mask=np.ma.getmaskarray(data) | outside).compressed()
+            values = np.ma.masked_array(data, mask=np.ma.getmaskarray(data) | outside).compressed().astype("float64")
             if values.size:
                 row.update(count=int(values.size), min=float(values.min()), mean=float(values.mean()),
                            max=float(values.max()))
@@ -180,9 +177,16 @@ def raster_zonal_stats(*, raster: Raster, zones: list[tuple[str, str, dict]],
     return out
 
 
-def _overlaps(window, src) -> bool:
-    return not (window.col_off >= src.width or window.row_off >= src.height
-                or window.col_off + window.width <= 0 or window.row_off + window.height <= 0)
+def _window_of(src, minx, miny, maxx, maxy):
+    """The pixel window covering a box in the raster's CRS, clipped to the
+    raster; None when they do not overlap."""
+    inverse = ~src.transform
+    cols, rows = zip(*(inverse * (x, y) for x in (minx, maxx) for y in (miny, maxy)))
+    col0, col1 = max(0, math.floor(min(cols))), min(src.width, math.ceil(max(cols)))
+    row0, row1 = max(0, math.floor(min(rows))), min(src.height, math.ceil(max(rows)))
+    if col1 <= col0 or row1 <= row0:
+        return None
+    return rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
 
 
 def _coords(geom: dict):
