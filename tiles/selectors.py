@@ -22,3 +22,10 @@ def zones_for(*, level: str) -> list[tuple[str, str, dict]]:
 
 
 ZONE_LEVELS = (Area.Level.DESA, Area.Level.KECAMATAN)
+
+
+def density_categories() -> list[str]:
+    """Codes of the categories whose reports are published as points."""
+    from layers.policy import tiles as tiles_policy
+
+    return tiles_policy.point_category_codes()
