@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import ApiError, error_body
-from tiles import cache, services, sources, vector
+from tiles import cache, fastpath, services, sources, vector
 from tiles import raster as raster_mod
 from tiles.selectors import raster_get, rasters_list, zones_for
 from tiles.serializers import PointInputSerializer, RasterOutputSerializer, ZonalInputSerializer
@@ -32,18 +32,10 @@ def _filter_query(request) -> dict[str, str]:
     return {k: request.GET[k] for k in sources.FILTER_PARAMS if request.GET.get(k)}
 
 
-_variant = services.tile_variant
+_variant = cache.tile_variant
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*":
-            return True
-        candidate = candidate.removeprefix("W/").strip('"').removesuffix(".gz")
-        if candidate == etag:
-            return True
-    return False
+_etag_matches = fastpath.etag_matches
 
 
 def _tile_response(etag: str, body: bytes, gzipped: bool, status: int = 200) -> HttpResponse:
@@ -53,7 +45,7 @@ def _tile_response(etag: str, body: bytes, gzipped: bool, status: int = 200) -> 
         response = HttpResponse(body, content_type=MVT_TYPE, status=status)
         if gzipped:
             response["Content-Encoding"] = "gzip"
-    response["ETag"] = f'"{etag}.gz"' if gzipped and body else f'"{etag}"'
+    response["ETag"] = f'W/"{etag}"'
     response["Cache-Control"] = settings.TILES_CACHE_CONTROL
     response["Vary"] = "Accept-Encoding"
     response["Access-Control-Allow-Origin"] = "*"
@@ -62,7 +54,7 @@ def _tile_response(etag: str, body: bytes, gzipped: bool, status: int = 200) -> 
 
 def _not_modified(etag: str, gzipped: bool) -> HttpResponse:
     response = HttpResponse(status=304)
-    response["ETag"] = f'"{etag}.gz"' if gzipped else f'"{etag}"'
+    response["ETag"] = f'W/"{etag}"'
     response["Cache-Control"] = settings.TILES_CACHE_CONTROL
     response["Vary"] = "Accept-Encoding"
     return response
@@ -84,19 +76,16 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
     gzipped = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
 
-    # The cached path: versions, then the tile, from the cache store only.
-    versions = cache.layer_versions(names, create=False)
-    if versions is not None:
-        variant = _variant(versions, query)
-        if if_none_match:
-            etag = cache.tile_etag_get(name, z, x, y, variant)
-            if etag is not None and _etag_matches(if_none_match, etag):
-                return _not_modified(etag, gzipped)
-        hit = cache.tile_get(name, z, x, y, variant, gzipped=gzipped)
-        if hit is not None:
-            response = _tile_response(hit[0], hit[1], gzipped)
-            response["X-Tile-Cache"] = "hit"
-            return response
+    # The cached path, from the cache store only (as tiles.fastpath).
+    answer = fastpath.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match)
+    if answer is not None:
+        status, headers, body = answer
+        response = HttpResponse(body, status=status)
+        for header, value in headers:
+            response[header] = value
+        if not body:
+            del response["Content-Type"]
+        return response
 
     # A miss: resolve the layers (through the registry and its policy),
     # check the filters, build the tile in one statement, keep it.
@@ -161,16 +150,12 @@ def raster_tile(request, name: str, z: int, x: int, y: int):
         return _error(400, "invalid_option", _("Opsi raster tidak valid."), fields={str(exc): [str(exc)]})
     key = raster_mod.cache_name(name)
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-    versions = cache.layer_versions([key], create=False)
-    if versions is not None:
-        variant = _variant(versions, {"o": options.key()})
-        if if_none_match:
-            etag = cache.tile_etag_get(key, z, x, y, variant)
-            if etag is not None and _etag_matches(if_none_match, etag):
-                return _not_modified(etag, False)
-        hit = cache.tile_get(key, z, x, y, variant, gzipped=False)
-        if hit is not None:
-            return _png_response(*hit, cache_state="hit")
+    found = cache.tile_lookup(key, z, x, y, {"o": options.key()}, body="d")
+    if found is not None and found[0] is not None and found[1] is not None:
+        etag, body = found
+        if if_none_match and _etag_matches(if_none_match, etag):
+            return _not_modified(etag, False)
+        return _png_response(etag, body, cache_state="hit")
     raster = raster_get(name=name)
     if raster is None:
         return _not_found(_("Raster tidak ditemukan."))

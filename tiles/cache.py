@@ -45,8 +45,29 @@ class RedisStore:
         self.redis = redis.Redis.from_url(url)
         self.prefix = prefix
 
+    # One round trip for a cached tile: the layers' versions, then the
+    # tile's ETag and body for the variant they make.
+    _LOOKUP = """
+    local n = tonumber(ARGV[1])
+    local versions = redis.call('MGET', unpack(KEYS, 1, n))
+    for i = 1, n do if not versions[i] then return false end end
+    local variant = table.concat(versions, '.') .. '|' .. ARGV[2]
+    local out = redis.call('HMGET', KEYS[n + 1], variant .. '|e', variant .. ARGV[3])
+    return {variant, out[1] or false, out[2] or false}
+    """
+
     def _k(self, key: str) -> str:
         return self.prefix + key
+
+    def lookup(self, version_keys: list[str], tile_key: str, qhash: str, field: str):
+        if not hasattr(self, "_lookup"):
+            self._lookup = self.redis.register_script(self._LOOKUP)
+        keys = [self._k(k) for k in version_keys] + [self._k(tile_key)]
+        result = self._lookup(keys=keys, args=[len(version_keys), qhash, field])
+        if not result:
+            return None
+        variant, etag, body = result
+        return variant.decode(), etag or None, body or None
 
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         return self.redis.mget([self._k(k) for k in keys])
@@ -126,6 +147,14 @@ class FileStore:
 
     def get_many(self, keys):
         return [self._read(self._path(k) / "_") for k in keys]
+
+    def lookup(self, version_keys, tile_key, qhash, field):
+        versions = self.get_many(version_keys)
+        if any(v is None for v in versions):
+            return None
+        variant = ".".join(v.decode() for v in versions) + "|" + qhash
+        etag, body = self.hget_many(tile_key, [f"{variant}|e", f"{variant}{field}"])
+        return variant, etag, body
 
     def add(self, key, value):
         self._write(self._path(key) / "_", value, exclusive=True)
@@ -226,17 +255,30 @@ def tile_key(name: str, z: int, x: int, y: int) -> str:
     return f"b:{name}:{z}:{x}:{y}"
 
 
-def tile_etag_get(name, z, x, y, variant) -> str | None:
-    (etag,) = store().hget_many(tile_key(name, z, x, y), [f"{variant}|e"])
-    return etag.decode() if etag is not None else None
+def query_hash(query: dict[str, str]) -> str:
+    if not query:
+        return "-"
+    raw = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
+    return hashlib.blake2b(raw.encode(), digest_size=8).hexdigest()
 
 
-def tile_get(name, z, x, y, variant, *, gzipped: bool) -> tuple[str, bytes] | None:
-    """(etag, body) of a cached tile; body is the gzip or the plain bytes."""
-    etag, body = store().hget_many(tile_key(name, z, x, y), [f"{variant}|e", f"{variant}|{'g' if gzipped else 'd'}"])
-    if etag is None or body is None:
+def tile_variant(versions: list[str], query: dict[str, str]) -> str:
+    """The cache variant of a tile: the layers' data versions and the filters."""
+    return ".".join(versions) + "|" + query_hash(query)
+
+
+def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
+                body: str | None) -> tuple[str | None, bytes | None] | None:
+    """(etag, body) of a cached tile, from the cache store alone; body is
+    None unless asked for ("d" plain, "g" gzip). None when a layer has no
+    version yet (nothing of it can be cached)."""
+    names = name.split(",")
+    found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), query_hash(query),
+                           f"|{body or 'e'}")
+    if found is None:
         return None
-    return etag.decode(), body
+    _, etag, data = found
+    return (etag.decode() if etag else None), (data if body else None)
 
 
 def tile_put(name, z, x, y, variant, *, etag: str, body: bytes, gzipped_body: bytes) -> None:

@@ -2,18 +2,11 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import math
 
 from django.conf import settings
 
 from tiles import cache, sources, vector
-
-
-def tile_variant(versions: list[str], query: dict[str, str]) -> str:
-    """The cache variant of a tile: the layers' data versions and the filters."""
-    raw = "&".join(versions) + "?" + "&".join(f"{k}={v}" for k, v in sorted(query.items()))
-    return hashlib.blake2b(raw.encode(), digest_size=8).hexdigest()
 
 
 def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest,
@@ -30,7 +23,7 @@ def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest,
     etag = cache.etag_of(body)
     packed = gzip.compress(body, compresslevel=6, mtime=0) if body else b""
     if cache.tile_marker(name, t.z, t.x, t.y) == marker:
-        cache.tile_put(name, t.z, t.x, t.y, tile_variant(versions, query), etag=etag, body=body,
+        cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
                        gzipped_body=packed)
     return etag, body, packed
 

@@ -160,3 +160,48 @@ def test_tile_sql_prefilters_with_the_index(client, kubu_raya):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(r[0] for r in cursor.fetchall())
     assert "geo_areaboundary_geom_id" in plan or "Index" in plan
+
+
+def _wsgi_get(app, path, **headers):
+    from wsgiref.util import setup_testing_defaults
+
+    environ = {"PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2], "REQUEST_METHOD": "GET",
+               "SERVER_NAME": "127.0.0.1", "HTTP_HOST": "127.0.0.1", **headers}
+    setup_testing_defaults(environ)
+    seen = {}
+
+    def start_response(status, response_headers):
+        seen["status"] = int(status.split()[0])
+        seen["headers"] = dict(response_headers)
+
+    # As Django's test client does: keep the test's database connection open.
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(app(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return seen["status"], seen["headers"], body
+
+
+def test_wsgi_fast_path_serves_cached_tiles_before_django(kubu_raya, any_tile_cache, django_assert_num_queries,
+                                                         settings):
+    from config.wsgi import application
+
+    settings.ALLOWED_HOSTS = ["*"]
+    url, _ = _url("desa", 10)
+    status, headers, body = _wsgi_get(application, url)
+    assert status == 200 and headers.get("X-Tile-Cache") == "miss"
+    with django_assert_num_queries(0):
+        status, hit_headers, hit_body = _wsgi_get(application, url, HTTP_ACCEPT_ENCODING="gzip")
+        not_modified, _, empty = _wsgi_get(application, url, HTTP_IF_NONE_MATCH=headers["ETag"])
+    assert status == 200 and hit_headers["X-Tile-Cache"] == "hit" and gzip.decompress(hit_body) == body
+    assert hit_headers["ETag"] == headers["ETag"] and hit_headers["Content-Encoding"] == "gzip"
+    assert not_modified == 304 and empty == b""
+    # A miss (here: unknown filter values never cached) still reaches Django.
+    status, _, _ = _wsgi_get(application, url + "?status=received")
+    assert status == 400
