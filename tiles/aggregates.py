@@ -35,7 +35,7 @@ def reports_ready() -> bool:
 def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
     """The tile statement reading precomputed cells, or None when the cells
     cannot answer (another layer, or a period filter: cells hold no time)."""
-    if layer.id != settings.TILES_REPORTS_LAYER:
+    if layer.id != settings.TILES_REPORTS_LAYER or t.z > CELL_MAX_ZOOM:
         return None
     filters = filters or {}
     if set(filters) - {"properties"}:
