@@ -159,14 +159,15 @@ def raster_tile(request, name: str, z: int, x: int, y: int):
     raster = raster_get(name=name)
     if raster is None:
         return _not_found(_("Raster tidak ditemukan."))
-    versions = cache.layer_versions([key])
+    versions, marker = cache.tile_build_state(key, z, x, y)
     try:
         body = raster_mod.raster_tile(raster=raster, tile_z=z, tile_x=x, tile_y=y, options=options)
     except raster_mod.TileOutsideBounds:
         return _not_found(_("Tile di luar batas raster."))
     etag = cache.etag_of(body)
     # PNG is already compressed: the "gzip" copy is the same bytes.
-    cache.tile_put(key, z, x, y, _variant(versions, {"o": options.key()}), etag=etag, body=body, gzipped_body=body)
+    cache.tile_put(key, z, x, y, _variant(versions, {"o": options.key()}), etag=etag, body=body, gzipped_body=body,
+                   marker=marker)
     if if_none_match and _etag_matches(if_none_match, etag):
         return _not_modified(etag, False)
     return _png_response(etag, body, cache_state="miss")

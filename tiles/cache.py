@@ -56,8 +56,25 @@ class RedisStore:
     return {variant, out[1] or false, out[2] or false}
     """
 
+    # Keep a built tile only if its invalidation marker is unchanged.
+    _PUT_IF = """
+    local current = redis.call('GET', KEYS[1]) or ''
+    if current ~= ARGV[1] then return 0 end
+    redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+    redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+    return 1
+    """
+
     def _k(self, key: str) -> str:
         return self.prefix + key
+
+    def put_if_marker(self, marker_key: str, marker: bytes | None, key: str, mapping: dict, ttl: int) -> bool:
+        if not hasattr(self, "_put_if"):
+            self._put_if = self.redis.register_script(self._PUT_IF)
+        args = [marker or b"", ttl]
+        for field, value in mapping.items():
+            args += [field, value]
+        return bool(self._put_if(keys=[self._k(marker_key), self._k(key)], args=args))
 
     def lookup(self, version_keys: list[str], tile_key: str, qhash: str, field: str):
         if not hasattr(self, "_lookup"):
@@ -147,6 +164,13 @@ class FileStore:
 
     def get_many(self, keys):
         return [self._read(self._path(k) / "_") for k in keys]
+
+    def put_if_marker(self, marker_key, marker, key, mapping, ttl):
+        (current,) = self.get_many([marker_key])
+        if current != marker:
+            return False
+        self.hset_many(key, mapping, ttl)
+        return True
 
     def lookup(self, version_keys, tile_key, qhash, field):
         versions = self.get_many(version_keys)
@@ -281,13 +305,32 @@ def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
     return (etag.decode() if etag else None), (data if body else None)
 
 
-def tile_put(name, z, x, y, variant, *, etag: str, body: bytes, gzipped_body: bytes) -> None:
+def tile_build_state(name: str, z: int, x: int, y: int) -> tuple[list[str], bytes | None]:
+    """Read before building a tile: the layers' versions (created if
+    missing) and the tile's invalidation marker, in one round trip."""
+    names = name.split(",")
     s = store()
-    s.hset_many(tile_key(name, z, x, y),
-                {f"{variant}|e": etag.encode(), f"{variant}|d": body, f"{variant}|g": gzipped_body},
-                settings.TILES_CACHE_TTL)
-    if "," in name:
+    keys = [f"v:{n}" for n in names] + [f"m:{name}:{z}:{x}:{y}"]
+    values = s.get_many(keys)
+    if any(v is None for v in values[:-1]):
+        for key, v in zip(keys[:-1], values[:-1]):
+            if v is None:
+                s.add(key, _token())
+        values = s.get_many(keys)
+    return [v.decode() for v in values[:-1]], values[-1]
+
+
+def tile_put(name, z, x, y, variant, *, etag: str, body: bytes, gzipped_body: bytes,
+             marker: bytes | None) -> bool:
+    """Keep a built tile unless it was invalidated while being built (its
+    marker changed): then the tile may miss that write, and is dropped."""
+    s = store()
+    kept = s.put_if_marker(f"m:{name}:{z}:{x}:{y}", marker, tile_key(name, z, x, y),
+                           {f"{variant}|e": etag.encode(), f"{variant}|d": body, f"{variant}|g": gzipped_body},
+                           settings.TILES_CACHE_TTL)
+    if kept and "," in name:
         s.set_add("composites", name)
+    return kept
 
 
 # --- Invalidation ---------------------------------------------------------------

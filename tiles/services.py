@@ -17,14 +17,12 @@ def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest,
     # Versions and the invalidation marker are read before the data: a write
     # committing in between changes one of them afterwards, so the tile is
     # either kept under a key nobody asks for or not kept at all.
-    versions = cache.layer_versions(name.split(","))
-    marker = cache.tile_marker(name, t.z, t.x, t.y)
+    versions, marker = cache.tile_build_state(name, t.z, t.x, t.y)
     body = vector.tile_render(items, t)
     etag = cache.etag_of(body)
     packed = gzip.compress(body, compresslevel=6, mtime=0) if body else b""
-    if cache.tile_marker(name, t.z, t.x, t.y) == marker:
-        cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
-                       gzipped_body=packed)
+    cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
+                   gzipped_body=packed, marker=marker)
     return etag, body, packed
 
 

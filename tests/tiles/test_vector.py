@@ -205,3 +205,16 @@ def test_wsgi_fast_path_serves_cached_tiles_before_django(kubu_raya, any_tile_ca
     # A miss (here: unknown filter values never cached) still reaches Django.
     status, _, _ = _wsgi_get(application, url + "?status=received")
     assert status == 400
+
+
+def test_tile_invalidated_while_being_built_is_not_kept(any_tile_cache):
+    z = 10
+    x, y = tile_of(*SUNGAI_RAYA, z)
+    versions, marker = cache.tile_build_state("desa", z, x, y)
+    cache.tiles_invalidate_point("desa", *SUNGAI_RAYA)  # a write commits mid-build
+    variant = cache.tile_variant(versions, {})
+    assert not cache.tile_put("desa", z, x, y, variant, etag="e", body=b"old", gzipped_body=b"old", marker=marker)
+    assert cache.tile_lookup("desa", z, x, y, {}, body="d") == (None, None)
+    versions, marker = cache.tile_build_state("desa", z, x, y)
+    assert cache.tile_put("desa", z, x, y, variant, etag="e", body=b"new", gzipped_body=b"new", marker=marker)
+    assert cache.tile_lookup("desa", z, x, y, {}, body="d") == ("e", b"new")
