@@ -193,3 +193,32 @@ LAYERS_PLANNER_MAX_VERTICES = env.int("LAYERS_PLANNER_MAX_VERTICES", default=500
 LAYERS_PLANNER_MAX_BUFFER_M = env.int("LAYERS_PLANNER_MAX_BUFFER_M", default=5000)
 LAYERS_PLANNER_MAX_RESULTS = env.int("LAYERS_PLANNER_MAX_RESULTS", default=5000)
 LAYERS_PLANNER_MAX_EPS_M = env.int("LAYERS_PLANNER_MAX_EPS_M", default=2000)
+# --- Tiles (tiles app) -----------------------------------------------------------
+# Server-side tile cache: Redis when set (defaults to REDIS_URL), else files.
+TILES_REDIS_URL = env("TILES_REDIS_URL", default=REDIS_URL)
+TILES_CACHE_DIR = Path(env("TILES_CACHE_DIR", default=str(STATE_DIR / "tile-cache")))
+TILES_CACHE_PREFIX = env("TILES_CACHE_PREFIX", default="kr:tiles:")
+# Seconds a cached tile is kept without being asked for (correctness does not
+# depend on it: invalidation is explicit).
+TILES_CACHE_TTL = env.int("TILES_CACHE_TTL", default=7 * 24 * 3600)
+# Seconds an invalidation marker lives; longer than any tile build.
+TILES_MARKER_TTL = 3600
+# Browsers revalidate every tile (a 304 costs one cache lookup), so a map never
+# shows a tile older than the data.
+TILES_CACHE_CONTROL = env("TILES_CACHE_CONTROL", default="public, max-age=0, must-revalidate")
+TILES_MAX_ZOOM = 20
+TILES_EXTENT = 4096
+TILES_BUFFER = 64
+# Safety cap on features in one tile of one layer (exact geometries only;
+# low zooms of point layers are clusters, so the cap is not reached there).
+TILES_MAX_FEATURES = env.int("TILES_MAX_FEATURES", default=50000)
+TILES_MAX_COMPOSITE = 6
+# Point layers are clusters below this zoom (prior-art.md: z12 of 1M points
+# is ~120 ms live; from precomputed cells it is ~10 ms).
+TILES_POINTS_MIN_ZOOM = 13
+# Cluster grid: cells per tile side (256 of 4096 units, 16 px of a 256-px tile).
+TILES_CELLS_PER_TILE = 16
+TILES_REPORTS_LAYER = "reports"
+TILES_RASTER_MAX_ZOOM = 18
+# Registered rasters (COGs) and the density surfaces live here.
+TILES_RASTER_DIR = Path(env("TILES_RASTER_DIR", default=str(BASE_DIR / "media" / "rasters")))
