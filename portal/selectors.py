@@ -250,8 +250,10 @@ def catalogue() -> list[dict]:
 
 
 def workspace_queue(*, user, params) -> dict | None:
-    """The agency workspace queue (internal, not public): None when the user
-    acts for no agency and is no coordinator."""
+    """The agency workspace queue (internal, not public): the reports of the
+    user's agencies (the coordinator: triage), overdue first, through
+    reports.selectors.reports_queue. None when the user acts for no agency
+    and is no coordinator."""
     from accounts.models import Role
     from accounts.selectors import user_agency_ids, user_has_role
 
@@ -259,8 +261,39 @@ def workspace_queue(*, user, params) -> dict | None:
     is_coordinator = user_has_role(user=user, roles=[Role.COORDINATOR])
     if not agency_ids and not is_coordinator:
         return None
-    return {"agency_ids": agency_ids, "is_coordinator": is_coordinator, "reports": [], "filters": {}}
+    status = [v for v in params.getlist("status") if v] or None
+    overdue = params.get("overdue") == "1"
+    reports = []
+    try:
+        from reports import selectors as report_selectors
+    except ImportError:
+        report_selectors = None
+    if report_selectors is not None and hasattr(report_selectors, "reports_queue"):
+        queue = report_selectors.reports_queue(user=user, status=status, overdue=overdue)
+        reports = list(queue.select_related("category", "desa", "agency")[:200])
+    from .maps import STATUSES
+
+    return {"agency_ids": agency_ids, "is_coordinator": is_coordinator, "reports": reports,
+            "statuses": [(c, str(label)) for c, label, _colour in STATUSES],
+            "filters": {"status": status or [], "overdue": overdue}}
 
 
 def workspace_report(*, user, report_id) -> dict | None:
-    return None
+    """One report of the user's queue, or None (not theirs, or unknown)."""
+    workspace = workspace_queue(user=user, params=_EmptyParams())
+    if workspace is None:
+        return None
+    from reports import selectors as report_selectors
+
+    queue = report_selectors.reports_queue(user=user)
+    report = queue.filter(id=report_id).select_related("category", "desa", "kecamatan", "agency").first()
+    if report is None:
+        return None
+    return {"report": report, "is_coordinator": workspace["is_coordinator"],
+            "statuses": workspace["statuses"], "agencies": list(geo_selectors.agencies_list())
+            if workspace["is_coordinator"] else []}
+
+
+class _EmptyParams(dict):
+    def getlist(self, key):
+        return []

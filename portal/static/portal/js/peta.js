@@ -132,14 +132,15 @@
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "legend");
-    var html = "<strong>" + KR.escape(t.legend) + "</strong><br>";
+    var html = "";
     cfg.statuses.forEach(function (s) {
       html += "<i style=\"background:" + s.color + "\"></i>" + KR.escape(s.label) + "<br>";
     });
     html += "<i style=\"background:#0d4f8b;opacity:.6\"></i>" + KR.escape(t.report_counts) + "<br>";
     html += "<i style=\"background:#e6ab02\"></i>" + KR.escape(t.businesses) + "<br>";
     html += "<i class=\"sq\" style=\"background:" + cfg.choropleth.colors[0] + "\"></i>" + KR.escape(t.suppressed);
-    div.innerHTML = html;
+    div.innerHTML = "<details" + (window.innerWidth >= 700 ? " open" : "") + "><summary><strong>" +
+      KR.escape(t.legend) + "</strong></summary>" + html + "</details>";
     L.DomEvent.disableClickPropagation(div);
     return div;
   };
