@@ -147,6 +147,19 @@ GEO_SUBDIVIDE_MAX_VERTICES = 64
 # (the source is already generalised at ~11 m, so less removes nothing).
 GEO_SIMPLIFY_TOLERANCE = 0.0005
 
+# --- Portal (issue 7) ---------------------------------------------------------
+# Basemap tile URL template for /peta/ and the report form (OpenStreetMap by
+# default). Every overlay is served by this project, so the map still shows
+# boundaries, reports and businesses when the basemap cannot be reached.
+PORTAL_BASEMAP_URL = env("PORTAL_BASEMAP_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+PORTAL_BASEMAP_ATTRIBUTION = env(
+    "PORTAL_BASEMAP_ATTRIBUTION", default="&copy; OpenStreetMap contributors (ODbL)")
+# Raster overlays offered on /peta/: name at /tiles/raster/<name>/ and title.
+PORTAL_RASTER_LAYERS = [("report-density", "Kepadatan laporan")]
+# At this zoom and above /peta/ draws report points from the vector tiles;
+# below it, counts per desa (never all features).
+PORTAL_POINTS_MIN_ZOOM = 12
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
