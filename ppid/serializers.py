@@ -1,6 +1,8 @@
 """Input and output shapes of the PPID API. The requester identity is only
 written through the API, and read back only by the requester and the
 handling PPID (never by anything public)."""
+import re
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -13,8 +15,8 @@ from .models import InformationRequest, Objection, Pasal17, RequesterIdentity
 class IdentityInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RequesterIdentity.Kind.choices, default=RequesterIdentity.Kind.PERSON)
     name = serializers.CharField(max_length=200)
-    id_number = serializers.RegexField(r"^[0-9A-Za-z./\- ]{6,40}$", max_length=40,
-                                       help_text=_("NIK 16 digit atau nomor akta/pengesahan badan hukum."))
+    id_number = serializers.CharField(max_length=40,
+                                      help_text=_("NIK 16 digit atau nomor akta/pengesahan badan hukum."))
     address = serializers.CharField()
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
@@ -24,6 +26,8 @@ class IdentityInput(serializers.Serializer):
         if attrs["kind"] == RequesterIdentity.Kind.PERSON and not (
                 attrs["id_number"].isdigit() and len(attrs["id_number"]) == 16):
             raise serializers.ValidationError({"id_number": [_("NIK terdiri atas 16 digit.")]})
+        if not re.fullmatch(r"[0-9A-Za-z./\- ]{6,40}", attrs["id_number"]):
+            raise serializers.ValidationError({"id_number": [_("Nomor dokumen badan hukum tidak valid.")]})
         if not attrs.get("phone") and not attrs.get("email"):
             raise serializers.ValidationError({"email": [_("Isi nomor telepon atau alamat surel.")]})
         return attrs
