@@ -1,7 +1,7 @@
 """URLs of this app, with their full paths (config.urls mounts every app at /)."""
 from django.urls import path
 
-from . import apis
+from . import apis, views
 
 urlpatterns = [
     path("api/v1/datasets/", apis.DatasetListApi.as_view(), name="datasets-list"),
@@ -15,4 +15,6 @@ urlpatterns = [
          name="datasets-version-approve"),
     path("api/v1/datasets/<slug:slug>/versions/<int:number>/reject/", apis.DatasetVersionRejectApi.as_view(),
          name="datasets-version-reject"),
+    path("data/opd/", views.dataset_list, name="datasets-page-list"),
+    path("data/opd/<slug:slug>/", views.dataset_detail, name="datasets-page-detail"),
 ]

@@ -225,3 +225,30 @@ def test_berkala_dataset_flagged_six_months_after_approval(producer, walidata, a
     assert [d.slug for d in datasets_due_for_refresh(today=datetime.date(2026, 7, 31))] == ["sekolah"]
     mine = api(producer).get("/api/v1/datasets/?scope=mine").json()["results"][0]
     assert mine["refresh_due"] is True
+
+
+def test_pages_show_the_report_and_let_the_walidata_approve(producer, walidata, agency, centroids):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    create_dataset(producer, agency)
+    client = Client()
+    client.force_login(producer)
+    assert "Dataset OPD" in client.get("/data/opd/").content.decode()
+    bad = geojson([point(*SINGKAWANG, nama="Jauh")])
+    html = client.post("/data/opd/sekolah/", {"action": "upload",
+                                              "file": SimpleUploadedFile("s.geojson", bad)}).content.decode()
+    assert "Laporan validasi" in html and "di luar Kabupaten Kubu Raya" in html
+    assert not DatasetVersion.objects.exists()
+    client.post("/data/opd/sekolah/", {"action": "upload", "file": SimpleUploadedFile(
+        "s.geojson", geojson(_school_points(centroids, 2)))})
+    assert DatasetVersion.objects.get().state == "pending"
+    client.post("/data/opd/sekolah/", {"action": "approve", "version": "1"})
+    assert DatasetVersion.objects.get().state == "pending"   # a producer cannot approve
+    walidata_client = Client()
+    walidata_client.force_login(walidata)
+    walidata_client.post("/data/opd/sekolah/", {"action": "approve", "version": "1", "note": "ok"})
+    assert DatasetVersion.objects.get().state == "approved"
+    stranger = Client()
+    from accounts.services import user_create
+    stranger.force_login(user_create(username="warga"))
+    assert stranger.get("/data/opd/").status_code == 404
