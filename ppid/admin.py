@@ -1,11 +1,6 @@
 from django.contrib import admin
 
-from .models import InformationRequest, Objection, PublicDocument, RequesterIdentity
-
-
-class IdentityInline(admin.StackedInline):
-    model = RequesterIdentity
-    can_delete = False
+from .models import InformationRequest, Objection, PublicDocument
 
 
 class ObjectionInline(admin.TabularInline):
@@ -24,7 +19,9 @@ class InformationRequestAdmin(admin.ModelAdmin):
     search_fields = ["registration_number"]
     readonly_fields = ["registration_number", "received_at", "received_on", "due_on", "extended_due_on"]
     raw_id_fields = ["requester", "decided_by"]
-    inlines = [IdentityInline, ObjectionInline]
+    # The requester identity is not shown here: it is P3 personal data, read
+    # by the handling PPID in the workspace (/ppid/petugas/), not by admins.
+    inlines = [ObjectionInline]
 
 
 @admin.register(Objection)
