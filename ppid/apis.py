@@ -95,6 +95,14 @@ class RequestDeliveryApi(APIView):
         return Response(_out(obj, request.user))
 
 
+class RequestWithdrawalApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, number):
+        obj = services.request_withdraw(request=_get_request(request.user, number), user=request.user)
+        return Response(_out(obj, request.user))
+
+
 class ObjectionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 

@@ -151,6 +151,20 @@ def request_deliver(*, request: InformationRequest, user, note: str = "",
     return request
 
 
+@transaction.atomic
+def request_withdraw(*, request: InformationRequest, user) -> InformationRequest:
+    """The requester withdraws an undecided request; it stays in the register
+    (and counts as received in the annual report)."""
+    request = InformationRequest.objects.select_for_update().get(pk=request.pk)
+    if user is None or request.requester_id != user.pk:
+        raise _forbidden()
+    if request.decision:
+        raise ApiError("already_decided", _("Permohonan sudah diputuskan."), status_code=409)
+    request.status = InformationRequest.Status.WITHDRAWN
+    request.save()
+    return request
+
+
 def objection_ground_on(*, request: InformationRequest, ground: str,
                         today: datetime.date) -> datetime.date | None:
     """The day the objection ground arose, or None when it has not (yet).

@@ -24,6 +24,8 @@ urlpatterns = [
          name="ppid-api-request-decision"),
     path("api/v1/ppid/requests/<str:number>/delivery/", apis.RequestDeliveryApi.as_view(),
          name="ppid-api-request-delivery"),
+    path("api/v1/ppid/requests/<str:number>/withdrawal/", apis.RequestWithdrawalApi.as_view(),
+         name="ppid-api-request-withdrawal"),
     path("api/v1/ppid/requests/<str:number>/objections/", apis.ObjectionCreateApi.as_view(),
          name="ppid-api-objections"),
     path("api/v1/ppid/objections/<str:number>/decision/", apis.ObjectionDecisionApi.as_view(),

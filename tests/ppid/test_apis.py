@@ -4,6 +4,7 @@ import datetime
 import json
 
 from django.core import mail
+from django.utils import timezone
 from django.core.management import call_command
 from io import StringIO
 from rest_framework.test import APIClient
@@ -194,3 +195,41 @@ def test_annual_report_contains_no_personal_data(make_request, officer, other_re
     walk(json.loads(api))
     assert not keys & {"identity", "name", "id_number", "email", "phone", "address", "information",
                        "purpose", "registration_number", "requester"}
+
+
+def test_objection_and_dispute_over_http(make_request, officer, requester, superior, other_requester):
+    # Filed "now" over HTTP: the refusal is today, so the window is open.
+    today = timezone.localdate()
+    request = make_request(received_on=today - datetime.timedelta(days=3))
+    services.request_decide(request=request, user=officer, decision="refused", on=today,
+                            exemption_basis="17h", consequence_test="Rahasia pribadi")
+    base = f"/api/v1/ppid/requests/{request.registration_number}"
+    # Someone else cannot object to this request (it does not exist for them).
+    assert client_for(other_requester).post(f"{base}/objections/", {"ground": "a", "reason": "x"},
+                                            format="json").status_code == 404
+    response = client_for(requester).post(f"{base}/objections/", {"ground": "a", "reason": "Data agregat saja"},
+                                          format="json")
+    assert response.status_code == 201, response.content
+    objection = response.json()
+    assert objection["ground_on"] == today.isoformat()
+    number = objection["registration_number"]
+    assert number.startswith("KBR-")
+    # Only the atasan PPID answers.
+    assert client_for(officer).post(f"/api/v1/ppid/objections/{number}/decision/",
+                                    {"decision": "accepted", "response": "x"}, format="json").status_code == 403
+    answered = client_for(superior).post(f"/api/v1/ppid/objections/{number}/decision/",
+                                         {"decision": "rejected", "response": "Menguatkan keputusan PPID"},
+                                         format="json")
+    assert answered.status_code == 200 and answered.json()["dispute_window_end"]
+    disputed = client_for(requester).post(f"/api/v1/ppid/objections/{number}/dispute/",
+                                          {"filed_on": answered.json()["dispute_window_end"]}, format="json")
+    assert disputed.json()["dispute_filed_on"] == answered.json()["dispute_window_end"]
+
+
+def test_requester_withdraws_an_undecided_request(make_request, requester, other_requester):
+    request = make_request(received_on=D(2026, 10, 1))
+    base = f"/api/v1/ppid/requests/{request.registration_number}"
+    assert client_for(other_requester).post(f"{base}/withdrawal/").status_code == 404
+    assert client_for(requester).post(f"{base}/withdrawal/").json()["status"] == "withdrawn"
+    from ppid.selectors import requests_overdue
+    assert list(requests_overdue(today=D(2026, 12, 1))) == []
