@@ -18,7 +18,8 @@ class DatasetInput(serializers.Serializer):
     reference_edition = serializers.SlugRelatedField(slug_field="slug", queryset=Edition.objects.all(),
                                                      required=False, default=None)
     licence = serializers.CharField(max_length=200, required=False, default=None)
-    exemption_basis = serializers.ChoiceField(choices=Pasal17.choices, required=False, allow_blank=True, default="")
+    exemption_basis = serializers.ChoiceField(choices=Pasal17.choices, required=False, allow_blank=True,
+                                              default="")
     consequence_test = serializers.CharField(required=False, allow_blank=True, default="")
     exemption_until = serializers.DateField(required=False, allow_null=True, default=None)
     source = serializers.CharField(required=False, allow_blank=True, default="")

@@ -194,7 +194,8 @@ def dataset_version_reject(*, version: DatasetVersion, user, note: str) -> Datas
     if not user_is_walidata(user=user):
         raise _forbidden()
     if not note or not note.strip():
-        raise ApiError("reason_required", _("Sebutkan alasan penolakan."), fields={"note": [str(_("Wajib diisi."))]})
+        raise ApiError("reason_required", _("Sebutkan alasan penolakan."),
+                       fields={"note": [str(_("Wajib diisi."))]})
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     if version.state != DatasetVersion.State.PENDING:
         raise ApiError("not_pending", _("Hanya versi yang menunggu persetujuan dapat ditolak."), status_code=409)

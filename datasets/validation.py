@@ -373,7 +373,8 @@ def validate_upload(*, data: bytes, filename: str, kind: str, edition: Edition,
         result.file_errors.append(_("Berkas tidak berisi baris data."))
         return result
     if len(raw) > MAX_ROWS:
-        result.file_errors.append(_("Berkas berisi %(n)d baris; paling banyak %(max)d.") % {"n": len(raw), "max": MAX_ROWS})
+        result.file_errors.append(_("Berkas berisi %(n)d baris; paling banyak %(max)d.")
+                                  % {"n": len(raw), "max": MAX_ROWS})
         return result
 
     # Column names: normalised once, checked for collisions.

@@ -109,7 +109,8 @@ class ObjectionCreateApi(APIView):
     @extend_schema(request=serializers.ObjectionInput)
     def post(self, request, number):
         data = _valid(serializers.ObjectionInput, request.data)
-        objection = services.objection_create(request=_get_request(request.user, number), user=request.user, **data)
+        objection = services.objection_create(request=_get_request(request.user, number),
+                                              user=request.user, **data)
         return Response(serializers.objection_dict(objection), status=status.HTTP_201_CREATED)
 
 

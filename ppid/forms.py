@@ -58,7 +58,8 @@ class DeliveryForm(forms.Form):
 
 class ObjectionDecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Keputusan atasan PPID"), choices=Objection.Decision.choices)
-    response = forms.CharField(label=_("Tanggapan tertulis dan alasannya"), widget=forms.Textarea(attrs={"rows": 3}))
+    response = forms.CharField(label=_("Tanggapan tertulis dan alasannya"),
+                               widget=forms.Textarea(attrs={"rows": 3}))
     superior_position = forms.CharField(label=_("Jabatan"), required=False)
 
 

@@ -143,7 +143,8 @@ class RequesterIdentity(models.Model):
     request = models.OneToOneField(InformationRequest, on_delete=models.CASCADE, related_name="identity")
     kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(max_length=200)
-    id_number = models.CharField(max_length=40, help_text="NIK (perorangan) or the entity's legal document number.")
+    id_number = models.CharField(max_length=40,
+                                 help_text="NIK (perorangan) or the entity's legal document number.")
     address = models.TextField()
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)

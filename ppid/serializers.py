@@ -52,7 +52,8 @@ class ExtensionInput(serializers.Serializer):
 class DecisionInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=InformationRequest.Decision.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    exemption_basis = serializers.ChoiceField(choices=Pasal17.choices, required=False, allow_blank=True, default="")
+    exemption_basis = serializers.ChoiceField(choices=Pasal17.choices, required=False, allow_blank=True,
+                                              default="")
     consequence_test = serializers.CharField(required=False, allow_blank=True, default="")
     public_interest_test = serializers.CharField(required=False, allow_blank=True, default="")
     fee_rupiah = serializers.IntegerField(min_value=0, required=False, default=0)
@@ -106,7 +107,7 @@ def request_dict(request: InformationRequest, *, today, with_identity: bool) -> 
         "due_on": request.due_on, "extended_due_on": request.extended_due_on,
         "effective_due_on": request.effective_due_on,
         "extension_possible_until": request.due_on if not request.extended_due_on else None,
-        "max_due_on": add_working_days(request.due_on, 7) if not request.extended_due_on else request.extended_due_on,
+        "max_due_on": request.extended_due_on or add_working_days(request.due_on, 7),
         "extension_reason": request.extension_reason,
         "overdue": request_is_overdue(request=request, today=today),
         "decision": request.decision or None,

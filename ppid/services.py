@@ -141,7 +141,8 @@ def request_deliver(*, request: InformationRequest, user, note: str = "",
     request = InformationRequest.objects.select_for_update().get(pk=request.pk)
     _require_officer(user=user, request=request)
     if request.decision not in (InformationRequest.Decision.GRANTED, InformationRequest.Decision.PARTLY):
-        raise ApiError("nothing_to_deliver", _("Hanya permohonan yang diterima dapat diserahkan."), status_code=409)
+        raise ApiError("nothing_to_deliver", _("Hanya permohonan yang diterima dapat diserahkan."),
+                       status_code=409)
     if request.delivered_on:
         raise ApiError("already_delivered", _("Informasi sudah diserahkan."), status_code=409)
     request.delivered_on = on or timezone.localdate()
@@ -214,7 +215,8 @@ def objection_create(*, request: InformationRequest, user, ground: str, reason: 
         raise ApiError("invalid_ground", _("Alasan keberatan tidak dikenal (Pasal 35 ayat 1)."),
                        fields={"ground": [ground]})
     if not reason or not reason.strip():
-        raise ApiError("reason_required", _("Uraikan alasan keberatan."), fields={"reason": [str(_("Wajib diisi."))]})
+        raise ApiError("reason_required", _("Uraikan alasan keberatan."),
+                       fields={"reason": [str(_("Wajib diisi."))]})
     filed_at = filed_at or timezone.now()
     filed_on = local_date(filed_at)
     ground_on = objection_ground_on(request=request, ground=ground, today=filed_on)

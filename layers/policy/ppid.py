@@ -55,13 +55,14 @@ def annual_report_public(*, year: int, today: datetime.date | None = None) -> di
         refusal_reasons.append({"basis": "not_held", "label": str(Decision.NOT_HELD.label),
                                 "count": decisions[Decision.NOT_HELD]})
     objections = Objection.objects.filter(request__received_on__year=year)
-    objection_counts = dict(objections.values_list("decision").annotate(n=Count("id")).values_list("decision", "n"))
+    objection_counts = dict(objections.values("decision").annotate(n=Count("id")).values_list("decision", "n"))
     return {
         "year": year,
         "legal_basis": "UU 14/2008 Pasal 12",
         "requests_received": len(rows),
         "decided": len(to_decision),
-        "pending": sum(1 for r in rows if not r["decision"] and r["status"] != InformationRequest.Status.WITHDRAWN),
+        "pending": sum(1 for r in rows
+                       if not r["decision"] and r["status"] != InformationRequest.Status.WITHDRAWN),
         "withdrawn": sum(1 for r in rows if r["status"] == InformationRequest.Status.WITHDRAWN),
         "granted": decisions[Decision.GRANTED],
         "partly_granted": decisions[Decision.PARTLY],

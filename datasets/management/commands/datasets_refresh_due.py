@@ -17,5 +17,6 @@ class Command(BaseCommand):
     def handle(self, *args, today, **options):
         due = datasets_due_for_refresh(today=today or timezone.localdate())
         for dataset in due:
-            self.stdout.write(f"{dataset.slug}\t{dataset.producer.name}\tdue {dataset_refresh_due_on(dataset=dataset)}")
+            due_on = dataset_refresh_due_on(dataset=dataset)
+            self.stdout.write(f"{dataset.slug}\t{dataset.producer.name}\tdue {due_on}")
         self.stdout.write(f"{len(due)} dataset(s) due for refresh")
