@@ -233,3 +233,13 @@ def test_requester_withdraws_an_undecided_request(make_request, requester, other
     assert client_for(requester).post(f"{base}/withdrawal/").json()["status"] == "withdrawn"
     from ppid.selectors import requests_overdue
     assert list(requests_overdue(today=D(2026, 12, 1))) == []
+
+
+def test_annual_report_command_prints_the_same_document(make_request, officer):
+    request = make_request(received_on=D(2025, 3, 3))
+    services.request_decide(request=request, user=officer, decision="granted", on=D(2025, 3, 5))
+    out = StringIO()
+    call_command("ppid_annual_report", "2025", stdout=out)
+    printed = json.loads(out.getvalue())
+    assert printed == APIClient().get("/api/v1/ppid/annual-report/2025/").json()
+    assert printed["requests_received"] == 1 and printed["requests"][0]["working_days_to_decision"] == 2
