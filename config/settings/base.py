@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tiles",
     "portal",
     "ppid",
+    "datasets",
 ]
 
 MIDDLEWARE = [
