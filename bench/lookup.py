@@ -70,7 +70,8 @@ def main():
     ids = {a.id: a.code for a in Area.objects.filter(edition=edition, level="desa")}
     codes = [ids.get(i) for i in result.desa_ids]
     ref_codes = [desa[i][0] if i >= 0 else None for i in assigned]
-    exact = sum(1 for c, r, approx in zip(codes, ref_codes, result.approximate) if not approx and c == r)
+    exact = sum(1 for c, r, approx in zip(codes, ref_codes, result.approximate)
+                if c and not approx and c == r)
     covered_db = sum(1 for c, approx in zip(codes, result.approximate) if c and not approx)
     print(f"(a) bulk SQL, one statement: {t_bulk:.2f} s, {bulk_rate:,.0f} points/s "
           f"({bulk_rate / ref_rate:.2f}x the in-memory rate); covered {covered_db:,}, "

@@ -102,10 +102,10 @@ class AreaPart(models.Model):
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=9, choices=Area.Level.choices)
     code = models.CharField(max_length=40)
+    # No b-tree index on (edition, level): with one, the planner filtered every
+    # desa part by ST_Covers (406 per point) instead of probing the GiST index
+    # on geom; at 1,000,000 points that was 100x slower (docs/benchmarks.md).
     geom = models.PolygonField(srid=STORAGE_SRID)
-
-    class Meta:
-        indexes = [models.Index(fields=["edition", "level"])]
 
 
 class Agency(models.Model):

@@ -531,6 +531,11 @@ def layers_public() -> list[Layer]:
 
 
 def layer_get(layer_id: str) -> Layer | None:
+    # Built-in layers need no query; providers (datasets) are asked only for
+    # the other ids, so a tile of a built-in layer stays one SQL statement.
+    for layer in _builtin_layers() + _domain_layers():
+        if layer.id == layer_id:
+            return layer
     for layer in layers_public():
         if layer.id == layer_id:
             return layer

@@ -104,7 +104,7 @@ def desa_aggregate_counts() -> dict[str, object]:
     policy = _policy("reports")
     if policy is None or not hasattr(policy, "report_counts_public"):
         return {}
-    return _counts_by_code(policy.report_counts_public(group_by="desa", publication_class=PublicationClass.P1))
+    return _counts_by_code(policy.report_counts_public(group_by="desa"))
 
 
 def businesses_search(*, query: str, limit: int = 8) -> list[dict]:

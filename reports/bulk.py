@@ -171,12 +171,8 @@ def reports_import(*, rows: Iterable[ImportRow], batch_size: int = 50_000) -> di
               "margin": settings.GEO_NEAREST_TOLERANCE_M / 111_000 * 1.05}
     counts = {"read": 0, "inserted": 0, "skipped": 0}
     batch = []
-    with connection.cursor() as cursor:
-        # Staging tables are temporary; give them memory so a batch does not
-        # spill to disk. Allowed only before the session's first temp table.
-        cursor.execute("SELECT count(*) FROM pg_namespace WHERE oid = pg_my_temp_schema()")
-        if not cursor.fetchone()[0]:
-            cursor.execute("SET temp_buffers = '256MB'")
+    # temp_buffers for the staging tables is left to the server configuration:
+    # SET temp_buffers fails once the session has touched any temporary table.
 
     def flush():
         if not batch:

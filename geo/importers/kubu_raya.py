@@ -73,6 +73,10 @@ def run(*, data_dir: Path | None = None, commit: bool = False, progress: bool = 
                 raise _Rollback
     except _Rollback:
         pass
+    else:
+        with connection.cursor() as cursor:
+            # Fresh statistics, so the planner probes the GiST index on parts.
+            cursor.execute("ANALYZE geo_areapart; ANALYZE geo_area; ANALYZE geo_serviceareapart")
     result.committed = commit
     return result
 

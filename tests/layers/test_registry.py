@@ -15,7 +15,7 @@ def _rows(layer, filters=None):
         return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
-def test_geo_layers_are_registered_with_satu_data_metadata():
+def test_geo_layers_are_registered_with_satu_data_metadata(db):
     ids = [layer.id for layer in layers_public()]
     assert ids[:3] == ["desa", "kecamatan", "service-areas"]
     for layer_id in ("desa", "kecamatan", "service-areas"):
@@ -27,7 +27,7 @@ def test_geo_layers_are_registered_with_satu_data_metadata():
         assert meta["crs"] == "EPSG:4326"
 
 
-def test_unknown_layer_is_none():
+def test_unknown_layer_is_none(db):
     assert layer_get("nope") is None
 
 
@@ -72,7 +72,7 @@ def test_service_areas_have_a_geometry_each(kubu_raya):
     assert all(r["geom"] is not None for r in rows)
 
 
-def test_register_provider_adds_dataset_layers_and_keeps_builtin_ids():
+def test_register_provider_adds_dataset_layers_and_keeps_builtin_ids(db):
     desa = layer_get("desa")
 
     def provider():

@@ -25,16 +25,16 @@ def test_dip_lists_documents_and_published_datasets_only(kubu_raya, django_user_
     upload(producer, "sekolah", "s.geojson", geojson([point(lon, lat, nama="SDN 1")]))
     create_dataset(producer, agency, slug="belum-disetujui")
     upload(producer, "belum-disetujui", "s.geojson", geojson([point(lon, lat, nama="SDN 2")]))
-    create_dataset(producer, agency, slug="rahasia", kip_class="dikecualikan", exemption_basis="17h",
+    create_dataset(producer, agency, slug="dikecualikan-uji", kip_class="dikecualikan", exemption_basis="17h",
                    consequence_test="x")
-    upload(producer, "rahasia", "s.geojson", geojson([point(lon, lat, nama="SDN 3")]))
-    for slug in ("sekolah", "rahasia"):
+    upload(producer, "dikecualikan-uji", "s.geojson", geojson([point(lon, lat, nama="SDN 3")]))
+    for slug in ("sekolah", "dikecualikan-uji"):
         api(walidata).post(f"/api/v1/datasets/{slug}/versions/1/approve/", {}, format="json")
 
     body = APIClient().get("/api/v1/ppid/information/").json()
     ids = [entry["id"] for entry in body["layers"]]
     assert "dataset-sekolah" in ids
-    assert "dataset-belum-disetujui" not in ids and "dataset-rahasia" not in ids
+    assert "dataset-belum-disetujui" not in ids and "dataset-dikecualikan-uji" not in ids
     sekolah = next(e for e in body["layers"] if e["id"] == "dataset-sekolah")
     assert sekolah["kip_class"] == "berkala" and sekolah["legal_basis"] == "UU 14/2008 Pasal 9"
     titles = [d["title"] for d in body["documents"]]
@@ -43,7 +43,7 @@ def test_dip_lists_documents_and_published_datasets_only(kubu_raya, django_user_
     assert body["documents"][0]["where"] == {"office": "Meja layanan PPID"}
     html = APIClient().get("/informasi/").content.decode()
     assert "Daftar Informasi Publik" in html and "Dataset sekolah" in html and "LKPJ Bupati 2025" in html
-    assert "rahasia" not in html and "belum-disetujui" not in html and "Draf yang belum" not in html
+    assert "dikecualikan-uji" not in html and "belum-disetujui" not in html and "Draf yang belum" not in html
 
 
 def test_maklumat_pelayanan_is_on_the_ppid_page(db):
