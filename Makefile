@@ -41,7 +41,12 @@ demo-data: setup
 
 serve:
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	@$(PY) manage.py runserver $(HOST):$(PORT)
+	@if [ -n "$${CELERY_BROKER_URL:-$${REDIS_URL:-}}" ]; then \
+	  $(PY) -m celery -A config worker --beat --schedule .state/celerybeat-schedule --loglevel=INFO \
+	    > .state/celery.log 2>&1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "[jobs] Celery worker + beat running (pid $$worker, log .state/celery.log)"; \
+	else echo "[jobs] no CELERY_BROKER_URL/REDIS_URL: background jobs run inline"; fi; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 demo: demo-data serve
 

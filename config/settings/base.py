@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tiles",
     "portal",
     "ppid",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -158,3 +159,39 @@ LOGGING = {
 # spatial reference. No endpoint accepts a user-supplied spatial reference:
 # inputs are EPSG:4326 coordinates or GeoJSON, checked before GDAL sees them.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Operations (issue 9): background jobs, limits, throttles, logs ----------
+# Celery: a broker when CELERY_BROKER_URL or REDIS_URL is set (Redis on
+# 127.0.0.1:6379 or RabbitMQ amqp://guest@127.0.0.1:5672// here and on CI);
+# otherwise every task runs inline so a single machine needs no worker.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=False)
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged after it ran, and put back if its worker dies: every
+# task is idempotent (common.jobs.job_once or its own keys), so running twice is safe.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1800)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing gives up quickly when the broker is down; common.jobs then runs the task inline.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                   "interval_max": 0.5, "socket_connect_timeout": 2}
+CELERY_TIMEZONE = TIME_ZONE
+# Management commands a job may run (ops.tasks.command_run); absent ones are skipped.
+OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
+                    "ppid_send_reminders", "businesses_import", "geo_import_areas"]
+CELERY_BEAT_SCHEDULE = {
+    "notifications-retry": {"task": "ops.command_run", "schedule": 600.0, "args": ["reports_notify_retry"]},
+    "density-refresh": {"task": "ops.command_run", "schedule": 900.0, "args": ["tiles_density_refresh"]},
+    "datasets-refresh-due": {"task": "ops.command_run", "schedule": 3600.0, "args": ["datasets_refresh_due"]},
+    "ppid-reminders": {"task": "ops.command_run", "schedule": 86400.0, "args": ["ppid_send_reminders"]},
+    "deadline-reminders": {"task": "ops.reports_deadline_reminders", "schedule": 3600.0},
+}
+# Deadline reminders: agencies get one digest a day listing reports due within
+# this many working days or already overdue.
+OPS_REMINDER_WORKING_DAYS = env.int("OPS_REMINDER_WORKING_DAYS", default=1)
+# Where background exports are written (atomically: temp file, then rename).
+OPS_EXPORT_DIR = env.path("OPS_EXPORT_DIR", default=str(BASE_DIR / ".state" / "exports"))
