@@ -33,4 +33,34 @@ def readyz(request):
     if pending:
         return JsonResponse({"status": "error", "code": "migrations_pending", "pending": len(pending)},
                             status=503, headers={"Retry-After": "30"})
-    return JsonResponse({"status": "ok"})
+    checks = _optional_checks()
+    degraded = [name for name, value in checks.items() if value.get("status") == "error"]
+    return JsonResponse({"status": "degraded" if degraded else "ok", "checks": checks})
+
+
+def _optional_checks() -> dict:
+    """Broker and media storage: a failure degrades the service (jobs run inline,
+    uploads fail) without taking it out of the load balancer."""
+    import os
+    import tempfile
+
+    from django.conf import settings
+
+    from ops.apis import queue_depth
+
+    checks = {}
+    from config.celery import app
+    if app.conf.task_always_eager:
+        checks["jobs"] = {"status": "ok", "mode": "inline"}
+    else:
+        depth = queue_depth()
+        checks["jobs"] = ({"status": "error", "mode": "broker", "message": "broker unreachable"} if depth is None
+                          else {"status": "ok", "mode": "broker", "queue_depth": depth})
+    try:
+        os.makedirs(settings.MEDIA_ROOT, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.MEDIA_ROOT, prefix=".readyz-"):
+            pass
+        checks["media"] = {"status": "ok"}
+    except OSError as exc:
+        checks["media"] = {"status": "error", "message": str(exc)}
+    return checks

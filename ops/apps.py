@@ -6,3 +6,6 @@ class OpsConfig(AppConfig):
     name = "ops"
     verbose_name = _("Operasi (antrean, metrik, cadangan)")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import auth  # noqa: F401 - connects the login-failure counters

@@ -1,0 +1,57 @@
+"""Request ids, JSON logs, /metrics, /readyz."""
+import json
+import logging
+
+import pytest
+
+from ops.logging import JsonFormatter
+
+URL = "/api/v1/areas/covering"
+POINT = {"lon": 109.3724, "lat": -0.0715}
+
+
+@pytest.mark.django_db
+def test_request_id_is_kept_when_given_and_made_when_not(client, kubu_raya):
+    given = client.get(URL, POINT, HTTP_X_REQUEST_ID="abc-123")
+    assert given["X-Request-ID"] == "abc-123"
+    made = client.get(URL, POINT)
+    assert len(made["X-Request-ID"]) == 32
+    # a header that could forge log lines is replaced, not echoed
+    forged = client.get(URL, POINT, HTTP_X_REQUEST_ID='x" \n{"level": "CRITICAL"}')
+    assert forged["X-Request-ID"] != 'x" \n{"level": "CRITICAL"}' and len(forged["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+def test_access_log_is_one_json_line_with_the_request_id(client, kubu_raya, caplog):
+    with caplog.at_level(logging.INFO, logger="kr.request"):
+        client.get(URL, POINT, HTTP_X_REQUEST_ID="req-42")
+    record = next(r for r in caplog.records if r.name == "kr.request")
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-42"
+    assert line["status"] == 200 and line["route"] not in ("unmatched", "unnamed")
+    assert line["path"] == URL and "duration_ms" in line
+
+
+@pytest.mark.django_db
+def test_metrics_expose_latency_by_route_tiles_and_reports(client, kubu_raya):
+    client.get(URL, POINT)
+    body = client.get("/metrics").content.decode()
+    assert "kr_http_request_duration_seconds_bucket" in body
+    route_lines = [ln for ln in body.splitlines() if ln.startswith("kr_http_request_duration_seconds_count")]
+    assert any('method="GET"' in ln and 'status="200"' in ln for ln in route_lines)
+    assert not any("109.37" in ln for ln in route_lines)  # labels are routes, never raw URLs
+    for name in ("kr_tile_cache_total", "kr_database_unavailable_total", "kr_reports_overdue"):
+        assert name in body
+
+
+@pytest.mark.django_db
+def test_metrics_are_refused_to_the_internet(client):
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
+
+
+@pytest.mark.django_db
+def test_readyz_reports_jobs_and_media(client):
+    body = client.get("/readyz").json()
+    assert body["status"] == "ok"
+    assert body["checks"]["jobs"]["mode"] == "inline"
+    assert body["checks"]["media"]["status"] == "ok"
