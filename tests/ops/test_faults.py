@@ -6,7 +6,6 @@ with pg_dump/pg_restore) and gunicorn serving the project against it.
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -15,7 +14,8 @@ from django.db import OperationalError, connection, transaction
 
 from ops.middleware import database_unavailable_response
 
-from .pgcluster import PrivateCluster, free_port, libpq_url
+from .pgcluster import PrivateCluster, libpq_url
+from .servers import gunicorn
 
 pytestmark = pytest.mark.slow
 POINT = {"lon": 109.3724, "lat": -0.0715}  # inside desa Sungai Raya
@@ -40,29 +40,10 @@ def _copy_test_database_into(c: PrivateCluster) -> None:
                    capture_output=True, timeout=300)
 
 
-def _gunicorn(c: PrivateCluster):
-    port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "DATABASE_URL": c.url("kr", "postgis"), "DB_CONNECT_TIMEOUT": "2", "LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
-                             "-w", "1", "--timeout", "60"], cwd=settings.BASE_DIR, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            requests.get(f"{base}/healthz", timeout=5)
-            return proc, base
-        except requests.ConnectionError:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            time.sleep(0.1)
-    raise AssertionError("gunicorn did not start")
-
-
 @pytest.mark.django_db
 def test_postgres_down_gives_503_with_retry_after_and_the_service_recovers(cluster, kubu_raya):
     _copy_test_database_into(cluster)
-    proc, base = _gunicorn(cluster)
-    try:
+    with gunicorn(database_url=cluster.url("kr", "postgis")) as base:
         url = f"{base}/api/v1/areas/covering"
         first = requests.get(url, params=POINT, timeout=10)
         assert first.status_code == 200, first.text
@@ -80,9 +61,6 @@ def test_postgres_down_gives_503_with_retry_after_and_the_service_recovers(clust
         again = requests.get(url, params=POINT, timeout=10)
         assert again.status_code == 200, again.text
         assert again.json() == first.json()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.mark.django_db
