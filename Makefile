@@ -8,12 +8,13 @@ PORT ?= 8000
 DEMO_REPORTS ?= 3000
 DEMO_BUSINESSES ?= 2000
 
-.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench clean-state
+.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state
 
 help:
 	@echo "make demo   set up everything, load real boundaries and demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up the same and run the whole test suite"
 	@echo "make bench  run the benchmarks in bench/ (loads 1,000,000 synthetic reports)"
+	@echo "make fuzz   fuzz the whole OpenAPI with schemathesis against gunicorn (no 5xx allowed)"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt scripts/sysdeps.sh
@@ -56,6 +57,9 @@ test: db
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+fuzz: setup
+	@bash scripts/fuzz.sh
 
 clean-state:
 	rm -rf .state media staticfiles

@@ -42,7 +42,7 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         start = time.perf_counter()
         try:
-            response = self.get_response(request)
+            response = _refuse_nul(request) or self.get_response(request)
             elapsed = time.perf_counter() - start
             route = _route(request)
             response["X-Request-ID"] = request_id
@@ -53,6 +53,16 @@ class RequestContextMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+def _refuse_nul(request) -> JsonResponse | None:
+    """PostgreSQL text cannot hold NUL: a %00 in the path or query would reach the
+    database as an error (500) from any endpoint, so it is refused here as bad input."""
+    if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+        return JsonResponse({"code": "invalid", "message": _("Permintaan memuat karakter NUL yang tidak diizinkan.")},
+                            status=400)
+    return None
 
 
 def database_unavailable_response(exc: BaseException) -> JsonResponse:

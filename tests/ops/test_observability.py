@@ -55,3 +55,12 @@ def test_readyz_reports_jobs_and_media(client):
     assert body["status"] == "ok"
     assert body["checks"]["jobs"]["mode"] == "inline"
     assert body["checks"]["media"]["status"] == "ok"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["parent=%00&level=kecamatan", "level=desa%00", "x%00y=1"])
+def test_nul_bytes_in_a_query_are_bad_input_not_a_server_error(client, kubu_raya, query):
+    # found by `make fuzz`: PostgreSQL refuses NUL in text, which used to surface as a 500
+    response = client.get(f"/api/v1/areas/?{query}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
