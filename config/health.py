@@ -1,6 +1,7 @@
 """Liveness and readiness probes for load balancers and operators."""
 from django.db import connection
 from django.http import JsonResponse
+from django.views.decorators.http import require_safe
 
 
 def _database_status() -> dict:
@@ -10,6 +11,7 @@ def _database_status() -> dict:
     return {"postgresql": pg_version.split(",")[0], "postgis": postgis_version.split('"')[1]}
 
 
+@require_safe
 def healthz(request):
     """Database and PostGIS reachable, with their versions; 503 otherwise."""
     try:
@@ -20,6 +22,7 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": database})
 
 
+@require_safe
 def readyz(request):
     """Ready to take traffic: database answers and migrations are applied."""
     from django.db.migrations.executor import MigrationExecutor

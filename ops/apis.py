@@ -9,6 +9,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from common.metrics import QUEUE_DEPTH, REPORTS_OPEN, REPORTS_OVERDUE
@@ -59,6 +60,7 @@ def _refresh_gauges() -> None:
     REPORTS_OVERDUE.set(open_reports.filter(deadline__lt=today).count())
 
 
+@require_safe
 def metrics(request):
     """Prometheus text format; loopback/private networks or a bearer token only."""
     if not _client_allowed(request):
