@@ -6,7 +6,9 @@ with pg_dump/pg_restore) and gunicorn serving the project against it.
 import os
 import subprocess
 import sys
+import uuid
 
+import psycopg
 import pytest
 import requests
 from django.conf import settings
@@ -84,3 +86,31 @@ def test_statement_timeout_setting_reaches_the_connection(tmp_path):
                           "c = connection.cursor(); c.execute('show statement_timeout'); print(c.fetchone()[0])"],
                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "1234ms", out.stderr
+
+
+@pytest.mark.django_db
+def test_a_report_retried_with_the_same_uuid_across_an_outage_is_stored_once(cluster, kubu_raya):
+    pytest.importorskip("reports.services", reason="the reports app is not on this branch yet")
+    _copy_test_database_into(cluster)
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": cluster.url("kr", "postgis")}
+    subprocess.run([sys.executable, "manage.py", "reports_seed_categories"], cwd=settings.BASE_DIR,
+                   env={**os.environ, **env}, check=True, capture_output=True, timeout=120)
+    with gunicorn(database_url=cluster.url("kr", "postgis")) as base:
+        categories = requests.get(f"{base}/api/v1/categories/", timeout=10).json()
+        code = next(c["code"] for c in categories if not c["photo_required"] and c["publication_class"] == "P0")
+        report_id = str(uuid.uuid4())
+        payload = {"id": report_id, "category": code, "description": "Jalan rusak dekat jembatan", **POINT}
+
+        cluster.stop()
+        down = requests.post(f"{base}/api/v1/reports/", json=payload, timeout=10)
+        assert down.status_code == 503 and down.json()["code"] == "database_unavailable"
+        cluster.start()
+
+        first = requests.post(f"{base}/api/v1/reports/", json=payload, timeout=10)
+        assert first.status_code == 201, first.text
+        # the client lost that answer (weak network) and sends the same report again
+        again = requests.post(f"{base}/api/v1/reports/", json=payload, timeout=10)
+        assert again.status_code == 200, again.text
+        assert again.json()["tracking_code"] == first.json()["tracking_code"]
+    with psycopg.connect(cluster.url("kr")) as conn:
+        assert conn.execute("SELECT count(*) FROM reports_report WHERE id = %s", (report_id,)).fetchone()[0] == 1
