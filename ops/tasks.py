@@ -150,3 +150,24 @@ def layer_export(layer_id: str, fmt: str = "gpkg") -> str:
 def ping(key: str) -> bool:
     """Round trip through the queue: records `key` once (readiness checks, tests)."""
     return job_once(f"ping:{key}", lambda: None, task="ops.ping")
+
+
+# --- Metrics: every task run counted by outcome (common.metrics.JOBS) ----------
+from celery import signals  # noqa: E402
+
+from common.metrics import JOBS  # noqa: E402
+
+
+@signals.task_success.connect
+def _count_success(sender=None, **kwargs):
+    JOBS.labels(getattr(sender, "name", "?"), "success").inc()
+
+
+@signals.task_failure.connect
+def _count_failure(sender=None, **kwargs):
+    JOBS.labels(getattr(sender, "name", "?"), "failure").inc()
+
+
+@signals.task_retry.connect
+def _count_retry(sender=None, **kwargs):
+    JOBS.labels(getattr(sender, "name", "?"), "retry").inc()

@@ -88,6 +88,15 @@ def test_transient_failures_are_retried_until_done():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_task_runs_are_counted_for_prometheus():
+    from common.metrics import JOBS
+
+    before = JOBS.labels("ops.ping", "success")._value.get()
+    tasks.ping.apply(args=("counted",))
+    assert JOBS.labels("ops.ping", "success")._value.get() == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_unreachable_broker_runs_the_task_inline():
     with broker("redis://127.0.0.1:1/0"):  # nothing listens on port 1
         enqueue(tasks.ping, "no-broker")
