@@ -114,3 +114,12 @@ def test_a_report_retried_with_the_same_uuid_across_an_outage_is_stored_once(clu
         assert again.json()["tracking_code"] == first.json()["tracking_code"]
     with psycopg.connect(cluster.url("kr")) as conn:
         assert conn.execute("SELECT count(*) FROM reports_report WHERE id = %s", (report_id,)).fetchone()[0] == 1
+
+
+def test_the_wsgi_entry_point_bounds_every_query():
+    env = {k: v for k, v in os.environ.items() if k != "DB_STATEMENT_TIMEOUT_MS"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    out = subprocess.run([sys.executable, "-c", "import config.wsgi; from django.db import connection; "
+                          "c = connection.cursor(); c.execute('show statement_timeout'); print(c.fetchone()[0])"],
+                         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "15s", out.stderr
