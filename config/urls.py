@@ -25,3 +25,5 @@ urlpatterns = [
 
 # A database fault raised anywhere (middleware included) answers 503 + Retry-After.
 handler500 = "ops.apis.server_error"
+# SuspiciousOperation (bad Host, a GeoJSON naming an external CRS) answers JSON 400.
+handler400 = "ops.apis.bad_request"

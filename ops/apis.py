@@ -79,6 +79,11 @@ def metrics(request):
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
+def bad_request(request, exception=None, *args, **kwargs):
+    """handler400: SuspiciousOperation (a disallowed Host, a GeoJSON naming an external CRS, ...) as JSON."""
+    return JsonResponse({"code": "invalid", "message": _("Permintaan tidak valid.")}, status=400)
+
+
 def server_error(request, *args, **kwargs):
     """handler500: a database fault anywhere (middleware included) is a 503, the rest a JSON 500."""
     exc = sys.exc_info()[1]

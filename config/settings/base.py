@@ -256,6 +256,6 @@ LOGGING = {
                              "formatter": env("LOG_FORMAT", default="json")}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # One access line per request from ops.middleware; Django's own would repeat it.
-    "loggers": {"django.server": {"level": "WARNING"}, "kr.request": {"level": env("ACCESS_LOG_LEVEL", default="INFO")}},
+    "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}, "kr.request": {"level": env("ACCESS_LOG_LEVEL", default="INFO")}},
 }
 AUTHENTICATION_BACKENDS = ["ops.auth.ThrottledModelBackend"]

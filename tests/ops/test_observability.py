@@ -64,3 +64,11 @@ def test_nul_bytes_in_a_query_are_bad_input_not_a_server_error(client, kubu_raya
     response = client.get(f"/api/v1/areas/?{query}")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.django_db
+def test_suspicious_requests_get_a_json_400(client, settings):
+    settings.ALLOWED_HOSTS = ["rt.kuburayakab.go.id"]
+    response = client.get("/api/v1/areas/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
