@@ -56,10 +56,19 @@ class RequestContextMiddleware:
 
 
 def _refuse_nul(request) -> JsonResponse | None:
-    """PostgreSQL text cannot hold NUL: a %00 in the path or query would reach the
-    database as an error (500) from any endpoint, so it is refused here as bad input."""
-    if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "") or any(
-            "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+    """PostgreSQL text cannot hold NUL: a NUL in the path, the query or a form/JSON
+    body would reach the database as an error (500) from any endpoint, so it is
+    refused here as bad input. Multipart bodies are left to the views (files may
+    hold NUL bytes; their text fields go through serializers that refuse NUL)."""
+    found = "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "") or any(
+        "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values)
+    if not found and request.method in ("POST", "PUT", "PATCH"):
+        content_type = request.content_type or ""
+        if content_type == "application/x-www-form-urlencoded":
+            found = b"%00" in request.body or b"\x00" in request.body
+        elif content_type.endswith("json"):
+            found = b"\\u0000" in request.body or b"\x00" in request.body
+    if found:
         return JsonResponse({"code": "invalid", "message": _("Permintaan memuat karakter NUL yang tidak diizinkan.")},
                             status=400)
     return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
@@ -101,23 +102,48 @@ def _callers(agency, area):
     return callers
 
 
-def _plant(agency):
-    """Secrets that must not leak; returns (samples for URL parameters, secrets by kind)."""
+def _plant():
+    """Secrets that must not leak; returns (samples for URL parameters, secrets, the report's agency).
+
+    secrets: kind -> (unique marker, callers allowed to see it in a GET answer).
+    """
     samples = {"code": "61.12.01.2001", "layer_id": "desa", "collection_id": "desa", "layers": "desa",
                "z": 14, "x": 13189, "y": 8195, "fmt": "json", "level": "desa", "name": "x"}
-    secrets = {}
     try:
-        from reports import services as report_services  # noqa: F401
+        from reports.models import Category
+        from reports.services import categories_seed, report_submit
     except ImportError:
-        return samples, secrets
-    return samples, secrets
+        return samples, {}, None
+    categories_seed()
+    category = Category.objects.filter(publication_class="P3", photo_required=False).order_by("code").first()
+    tag = uuid.uuid4().hex[:10]
+    reporter = get_user_model().objects.create_user(username=f"RAHASIA-PELAPOR-{tag}", password="x" * 12)
+    result = report_submit(report_id=uuid.uuid4(), category_code=category.code, lon=109.3724, lat=-0.0715,
+                           description=f"RAHASIA-URAIAN-{tag}", confidential=True, reporter=reporter,
+                           subject={"name": f"RAHASIA-SUBJEK-{tag}", "age": 7, "condition": "sakit"})
+    report = result.report
+    samples.update({"report_id": report.id, "tracking_code": report.tracking_code, "feature_id": report.id,
+                    "collection_id": "reports", "layer_id": "reports"})
+    handling = {"agency_staff", "field_crew", "agency_head", "coordinator"}
+    secrets = {
+        # the confidential report's text: the handling agency and the coordinator only
+        "confidential description": (f"RAHASIA-URAIAN-{tag}", handling),
+        # the reported person's name: only through the logged subject endpoint with a reason
+        "reported person's name": (f"RAHASIA-SUBJEK-{tag}", set()),
+        # a confidential reporter's identity: nobody but the reporter
+        "confidential reporter": (f"RAHASIA-PELAPOR-{tag}", set()),
+    }
+    return samples, secrets, report.agency
 
 
-def test_every_role_against_every_endpoint(client, kubu_raya):
+def test_every_role_against_every_endpoint(kubu_raya):
+    # CSRF enforced as in a browser: a form view answering a cross-site POST would be a finding
+    client = Client(enforce_csrf_checks=True)
     cache.clear()
-    agency = Agency.objects.order_by("code").first()
+    client.raise_request_exception = False  # a server error is a finding, collected with the others
+    samples, secrets, agency = _plant()
+    agency = agency or Agency.objects.order_by("code").first()
     area = Area.objects.filter(level="desa").order_by("code").first()
-    samples, secrets = _plant(agency)
     all_routes, excluded = routes(samples)
     callers = _callers(agency, area)
     assert len(all_routes) >= 4

@@ -72,3 +72,15 @@ def test_suspicious_requests_get_a_json_400(client, settings):
     response = client.get("/api/v1/areas/", HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body,content_type", [
+    ("producer=%00x&title=a", "application/x-www-form-urlencoded"),
+    ('{"producer": "a\\u0000b"}', "application/json"),
+])
+def test_nul_bytes_in_a_body_are_bad_input(client, body, content_type):
+    # found by `make fuzz` on a form field that reaches a database lookup
+    response = client.generic("POST", "/api/v1/areas/", body, content_type=content_type)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
