@@ -8,7 +8,7 @@ PORT ?= 8000
 DEMO_REPORTS ?= 3000
 DEMO_BUSINESSES ?= 2000
 
-.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state
+.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state portal-assets browser
 
 help:
 	@echo "make demo   set up everything, load real boundaries and demo data, serve on http://$(HOST):$(PORT)"
@@ -34,7 +34,7 @@ migrate: db
 boundaries: migrate
 	@$(PY) manage.py geo_load_kubu_raya --commit
 
-setup: boundaries
+setup: boundaries portal-assets
 	@$(PY) manage.py collectstatic --noinput -v 0
 
 demo-data: setup
@@ -51,7 +51,7 @@ serve:
 
 demo: demo-data serve
 
-test: db
+test: db portal-assets browser
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@$(VENV)/bin/pytest
 
@@ -60,6 +60,13 @@ bench: setup
 
 fuzz: setup
 	@bash scripts/fuzz.sh
+
+# Portal: vendored Leaflet assets (npm registry) and headless Chromium (Debian).
+portal-assets:
+	@bash scripts/vendor_js.sh
+
+browser:
+	@bash scripts/browser_deps.sh
 
 clean-state:
 	rm -rf .state media staticfiles

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("layers.urls")),
     path("", include("tiles.urls")),
     path("", include("ppid.urls")),
+    path("", include("datasets.urls")),
     path("", include("portal.urls")),
 ]
 

@@ -7,3 +7,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 # the environment says otherwise (config/settings/base.py, DB_STATEMENT_TIMEOUT_MS).
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "15000")
 application = get_wsgi_application()
+
+# Cached map tiles are answered from the tile cache before Django (tiles/fastpath.py).
+from tiles.fastpath import wrap  # noqa: E402
+
+application = wrap(application)

@@ -1,2 +1,21 @@
 """URLs of this app, with their full paths (config.urls mounts every app at /)."""
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("peta/", views.peta, name="peta"),
+    path("peta/wilayah/<str:level>.geojson", views.peta_wilayah, name="peta-wilayah"),
+    path("peta/jumlah.json", views.peta_jumlah, name="peta-jumlah"),
+    path("peta/cari", views.peta_cari, name="peta-cari"),
+    path("lapor/", views.lapor, name="lapor"),
+    path("lacak/", views.lacak_cari, name="lacak-cari"),
+    path("lacak/<str:code>/", views.lacak, name="lacak"),
+    path("dasbor/", views.dasbor, name="dasbor"),
+    path("dasbor/cetak/", views.dasbor, {"printable": True}, name="dasbor-cetak"),
+    path("kerja/", views.kerja, name="kerja"),
+    path("kerja/laporan/<uuid:report_id>/", views.kerja_laporan, name="kerja-laporan"),
+]

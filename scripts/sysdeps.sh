@@ -9,6 +9,8 @@ missing=()
 ldconfig -p | grep -q 'libgdal\.so' || missing+=(gdal-bin)
 ldconfig -p | grep -q 'libgeos_c\.so' || missing+=(libgeos-c1v5)
 ldconfig -p | grep -q 'libproj\.so' || missing+=(proj-bin)
+# ogrinfo/ogr2ogr: the layers tests read the OGC API and the exports with GDAL.
+command -v ogr2ogr >/dev/null || [[ " ${missing[*]} " == *" gdal-bin "* ]] || missing+=(gdal-bin)
 
 if [ ${#missing[@]} -eq 0 ]; then
   say "GDAL, GEOS and PROJ libraries present"

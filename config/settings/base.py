@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tiles",
     "portal",
     "ppid",
+    "datasets",
     "ops",
 ]
 
@@ -148,6 +149,19 @@ GEO_SUBDIVIDE_MAX_VERTICES = 64
 # (the source is already generalised at ~11 m, so less removes nothing).
 GEO_SIMPLIFY_TOLERANCE = 0.0005
 
+# --- Portal (issue 7) ---------------------------------------------------------
+# Basemap tile URL template for /peta/ and the report form (OpenStreetMap by
+# default). Every overlay is served by this project, so the map still shows
+# boundaries, reports and businesses when the basemap cannot be reached.
+PORTAL_BASEMAP_URL = env("PORTAL_BASEMAP_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+PORTAL_BASEMAP_ATTRIBUTION = env(
+    "PORTAL_BASEMAP_ATTRIBUTION", default="&copy; OpenStreetMap contributors (ODbL)")
+# Raster overlays offered on /peta/: name at /tiles/raster/<name>/ and title.
+PORTAL_RASTER_LAYERS = [("report-density", "Kepadatan laporan")]
+# At this zoom and above /peta/ draws report points from the vector tiles;
+# below it, counts per desa (never all features).
+PORTAL_POINTS_MIN_ZOOM = 12
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -159,6 +173,70 @@ LOGGING = {
 # spatial reference. No endpoint accepts a user-supplied spatial reference:
 # inputs are EPSG:4326 coordinates or GeoJSON, checked before GDAL sees them.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Reports (RT Online) ------------------------------------------------------
+# Photos: largest upload accepted, largest decoded size (decompression-bomb
+# guard, pixels), longest side kept after re-encoding (pixels).
+REPORTS_PHOTO_MAX_BYTES = env.int("REPORTS_PHOTO_MAX_BYTES", default=8 * 2**20)
+REPORTS_PHOTO_MAX_PIXELS = 40_000_000
+REPORTS_PHOTO_MAX_SIDE = 2560
+# Base URL used in notification links (the e-mail carries only this link for
+# restricted reports).
+REPORTS_PUBLIC_BASE_URL = env("REPORTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Notification retries (in-process; Celery takes over later) and webhook timeout (s).
+REPORTS_NOTIFY_ATTEMPTS = 3
+REPORTS_WEBHOOK_TIMEOUT = 5
+# Days after resolution during which the reporter may dispute it.
+REPORTS_DISPUTE_DAYS = 14
+# --- Layers (OGC API - Features, exports, planners' queries; issue 5) -------
+# Default and maximum `limit` of an OGC API items page (pygeoapi `limits`).
+LAYERS_DEFAULT_ITEMS = env.int("LAYERS_DEFAULT_ITEMS", default=10)
+LAYERS_MAX_ITEMS = env.int("LAYERS_MAX_ITEMS", default=10000)
+# Statement timeout of public and planner queries, and of full exports (ms).
+LAYERS_STATEMENT_TIMEOUT_MS = env.int("LAYERS_STATEMENT_TIMEOUT_MS", default=5000)
+LAYERS_EXPORT_TIMEOUT_MS = env.int("LAYERS_EXPORT_TIMEOUT_MS", default=600000)
+# Rows per batch read from the server-side cursor of an export.
+LAYERS_EXPORT_BATCH_SIZE = env.int("LAYERS_EXPORT_BATCH_SIZE", default=2000)
+# The precomputed report counts are rebuilt at most this often after a
+# report changed (seconds), and at least daily.
+LAYERS_REPORT_COUNTS_MIN_INTERVAL_S = env.int("LAYERS_REPORT_COUNTS_MIN_INTERVAL_S", default=60)
+# Statement timeout of planners' queries (ms): they scan all reports.
+LAYERS_PLANNER_TIMEOUT_MS = env.int("LAYERS_PLANNER_TIMEOUT_MS", default=15000)
+# Planners' queries: largest posted geometry (vertices), buffer (metres),
+# result (features), DBSCAN radius (metres) and minimum cluster size.
+LAYERS_PLANNER_MAX_VERTICES = env.int("LAYERS_PLANNER_MAX_VERTICES", default=5000)
+LAYERS_PLANNER_MAX_BUFFER_M = env.int("LAYERS_PLANNER_MAX_BUFFER_M", default=5000)
+LAYERS_PLANNER_MAX_RESULTS = env.int("LAYERS_PLANNER_MAX_RESULTS", default=5000)
+LAYERS_PLANNER_MAX_EPS_M = env.int("LAYERS_PLANNER_MAX_EPS_M", default=2000)
+# --- Tiles (tiles app) -----------------------------------------------------------
+# Server-side tile cache: Redis when set (defaults to REDIS_URL), else files.
+TILES_REDIS_URL = env("TILES_REDIS_URL", default=REDIS_URL)
+TILES_CACHE_DIR = Path(env("TILES_CACHE_DIR", default=str(STATE_DIR / "tile-cache")))
+TILES_CACHE_PREFIX = env("TILES_CACHE_PREFIX", default="kr:tiles:")
+# Seconds a cached tile is kept without being asked for (correctness does not
+# depend on it: invalidation is explicit).
+TILES_CACHE_TTL = env.int("TILES_CACHE_TTL", default=7 * 24 * 3600)
+# Seconds an invalidation marker lives; longer than any tile build.
+TILES_MARKER_TTL = 3600
+# Browsers revalidate every tile (a 304 costs one cache lookup), so a map never
+# shows a tile older than the data.
+TILES_CACHE_CONTROL = env("TILES_CACHE_CONTROL", default="public, max-age=0, must-revalidate")
+TILES_MAX_ZOOM = 20
+TILES_EXTENT = 4096
+TILES_BUFFER = 64
+# Safety cap on features in one tile of one layer (exact geometries only;
+# low zooms of point layers are clusters, so the cap is not reached there).
+TILES_MAX_FEATURES = env.int("TILES_MAX_FEATURES", default=50000)
+TILES_MAX_COMPOSITE = 6
+# Point layers are clusters below this zoom (prior-art.md: z12 of 1M points
+# is ~120 ms live; from precomputed cells it is ~10 ms).
+TILES_POINTS_MIN_ZOOM = 13
+# Cluster grid: cells per tile side (256 of 4096 units, 16 px of a 256-px tile).
+TILES_CELLS_PER_TILE = 16
+TILES_REPORTS_LAYER = "reports"
+TILES_RASTER_MAX_ZOOM = 18
+# Registered rasters (COGs) and the density surfaces live here.
+TILES_RASTER_DIR = Path(env("TILES_RASTER_DIR", default=str(BASE_DIR / "media" / "rasters")))
 
 # --- Operations (issue 9): background jobs, limits, throttles, logs ----------
 # Celery: a broker when CELERY_BROKER_URL or REDIS_URL is set (Redis on

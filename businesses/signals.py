@@ -1,0 +1,11 @@
+"""Signals of the businesses app (contract: CONTRACTS.md, Businesses).
+
+business_changed(sender, business_id, old_location, new_location) is sent
+with transaction.on_commit after a business is created, moved, changes its
+public visibility, or is closed. The locations are the *public* points
+(layers.policy.businesses), i.e. what a map tile shows, so that tile caches
+invalidate the tile the point was and is drawn in; None when there was none.
+"""
+from django.dispatch import Signal
+
+business_changed = Signal()

@@ -1,0 +1,184 @@
+"""HTTP adapters of the layers app: catalogue, metadata, exports and the
+planners' queries. Logic lives in layers.selectors, exports and planner."""
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from accounts.selectors import user_has_role
+from config.api_errors import ApiError
+
+from . import exports, planner
+from .policy.planner import planner_report_source
+from .registry import Layer, layer_get, layers_public
+
+
+def _layer_or_404(layer_id: str) -> Layer:
+    layer = layer_get(layer_id)
+    if layer is None:
+        raise ApiError("layer_not_found", _("Layer dengan id ini tidak ada."), status_code=404)
+    return layer
+
+
+def layer_links(request, layer: Layer) -> dict:
+    """Absolute links of a layer: OGC API, downloads, metadata and licence."""
+    def url(name, *args):
+        return request.build_absolute_uri(reverse(name, args=args))
+
+    return {
+        "ogc_collection": url("ogc-collection", layer.id),
+        "ogc_items": url("ogc-items", layer.id),
+        "metadata": url("layers-metadata", layer.id),
+        "licence": url("layers-licence", layer.id),
+        "downloads": {fmt: url("layers-download", layer.id, fmt) for fmt in exports.FORMATS},
+    }
+
+
+class LayerListApi(APIView):
+    @extend_schema(summary="Catalogue of published layers (Daftar Informasi Publik: data spasial)")
+    def get(self, request):
+        layers = layers_public()
+        return Response({"count": len(layers),
+                         "results": [{**layer.metadata(), "links": layer_links(request, layer)}
+                                     for layer in layers]})
+
+
+class LayerMetadataApi(APIView):
+    @extend_schema(summary="Satu Data metadata of one layer")
+    def get(self, request, layer_id: str):
+        layer = _layer_or_404(layer_id)
+        return Response({**layer.metadata(), "links": layer_links(request, layer)})
+
+
+class LayerLicenceApi(APIView):
+    @extend_schema(summary="Licence notice that travels with the layer's data")
+    def get(self, request, layer_id: str):
+        layer = _layer_or_404(layer_id)
+        return HttpResponse(layer.licence_notice + "\n", content_type="text/plain; charset=utf-8")
+
+
+class LayerDownloadApi(APIView):
+    @extend_schema(summary="Download a whole layer (streamed): GeoJSON, CSV or GeoPackage",
+                   parameters=[OpenApiParameter("geometry", str, enum=["wkt", "lonlat"],
+                                                description="CSV only: WKT (default) or lon/lat (points)")])
+    def get(self, request, layer_id: str, fmt: str):
+        layer = _layer_or_404(layer_id)
+        if fmt not in exports.FORMATS:
+            raise ApiError("unsupported_format", _("Format harus geojson, csv atau gpkg."), status_code=404)
+        filename = f"kuburaya-{layer.id}.{fmt}"
+        if fmt == "geojson":
+            response = StreamingHttpResponse(exports.geojson_chunks(layer=layer), content_type=exports.FORMATS[fmt])
+        elif fmt == "csv":
+            geometry = request.query_params.get("geometry", "lonlat" if layer.geometry_type == "Point" else "wkt")
+            if geometry not in ("wkt", "lonlat"):
+                raise ApiError("invalid_geometry_option", _("geometry harus wkt atau lonlat."))
+            if geometry == "lonlat" and layer.geometry_type != "Point":
+                raise ApiError("invalid_geometry_option",
+                               _("lon/lat hanya untuk layer titik; gunakan geometry=wkt."))
+            response = StreamingHttpResponse(exports.csv_chunks(layer=layer, geometry=geometry),
+                                             content_type=exports.FORMATS[fmt])
+        else:
+            response = FileResponse(exports.geopackage_file(layer=layer), content_type=exports.FORMATS[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        links = layer_links(request, layer)
+        response["Link"] = f'<{links["metadata"]}>; rel="describedby", <{links["licence"]}>; rel="license"'
+        return response
+
+
+# --- Planners' queries ---------------------------------------------------------
+
+class IsPlanner(BasePermission):
+    def has_permission(self, request, view):
+        return user_has_role(user=request.user, roles=[Role.PLANNER])
+
+
+def _planner_call(function, **kwargs):
+    try:
+        return function(**kwargs)
+    except planner.PlannerError as exc:
+        raise ApiError(exc.code, exc.message, status_code=exc.status) from None
+
+
+def _report_source():
+    source = planner_report_source()
+    if source is None:
+        raise ApiError("reports_unavailable", _("Data laporan belum tersedia."), status_code=503)
+    return source
+
+
+class StatisticsInput(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["desa", "kecamatan"], default="desa")
+    group_by = serializers.MultipleChoiceField(choices=list(planner.GROUPS), required=False)
+    period = serializers.ChoiceField(choices=list(planner.PERIODS), required=False)
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+    category = serializers.ListField(child=serializers.SlugField(), required=False)
+
+
+class PlannerStatisticsApi(APIView):
+    permission_classes = [IsPlanner]
+
+    @extend_schema(summary="Report counts per desa or kecamatan (planners)", parameters=[StatisticsInput])
+    def get(self, request):
+        data = {**request.query_params.dict(), "group_by": request.query_params.getlist("group_by"),
+                "category": request.query_params.getlist("category")}
+        params = StatisticsInput(data=data)
+        params.is_valid(raise_exception=True)
+        v = params.validated_data
+        rows = _planner_call(planner.area_statistics, source=_report_source(), level=v["level"],
+                             group_by=sorted(v.get("group_by") or []), period=v.get("period"),
+                             start=v.get("start"), end=v.get("end"), categories=v.get("category") or None)
+        return Response({"level": v["level"], "count": len(rows), "results": rows,
+                         "note": _("Jumlah kategori P1 di bawah 5 ditampilkan \"<5\".")})
+
+
+class WithinInput(serializers.Serializer):
+    layer = serializers.CharField()
+    geometry = serializers.JSONField(required=False)
+    buffer_m = serializers.FloatField(required=False)
+    desa = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=200)
+
+
+class PlannerWithinApi(APIView):
+    permission_classes = [IsPlanner]
+
+    @extend_schema(summary="Features of a layer within a GeoJSON geometry, a buffer in metres, or given desa",
+                   request=WithinInput)
+    def post(self, request):
+        params = WithinInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        v = params.validated_data
+        layer = _layer_or_404(v["layer"])
+        geometry = _planner_call(planner.geometry_parse, geojson=v["geometry"]) if "geometry" in v else None
+        features, count = _planner_call(planner.features_within, layer=layer, geometry=geometry,
+                                        buffer_m=v.get("buffer_m"), desa_codes=v.get("desa"))
+        body = '{"type": "FeatureCollection", "numberReturned": %d, "features": %s}' % (count, features)
+        return HttpResponse(body, content_type="application/geo+json")
+
+
+class HotspotsInput(serializers.Serializer):
+    category = serializers.SlugField()
+    eps_m = serializers.FloatField(default=200)
+    min_points = serializers.IntegerField(default=5)
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+
+
+class PlannerHotspotsApi(APIView):
+    permission_classes = [IsPlanner]
+
+    @extend_schema(summary="DBSCAN clusters (metres) of reports of a category, as polygons with counts",
+                   parameters=[HotspotsInput])
+    def get(self, request):
+        params = HotspotsInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        v = params.validated_data
+        features = _planner_call(planner.hotspots, source=_report_source(), category=v["category"],
+                                 eps_m=v["eps_m"], min_points=v["min_points"], start=v.get("start"),
+                                 end=v.get("end"))
+        return Response({"type": "FeatureCollection", "features": features})

@@ -1,0 +1,132 @@
+"""What of a business the public may see (domain.md 7.5, 7.7).
+
+- Never public: the owner (`BusinessOwner`: name, NIK, home address, phone),
+  the figures (`BusinessFinancials`: capital, annual sales; only the scale
+  class is published), the audit trail, verifier notes.
+- The exact `location` of a home-based business is public only with the
+  owner's recorded consent (kind "exact_location", latest decision wins);
+  otherwise the business is shown at its desa point. `public_location` is
+  computed here (`business_public_point`) and stored by the services, so
+  that every public query (text, distance, bbox, tiles) runs on the public
+  point and even the order of "near me" results cannot reveal a home.
+- NIB and certificate numbers are published only with the owner's consent
+  (kind "registration_numbers"); without it the output says that a NIB or a
+  certificate exists, not its number.
+- Closed and rejected businesses are not listed.
+
+Every public output of businesses (API, layers, tiles, exports) reads
+through `businesses_public()` and `business_public_dict()`.
+"""
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db.models import Prefetch, QuerySet
+
+from businesses.models import Business, BusinessConsent, Certificate, Verification
+
+# Fallback when a desa has no boundary (6 of 123): a grid of 0.02 degrees
+# (about 2.2 km at the equator) is coarser than any house-level precision.
+_FALLBACK_GRID_DEG = 0.02
+
+PUBLIC_FIELDS = [
+    "id", "name", "description", "products", "sector", "kbli", "kbli_edition", "scale", "scale_rule",
+    "has_nib", "nib", "certificates", "contacts", "opening_hours", "photos", "desa", "kecamatan",
+    "location_precision", "status", "verification_status", "is_synthetic",
+]
+
+
+def consent_granted(*, business: Business, kind: str) -> bool:
+    """The latest decision of this kind (no record = not granted)."""
+    latest = (BusinessConsent.objects.filter(business_id=business.pk, kind=kind)
+              .order_by("-recorded_at", "-id").values_list("granted", flat=True).first())
+    return bool(latest)
+
+
+def business_public_point(*, business: Business, exact_location_consent: bool,
+                          desa_points: Mapping[str, tuple[float, float]] | None = None) -> Point:
+    """The point the public may see: exact unless home-based without consent,
+    then the desa point (ST_PointOnSurface of the desa, from
+    geo.selectors.desa_centroids; pass `desa_points` code -> (lon, lat) when
+    writing in bulk)."""
+    srid = settings.GEO_STORAGE_SRID
+    if not business.is_home_based or exact_location_consent:
+        return Point(business.location.x, business.location.y, srid=srid)
+    if desa_points is None:
+        from geo.selectors import desa_centroids
+        desa_points = {code: (lon, lat) for code, lon, lat in desa_centroids()}
+    desa_code = business.desa.code if business.desa_id else None
+    if desa_code in desa_points:
+        lon, lat = desa_points[desa_code]
+        return Point(lon, lat, srid=srid)
+    g = _FALLBACK_GRID_DEG
+    return Point(round(business.location.x / g) * g, round(business.location.y / g) * g, srid=srid)
+
+
+def businesses_public() -> QuerySet[Business]:
+    """Businesses the public may see. The exact `location` column is not even
+    loaded; use `public_location`."""
+    return (Business.objects
+            .filter(status=Business.Status.ACTIVE)
+            .exclude(verification_status=Verification.REJECTED)
+            .defer("location", "verification_note")
+            .select_related("desa", "kecamatan"))
+
+
+def businesses_public_for_output(qs: QuerySet[Business]) -> QuerySet[Business]:
+    """Prefetches what business_public_dict reads (one query each)."""
+    return qs.prefetch_related(
+        Prefetch("certificates", queryset=Certificate.objects.exclude(
+            verification_status=Verification.REJECTED).order_by("kind", "number")),
+        "photos")
+
+
+def business_public_dict(b: Business, *, distance_m: float | None = None) -> dict:
+    """The public fields of a business (GeoJSON properties)."""
+    from businesses.selectors import kbli_titles
+
+    numbers_public = b.numbers_public
+    titles = kbli_titles(edition=b.kbli_edition)
+    data = {
+        "id": b.pk,
+        "name": b.name,
+        "description": b.description,
+        "products": b.products,
+        "sector": b.sector,
+        "kbli": [{"code": c, "title": titles.get(c, "")} for c in b.kbli_codes],
+        "kbli_edition": b.kbli_edition,
+        "scale": b.scale or None,
+        "scale_rule": b.scale_rule or None,
+        "has_nib": bool(b.nib),
+        "nib": b.nib if (numbers_public and b.nib) else None,
+        "certificates": [
+            {"kind": c.kind, "halal_route": c.halal_route or None,
+             "number": c.number if numbers_public else None,
+             "issued_on": c.issued_on.isoformat() if c.issued_on else None,
+             "expires_on": c.expires_on.isoformat() if c.expires_on else None,
+             "verification_status": c.verification_status}
+            for c in b.certificates.all()
+        ],
+        "contacts": [{"kind": c.get("kind"), "value": c.get("value")} for c in (b.contacts or [])],
+        "opening_hours": b.opening_hours or {},
+        "photos": [{"url": p.image.url, "caption": p.caption} for p in b.photos.all()],
+        "desa": {"code": b.desa.code, "name": b.desa.name} if b.desa_id else None,
+        "kecamatan": {"code": b.kecamatan.code, "name": b.kecamatan.name} if b.kecamatan_id else None,
+        "location_precision": "exact" if b.public_location_exact else "desa",
+        "status": b.status,
+        "verification_status": b.verification_status,
+        "is_synthetic": b.is_synthetic,
+    }
+    if distance_m is not None:
+        data["distance_m"] = round(distance_m, 1)
+    return data
+
+
+def business_public_feature(b: Business, *, distance_m: float | None = None) -> dict:
+    return {
+        "type": "Feature",
+        "id": b.pk,
+        "geometry": {"type": "Point",
+                     "coordinates": [round(b.public_location.x, 6), round(b.public_location.y, 6)]},
+        "properties": business_public_dict(b, distance_m=distance_m),
+    }

@@ -1,0 +1,117 @@
+"""What the public dashboard (/dasbor/) may show of the reports: aggregates
+only, every count through `suppress` (counts below 5 become "<5").
+
+Rules (domain.md 7.3, 7.5):
+- by status, by category and month, by agency: regency-wide totals of every
+  category, suppressed; a rate or a median is published only when the group
+  it is computed from has at least SMALL_COUNT_THRESHOLD reports;
+- per kecamatan and per desa: P0 and P1 categories only (P2 is internal and
+  P3 is never published below the regency, not even aggregated);
+- merged reports are counted once, in the report they were merged into.
+
+One scan of reports_report with GROUPING SETS computes every figure, so the
+dashboard stays one statement at 1,000,000 reports.
+"""
+import datetime
+
+from django.apps import apps
+from django.db import connection
+from django.utils import timezone
+
+from .classes import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
+
+OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
+AREA_CLASSES = (PublicationClass.P0.value, PublicationClass.P1.value)
+
+# Raw SQL: GROUPING SETS over a join is one pass over a million rows; the ORM
+# would need one aggregate query per figure (six scans).
+_FIGURES_SQL = """
+WITH r AS (
+    SELECT r.status, r.category_id, r.agency_id, r.desa_id, r.kecamatan_id, c.publication_class,
+           date_trunc('month', r.created_at AT TIME ZONE 'Asia/Pontianak')::date AS month,
+           r.resolved_at IS NOT NULL AS is_resolved,
+           EXTRACT(EPOCH FROM (r.resolved_at - r.created_at)) / 86400.0 AS days_to_resolve,
+           (r.resolved_at IS NOT NULL AND r.deadline IS NOT NULL
+            AND (r.resolved_at AT TIME ZONE 'Asia/Pontianak')::date <= r.deadline) AS within_deadline,
+           (r.resolved_at IS NULL AND r.deadline IS NOT NULL AND r.deadline < %(today)s
+            AND r.status IN %(open)s) AS is_overdue
+      FROM reports_report r
+      JOIN reports_category c ON c.id = r.category_id
+     WHERE r.status <> 'merged' AND r.created_at >= %(since)s
+)
+SELECT GROUPING(status) = 0 AS by_status, GROUPING(month) = 0 AS by_month,
+       GROUPING(agency_id) = 0 AS by_agency, GROUPING(desa_id) = 0 AS by_desa,
+       GROUPING(kecamatan_id) = 0 AS by_kecamatan,
+       status, category_id, month, agency_id, desa_id, kecamatan_id,
+       count(*) AS n,
+       count(*) FILTER (WHERE is_resolved) AS resolved,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_resolve) AS median_days,
+       count(*) FILTER (WHERE within_deadline) AS within_deadline,
+       count(*) FILTER (WHERE is_overdue) AS overdue,
+       count(*) FILTER (WHERE publication_class IN %(area_classes)s) AS n_area
+  FROM r
+ GROUP BY GROUPING SETS ((status), (category_id, month), (agency_id), (desa_id), (kecamatan_id), ())
+"""
+
+
+def reports_available() -> bool:
+    try:
+        apps.get_model("reports", "Report")
+    except LookupError:
+        return False
+    return True
+
+
+def _months_back(today: datetime.date, months: int) -> datetime.date:
+    year, month = today.year, today.month - months + 1
+    while month <= 0:
+        month += 12
+        year -= 1
+    return datetime.date(year, month, 1)
+
+
+def dashboard_report_figures(*, months: int = 12, today: datetime.date | None = None) -> dict:
+    """Every report figure of the dashboard, already suppressed."""
+    today = today or timezone.localdate()
+    since = _months_back(today, months)
+    empty = {"total": 0, "by_status": {}, "by_category_month": {}, "months": [], "by_agency": {},
+             "by_desa": {}, "by_kecamatan": {}}
+    if not reports_available():
+        return empty
+    with connection.cursor() as cursor:
+        cursor.execute(_FIGURES_SQL, {
+            "today": today, "open": OPEN_STATUSES, "area_classes": AREA_CLASSES,
+            "since": timezone.make_aware(datetime.datetime.combine(since, datetime.time()))})
+        rows = cursor.fetchall()
+    figures = dict(empty)
+    figures["by_status"], figures["by_category_month"] = {}, {}
+    figures["by_agency"], figures["by_desa"], figures["by_kecamatan"] = {}, {}, {}
+    month_list = []
+    d = since
+    while d <= today:
+        month_list.append(d)
+        d = datetime.date(d.year + (d.month // 12), d.month % 12 + 1, 1)
+    figures["months"] = month_list
+    for (by_status, by_month, by_agency, by_desa, by_kecamatan, status, category_id, month, agency_id,
+         desa_id, kecamatan_id, n, resolved, median_days, within, overdue, n_area) in rows:
+        if by_status:
+            figures["by_status"][status] = suppress(n)
+        elif by_month:
+            figures["by_category_month"].setdefault(category_id, {})[month] = suppress(n)
+        elif by_agency:
+            enough = resolved >= SMALL_COUNT_THRESHOLD
+            figures["by_agency"][agency_id] = {
+                "received": suppress(n), "resolved": suppress(resolved),
+                "median_days": round(median_days, 1) if enough and median_days is not None else None,
+                "within_deadline_pct": round(100.0 * within / resolved) if enough else None,
+                "overdue": suppress(overdue),
+            }
+        elif by_desa:
+            if desa_id is not None:
+                figures["by_desa"][desa_id] = suppress(n_area)
+        elif by_kecamatan:
+            if kecamatan_id is not None:
+                figures["by_kecamatan"][kecamatan_id] = suppress(n_area)
+        else:
+            figures["total"] = suppress(n)
+    return figures

@@ -1,0 +1,210 @@
+"""What of a report may leave the service, to whom (domain.md 7.3, 7.5).
+
+Nothing else in the project filters Report for the public. The rules:
+- single reports are public only in P0 categories, never when rejected or
+  merged, and never with the reporter's identity or the reported person's
+  data; the description is withheld when the reporter asked for
+  confidentiality (it may identify them); photos are not published (faces
+  are not blurred yet);
+- P1-P3 categories are public only as counts, with small-count suppression
+  (< 5 shown as "<5"), and only down to the category's aggregate level
+  (violence, crime, maladministration: kecamatan only);
+- public notes are published for P0/P1 reports that are not confidential;
+- the tracking view (someone holding the tracking code) shows status and
+  dates for every class, and location, agency and notes only for P0.
+"""
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.conf import settings
+from django.utils import timezone
+
+from layers.policy.classes import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
+from reports.models import Category, Report, ReportEvent
+
+HIDDEN_STATUSES = (Report.Status.REJECTED, Report.Status.MERGED)
+OPEN311_CLOSED = (Report.Status.RESOLVED, Report.Status.REJECTED, Report.Status.MERGED)
+
+
+def _iso(dt):
+    return timezone.localtime(dt).isoformat() if dt else None
+
+
+def _area(area):
+    return {"code": area.code, "name": area.name} if area is not None else None
+
+
+def _category(category: Category) -> dict:
+    return {"code": category.code, "name_id": category.name_id, "name_en": category.name_en}
+
+
+def reports_public() -> QuerySet[Report]:
+    """Reports the public may see as points."""
+    return (Report.objects.filter(category__publication_class=PublicationClass.P0)
+            .exclude(status__in=HIDDEN_STATUSES)
+            .select_related("category", "desa", "kecamatan", "agency"))
+
+
+def report_is_public(report: Report) -> bool:
+    return report.category.publication_class == PublicationClass.P0 and report.status not in HIDDEN_STATUSES
+
+
+def report_public_dict(report: Report) -> dict:
+    """The public fields of a report from reports_public()."""
+    if not report_is_public(report):
+        raise ValueError("report is not public")
+    return {
+        "id": str(report.id),
+        "category": _category(report.category),
+        "status": report.status,
+        "status_open311": "closed" if report.status in OPEN311_CLOSED else "open",
+        "lon": round(report.location.x, 6),
+        "lat": round(report.location.y, 6),
+        "desa": _area(report.desa),
+        "kecamatan": _area(report.kecamatan),
+        "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
+        "description": "" if report.confidential else report.description,
+        "created_at": _iso(report.created_at),
+        "updated_at": _iso(report.updated_at),
+        "resolved_at": _iso(report.resolved_at),
+        "deadline": report.deadline.isoformat(),
+        "supporters_count": report.supporters_count,
+    }
+
+
+GROUPS = {
+    "desa": ("desa__code", "desa__name"),
+    "kecamatan": ("kecamatan__code", "kecamatan__name"),
+    "category": ("category__code", "category__name_id"),
+    "status": ("status",),
+    "month": ("month",),
+}
+
+
+def report_counts_public(*, group_by: str | list[str] = "desa", category: str | None = None,
+                         kecamatan: str | None = None, desa: str | None = None, status: str | None = None,
+                         since=None, until=None, include_synthetic: bool = True) -> list[dict]:
+    """Counts of reports per group, as they may be published.
+
+    A cell holding any non-P0 report is suppressed below the threshold.
+    Categories whose aggregate level is kecamatan are left out of any count
+    finer than kecamatan (grouped or filtered by desa); categories with no
+    aggregate publication are left out entirely.
+    """
+    group_by = [group_by] if isinstance(group_by, str) else list(group_by)
+    for g in group_by:
+        if g not in GROUPS:
+            raise ValueError(f"unknown group {g}")
+    qs = Report.objects.exclude(status=Report.Status.MERGED).exclude(
+        category__aggregate_level=Category.AggregateLevel.NONE)
+    if "desa" in group_by or desa:
+        qs = qs.exclude(category__aggregate_level=Category.AggregateLevel.KECAMATAN)
+    if category:
+        qs = qs.filter(category__code=category)
+    if kecamatan:
+        qs = qs.filter(kecamatan__code=kecamatan)
+    if desa:
+        qs = qs.filter(desa__code=desa)
+    if status:
+        qs = qs.filter(status=status)
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    if until:
+        qs = qs.filter(created_at__lt=until)
+    if not include_synthetic:
+        qs = qs.filter(is_synthetic=False)
+    if "month" in group_by:
+        qs = qs.annotate(month=TruncMonth("created_at", tzinfo=timezone.get_default_timezone()))
+    fields = [f for g in group_by for f in GROUPS[g]]
+    rows = (qs.values(*fields)
+            .annotate(n=Count("id"),
+                      restricted=Count("id", filter=~Q(category__publication_class=PublicationClass.P0)))
+            .order_by(*fields))
+    out = []
+    for row in rows:
+        cell = {}
+        for g in group_by:
+            if g in ("desa", "kecamatan", "category"):
+                code_f, name_f = GROUPS[g]
+                cell[g] = {"code": row[code_f], "name": row[name_f]}
+            elif g == "month":
+                cell["month"] = row["month"].strftime("%Y-%m") if row["month"] else None
+            else:
+                cell[g] = row[g]
+        cell["count"] = suppress(row["n"]) if row["restricted"] else row["n"]
+        out.append(cell)
+    return out
+
+
+def report_tracking_dict(report: Report) -> dict:
+    """The view of someone holding the tracking code."""
+    open_class = report.category.publication_class == PublicationClass.P0
+    body = {
+        "tracking_code": report.tracking_code,
+        "category": _category(report.category),
+        "status": report.status,
+        "status_open311": "closed" if report.status in OPEN311_CLOSED else "open",
+        "created_at": _iso(report.created_at),
+        "updated_at": _iso(report.updated_at),
+        "resolved_at": _iso(report.resolved_at),
+        "deadline": report.deadline.isoformat(),
+        "merged_into": report.merged_into.tracking_code if report.merged_into_id and open_class else None,
+        "timeline": report_timeline_public(report),
+    }
+    if open_class:
+        body.update(desa=_area(report.desa), kecamatan=_area(report.kecamatan),
+                    agency={"code": report.agency.code, "name": report.agency.name} if report.agency else None)
+    return body
+
+
+def report_notes_public(report: Report) -> bool:
+    return (report.category.publication_class in (PublicationClass.P0, PublicationClass.P1)
+            and not report.confidential)
+
+
+def report_timeline_public(report: Report) -> list[dict]:
+    """Public timeline entries: status changes for every class; note text
+    only for P0/P1 reports that are not confidential (a P2/P3 note may
+    describe the case, a note on a confidential report may name the
+    reporter). Never an author."""
+    show_notes = report_notes_public(report)
+    events = ReportEvent.objects.filter(report=report, public=True).exclude(
+        kind__in=[ReportEvent.Kind.SUPPORT]).order_by("created_at", "id")
+    return [{"kind": e.kind, "from_status": e.from_status or None, "to_status": e.to_status or None,
+             "note": e.note if show_notes else "", "at": _iso(e.created_at)} for e in events]
+
+
+def report_receipt_dict(report: Report, *, duplicates=()) -> dict:
+    """The submission response (also for an idempotent retry). Duplicate
+    candidates are listed only when they are public themselves."""
+    return {
+        "id": str(report.id),
+        "tracking_code": report.tracking_code,
+        "status": report.status,
+        "category": report.category.code,
+        "desa": _area(report.desa),
+        "kecamatan": _area(report.kecamatan),
+        "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
+        "deadline": report.deadline.isoformat(),
+        "duplicates": [
+            {"id": str(d.id), "status": d.status, "distance_m": dist, "supporters_count": d.supporters_count,
+             "created_at": _iso(d.created_at)}
+            for d, dist in duplicates if report_is_public(d)
+        ],
+    }
+
+
+def report_notification_summary(report: Report) -> dict:
+    """What an e-mail or webhook may carry: for P1-P3 only the tracking code
+    and a link; for P0 also category, desa and (unless confidential) the
+    description."""
+    link = f"{settings.REPORTS_PUBLIC_BASE_URL}/laporan/{report.tracking_code}"
+    summary = {"tracking_code": report.tracking_code, "link": link, "status": report.status,
+               "report_id": str(report.id)}
+    if report.category.publication_class == PublicationClass.P0:
+        summary.update(category=report.category.name_id, desa=report.desa.name if report.desa_id else "",
+                       description="" if report.confidential else report.description)
+    return summary
+
+
+__all__ = ["reports_public", "report_public_dict", "report_counts_public", "report_tracking_dict",
+           "report_timeline_public", "report_receipt_dict", "report_notification_summary", "SMALL_COUNT_THRESHOLD"]

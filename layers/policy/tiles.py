@@ -1,0 +1,30 @@
+"""What of the reports the tiles may publish from their precomputed cells
+(tiles.aggregates), and which categories may have a density surface.
+
+The cells count every report; these rules keep exactly the reports that
+`layers.policy.reports.reports_public()` publishes as points, so a cluster
+at zoom 8 never counts a report that is hidden at zoom 16. A test compares
+the two (tests/tiles/test_reports_tiles.py).
+"""
+from layers.policy.classes import PublicationClass
+
+# Statuses whose reports are not shown as points.
+HIDDEN_STATUSES = ("rejected", "merged")
+
+
+def report_cells_public_where(alias: str) -> tuple[list[str], list]:
+    """SQL conditions (and their parameters) on tiles_reportcell rows."""
+    return (
+        [f"{alias}.category_id IN (SELECT id FROM reports_category WHERE publication_class = %s)",
+         f"{alias}.status <> ALL(%s)"],
+        [PublicationClass.P0.value, list(HIDDEN_STATUSES)],
+    )
+
+
+def point_category_codes() -> list[str]:
+    """Categories published as points (P0): the only ones with a density
+    surface, since a surface still shows where a lone report was."""
+    from reports.models import Category
+
+    return sorted(set(Category.objects.filter(publication_class=PublicationClass.P0)
+                      .values_list("code", flat=True)))

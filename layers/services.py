@@ -1,0 +1,71 @@
+"""Writes of the layers app: the precomputed report counts (see models)."""
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.utils import OperationalError
+from django.utils import timezone
+
+from .models import SummaryState
+
+logger = logging.getLogger(__name__)
+
+REPORT_COUNTS = "report-counts"
+# Any constant: the advisory lock that lets one request refresh at a time.
+_REFRESH_LOCK = 5_000_001
+
+
+def report_counts_mark_dirty(**_kwargs) -> None:
+    """Receiver of reports.signals.report_changed."""
+    SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"dirty": True})
+
+
+def report_counts_refresh(*, force: bool = False) -> bool:
+    """Rebuild layers_reportcountcell if it is missing, dirty (and not
+    refreshed in the last LAYERS_REPORT_COUNTS_MIN_INTERVAL_S) or older than a
+    day. Returns whether it was rebuilt. Concurrent callers do not wait: one
+    rebuilds, the others read the cells as they are."""
+    from .policy.planner import AGGREGATE_DESA, planner_report_source
+
+    now = timezone.now()
+    state = SummaryState.objects.filter(name=REPORT_COUNTS).first()
+    if not force and state is not None and state.refreshed_at is not None:
+        age = now - state.refreshed_at
+        min_interval = datetime.timedelta(seconds=settings.LAYERS_REPORT_COUNTS_MIN_INTERVAL_S)
+        if age < datetime.timedelta(days=1) and (not state.dirty or age < min_interval):
+            return False
+    source = planner_report_source()
+    if source is None:
+        return False
+    try:
+        return _report_counts_rebuild(source=source, now=now, desa_level=AGGREGATE_DESA)
+    except OperationalError as exc:
+        # Past the statement timeout the previous cells stay published (and
+        # the command or a later read rebuilds them).
+        if "statement timeout" not in str(exc):
+            raise
+        logger.warning("report counts not rebuilt: %s", exc)
+        return False
+
+
+def _report_counts_rebuild(*, source, now, desa_level: str) -> bool:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_REFRESH_LOCK])
+        if not cursor.fetchone()[0]:
+            return False
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)",
+                       [str(settings.LAYERS_PLANNER_TIMEOUT_MS)])
+        cursor.execute("DELETE FROM layers_reportcountcell")
+        # Raw SQL: one INSERT ... SELECT over the policy's source; months in
+        # local time (WIB).
+        cursor.execute(f"""
+            INSERT INTO layers_reportcountcell (area_id, category_code, month, n)
+            SELECT CASE WHEN s.aggregate_level = %s THEN d.id ELSE d.parent_id END,
+                   s.category_code,
+                   date_trunc('month', s.created_at AT TIME ZONE 'Asia/Pontianak')::date, count(*)
+              FROM ({source.sql}) AS s JOIN geo_area d ON d.id = s.desa_id
+             WHERE s.aggregate_level = %s OR d.parent_id IS NOT NULL
+             GROUP BY 1, 2, 3""", [desa_level, *source.params, desa_level])
+        SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"refreshed_at": now, "dirty": False})
+    return True

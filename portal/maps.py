@@ -1,0 +1,70 @@
+"""The configuration of the Leaflet maps, built from settings, the layer
+registry and the statuses; the browser draws it (portal/static/portal/js).
+
+The page never ships report or business features itself: points come from
+the vector tiles (/tiles/<layer>/...) at street zoom, and below that only
+counts per desa, so /peta/ stays light with 1,000,000 reports.
+"""
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# Report statuses (reports contract) with their legend colour.
+STATUSES = [
+    ("received", _("Diterima"), "#6c757d"),
+    ("verified", _("Diverifikasi"), "#1f78b4"),
+    ("dispatched", _("Didisposisi"), "#6a3d9a"),
+    ("in_progress", _("Diproses"), "#ff7f00"),
+    ("resolved", _("Selesai"), "#33a02c"),
+    ("rejected", _("Ditolak"), "#b15928"),
+    ("not_our_authority", _("Bukan wewenang"), "#a6a6a6"),
+    ("merged", _("Digabung"), "#cab2d6"),
+]
+STATUS_LABELS = {code: label for code, label, _colour in STATUSES}
+
+# Choropleth classes of P1 counts per desa (suppressed "<5" has its own class).
+CHOROPLETH_BREAKS = [5, 10, 25, 50, 100]
+CHOROPLETH_COLOURS = ["#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15"]
+
+
+def _tile_url(layer_id: str) -> str:
+    return f"/tiles/{layer_id}/{{z}}/{{x}}/{{y}}.mvt"
+
+
+def map_config(*, kind: str = "peta") -> dict:
+    """JSON-ready configuration of the public map (kind "peta") or of the
+    small map of the report form (kind "lapor")."""
+    config = {
+        "kind": kind,
+        "basemap": {"url": settings.PORTAL_BASEMAP_URL, "attribution": settings.PORTAL_BASEMAP_ATTRIBUTION},
+        # Kubu Raya straddles the equator: lon 109.0-109.9, lat -1.0-0.2.
+        "center": [-0.35, 109.45],
+        "zoom": 9,
+        "boundaries": {
+            "desa": reverse("portal:peta-wilayah", args=["desa"]),
+            "kecamatan": reverse("portal:peta-wilayah", args=["kecamatan"]),
+        },
+        "labels": {
+            "desa": str(_("Batas desa")), "kecamatan": str(_("Batas kecamatan")),
+            "reports": str(_("Laporan publik")), "report_counts": str(_("Jumlah laporan per desa")),
+            "choropleth": str(_("Laporan agregat (P1) per desa")), "businesses": str(_("UMKM")),
+            "legend": str(_("Legenda")), "locate": str(_("Lokasi saya")), "search": str(_("Cari")),
+            "search_placeholder": str(_("Cari desa atau nama usaha")), "no_results": str(_("Tidak ditemukan")),
+            "locate_failed": str(_("Lokasi tidak tersedia")), "products": str(_("Produk")),
+            "contact": str(_("Kontak")), "status": str(_("Status")), "category": str(_("Kategori")),
+            "suppressed": str(_("kurang dari 5 (disamarkan)")), "you_are_here": str(_("Anda di sini")),
+            "zoom_in_for_points": str(_("Perbesar untuk melihat titik laporan")),
+        },
+        "statuses": [{"code": c, "label": str(label), "color": colour} for c, label, colour in STATUSES],
+        "points_min_zoom": settings.PORTAL_POINTS_MIN_ZOOM,
+    }
+    if kind == "peta":
+        config.update({
+            "tiles": {"reports": _tile_url("reports"), "businesses": _tile_url("businesses")},
+            "counts_url": reverse("portal:peta-jumlah"),
+            "search_url": reverse("portal:peta-cari"),
+            "rasters": [{"name": name, "title": str(title), "url": f"/tiles/raster/{name}/{{z}}/{{x}}/{{y}}.png"}
+                        for name, title in settings.PORTAL_RASTER_LAYERS],
+            "choropleth": {"breaks": CHOROPLETH_BREAKS, "colors": CHOROPLETH_COLOURS},
+        })
+    return config

@@ -1,0 +1,299 @@
+"""Reads for the portal's pages. Public figures come only from the
+publication policy (layers.policy.*) and public geography from geo.selectors;
+nothing here filters a restricted model for the public itself.
+"""
+import json
+
+from django.db import connection
+
+from geo import selectors as geo_selectors
+from layers.policy import dashboard as dashboard_policy
+from layers.policy.classes import PublicationClass
+
+from . import charts
+
+# One statement builds the whole FeatureCollection in PostGIS: 127 boundaries
+# as GeoJSON text with 5 decimals (~1 m), which the ORM would serialise one
+# GEOS object at a time. The label point (inside the polygon) places the count
+# markers drawn at low zoom.
+_BOUNDARIES_SQL = """
+SELECT json_build_object(
+         'type', 'FeatureCollection',
+         'features', COALESCE(json_agg(json_build_object(
+             'type', 'Feature',
+             'id', a.code,
+             'geometry', ST_AsGeoJSON(b.simple_geom, 5)::json,
+             'properties', json_build_object(
+                 'code', a.code, 'name', a.name, 'level', a.level,
+                 'parent', p.code, 'parent_name', p.name,
+                 'label', json_build_array(round(ST_X(ST_PointOnSurface(b.geom))::numeric, 5),
+                                           round(ST_Y(ST_PointOnSurface(b.geom))::numeric, 5))))
+             ORDER BY a.code), '[]'::json))::text
+  FROM geo_area a
+  JOIN geo_areaboundary b ON b.area_id = a.id
+  LEFT JOIN geo_area p ON p.id = a.parent_id
+ WHERE a.edition_id = %(edition)s AND a.level = %(level)s
+"""
+
+
+def boundaries_geojson(*, level: str) -> str:
+    """Simplified desa or kecamatan boundaries of the current edition as
+    GeoJSON text (public data)."""
+    edition = geo_selectors.edition_current()
+    if edition is None:
+        return json.dumps({"type": "FeatureCollection", "features": []})
+    with connection.cursor() as cursor:
+        cursor.execute(_BOUNDARIES_SQL, {"edition": edition.id, "level": level})
+        return cursor.fetchone()[0]
+
+
+def edition_tag() -> str:
+    edition = geo_selectors.edition_current()
+    return f"{edition.slug}-{edition.id}" if edition else "none"
+
+
+def areas_search(*, query: str, limit: int = 8) -> list[dict]:
+    """Desa and kecamatan whose name contains the query, with their bbox."""
+    edition = geo_selectors.edition_current()
+    if edition is None or not query:
+        return []
+    pattern = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.code, a.name, a.level, p.name,
+                   ST_XMin(b.simple_geom), ST_YMin(b.simple_geom), ST_XMax(b.simple_geom), ST_YMax(b.simple_geom)
+              FROM geo_area a
+              JOIN geo_areaboundary b ON b.area_id = a.id
+              LEFT JOIN geo_area p ON p.id = a.parent_id
+             WHERE a.edition_id = %s AND a.level IN ('desa', 'kecamatan') AND a.name ILIKE %s
+             ORDER BY (a.name ILIKE %s) DESC, a.level DESC, a.name
+             LIMIT %s
+            """, [edition.id, f"%{pattern}%", f"{pattern}%", limit])
+        rows = cursor.fetchall()
+    return [{"kind": r[2], "code": r[0], "name": r[1], "parent": r[3],
+             "bbox": [round(v, 5) for v in r[4:8]]} for r in rows]
+
+
+def _policy(name: str):
+    """A module of layers.policy, or None while its app has not landed."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"layers.policy.{name}")
+    except ImportError:
+        return None
+
+
+def _counts_by_code(rows) -> dict[str, object]:
+    """Normalise report_counts_public output to {area code: count}."""
+    if isinstance(rows, dict):
+        return {str(k): v for k, v in rows.items()}
+    out = {}
+    for row in rows or []:
+        code = row.get("desa") or row.get("desa__code") or row.get("code")
+        if isinstance(code, dict):
+            code = code.get("code")
+        out[str(code)] = row.get("count", row.get("n"))
+    return out
+
+
+def desa_aggregate_counts() -> dict[str, object]:
+    """Reports of P1 (aggregate-only) categories per desa code, suppressed by
+    the policy; {} until the reports policy exists."""
+    policy = _policy("reports")
+    if policy is None or not hasattr(policy, "report_counts_public"):
+        return {}
+    return _counts_by_code(policy.report_counts_public(group_by="desa", publication_class=PublicationClass.P1))
+
+
+def businesses_search(*, query: str, limit: int = 8) -> list[dict]:
+    """Public businesses whose name contains the query, at their public point."""
+    policy = _policy("businesses")
+    if policy is None or not hasattr(policy, "businesses_public"):
+        return []
+    results = []
+    for business in policy.businesses_public().filter(name__icontains=query)[:limit]:
+        public = policy.business_public_dict(business)
+        geometry = public.get("geometry") or {}
+        point = public.get("point") or geometry.get("coordinates")
+        props = public.get("properties", public)
+        results.append({"kind": "umkm", "name": props.get("name"), "parent": props.get("desa_name"),
+                        "products": props.get("products"), "point": point})
+    return results
+
+
+def report_tracking(*, code: str, user) -> dict | None:
+    """What the tracking page may show for a code: the policy's public
+    tracking view (status, public timeline, agency, deadline), or None."""
+    policy = _policy("reports")
+    if policy is None:
+        return None
+    for name in ("report_track_public", "report_tracking_public", "report_public_by_tracking_code"):
+        if hasattr(policy, name):
+            return getattr(policy, name)(tracking_code=code, user=user)
+    return None
+
+
+# Area outlines as SVG path data (ST_AsSVG flips y, hence the -YMax/-YMin
+# bbox) for the dashboard's server-rendered choropleths; 4 decimals ~ 11 m.
+_AREA_SVG_SQL = """
+SELECT a.id, a.code, a.name, ST_AsSVG(b.simple_geom, 0, 4),
+       ST_XMin(b.simple_geom), -ST_YMax(b.simple_geom), ST_XMax(b.simple_geom), -ST_YMin(b.simple_geom)
+  FROM geo_area a JOIN geo_areaboundary b ON b.area_id = a.id
+ WHERE a.edition_id = %s AND a.level = %s
+ ORDER BY a.code
+"""
+
+
+def _area_shapes(level: str) -> list[dict]:
+    edition = geo_selectors.edition_current()
+    if edition is None:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_AREA_SVG_SQL, [edition.id, level])
+        return [{"id": r[0], "code": r[1], "name": r[2], "path": r[3], "bbox": r[4:8]}
+                for r in cursor.fetchall()]
+
+
+def _names(model_label: str, ids, field: str = "name") -> dict:
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(model_label)
+    except LookupError:
+        return {}
+    return dict(model.objects.filter(id__in=[i for i in ids if i is not None]).values_list("id", field))
+
+
+def dashboard_figures() -> dict:
+    """Every figure of /dasbor/, through the publication policy, with its charts."""
+    from django.utils import timezone
+    from django.utils.translation import get_language
+    from django.utils.translation import gettext as _
+
+    from .maps import STATUS_LABELS, STATUSES
+
+    figures = dashboard_policy.dashboard_report_figures()
+    english = (get_language() or "id").startswith("en")
+    category_names = _names("reports.Category", figures["by_category_month"].keys(),
+                            "name_en" if english else "name_id")
+    agency_names = _names("geo.Agency", figures["by_agency"].keys())
+
+    status_rows = [(STATUS_LABELS[code], figures["by_status"][code])
+                   for code, _label, _c in STATUSES if code in figures["by_status"]]
+    month_labels = [m.strftime("%m/%y") for m in figures["months"]]
+    totals = {cid: sum(v for v in months.values() if isinstance(v, int))
+              for cid, months in figures["by_category_month"].items()}
+    top = sorted(totals, key=lambda cid: -totals[cid])[:6]
+    series = [(category_names.get(cid, str(cid)), [figures["by_category_month"][cid].get(m, 0)
+                                                   for m in figures["months"]]) for cid in top]
+    others = [cid for cid in totals if cid not in top]
+    if others:
+        series.append((_("Lainnya"), [sum(v for cid in others for v in [figures["by_category_month"][cid].get(m, 0)]
+                                          if isinstance(v, int)) for m in figures["months"]]))
+    agencies = sorted(({"name": agency_names.get(aid, _("Belum didisposisi (triase)")), **row}
+                       for aid, row in figures["by_agency"].items()),
+                      key=lambda a: (a["name"] is None, str(a["name"])))
+
+    kecamatan_shapes, desa_shapes = _area_shapes("kecamatan"), _area_shapes("desa")
+    kecamatan_values = {s["code"]: figures["by_kecamatan"].get(s["id"], "<5") for s in kecamatan_shapes}
+    desa_values = {s["code"]: figures["by_desa"].get(s["id"], "<5") for s in desa_shapes}
+    kecamatan_table = sorted(((s["name"], kecamatan_values[s["code"]]) for s in kecamatan_shapes))
+
+    umkm = businesses_figures()
+    return {
+        "generated_at": timezone.now(),
+        "total": figures["total"],
+        "status_chart": charts.hbar(rows=status_rows, title=_("Laporan menurut status")),
+        "status_rows": status_rows,
+        "category_chart": charts.stacked_columns(columns=month_labels, series=series,
+                                                 title=_("Laporan per bulan menurut kategori")),
+        "category_series": series, "month_labels": month_labels,
+        "agencies": agencies,
+        "kecamatan_map": charts.choropleth(shapes=kecamatan_shapes, values=kecamatan_values,
+                                           title=_("Laporan per kecamatan")),
+        "kecamatan_table": kecamatan_table,
+        "desa_map": charts.choropleth(shapes=desa_shapes, values=desa_values, title=_("Laporan per desa")),
+        "legend": charts.choropleth_legend(),
+        "umkm": umkm,
+        "umkm_sector_chart": charts.hbar(rows=umkm["by_sector"][:12], title=_("UMKM menurut sektor"))
+        if umkm["by_sector"] else "",
+        "catalogue": catalogue(),
+    }
+
+
+def businesses_figures() -> dict:
+    """UMKM counts by sector and by desa from the businesses policy, suppressed."""
+    policy = _policy("businesses")
+    empty = {"total": 0, "by_sector": [], "by_desa": []}
+    if policy is None:
+        return empty
+    if hasattr(policy, "business_counts_public"):
+        by_sector = policy.business_counts_public(group_by="sector")
+        by_desa = policy.business_counts_public(group_by="desa")
+        return {"total": sum(v for _k, v in by_sector if isinstance(v, int)),
+                "by_sector": list(by_sector), "by_desa": list(by_desa)}
+    return empty
+
+
+def catalogue() -> list[dict]:
+    """The open-data catalogue: every public layer of the registry."""
+    from layers import registry
+
+    if not hasattr(registry, "layers_public"):
+        return []
+    return [{"id": layer.id, "title": layer.title, "description": getattr(layer, "description", ""),
+             "producer": getattr(layer, "producer", ""), "licence": getattr(layer, "licence", ""),
+             "update_frequency": getattr(layer, "update_frequency", "")}
+            for layer in registry.layers_public()]
+
+
+def workspace_queue(*, user, params) -> dict | None:
+    """The agency workspace queue (internal, not public): the reports of the
+    user's agencies (the coordinator: triage), overdue first, through
+    reports.selectors.reports_queue. None when the user acts for no agency
+    and is no coordinator."""
+    from accounts.models import Role
+    from accounts.selectors import user_agency_ids, user_has_role
+
+    agency_ids = user_agency_ids(user=user)
+    is_coordinator = user_has_role(user=user, roles=[Role.COORDINATOR])
+    if not agency_ids and not is_coordinator:
+        return None
+    status = [v for v in params.getlist("status") if v] or None
+    overdue = params.get("overdue") == "1"
+    reports = []
+    try:
+        from reports import selectors as report_selectors
+    except ImportError:
+        report_selectors = None
+    if report_selectors is not None and hasattr(report_selectors, "reports_queue"):
+        queue = report_selectors.reports_queue(user=user, status=status, overdue=overdue)
+        reports = list(queue.select_related("category", "desa", "agency")[:200])
+    from .maps import STATUSES
+
+    return {"agency_ids": agency_ids, "is_coordinator": is_coordinator, "reports": reports,
+            "statuses": [(c, str(label)) for c, label, _colour in STATUSES],
+            "filters": {"status": status or [], "overdue": overdue}}
+
+
+def workspace_report(*, user, report_id) -> dict | None:
+    """One report of the user's queue, or None (not theirs, or unknown)."""
+    workspace = workspace_queue(user=user, params=_EmptyParams())
+    if workspace is None:
+        return None
+    from reports import selectors as report_selectors
+
+    queue = report_selectors.reports_queue(user=user)
+    report = queue.filter(id=report_id).select_related("category", "desa", "kecamatan", "agency").first()
+    if report is None:
+        return None
+    return {"report": report, "is_coordinator": workspace["is_coordinator"],
+            "statuses": workspace["statuses"], "agencies": list(geo_selectors.agencies_list())
+            if workspace["is_coordinator"] else []}
+
+
+class _EmptyParams(dict):
+    def getlist(self, key):
+        return []

@@ -1,0 +1,64 @@
+/* Shared helpers of the portal's pages (no framework, no build step). */
+(function () {
+  "use strict";
+  var KR = window.KR = window.KR || {};
+
+  KR.config = function (id) {
+    var el = document.getElementById(id || "map-config");
+    return el ? JSON.parse(el.textContent) : {};
+  };
+
+  KR.csrfToken = function () {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (m) return decodeURIComponent(m[1]);
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  };
+
+  KR.fetchJSON = function (url, options) {
+    options = options || {};
+    options.headers = Object.assign({"Accept": "application/json",
+                                     "Accept-Language": document.documentElement.lang || "id"},
+                                    options.headers || {});
+    options.credentials = "same-origin";
+    return fetch(url, options).then(function (response) {
+      return response.text().then(function (text) {
+        var body = null;
+        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+        return {ok: response.ok, status: response.status, body: body};
+      });
+    });
+  };
+
+  KR.escape = function (value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  };
+
+  /* A Leaflet map with the configured basemap. The basemap is optional: every
+     overlay is served by this project, so the map works without internet. */
+  KR.baseMap = function (elementId, cfg, options) {
+    var map = L.map(elementId, Object.assign({zoomControl: true}, options || {}))
+      .setView(cfg.center, cfg.zoom);
+    var base = null;
+    if (cfg.basemap && cfg.basemap.url) {
+      base = L.tileLayer(cfg.basemap.url, {maxZoom: 19, attribution: cfg.basemap.attribution,
+                                           crossOrigin: false}).addTo(map);
+    }
+    return {map: map, base: base};
+  };
+
+  /* Overlay readiness, for people (a status line) and for the browser tests
+     and the benchmark: <html data-overlays="drawn"> once every overlay that is
+     switched on has drawn (or failed) once. */
+  KR.pending = {};
+  KR.expect = function (name) { KR.pending[name] = true; document.documentElement.dataset.overlays = "loading"; };
+  KR.done = function (name) {
+    delete KR.pending[name];
+    if (Object.keys(KR.pending).length === 0) {
+      document.documentElement.dataset.overlays = "drawn";
+      KR.drawnAt = performance.now();
+    }
+  };
+})();

@@ -1,0 +1,121 @@
+"""Pages of the portal. Views are thin: public data comes from the
+publication policy (layers.policy.*) through portal.selectors, geography from
+geo.selectors; the agency workspace reads through reports' own selectors and
+writes through the reports API."""
+import hashlib
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from . import maps, selectors
+
+# Messages of the report form's script, translated on the server.
+LAPOR_TEXT = {
+    "required_category": gettext_lazy("Pilih kategori laporan."),
+    "required_location": gettext_lazy("Tentukan lokasi: ketuk peta, gunakan lokasi ponsel, atau isi koordinat."),
+    "invalid_location": gettext_lazy("Koordinat tidak valid: lintang -90..90 dan bujur -180..180."),
+    "required_description": gettext_lazy("Tuliskan uraian masalah (minimal 10 karakter)."),
+    "required_photo": gettext_lazy("Kategori ini memerlukan foto."),
+    "sending": gettext_lazy("Mengirim…"),
+    "send": gettext_lazy("Kirim laporan"),
+    "network": gettext_lazy("Gagal terhubung. Periksa koneksi lalu kirim lagi; laporan tidak akan tercatat dua kali."),
+    "failed": gettext_lazy("Laporan belum terkirim. Periksa isian yang ditandai."),
+    "sent": gettext_lazy("Laporan terkirim. Simpan kode lacak ini:"),
+    "track": gettext_lazy("Lihat status laporan"),
+    "desa": gettext_lazy("Desa"),
+    "agency": gettext_lazy("Instansi"),
+    "triage": gettext_lazy("Admin Koordinator (triase)"),
+    "deadline": gettext_lazy("Tenggat"),
+    "locating": gettext_lazy("Mencari lokasi…"),
+    "locate_failed": gettext_lazy("Lokasi ponsel tidak tersedia; ketuk peta atau isi koordinat."),
+    "support": gettext_lazy("Lihat laporan ini"),
+    "another": gettext_lazy("Kirim laporan lain"),
+}
+
+
+def home(request):
+    return render(request, "portal/home.html", {"nav": "home"})
+
+
+def peta(request):
+    return render(request, "portal/peta.html", {"nav": "peta", "map_config": maps.map_config(kind="peta")})
+
+
+@require_GET
+def peta_wilayah(request, level: str):
+    if level not in ("desa", "kecamatan"):
+        raise Http404
+    etag = f'"{level}-{selectors.edition_tag()}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified()
+    response = HttpResponse(selectors.boundaries_geojson(level=level), content_type="application/geo+json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def peta_jumlah(request):
+    """P1 (aggregate-only) report counts per desa, suppressed below 5."""
+    body = {"desa": selectors.desa_aggregate_counts()}
+    response = JsonResponse(body)
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@require_GET
+def peta_cari(request):
+    query = (request.GET.get("q") or "").strip()[:60]
+    if len(query) < 2:
+        return JsonResponse({"query": query, "results": []})
+    results = selectors.areas_search(query=query) + selectors.businesses_search(query=query)
+    return JsonResponse({"query": query, "results": results})
+
+
+def lapor(request):
+    return render(request, "portal/lapor.html", {"nav": "lapor", "map_config": maps.map_config(kind="lapor"),
+                                                 "lapor_text": {k: str(v) for k, v in LAPOR_TEXT.items()}})
+
+
+def lacak_cari(request):
+    code = (request.GET.get("kode") or "").strip().upper()
+    if code:
+        from django.shortcuts import redirect
+        return redirect("portal:lacak", code=code)
+    return render(request, "portal/lacak_cari.html", {"nav": "lacak"})
+
+
+def lacak(request, code: str):
+    tracked = selectors.report_tracking(code=code.strip().upper(), user=request.user)
+    status = 200 if tracked else 404
+    return render(request, "portal/lacak.html", {"nav": "lacak", "code": code, "tracked": tracked}, status=status)
+
+
+def dasbor(request, printable: bool = False):
+    figures = selectors.dashboard_figures()
+    etag = hashlib.sha1(repr(figures.get("generated_at")).encode()).hexdigest()[:16]
+    response = render(request, "portal/dasbor.html", {"nav": "dasbor", "f": figures, "printable": printable})
+    response["ETag"] = f'W/"{etag}"'
+    return response
+
+
+@login_required(login_url="/admin/login/")
+def kerja(request):
+    workspace = selectors.workspace_queue(user=request.user, params=request.GET)
+    if workspace is None:
+        return render(request, "portal/kerja/no_access.html", {"nav": "kerja"}, status=403)
+    return render(request, "portal/kerja/queue.html", {"nav": "kerja", "w": workspace,
+                                                       "map_config": maps.map_config(kind="kerja")})
+
+
+@login_required(login_url="/admin/login/")
+def kerja_laporan(request, report_id):
+    detail = selectors.workspace_report(user=request.user, report_id=report_id)
+    if detail is None:
+        raise Http404(_("Laporan tidak ditemukan di antrean Anda."))
+    return render(request, "portal/kerja/report.html", {"nav": "kerja", "d": detail,
+                                                        "map_config": maps.map_config(kind="kerja")})

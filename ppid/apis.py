@@ -1,0 +1,158 @@
+"""JSON API of the PPID: requests, the officer's actions, objections, the
+annual report and the Daftar Informasi Publik. Thin: logic is in services,
+selectors and layers.policy.ppid."""
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_errors import ApiError
+from layers.policy.ppid import annual_report_public
+
+from . import selectors, serializers, services
+from .models import Objection
+from .information import information_list_public
+
+
+def _valid(serializer_class, data):
+    s = serializer_class(data=data)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+def _get_request(user, number):
+    request = selectors.request_get_for(user=user, registration_number=number)
+    if request is None:
+        raise ApiError("not_found", _("Permohonan tidak ditemukan."), status_code=404)
+    return request
+
+
+def _out(request_obj, user):
+    return serializers.request_dict(request_obj, today=timezone.localdate(),
+                                    with_identity=request_obj.requester_id == user.pk
+                                    or selectors.user_handles_request(user=user, request=request_obj))
+
+
+class RequestListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Permohonan informasi yang boleh dilihat pengguna (pemohon: miliknya sendiri)")
+    def get(self, request):
+        qs = (selectors.requests_workspace(user=request.user)
+              if request.query_params.get("scope") == "workspace"
+              else selectors.requests_of_requester(user=request.user))
+        overdue_only = request.query_params.get("overdue") in ("1", "true")
+        today = timezone.localdate()
+        items = [serializers.request_dict(r, today=today, with_identity=False) for r in qs[:500]]
+        if overdue_only:
+            items = [i for i in items if i["overdue"]]
+        return Response({"results": items})
+
+    @extend_schema(summary="Ajukan permohonan informasi publik", request=serializers.RequestInput)
+    def post(self, request):
+        data = _valid(serializers.RequestInput, request.data)
+        created = services.request_create(requester=request.user, **data)
+        return Response(_out(created, request.user), status=status.HTTP_201_CREATED)
+
+
+class RequestDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, number):
+        return Response(_out(_get_request(request.user, number), request.user))
+
+
+class RequestExtensionApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.ExtensionInput)
+    def post(self, request, number):
+        data = _valid(serializers.ExtensionInput, request.data)
+        obj = services.request_extend(request=_get_request(request.user, number), user=request.user, **data)
+        return Response(_out(obj, request.user))
+
+
+class RequestDecisionApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.DecisionInput)
+    def post(self, request, number):
+        data = _valid(serializers.DecisionInput, request.data)
+        obj = services.request_decide(request=_get_request(request.user, number), user=request.user, **data)
+        return Response(_out(obj, request.user))
+
+
+class RequestDeliveryApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.DeliveryInput)
+    def post(self, request, number):
+        data = _valid(serializers.DeliveryInput, request.data)
+        obj = services.request_deliver(request=_get_request(request.user, number), user=request.user, **data)
+        return Response(_out(obj, request.user))
+
+
+class RequestWithdrawalApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, number):
+        obj = services.request_withdraw(request=_get_request(request.user, number), user=request.user)
+        return Response(_out(obj, request.user))
+
+
+class ObjectionCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.ObjectionInput)
+    def post(self, request, number):
+        data = _valid(serializers.ObjectionInput, request.data)
+        objection = services.objection_create(request=_get_request(request.user, number),
+                                              user=request.user, **data)
+        return Response(serializers.objection_dict(objection), status=status.HTTP_201_CREATED)
+
+
+def _get_objection(user, number) -> Objection:
+    objection = Objection.objects.select_related("request").filter(registration_number=number).first()
+    if objection is None or selectors.request_get_for(
+            user=user, registration_number=objection.request.registration_number) is None:
+        raise ApiError("not_found", _("Keberatan tidak ditemukan."), status_code=404)
+    return objection
+
+
+class ObjectionDecisionApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.ObjectionDecisionInput)
+    def post(self, request, number):
+        data = _valid(serializers.ObjectionDecisionInput, request.data)
+        objection = services.objection_decide(objection=_get_objection(request.user, number),
+                                              user=request.user, **data)
+        return Response(serializers.objection_dict(objection))
+
+
+class ObjectionDisputeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.DisputeInput)
+    def post(self, request, number):
+        data = _valid(serializers.DisputeInput, request.data)
+        objection = services.objection_record_dispute(objection=_get_objection(request.user, number),
+                                                      user=request.user, **data)
+        return Response(serializers.objection_dict(objection))
+
+
+class AnnualReportApi(APIView):
+    @extend_schema(summary="Laporan tahunan layanan informasi publik (UU 14/2008 Pasal 12), tanpa data pribadi")
+    def get(self, request, year):
+        if not 2000 <= year <= timezone.localdate().year:
+            raise ApiError("invalid_year", _("Tahun tidak valid."), status_code=404)
+        return Response(annual_report_public(year=year, today=timezone.localdate()))
+
+
+class InformationListApi(APIView):
+    @extend_schema(summary="Daftar Informasi Publik (Pasal 11 ayat 1 huruf a)")
+    def get(self, request):
+        return Response(information_list_public())

@@ -1,0 +1,307 @@
+"""HTTP adapters for RT Online; logic lives in services/selectors, public
+shapes in layers.policy.reports."""
+import csv
+import io
+
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from accounts.selectors import user_agency_ids, user_has_role
+from config.api_errors import ApiError
+from layers.policy import reports as policy
+
+from . import selectors, services
+from .models import PersonalDataAccess, Report, ReportPhoto
+from .serializers import (NearbyQuery, PointQuery, ReportSubmitInput, TransitionInput, event_list,
+                          report_internal_dict, report_own_dict)
+
+NOT_FOUND = ("not_found", _("Laporan tidak ditemukan."))
+
+
+def _valid(serializer_cls, data):
+    s = serializer_cls(data=data)
+    if not s.is_valid():
+        raise ApiError("invalid", _("Data tidak valid: periksa kolom yang ditandai."), fields=s.errors)
+    return s.validated_data
+
+
+def _report_or_404(report_id) -> Report:
+    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter", "on_behalf_of_rt",
+                                            "merged_into")
+              .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("id")))
+              .filter(id=report_id).first())
+    if report is None:
+        raise ApiError(*NOT_FOUND, status_code=404)
+    return report
+
+
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+class CategoryListApi(APIView):
+    @extend_schema(summary="Active report categories (current taxonomy version)")
+    def get(self, request):
+        return Response([
+            {"code": c.code, "name_id": c.name_id, "name_en": c.name_en, "group": c.group, "version": c.version,
+             "publication_class": c.publication_class, "photo_required": c.photo_required,
+             "target_days": c.target_days}
+            for c in selectors.categories_active()])
+
+
+class ReportListCreateApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(summary="Submit a report (idempotent on the client-chosen id)", request=ReportSubmitInput)
+    def post(self, request):
+        data = _valid(ReportSubmitInput, request.data)
+        result = services.report_submit(
+            report_id=data["id"], category_code=data["category"], lon=data["lon"], lat=data["lat"],
+            accuracy_m=data.get("accuracy_m"), description=data.get("description", ""),
+            confidential=data["confidential"], anonymous=data["anonymous"], channel=data["channel"],
+            reporter=request.user if request.user.is_authenticated else None,
+            on_behalf_of_rt_code=data.get("on_behalf_of_rt") or None,
+            subject={"name": data.get("subject_name"), "age": data.get("subject_age"),
+                     "condition": data.get("subject_condition")},
+            photo=data.get("photo"))
+        body = policy.report_receipt_dict(result.report, duplicates=result.duplicates)
+        return Response(body, status=201 if result.created else 200)
+
+    @extend_schema(summary="The caller's own reports")
+    def get(self, request):
+        if not request.user.is_authenticated:
+            raise ApiError("not_authenticated", _("Perlu masuk (login) terlebih dahulu."), status_code=401)
+        reports = selectors.reports_of_reporter(user=request.user).order_by("-created_at")[:200]
+        return Response([policy.report_receipt_dict(r) for r in reports])
+
+
+class ReportDetailApi(APIView):
+    @extend_schema(summary="A report, as much as the caller may see")
+    def get(self, request, report_id):
+        report = _report_or_404(report_id)
+        access = selectors.report_access(user=request.user, report=report)
+        if access.internal:
+            return Response(report_internal_dict(report, access=access))
+        if access.reporter:
+            return Response(report_own_dict(report))
+        if policy.report_is_public(report):
+            return Response(policy.report_public_dict(report))
+        raise ApiError(*NOT_FOUND, status_code=404)
+
+
+class ReportTrackApi(APIView):
+    @extend_schema(summary="Public tracking view by tracking code")
+    def get(self, request, tracking_code):
+        report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "merged_into")
+                  .filter(tracking_code=tracking_code.upper()).first())
+        if report is None:
+            raise ApiError(*NOT_FOUND, status_code=404)
+        return Response(policy.report_tracking_dict(report))
+
+
+class ReportTimelineApi(APIView):
+    def get(self, request, report_id):
+        report = _report_or_404(report_id)
+        access = selectors.report_access(user=request.user, report=report)
+        if access.internal:
+            return Response(event_list(report.events.all(), internal=True))
+        if access.reporter:
+            return Response(event_list(report.events.filter(public=True), internal=False))
+        if policy.report_is_public(report):
+            return Response(policy.report_timeline_public(report))
+        raise ApiError(*NOT_FOUND, status_code=404)
+
+
+class ReportTransitionApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(summary="Change the status (the SP4N-LAPOR! workflow)", request=TransitionInput)
+    def post(self, request, report_id):
+        data = _valid(TransitionInput, request.data)
+        event = services.report_transition(
+            report_id=report_id, actor=request.user, to=data["to"], note=data["note"], public=data["public"],
+            photo=data.get("photo"), agency_code=data.get("agency") or None, merge_into_id=data.get("merge_into"))
+        report = _report_or_404(report_id)
+        return Response({"id": str(report.id), "status": report.status,
+                         "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
+                         "event": event_list(report.events.filter(id=event.id), internal=True)[0]})
+
+
+class ReportNoteApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, report_id):
+        event = services.report_add_note(report_id=report_id, actor=request.user, note=request.data.get("note", ""),
+                                         public=str(request.data.get("public", "")).lower() in ("1", "true"))
+        return Response({"id": event.id}, status=201)
+
+
+class ReportSupportApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Support an open public report instead of filing a duplicate")
+    def post(self, request, report_id):
+        report = services.report_support(report_id=report_id, user=request.user)
+        return Response({"id": str(report.id), "supporters_count": report.supporters_count})
+
+
+class ReportSubjectApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Personal data of the reported person (handling agency; logged with the reason)",
+                   parameters=[OpenApiParameter("reason", str, required=True)])
+    def get(self, request, report_id):
+        subject = services.report_subject_read(report_id=report_id, user=request.user,
+                                               reason=request.query_params.get("reason", ""),
+                                               ip_address=_client_ip(request))
+        if subject is None:
+            return Response({"name": None, "age": None, "condition": None})
+        return Response({"name": subject.name, "age": subject.age, "condition": subject.condition})
+
+
+class ReportPhotoApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, report_id, photo_id):
+        report = _report_or_404(report_id)
+        if not selectors.report_access(user=request.user, report=report).any:
+            raise ApiError(*NOT_FOUND, status_code=404)
+        photo = ReportPhoto.objects.filter(report=report, id=photo_id).first()
+        if photo is None:
+            raise ApiError(*NOT_FOUND, status_code=404)
+        return FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+
+
+class ReportCandidatesApi(APIView):
+    @extend_schema(summary="Open public reports of the same category near a point (support instead of duplicate)",
+                   parameters=[OpenApiParameter("category", str, required=True), OpenApiParameter("lon", float),
+                               OpenApiParameter("lat", float)])
+    def get(self, request):
+        point = _valid(PointQuery, request.query_params)
+        category = selectors.category_get(code=request.query_params.get("category", ""))
+        if category is None:
+            raise ApiError("unknown_category", _("Kategori tidak dikenal."), fields={"category": ["unknown"]})
+        found = selectors.report_candidates(category=category, lon=point["lon"], lat=point["lat"], limit=10)
+        return Response([{**policy.report_public_dict(r), "distance_m": d}
+                         for r, d in found if policy.report_is_public(r)])
+
+
+class ReportNearbyApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Nearest reports of the caller's agency, by true distance (metres)",
+                   parameters=[OpenApiParameter("lon", float, required=True),
+                               OpenApiParameter("lat", float, required=True),
+                               OpenApiParameter("radius_m", float), OpenApiParameter("status", str),
+                               OpenApiParameter("limit", int)])
+    def get(self, request):
+        q = _valid(NearbyQuery, request.query_params)
+        agency_ids = user_agency_ids(user=request.user, roles=selectors.AGENCY_ROLES)
+        if not agency_ids:
+            raise ApiError("permission_denied", _("Hanya petugas instansi yang dapat memakai fitur ini."),
+                           status_code=403)
+        found = selectors.reports_nearby(agency_ids=agency_ids, lon=q["lon"], lat=q["lat"], radius_m=q["radius_m"],
+                                         statuses=q.get("status") or None, limit=q["limit"])
+        return Response({"count": len(found), "results": [
+            {"id": str(r.id), "tracking_code": r.tracking_code, "category": r.category.code, "status": r.status,
+             "lon": r.location.x, "lat": r.location.y, "distance_m": d, "desa": r.desa.name,
+             "description": r.description, "deadline": r.deadline.isoformat()} for r, d in found]})
+
+
+class ReportQueueApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="The caller's work queue (agency reports; triage for the coordinator)",
+                   parameters=[OpenApiParameter("status", str), OpenApiParameter("overdue", bool)])
+    def get(self, request):
+        status = [s for s in request.query_params.get("status", "").split(",") if s]
+        if any(s not in Report.Status.values for s in status):
+            raise ApiError("invalid", _("Status tidak dikenal."), fields={"status": ["invalid"]})
+        overdue = request.query_params.get("overdue") in ("1", "true")
+        qs = selectors.reports_queue(user=request.user, status=status or None, overdue=overdue)
+        try:
+            limit = min(int(request.query_params.get("limit", 100)), 500)
+            offset = max(int(request.query_params.get("offset", 0)), 0)
+        except ValueError:
+            raise ApiError("invalid", _("limit/offset tidak valid."))
+        rows = list(qs[offset:offset + limit])
+        today = timezone.localdate()
+        return Response({"results": [
+            {"id": str(r.id), "tracking_code": r.tracking_code, "category": r.category.code, "status": r.status,
+             "agency": r.agency.code if r.agency else None, "desa": r.desa.name,
+             "created_at": r.created_at.isoformat(), "deadline": r.deadline.isoformat(),
+             "overdue": r.is_open and r.deadline < today}
+            for r in rows]})
+
+
+class ReportOverdueApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Overdue open reports of the agencies the caller heads")
+    def get(self, request):
+        if not user_has_role(user=request.user, roles=[Role.AGENCY_HEAD, Role.COORDINATOR]):
+            raise ApiError("permission_denied", _("Hanya kepala instansi atau koordinator."), status_code=403)
+        if user_has_role(user=request.user, roles=[Role.COORDINATOR]):
+            qs = selectors.reports_queue(user=request.user, overdue=True)
+        else:
+            qs = selectors.reports_overdue_for_head(user=request.user)
+        rows = list(qs[:500])
+        return Response({"count": qs.count(), "results": [
+            {"id": str(r.id), "tracking_code": r.tracking_code, "category": r.category.code, "status": r.status,
+             "agency": r.agency.code if r.agency else None, "deadline": r.deadline.isoformat()} for r in rows]})
+
+
+class AccessLogApi(APIView):
+    """The personal-data access log, for the data-protection officer (DPO)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Personal-data access log (DPO); ?export=csv to download",
+                   parameters=[OpenApiParameter("export", str, enum=["csv"])])
+    def get(self, request):
+        if not user_has_role(user=request.user, roles=[Role.DPO]):
+            raise ApiError("permission_denied", _("Hanya Pejabat Pelindungan Data Pribadi."), status_code=403)
+        rows = PersonalDataAccess.objects.select_related("user", "agency", "report").order_by("-accessed_at")[:10000]
+        records = [{"accessed_at": a.accessed_at.isoformat(), "user": a.user.username,
+                    "agency": a.agency.code if a.agency else "", "report_id": str(a.report_id),
+                    "tracking_code": a.report.tracking_code, "kind": a.kind, "reason": a.reason,
+                    "ip_address": a.ip_address or ""} for a in rows]
+        if request.query_params.get("export") == "csv":
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=["accessed_at", "user", "agency", "report_id",
+                                                        "tracking_code", "kind", "reason", "ip_address"])
+            writer.writeheader()
+            writer.writerows(records)
+            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="akses-data-pribadi.csv"'
+            return response
+        return Response({"count": len(records), "results": records})
+
+
+class ReportCountsApi(APIView):
+    @extend_schema(summary="Public counts with small-count suppression",
+                   parameters=[OpenApiParameter("group_by", str), OpenApiParameter("category", str),
+                               OpenApiParameter("kecamatan", str)])
+    def get(self, request):
+        group_by = [g for g in request.query_params.get("group_by", "desa").split(",") if g]
+        if not group_by or any(g not in policy.GROUPS for g in group_by):
+            raise ApiError("invalid", _("group_by harus desa, kecamatan, category, status atau month."),
+                           fields={"group_by": ["invalid"]})
+        return Response(policy.report_counts_public(
+            group_by=group_by, category=request.query_params.get("category"),
+            kecamatan=request.query_params.get("kecamatan"), desa=request.query_params.get("desa"),
+            status=request.query_params.get("status")))
+
+
+class TokenApi(ObtainAuthToken):
+    """POST username + password -> {"token": ...} for `Authorization: Token ...`."""

@@ -1,0 +1,226 @@
+"""Bulk loading of reports: imports from other channels (SP4N-LAPOR!
+exports, legacy registers) and the synthetic data set.
+
+Rows are streamed with COPY into a temporary staging table, then one
+INSERT ... SELECT per batch assigns desa (the same edge rule as
+geo.selectors.point_locate: covering part with the lowest code, else the
+nearest desa within GEO_NEAREST_TOLERANCE_M), kecamatan (from the code
+hierarchy) and agency (the routing rules of reports.selectors.routing_decide,
+most specific first, else the category default) set-based. Raw SQL because
+the ORM cannot express COPY or a LATERAL join; every value is bound.
+
+Rows whose id already exists are skipped (ON CONFLICT DO NOTHING), so an
+import can be re-run; rows outside coverage are dropped and counted.
+"""
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from common.workdays import add_working_days
+from geo.selectors import edition_current
+
+from .models import Category
+
+_STAGE_DDL = """
+DROP TABLE IF EXISTS pg_temp.reports_stage, pg_temp.reports_stage_event, pg_temp.reports_stage_inserted,
+                     pg_temp.reports_stage_desa;
+CREATE TEMP TABLE reports_stage (
+    id uuid, tracking_code text, category_id int, geom geometry(Point, 4326), accuracy_m float8,
+    status text, channel text, description text, confidential bool,
+    created_at timestamptz, updated_at timestamptz, verified_at timestamptz, resolved_at timestamptz,
+    deadline date, is_synthetic bool, supporters_count int
+) ON COMMIT DROP;
+CREATE TEMP TABLE reports_stage_event (
+    report_id uuid, kind text, from_status text, to_status text, note text, public bool, created_at timestamptz
+) ON COMMIT DROP;
+CREATE TEMP TABLE reports_stage_inserted (id uuid) ON COMMIT DROP;
+"""
+
+_STAGE_COLUMNS = ("id", "tracking_code", "category_id", "geom", "accuracy_m", "status", "channel",
+                  "description", "confidential", "created_at", "updated_at", "verified_at", "resolved_at",
+                  "deadline", "is_synthetic", "supporters_count")
+_EVENT_COLUMNS = ("report_id", "kind", "from_status", "to_status", "note", "public", "created_at")
+
+# Desa assignment, set-based: the staged points get a GiST index and each
+# desa part probes it once (a nested loop with the polygon on the outer side,
+# so PostGIS reuses the prepared polygon for all its points: ~10x faster than
+# one probe of the part index per point). The covering part with the lowest
+# code wins (the lookup's edge rule). Points covered by none fall back to the
+# nearest desa part within the tolerance (geodesic metres, && prefilter).
+_ASSIGN_SQL = """
+CREATE INDEX reports_stage_geom ON reports_stage USING gist (geom);
+ANALYZE reports_stage;
+CREATE TEMP TABLE reports_stage_desa ON COMMIT DROP AS
+SELECT DISTINCT ON (s.id) s.id, p.area_id AS desa_id, false AS approximate
+  FROM geo_areapart p JOIN reports_stage s ON ST_Covers(p.geom, s.geom)
+ WHERE p.edition_id = %(edition)s AND p.level = 'desa'
+ ORDER BY s.id, p.code;
+INSERT INTO reports_stage_desa (id, desa_id, approximate)
+SELECT s.id, n.area_id, true
+  FROM reports_stage s
+  JOIN LATERAL (
+        SELECT p.area_id FROM geo_areapart p
+         WHERE p.edition_id = %(edition)s AND p.level = 'desa'
+           AND p.geom && ST_Expand(s.geom, %(margin)s)
+           AND ST_DWithin(p.geom::geography, s.geom::geography, %(tolerance)s)
+         ORDER BY ST_Distance(p.geom::geography, s.geom::geography), p.code
+         LIMIT 1) n ON true
+ WHERE NOT EXISTS (SELECT 1 FROM reports_stage_desa d WHERE d.id = s.id);
+"""
+
+# Routing, as reports.selectors.routing_decide: the most specific active rule
+# (area level, then service area, then lowest id), else the category's
+# default agency; "bukan wewenang" rows go to triage (no agency).
+_INSERT_SQL = """
+WITH routed AS (
+    SELECT s.*, sd.desa_id, sd.approximate, d.parent_id AS kecamatan_id, rule.id AS rule_id,
+           COALESCE(rule.agency_id, cat.default_agency_id) AS routed_agency_id, cat.code AS category_code
+      FROM reports_stage s
+      JOIN reports_stage_desa sd ON sd.id = s.id
+      JOIN geo_area d ON d.id = sd.desa_id
+      LEFT JOIN geo_area k ON k.id = d.parent_id
+      LEFT JOIN geo_area kab ON kab.id = k.parent_id
+      JOIN reports_category cat ON cat.id = s.category_id
+      LEFT JOIN LATERAL (
+            SELECT rr.id, rr.agency_id
+              FROM reports_routingrule rr
+              LEFT JOIN geo_area ra ON ra.id = rr.area_id
+              LEFT JOIN geo_servicearea sa ON sa.id = rr.service_area_id
+             WHERE rr.category_id = s.category_id AND rr.is_active
+               AND (rr.area_id IS NULL OR rr.area_id IN (d.id, k.id, kab.id))
+               AND (rr.service_area_id IS NULL
+                    OR sa.area_codes && ARRAY[d.code, k.code, kab.code]::varchar[]
+                    OR EXISTS (SELECT 1 FROM geo_serviceareapart sp
+                                WHERE sp.service_area_id = sa.id AND ST_Covers(sp.geom, s.geom)))
+             ORDER BY CASE ra.level WHEN 'rt' THEN 6 WHEN 'rw' THEN 5 WHEN 'dusun' THEN 4 WHEN 'desa' THEN 3
+                                    WHEN 'kecamatan' THEN 2 WHEN 'kabupaten' THEN 1 ELSE 0 END DESC,
+                      (rr.service_area_id IS NOT NULL) DESC, rr.id
+             LIMIT 1) rule ON true
+), inserted AS (
+INSERT INTO reports_report (
+    id, tracking_code, category_id, status, channel, location, accuracy_m, desa_id, kecamatan_id,
+    location_approximate, agency_id, routing_reason, reporter_id, on_behalf_of_rt_id, confidential, anonymous,
+    description, created_at, updated_at, verified_at, resolved_at, deadline, merged_into_id, supporters_count,
+    is_synthetic)
+SELECT id, tracking_code, category_id, status, channel, geom, accuracy_m, desa_id, kecamatan_id,
+       approximate, CASE WHEN status = 'not_our_authority' THEN NULL ELSE routed_agency_id END,
+       CASE WHEN rule_id IS NOT NULL THEN 'impor: aturan #' || rule_id
+            WHEN routed_agency_id IS NOT NULL THEN 'impor: instansi bawaan kategori ' || category_code
+            ELSE 'impor: antrean triase' END,
+       NULL, NULL, confidential, true, description, created_at, updated_at, verified_at, resolved_at, deadline,
+       NULL, supporters_count, is_synthetic
+  FROM routed
+ON CONFLICT DO NOTHING
+RETURNING id
+)
+INSERT INTO reports_stage_inserted SELECT id FROM inserted
+"""
+
+_EVENTS_SQL = """
+INSERT INTO reports_reportevent (report_id, kind, from_status, to_status, note, public, created_at)
+SELECT e.report_id, e.kind, e.from_status, e.to_status, e.note, e.public, e.created_at
+  FROM reports_stage_event e
+  JOIN reports_stage_inserted i ON i.id = e.report_id
+"""
+
+
+@dataclass
+class ImportRow:
+    """One report to import. `status` and the dates let history be loaded;
+    `events` are (kind, from_status, to_status, note, public, created_at)."""
+
+    id: object
+    tracking_code: str
+    category_code: str
+    lon: float
+    lat: float
+    created_at: datetime.datetime
+    description: str = ""
+    status: str = "received"
+    channel: str = "import"
+    accuracy_m: float | None = None
+    confidential: bool = False
+    updated_at: datetime.datetime | None = None
+    verified_at: datetime.datetime | None = None
+    resolved_at: datetime.datetime | None = None
+    is_synthetic: bool = False
+    supporters_count: int = 0
+    events: tuple = ()
+
+
+def _statements(sql: str) -> list[str]:
+    # psycopg binds parameters server-side, one statement per execute.
+    return [part.strip() for part in sql.split(";\n") if part.strip()]
+
+
+@lru_cache(maxsize=100_000)
+def _deadline(day: datetime.date, days: int) -> datetime.date:
+    return add_working_days(day, days)
+
+
+def reports_import(*, rows: Iterable[ImportRow], batch_size: int = 50_000) -> dict:
+    """Load rows in batches (one transaction each); returns counts."""
+    categories = {c.code: c for c in Category.objects.filter(is_active=True)}
+    edition = edition_current()
+    tz = datetime.timezone(datetime.timedelta(hours=7))  # Asia/Pontianak has no DST
+    params = {"edition": edition.id, "tolerance": settings.GEO_NEAREST_TOLERANCE_M,
+              "margin": settings.GEO_NEAREST_TOLERANCE_M / 111_000 * 1.05}
+    counts = {"read": 0, "inserted": 0, "skipped": 0}
+    batch = []
+    with connection.cursor() as cursor:
+        # Staging tables are temporary; give them memory so a batch does not
+        # spill to disk. Allowed only before the session's first temp table.
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE oid = pg_my_temp_schema()")
+        if not cursor.fetchone()[0]:
+            cursor.execute("SET temp_buffers = '256MB'")
+
+    def flush():
+        if not batch:
+            return
+        stage, events = [], []
+        for r in batch:
+            category = categories[r.category_code]
+            local_day = r.created_at.astimezone(tz).date()
+            stage.append((r.id, r.tracking_code, category.id, f"SRID=4326;POINT({r.lon!r} {r.lat!r})", r.accuracy_m, r.status, r.channel,
+                          r.description, r.confidential or category.force_confidential, r.created_at,
+                          r.updated_at or r.created_at, r.verified_at, r.resolved_at,
+                          _deadline(local_day, category.target_days), r.is_synthetic, r.supporters_count))
+            for kind, from_status, to_status, note, public, at in (
+                    r.events or (("created", "", "received", "", True, r.created_at),)):
+                events.append((r.id, kind, from_status, to_status, note, public, at))
+        with transaction.atomic(), connection.cursor() as cursor:
+            # An import can be re-run (ids are kept), so waiting for the WAL
+            # flush at commit buys nothing here.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            for statement in _statements(_STAGE_DDL):
+                cursor.execute(statement)
+            with cursor.copy(f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+                for values in stage:
+                    copy.write_row(values)
+            with cursor.copy(f"COPY reports_stage_event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
+                for values in events:
+                    copy.write_row(values)
+            for statement in _statements(_ASSIGN_SQL):
+                cursor.execute(statement, params if "%(" in statement else None)
+            cursor.execute(_INSERT_SQL, params)
+            inserted = cursor.rowcount
+            cursor.execute(_EVENTS_SQL)
+        counts["inserted"] += inserted
+        counts["skipped"] += len(batch) - inserted
+        batch.clear()
+
+    for row in rows:
+        if row.category_code not in categories:
+            raise ValueError(f"unknown category {row.category_code}")
+        batch.append(row)
+        counts["read"] += 1
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    return counts
+
+

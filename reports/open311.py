@@ -1,0 +1,221 @@
+"""Open311 GeoReport v2 server (http://wiki.open311.org/GeoReport_v2) at
+/open311/v2/, JSON and XML.
+
+Published requests are exactly layers.policy.reports.reports_public() in the
+shape of report_public_dict(): P1-P3 categories are accepted by POST but never
+listed or returned by id. Status mapping: resolved, rejected and merged are
+`closed`; every other status is `open`. POST needs an api_key (Open311Key);
+reports arrive anonymous (no reporter identity is stored), without a photo
+(Open311 carries only a media_url, which is not fetched).
+"""
+import datetime
+import uuid
+import xml.etree.ElementTree as ET
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from config.api_errors import ApiError
+from layers.policy import reports as policy
+
+from . import selectors, services
+from .models import Open311Key, Report, ReportEvent
+
+MAX_REQUESTS = 1000
+DEFAULT_WINDOW_DAYS = 90
+
+
+def _xml(root_tag: str, item_tag: str, items: list[dict]) -> bytes:
+    root = ET.Element(root_tag)
+    for item in items:
+        node = ET.SubElement(root, item_tag)
+        _fill(node, item)
+    return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="utf-8")
+
+
+def _fill(node, item: dict):
+    for key, value in item.items():
+        child = ET.SubElement(node, key)
+        if isinstance(value, dict):
+            _fill(child, value)
+        elif isinstance(value, list):
+            for v in value:
+                sub = ET.SubElement(child, key.rstrip("s") or "item")
+                if isinstance(v, dict):
+                    _fill(sub, v)
+                else:
+                    sub.text = str(v)
+        elif value is not None:
+            child.text = str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _respond(fmt: str, root: str, item: str, items: list[dict], status: int = 200):
+    if fmt == "xml":
+        return HttpResponse(_xml(root, item, items), content_type="text/xml; charset=utf-8", status=status)
+    return JsonResponse(items, safe=False, status=status)
+
+
+def _error(fmt: str, status: int, description: str):
+    return _respond(fmt, "errors", "error", [{"code": status, "description": description}], status=status)
+
+
+def discovery(request, fmt):
+    base = request.build_absolute_uri("/open311/v2/")
+    body = {"changeset": "2026-11-27T00:00:00+07:00", "contact": "Diskominfo Kabupaten Kubu Raya",
+            "key_service": "Minta api_key kepada Diskominfo Kabupaten Kubu Raya.",
+            "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
+                           "changeset": "2026-11-27T00:00:00+07:00", "type": "production",
+                           "formats": ["application/json", "text/xml"]}]}
+    if fmt == "xml":
+        root = ET.Element("discovery")
+        _fill(root, {k: v for k, v in body.items() if k != "endpoints"})
+        endpoints = ET.SubElement(root, "endpoints")
+        for ep in body["endpoints"]:
+            node = ET.SubElement(endpoints, "endpoint")
+            _fill(node, {k: v for k, v in ep.items() if k != "formats"})
+            formats = ET.SubElement(node, "formats")
+            for f in ep["formats"]:
+                ET.SubElement(formats, "format").text = f
+        return HttpResponse(b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="utf-8"),
+                            content_type="text/xml; charset=utf-8")
+    return JsonResponse(body)
+
+
+def _service(category) -> dict:
+    return {"service_code": category.code, "service_name": category.name_id,
+            "description": category.name_en, "metadata": False, "type": "realtime",
+            "keywords": category.group, "group": category.group}
+
+
+def services_list(request, fmt):
+    return _respond(fmt, "services", "service", [_service(c) for c in selectors.categories_active()])
+
+
+def service_definition(request, code, fmt):
+    category = selectors.category_get(code=code)
+    if category is None:
+        return _error(fmt, 404, "service_code not found")
+    body = {"service_code": category.code, "attributes": []}
+    if fmt == "xml":
+        root = ET.Element("service_definition")
+        _fill(root, {"service_code": category.code})
+        ET.SubElement(root, "attributes")
+        return HttpResponse(b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="utf-8"),
+                            content_type="text/xml; charset=utf-8")
+    return JsonResponse(body)
+
+
+def _request_dict(report: Report, status_notes: str) -> dict:
+    public = policy.report_public_dict(report)
+    return {
+        "service_request_id": public["id"],
+        "status": public["status_open311"],
+        "status_notes": status_notes,
+        "service_name": public["category"]["name_id"],
+        "service_code": public["category"]["code"],
+        "description": public["description"],
+        "agency_responsible": public["agency"]["name"] if public["agency"] else "",
+        "service_notice": "",
+        "requested_datetime": public["created_at"],
+        "updated_datetime": public["updated_at"],
+        "expected_datetime": f"{public['deadline']}T23:59:59+07:00",
+        "address": f"Desa {public['desa']['name']}, Kec. {public['kecamatan']['name']}" if public["kecamatan"] else "",
+        "address_id": public["desa"]["code"],
+        "zipcode": "",
+        "lat": public["lat"],
+        "long": public["lon"],
+        "media_url": "",
+    }
+
+
+def _status_notes(reports: list[Report]) -> dict:
+    """Latest public note per report whose notes the policy publishes."""
+    notes = {}
+    allowed = [r for r in reports if policy.report_notes_public(r)]
+    for e in (ReportEvent.objects.filter(report__in=allowed, public=True).exclude(note="")
+              .order_by("report_id", "-created_at").distinct("report_id")):
+        notes[e.report_id] = e.note
+    return notes
+
+
+def _parse_dt(value):
+    dt = parse_datetime(value)
+    if dt is None:
+        raise ValueError(value)
+    return dt if timezone.is_aware(dt) else timezone.make_aware(dt)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def requests_list(request, fmt):
+    if request.method == "POST":
+        return _requests_post(request, fmt)
+    qs = policy.reports_public()
+    params = request.GET
+    if params.get("service_request_id"):
+        ids = []
+        for raw in params["service_request_id"].split(","):
+            try:
+                ids.append(uuid.UUID(raw.strip()))
+            except ValueError:
+                continue
+        qs = qs.filter(id__in=ids)
+    else:
+        try:
+            end = _parse_dt(params["end_date"]) if params.get("end_date") else timezone.now()
+            start = (_parse_dt(params["start_date"]) if params.get("start_date")
+                     else end - datetime.timedelta(days=DEFAULT_WINDOW_DAYS))
+        except ValueError:
+            return _error(fmt, 400, "start_date/end_date must be w3c datetimes")
+        qs = qs.filter(created_at__gte=start, created_at__lte=end)
+        if params.get("service_code"):
+            qs = qs.filter(category__code__in=params["service_code"].split(","))
+        if params.get("status"):
+            statuses = params["status"].split(",")
+            if any(s not in ("open", "closed") for s in statuses):
+                return _error(fmt, 400, "status must be open or closed")
+            if statuses == ["open"]:
+                qs = qs.exclude(status__in=policy.OPEN311_CLOSED)
+            elif statuses == ["closed"]:
+                qs = qs.filter(status__in=policy.OPEN311_CLOSED)
+    reports = list(qs.order_by("-created_at")[:MAX_REQUESTS])
+    notes = _status_notes(reports)
+    return _respond(fmt, "service_requests", "request", [_request_dict(r, notes.get(r.id, "")) for r in reports])
+
+
+def request_detail(request, request_id, fmt):
+    try:
+        rid = uuid.UUID(request_id)
+    except ValueError:
+        return _error(fmt, 404, "service_request_id not found")
+    report = policy.reports_public().filter(id=rid).first()
+    if report is None:
+        return _error(fmt, 404, "service_request_id not found")
+    return _respond(fmt, "service_requests", "request", [_request_dict(report, _status_notes([report]).get(report.id, ""))])
+
+
+def _requests_post(request, fmt):
+    data = request.POST
+    key = data.get("api_key", "")
+    if not key or not Open311Key.objects.filter(key=key, is_active=True).exists():
+        return _error(fmt, 403, "invalid api_key")
+    if not data.get("service_code"):
+        return _error(fmt, 400, "service_code is required")
+    if not data.get("lat") or not data.get("long"):
+        return _error(fmt, 400, "lat and long are required (address_string alone is not supported)")
+    try:
+        result = services.report_submit(
+            report_id=uuid.uuid4(), category_code=data["service_code"], lon=data["long"], lat=data["lat"],
+            description=data.get("description", ""), channel=Report.Channel.OPEN311, anonymous=True,
+            photo_optional=True)
+    except ApiError as exc:
+        return _error(fmt, exc.status_code, f"{exc.code}: {exc.message}")
+    notice = (f"Kode pelacakan {result.report.tracking_code}: {settings.REPORTS_PUBLIC_BASE_URL}"
+              f"/laporan/{result.report.tracking_code}")
+    return _respond(fmt, "service_requests", "request",
+                    [{"service_request_id": str(result.report.id), "service_notice": notice, "account_id": ""}],
+                    status=201)

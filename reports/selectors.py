@@ -1,0 +1,221 @@
+"""Reads of reports: routing decisions, who may see what, duplicates, nearby.
+
+Access (domain.md 7.2), decided here and nowhere else:
+- handling agency (staff, field crew, head of `report.agency`): the whole
+  report; the reported person's data only through `report_subject_read`,
+  which logs the read;
+- coordinator (Admin Koordinator): every report for triage, never the
+  reported person's data;
+- the reporter: their own report and its public timeline;
+- planner, DPO, system admin, the public: no single report beyond what
+  `layers.policy.reports` publishes. A Django superuser gets nothing extra.
+"""
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.selectors import memberships_active, user_agency_ids, user_has_role
+from geo.models import Agency
+from geo.selectors import PointLocation
+
+from .models import Category, Report, RoutingRule
+
+AGENCY_ROLES = [Role.AGENCY_STAFF, Role.FIELD_CREW, Role.AGENCY_HEAD]
+
+
+def categories_active() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).select_related("default_agency")
+
+
+def category_get(*, code: str) -> Category | None:
+    return categories_active().filter(code=code).first()
+
+
+# --- Routing -----------------------------------------------------------------
+
+@dataclass
+class RoutingResult:
+    agency: Agency | None
+    rule: RoutingRule | None
+    reason: str
+
+
+_LEVEL_RANK = {"rt": 6, "rw": 5, "dusun": 4, "desa": 3, "kecamatan": 2, "kabupaten": 1}
+
+
+def routing_decide(*, category: Category, location: PointLocation) -> RoutingResult:
+    """The agency for a report of `category` at `location`.
+
+    Specificity, most specific first: a rule naming an area beats one naming
+    none, and a smaller area (desa) beats a larger one (kecamatan,
+    kabupaten); between equals, a rule also naming a service area wins; then
+    the lowest rule id. No rule: the category's default agency. No default:
+    None, the coordinator's triage queue.
+    """
+    area_ids = [a.id for a in (location.desa, location.kecamatan, location.kabupaten) if a is not None]
+    service_area_ids = [s.id for s in location.service_areas]
+    rules = (RoutingRule.objects.filter(category=category, is_active=True, agency__is_active=True)
+             .select_related("agency", "area", "service_area"))
+    best, best_key = None, None
+    for rule in rules:
+        if rule.area_id is not None and rule.area_id not in area_ids:
+            continue
+        if rule.service_area_id is not None and rule.service_area_id not in service_area_ids:
+            continue
+        key = (_LEVEL_RANK.get(rule.area.level, 0) if rule.area_id else 0,
+               1 if rule.service_area_id else 0, -rule.id)
+        if best_key is None or key > best_key:
+            best, best_key = rule, key
+    if best is not None:
+        where = []
+        if best.area_id:
+            where.append(f"{best.area.level} {best.area.code} {best.area.name}")
+        if best.service_area_id:
+            where.append(f"wilayah layanan '{best.service_area.name}'")
+        return RoutingResult(best.agency, best, f"aturan #{best.id}: {category.code} di {' + '.join(where) or 'semua wilayah'}"
+                             f" -> {best.agency.code}")
+    if category.default_agency_id and category.default_agency.is_active:
+        return RoutingResult(category.default_agency, None,
+                             f"instansi bawaan kategori {category.code} -> {category.default_agency.code}")
+    return RoutingResult(None, None, f"tidak ada aturan atau instansi bawaan untuk {category.code}: antrean triase")
+
+
+# --- Access ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Access:
+    handling: bool = False
+    field_crew_only: bool = False
+    coordinator: bool = False
+    reporter: bool = False
+
+    @property
+    def internal(self) -> bool:
+        """May see the whole report (not the reported person's data)."""
+        return self.handling or self.coordinator
+
+    @property
+    def any(self) -> bool:
+        return self.internal or self.reporter
+
+
+def report_access(*, user, report: Report) -> Access:
+    if user is None or not user.is_authenticated:
+        return Access()
+    roles = {(m.role, m.agency_id) for m in memberships_active(user=user)}
+    handling_roles = {r for r, a in roles if a is not None and a == report.agency_id and r in AGENCY_ROLES}
+    return Access(
+        handling=bool(handling_roles),
+        field_crew_only=handling_roles == {Role.FIELD_CREW},
+        coordinator=any(r == Role.COORDINATOR for r, _ in roles),
+        reporter=report.reporter_id is not None and report.reporter_id == user.id,
+    )
+
+
+def reports_queue(*, user, status: list[str] | None = None, overdue: bool = False) -> QuerySet[Report]:
+    """The caller's work queue: their agencies' reports; for a coordinator the
+    triage queue (no agency) and everything not our authority."""
+    qs = Report.objects.select_related("category", "desa", "kecamatan", "agency")
+    agency_ids = user_agency_ids(user=user, roles=AGENCY_ROLES)
+    if user_has_role(user=user, roles=[Role.COORDINATOR]):
+        from django.db.models import Q
+        qs = qs.filter(Q(agency__isnull=True) | Q(status=Report.Status.NOT_OUR_AUTHORITY) | Q(agency_id__in=agency_ids))
+    elif agency_ids:
+        qs = qs.filter(agency_id__in=agency_ids)
+    else:
+        return Report.objects.none()
+    if status:
+        qs = qs.filter(status__in=status)
+    if overdue:
+        qs = qs.filter(deadline__lt=timezone.localdate()).exclude(status__in=Report.CLOSED_STATUSES)
+    return qs.order_by("deadline", "created_at")
+
+
+def reports_overdue_for_head(*, user) -> QuerySet[Report]:
+    """Overdue open reports of the agencies the user heads (kepala OPD)."""
+    agency_ids = user_agency_ids(user=user, roles=[Role.AGENCY_HEAD])
+    return (Report.objects.filter(agency_id__in=agency_ids, deadline__lt=timezone.localdate())
+            .exclude(status__in=Report.CLOSED_STATUSES).select_related("category", "desa", "agency")
+            .order_by("deadline"))
+
+
+def reports_of_reporter(*, user) -> QuerySet[Report]:
+    if not user.is_authenticated:
+        return Report.objects.none()
+    return Report.objects.filter(reporter=user).select_related("category", "desa", "kecamatan", "agency")
+
+
+# --- Spatial: duplicates and nearby ---------------------------------------------
+
+# Raw SQL: the ORM cannot target the functional index on (location::geography)
+# (migration 0002); ST_DWithin on that exact expression uses it, and the
+# distance is geodesic metres, never a degree approximation.
+_CANDIDATES_SQL = """
+SELECT r.id, ST_Distance(r.location::geography, q.g) AS distance_m
+  FROM reports_report r,
+       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
+ WHERE ST_DWithin(r.location::geography, q.g, %(radius)s)
+   AND r.category_id IN (SELECT id FROM reports_category WHERE code = %(code)s)
+   AND r.status NOT IN ('resolved', 'rejected', 'merged')
+   AND r.created_at >= %(since)s
+   AND r.id <> %(exclude)s
+ ORDER BY distance_m, r.created_at
+ LIMIT %(limit)s
+"""
+
+
+def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=None,
+                      limit: int = 5) -> list[tuple[Report, float]]:
+    """Open reports of the same category within its duplicate radius and
+    window, nearest first, with the geodesic distance in metres."""
+    if not category.duplicate_radius_m:
+        return []
+    since = timezone.now() - datetime.timedelta(days=category.duplicate_window_days)
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL, {"lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
+                                         "code": category.code, "since": since,
+                                         "exclude": exclude_id or "00000000-0000-0000-0000-000000000000",
+                                         "limit": limit})
+        rows = cursor.fetchall()
+    reports = Report.objects.in_bulk([r[0] for r in rows])
+    return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]
+
+
+# Raw SQL for the same index reason. The inner query walks the geography
+# GiST index in KNN order (<->, sphere distance) and stops after `fetch`
+# matching rows; the outer query re-orders those by the exact spheroid
+# distance, which is what is returned.
+_NEARBY_SQL = """
+SELECT id, ST_Distance(geog, q.g) AS distance_m
+  FROM (SELECT r.id, r.location::geography AS geog
+          FROM reports_report r
+         WHERE r.agency_id = ANY(%(agencies)s)
+           AND ST_DWithin(r.location::geography,
+                          ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius)s)
+           {status_clause}
+         ORDER BY r.location::geography <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography
+         LIMIT %(fetch)s) n,
+       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
+ ORDER BY distance_m, id
+ LIMIT %(limit)s
+"""
+
+
+def reports_nearby(*, agency_ids: set[int], lon: float, lat: float, radius_m: float,
+                   statuses: list[str] | None = None, limit: int = 50) -> list[tuple[Report, float]]:
+    if not agency_ids:
+        return []
+    status_clause = "AND r.status = ANY(%(statuses)s)" if statuses else \
+        "AND r.status NOT IN ('resolved', 'rejected', 'merged')"
+    with connection.cursor() as cursor:
+        cursor.execute(_NEARBY_SQL.format(status_clause=status_clause),
+                       {"agencies": list(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
+                        "statuses": statuses or [], "fetch": limit * 2, "limit": limit})
+        rows = cursor.fetchall()
+    reports = (Report.objects.select_related("category", "desa", "agency")
+               .in_bulk([r[0] for r in rows]))
+    return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]

@@ -1,0 +1,417 @@
+"""Writes of reports: seeding the taxonomy, submission, the workflow (the one
+place status changes happen), merge, support, and logged personal-data reads.
+
+Every write runs in one transaction; side effects (notifications, the
+report_changed signal) are queued with transaction.on_commit so that a
+rolled-back write sends nothing.
+"""
+import datetime
+import secrets
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+from accounts.selectors import user_agency_ids, user_area_ids
+from common.workdays import add_working_days
+from config.api_errors import ApiError
+from geo.models import Agency, Area, ServiceArea
+from geo.selectors import point_locate
+
+from . import notifications, selectors, taxonomy
+from .models import (Category, PersonalDataAccess, Report, ReportEvent, ReportPhoto, ReportSubject, ReportSupport,
+                     RoutingDecision, RoutingRule)
+from .photos import photo_clean
+from .signals import report_changed
+
+DESCRIPTION_MAX = 2000
+S = Report.Status
+
+# Tracking codes avoid 0/O, 1/I/L and U (read out over the phone).
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def tracking_code_new() -> str:
+    chars = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return f"KR-{chars[:4]}-{chars[4:]}"
+
+
+# --- Taxonomy ----------------------------------------------------------------
+
+@transaction.atomic
+def categories_seed() -> dict:
+    """Create the version-1 taxonomy and its Puskesmas / service-area rules;
+    idempotent (existing categories and rules are left as they are)."""
+    agencies = {a.code: a for a in Agency.objects.all()}
+    counts = {"category_added": 0, "rule_added": 0}
+    for (code, name_id, name_en, group, pub_class, agg, sm, agency_code, target, radius, photo,
+         force_conf, pkm_rules) in taxonomy.CATEGORIES:
+        category, created = Category.objects.get_or_create(
+            code=code, version=taxonomy.TAXONOMY_VERSION,
+            defaults=dict(name_id=name_id, name_en=name_en, group=group, publication_class=pub_class,
+                          aggregate_level=agg, serta_merta=sm, default_agency=agencies.get(agency_code),
+                          target_days=target, duplicate_radius_m=radius, photo_required=photo,
+                          force_confidential=force_conf,
+                          sort_order=[c[0] for c in taxonomy.CATEGORIES].index(code) * 10))
+        counts["category_added"] += created
+        if pkm_rules:
+            for sa in ServiceArea.objects.filter(agency__code__startswith="pkm-").select_related("agency"):
+                _, created = RoutingRule.objects.get_or_create(
+                    category=category, area=None, service_area=sa, agency=sa.agency,
+                    defaults={"note": "Dinkes -> Puskesmas wilayah kerja"})
+                counts["rule_added"] += created
+    for code, agency_code in taxonomy.SERVICE_AREA_RULES:
+        category = Category.objects.get(code=code, version=taxonomy.TAXONOMY_VERSION)
+        for sa in ServiceArea.objects.filter(agency__code=agency_code).select_related("agency"):
+            _, created = RoutingRule.objects.get_or_create(category=category, area=None, service_area=sa,
+                                                           agency=sa.agency)
+            counts["rule_added"] += created
+    return counts
+
+
+# --- Submission --------------------------------------------------------------
+
+@dataclass
+class SubmissionResult:
+    report: Report
+    created: bool
+    duplicates: list = field(default_factory=list)
+
+
+def _validate_submission(*, category_code, lon, lat, accuracy_m, description):
+    fields = {}
+    category = selectors.category_get(code=category_code) if category_code else None
+    if not category_code:
+        fields["category"] = ["required"]
+    elif category is None:
+        raise ApiError("unknown_category", _("Kategori tidak dikenal."), fields={"category": ["unknown"]})
+    try:
+        lon, lat = float(lon), float(lat)
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError
+    except (TypeError, ValueError):
+        fields["location"] = ["invalid"]
+    if accuracy_m not in (None, ""):
+        try:
+            accuracy_m = float(accuracy_m)
+            if accuracy_m < 0 or accuracy_m > 100_000:
+                raise ValueError
+        except (TypeError, ValueError):
+            fields["accuracy_m"] = ["invalid"]
+    else:
+        accuracy_m = None
+    if description and len(description) > DESCRIPTION_MAX:
+        raise ApiError("description_too_long",
+                       _("Uraian terlalu panjang (maksimal %(n)d karakter).") % {"n": DESCRIPTION_MAX},
+                       fields={"description": ["too_long"]})
+    if fields:
+        raise ApiError("invalid", _("Data tidak valid: periksa kolom yang ditandai."), fields=fields)
+    return category, lon, lat, accuracy_m
+
+
+def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accuracy_m=None,
+                  description: str = "", confidential: bool = False, anonymous: bool = False,
+                  channel: str = Report.Channel.APP, reporter=None, on_behalf_of_rt_code: str | None = None,
+                  subject: dict | None = None, photo=None, photo_optional: bool = False,
+                  now: datetime.datetime | None = None) -> SubmissionResult:
+    """Create a report, or return the existing one when `report_id` is known.
+
+    Idempotency rests on the primary key: a concurrent retry blocks on the
+    unique index until the first insert commits, then fails and returns the
+    committed original. Bad input raises ApiError before anything is written.
+    """
+    existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").filter(id=report_id).first()
+    if existing is not None:
+        return SubmissionResult(existing, False)
+    category, lon, lat, accuracy_m = _validate_submission(
+        category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m, description=description)
+    if channel not in Report.Channel.values:
+        raise ApiError("invalid", _("Kanal tidak dikenal."), fields={"channel": ["invalid"]})
+    if category.photo_required and not photo and not photo_optional:
+        raise ApiError("photo_required", _("Kategori ini memerlukan foto."), fields={"photo": ["required"]})
+    clean = photo_clean(upload=photo) if photo else None
+    location = point_locate(lon=lon, lat=lat)
+    if location is None:
+        raise ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
+                       fields={"location": ["outside_coverage"]})
+    on_behalf_of_rt = None
+    if on_behalf_of_rt_code:
+        rt_ids = user_area_ids(user=reporter, roles=[Role.KETUA_RT]) if reporter else set()
+        on_behalf_of_rt = Area.objects.filter(id__in=rt_ids, code=on_behalf_of_rt_code).first()
+        if on_behalf_of_rt is None:
+            raise ApiError("not_ketua_rt", _("Anda bukan ketua RT untuk unit ini."), status_code=403)
+    subject = {k: v for k, v in (subject or {}).items() if v not in (None, "")}
+    if subject.get("age") is not None:
+        try:
+            subject["age"] = int(subject["age"])
+            if not 0 <= subject["age"] <= 130:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ApiError("invalid", _("Umur tidak valid."), fields={"subject_age": ["invalid"]})
+    if len(subject.get("condition", "")) > 1000 or len(subject.get("name", "")) > 150:
+        raise ApiError("invalid", _("Data orang yang dilaporkan terlalu panjang."), fields={"subject": ["too_long"]})
+
+    route = selectors.routing_decide(category=category, location=location)
+    duplicates = selectors.report_candidates(category=category, lon=lon, lat=lat)
+    now = now or timezone.now()
+    reporter = None if anonymous or (reporter is not None and not reporter.is_authenticated) else reporter
+    report = Report(
+        id=report_id, category=category, channel=channel, location=Point(lon, lat, srid=4326),
+        accuracy_m=accuracy_m, desa=location.desa, kecamatan=location.kecamatan,
+        location_approximate=location.approximate, agency=route.agency, routing_reason=route.reason,
+        reporter=reporter, on_behalf_of_rt=on_behalf_of_rt,
+        confidential=bool(confidential) or category.force_confidential, anonymous=bool(anonymous),
+        description=description or "", created_at=now, updated_at=now,
+        deadline=add_working_days(timezone.localtime(now).date(), category.target_days),
+    )
+    with transaction.atomic():
+        for _attempt in range(5):
+            report.tracking_code = tracking_code_new()
+            try:
+                with transaction.atomic():
+                    report.save(force_insert=True)
+                break
+            except IntegrityError:
+                original = Report.objects.filter(id=report_id).first()
+                if original is not None:
+                    return SubmissionResult(original, False)
+                # Otherwise a tracking-code collision: draw again.
+        else:
+            raise RuntimeError("could not allocate a tracking code")
+        if subject:
+            ReportSubject.objects.create(report=report, **subject)
+        photo_row = None
+        if clean:
+            photo_row = ReportPhoto.objects.create(
+                report=report, kind=ReportPhoto.Kind.SUBMISSION, image=clean.content,
+                content_type=clean.content_type, width=clean.width, height=clean.height,
+                size_bytes=clean.content.size, uploaded_by=reporter)
+        ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.CREATED, to_status=S.RECEIVED,
+                                   public=True, author=reporter, photo=photo_row, created_at=now)
+        RoutingDecision.objects.create(report=report, kind=RoutingDecision.Kind.AUTOMATIC, agency=route.agency,
+                                       rule=route.rule, reason=route.reason)
+        _on_commit_changed(report.id, None, report.location)
+        transaction.on_commit(lambda: notifications.notify_agency_new_report(report_id=report.id))
+    return SubmissionResult(report, True, duplicates)
+
+
+def _on_commit_changed(report_id, old_location, new_location):
+    transaction.on_commit(lambda: report_changed.send(
+        sender=Report, report_id=report_id, old_location=old_location, new_location=new_location))
+
+
+# --- Workflow ----------------------------------------------------------------
+
+# The SP4N-LAPOR! workflow: from -> allowed targets.
+TRANSITIONS = {
+    S.RECEIVED: {S.VERIFIED, S.DISPATCHED, S.REJECTED, S.NOT_OUR_AUTHORITY, S.MERGED},
+    S.VERIFIED: {S.DISPATCHED, S.REJECTED, S.NOT_OUR_AUTHORITY, S.MERGED},
+    S.DISPATCHED: {S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.NOT_OUR_AUTHORITY, S.MERGED},
+    S.IN_PROGRESS: {S.RESOLVED, S.NOT_OUR_AUTHORITY, S.MERGED},
+    S.RESOLVED: {S.IN_PROGRESS},
+    S.NOT_OUR_AUTHORITY: {S.DISPATCHED, S.REJECTED},
+    S.REJECTED: set(),
+    S.MERGED: set(),
+}
+
+# Who may move a report into each status (besides the transition table).
+_COORDINATOR_TARGETS = {S.VERIFIED, S.DISPATCHED, S.REJECTED, S.MERGED, S.IN_PROGRESS}
+_AGENCY_TARGETS = {S.VERIFIED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED, S.NOT_OUR_AUTHORITY, S.MERGED}
+_FIELD_CREW_TARGETS = {S.IN_PROGRESS, S.RESOLVED}
+
+
+def _allowed(*, access: selectors.Access, report: Report, to: str) -> bool:
+    if access.coordinator and to in _COORDINATOR_TARGETS:
+        if to == S.IN_PROGRESS and report.status == S.RESOLVED:
+            return True  # the coordinator may reopen
+        if to != S.IN_PROGRESS:
+            return True
+    if access.handling:
+        targets = _FIELD_CREW_TARGETS if access.field_crew_only else _AGENCY_TARGETS
+        if to in targets and not (to == S.IN_PROGRESS and report.status == S.RESOLVED):
+            return True
+    if access.reporter and report.status == S.RESOLVED and to == S.IN_PROGRESS:
+        return True  # the reporter disputes the resolution
+    return False
+
+
+def report_transition(*, report_id, actor, to: str, note: str = "", public: bool = True, photo=None,
+                      agency_code: str | None = None, merge_into_id=None) -> ReportEvent:
+    """Move a report to status `to`: the only place a status changes."""
+    if to not in S.values:
+        raise ApiError("invalid_status", _("Status tidak dikenal."), fields={"to": ["invalid"]})
+    if note and len(note) > DESCRIPTION_MAX:
+        raise ApiError("note_too_long", _("Catatan terlalu panjang."), fields={"note": ["too_long"]})
+    clean = photo_clean(upload=photo) if photo else None
+    with transaction.atomic():
+        report = (Report.objects.select_for_update(of=("self",)).select_related("category", "agency")
+                  .filter(id=report_id).first())
+        if report is None:
+            raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
+        access = selectors.report_access(user=actor, report=report)
+        if not access.any:
+            raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
+        if to not in TRANSITIONS[report.status]:
+            raise ApiError("forbidden_transition",
+                           _("Perubahan status dari %(a)s ke %(b)s tidak diizinkan.") % {"a": report.status, "b": to},
+                           status_code=409)
+        if not _allowed(access=access, report=report, to=to):
+            raise ApiError("permission_denied", _("Anda tidak berhak melakukan perubahan status ini."),
+                           status_code=403)
+        now = timezone.now()
+        old_status, old_agency = report.status, report.agency
+        actor_agency = (Agency.objects.filter(id__in=user_agency_ids(user=actor, roles=selectors.AGENCY_ROLES))
+                        .filter(id=report.agency_id).first() if access.handling else None)
+        kind = ReportEvent.Kind.STATUS
+        if to == S.RESOLVED:
+            if not clean and not note.strip():
+                raise ApiError("evidence_required", _("Penyelesaian memerlukan foto bukti atau catatan."),
+                               fields={"photo": ["required"], "note": ["required"]})
+            report.resolved_at = now
+        if to == S.IN_PROGRESS and old_status == S.RESOLVED:
+            if not note.strip():
+                raise ApiError("note_required", _("Sanggahan memerlukan alasan."), fields={"note": ["required"]})
+            if access.reporter and not access.internal:
+                if report.resolved_at and now - report.resolved_at > datetime.timedelta(days=settings.REPORTS_DISPUTE_DAYS):
+                    raise ApiError("dispute_window_closed", _("Batas waktu sanggahan sudah lewat."), status_code=409)
+                kind = ReportEvent.Kind.DISPUTE
+            report.resolved_at = None
+        if to == S.VERIFIED:
+            report.verified_at = now
+        if to == S.NOT_OUR_AUTHORITY:
+            if not note.strip():
+                raise ApiError("note_required", _("Alasan 'bukan wewenang' wajib diisi."), fields={"note": ["required"]})
+            RoutingDecision.objects.create(report=report, kind=RoutingDecision.Kind.NOT_OUR_AUTHORITY,
+                                           from_agency=old_agency, agency=None, reason=note[:300], actor=actor)
+            report.agency = None
+        if to == S.DISPATCHED:
+            target = report.agency
+            if agency_code:
+                target = Agency.objects.filter(code=agency_code, is_active=True).first()
+                if target is None:
+                    raise ApiError("unknown_agency", _("Instansi tidak dikenal."), fields={"agency": ["unknown"]})
+                if target != report.agency and not access.coordinator:
+                    raise ApiError("permission_denied", _("Hanya admin koordinator yang dapat mengalihkan laporan."),
+                                   status_code=403)
+            if target is None:
+                raise ApiError("agency_required", _("Pilih instansi tujuan disposisi."), fields={"agency": ["required"]})
+            if target != report.agency:
+                reroute = old_status == S.NOT_OUR_AUTHORITY or old_agency is not None
+                RoutingDecision.objects.create(
+                    report=report, kind=RoutingDecision.Kind.REROUTE if reroute else RoutingDecision.Kind.DISPATCH,
+                    from_agency=old_agency, agency=target, reason=note[:300] or "disposisi koordinator", actor=actor)
+                kind = ReportEvent.Kind.REROUTE
+                report.agency = target
+        if to == S.MERGED:
+            master = _merge_target(report=report, merge_into_id=merge_into_id)
+            report.merged_into = master
+            Report.objects.filter(id=master.id).update(supporters_count=F("supporters_count") + report.supporters_count + 1,
+                                                       updated_at=now)
+            kind = ReportEvent.Kind.MERGE
+            ReportEvent.objects.create(report=master, kind=ReportEvent.Kind.MERGE, note="", public=True,
+                                       author=actor, created_at=now)
+        photo_row = None
+        if clean:
+            photo_row = ReportPhoto.objects.create(
+                report=report, kind=ReportPhoto.Kind.EVIDENCE if to == S.RESOLVED else ReportPhoto.Kind.SUBMISSION,
+                image=clean.content, content_type=clean.content_type, width=clean.width, height=clean.height,
+                size_bytes=clean.content.size, uploaded_by=actor)
+        report.status = to
+        report.updated_at = now
+        report.save()
+        event = ReportEvent.objects.create(
+            report=report, kind=kind, from_status=old_status, to_status=to, note=note or "", public=bool(public),
+            author=actor, author_agency=actor_agency, photo=photo_row, created_at=now)
+        _on_commit_changed(report.id, report.location, report.location)
+        event_id = event.id
+        transaction.on_commit(lambda: notifications.notify_reporter_status(report_id=report.id, event_id=event_id))
+        if report.agency_id and report.agency_id != (old_agency.id if old_agency else None):
+            transaction.on_commit(lambda: notifications.notify_agency_new_report(report_id=report.id))
+        if to == S.MERGED:
+            master_id = report.merged_into_id
+            transaction.on_commit(lambda: notifications.notify_merged(report_id=report.id, master_id=master_id))
+    return event
+
+
+def _merge_target(*, report: Report, merge_into_id) -> Report:
+    if not merge_into_id:
+        raise ApiError("merge_target_required", _("Pilih laporan induk."), fields={"merge_into": ["required"]})
+    try:
+        master = Report.objects.select_for_update().get(id=merge_into_id)
+    except (Report.DoesNotExist, ValueError, ValidationError):
+        raise ApiError("merge_target_invalid", _("Laporan induk tidak ditemukan."), fields={"merge_into": ["unknown"]})
+    if master.id == report.id or master.status in Report.CLOSED_STATUSES or master.category.code != report.category.code:
+        raise ApiError("merge_target_invalid", _("Laporan induk harus laporan terbuka lain dengan kategori yang sama."),
+                       fields={"merge_into": ["invalid"]})
+    return master
+
+
+@transaction.atomic
+def report_add_note(*, report_id, actor, note: str, public: bool = False) -> ReportEvent:
+    report = Report.objects.select_for_update().filter(id=report_id).first()
+    if report is None or not selectors.report_access(user=actor, report=report).internal:
+        raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
+    if not note.strip() or len(note) > DESCRIPTION_MAX:
+        raise ApiError("invalid", _("Catatan kosong atau terlalu panjang."), fields={"note": ["invalid"]})
+    return ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.NOTE, note=note, public=public,
+                                      author=actor, created_at=timezone.now())
+
+
+@transaction.atomic
+def report_support(*, report_id, user) -> Report:
+    """A registered resident supports an open report instead of filing a
+    duplicate; once per user."""
+    from layers.policy.reports import reports_public
+    report = reports_public().select_for_update(of=("self",)).filter(id=report_id).first()
+    if report is None or not report.is_open:
+        raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
+    _, created = ReportSupport.objects.get_or_create(report=report, user=user)
+    if created:
+        Report.objects.filter(id=report.id).update(supporters_count=F("supporters_count") + 1)
+        ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.SUPPORT, public=False, author=user,
+                                   created_at=timezone.now())
+    report.refresh_from_db()
+    return report
+
+
+# --- Personal data -----------------------------------------------------------
+
+@transaction.atomic
+def report_subject_read(*, report_id, user, reason: str, ip_address: str | None = None) -> ReportSubject | None:
+    """The reported person's data for the handling agency; the read is logged
+    (who, when, why) before anything is returned."""
+    report = Report.objects.filter(id=report_id).first()
+    if report is None:
+        raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
+    access = selectors.report_access(user=user, report=report)
+    if not access.handling:
+        raise ApiError("permission_denied", _("Hanya instansi penanganan yang dapat membaca data pribadi."),
+                       status_code=403)
+    reason = (reason or "").strip()
+    if len(reason) < 5 or len(reason) > 300:
+        raise ApiError("reason_required", _("Sebutkan alasan membuka data pribadi (5-300 karakter)."),
+                       fields={"reason": ["required"]})
+    PersonalDataAccess.objects.create(report=report, user=user, kind=PersonalDataAccess.Kind.SUBJECT, reason=reason,
+                                      agency=report.agency, ip_address=ip_address)
+    return ReportSubject.objects.filter(report=report).first()
+
+
+def report_reporter_read(*, report: Report, user, reason: str, ip_address: str | None = None):
+    """The identity of a confidential reporter, for the handling agency, logged."""
+    access = selectors.report_access(user=user, report=report)
+    if not access.handling:
+        raise ApiError("permission_denied", _("Identitas pelapor rahasia hanya untuk instansi penanganan."),
+                       status_code=403)
+    if len((reason or "").strip()) < 5:
+        raise ApiError("reason_required", _("Sebutkan alasan membuka identitas pelapor."),
+                       fields={"reason": ["required"]})
+    PersonalDataAccess.objects.create(report=report, user=user, kind=PersonalDataAccess.Kind.REPORTER,
+                                      reason=reason.strip()[:300], agency=report.agency, ip_address=ip_address)
+    return report.reporter

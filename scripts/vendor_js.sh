@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Vendor the map's JavaScript/CSS (Leaflet and Leaflet.VectorGrid) from the
+# npm registry into portal/static/portal/vendor/, so every overlay draws
+# without internet access. Idempotent: does nothing when the pinned versions are
+# already there. Needs `npm` (Debian package `npm`), installed here when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "[vendor] $*"; }
+
+DEST=portal/static/portal/vendor
+PACKAGES=(leaflet@1.9.4 leaflet.vectorgrid@1.3.0)
+STAMP="$DEST/.versions"
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then
+  say "present: ${PACKAGES[*]}"
+  exit 0
+fi
+if ! command -v npm >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then
+    say "npm is missing; install it as root (apt-get install npm)"
+    exit 1
+  fi
+  say "installing npm"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && npm pack --silent "${PACKAGES[@]}" >/dev/null)
+rm -rf "$DEST"
+mkdir -p "$DEST/leaflet" "$DEST/vectorgrid"
+tar xzf "$work"/leaflet-1.9.4.tgz -C "$work" && mv "$work/package" "$work/leaflet"
+tar xzf "$work"/leaflet.vectorgrid-1.3.0.tgz -C "$work" && mv "$work/package" "$work/vectorgrid"
+cp "$work/leaflet/dist/leaflet.js" "$work/leaflet/dist/leaflet.css" "$DEST/leaflet/"
+cp -r "$work/leaflet/dist/images" "$DEST/leaflet/"
+cp "$work/leaflet/LICENSE" "$DEST/leaflet/LICENSE"
+cp "$work/vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js" "$DEST/vectorgrid/"
+cp "$work/vectorgrid/LICENSE" "$DEST/vectorgrid/LICENSE" 2>/dev/null || true
+echo "${PACKAGES[*]}" > "$STAMP"
+say "vendored ${PACKAGES[*]} into $DEST"

@@ -1,0 +1,124 @@
+"""Public search: typos and spelling variants, sector, distance, bbox,
+certificates, areas, and the statistics selectors."""
+import datetime
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from businesses import selectors, services
+from businesses.models import Business, Certificate, Verification
+
+from .conftest import SUNGAI_RAYA
+
+
+def names(rows):
+    return [b.name for b in rows]
+
+
+def search(**filters):
+    return selectors.businesses_search_page(limit=50, offset=0, **filters)
+
+
+@pytest.fixture
+def shops(make_business):
+    return {
+        "keripik": make_business(name="Keripik Pisang Mak Ijah", products="keripik pisang, keripik keladi",
+                                 kbli_codes=["10794"], dx=0.001),
+        "bakso": make_business(name="Bakso Malang Pak Kumis", products="bakso urat, mie ayam",
+                               kbli_codes=["56103"], dx=0.004),
+        "susu": make_business(name="Susu Kedelai Segar", products="susu kedelai, cendol durian",
+                              kbli_codes=["11040"], dx=0.008),
+        "bengkel": make_business(name="Bengkel Motor Jaya", products="servis motor, tambal ban",
+                                 kbli_codes=["45405"], dx=0.012),
+    }
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("kripik", "keripik"),        # e pepet dropped in the common spelling
+    ("keripik pisang", "keripik"),
+    ("bakzo", "bakso"),           # one-letter typo
+    ("baksoo", "bakso"),          # doubled letter
+    ("soesoe", "susu"),           # pre-1972 spelling oe -> u
+    ("tjendol", "susu"),          # tj -> c (cendol is in its products)
+    ("BENGKEL", "bengkel"),
+    ("béngkel mótor", "bengkel"),  # accents ignored (unaccent)
+])
+def test_text_search_tolerates_typos_and_indonesian_spelling_variants(shops, query, expected):
+    found = names(search(q=query))
+    assert found and found[0] == shops[expected].name
+
+
+def test_text_search_does_not_match_unrelated_words(shops):
+    assert search(q="sepatu") == []
+
+
+def test_filter_by_sector(shops):
+    assert set(names(search(sector="kuliner"))) == {shops["bakso"].name}
+    assert set(names(search(sector="pangan_olahan"))) == {shops["keripik"].name, shops["susu"].name}
+
+
+def test_near_orders_by_distance_and_respects_radius(shops, sungai_raya_point):
+    rows = search(near=sungai_raya_point, radius_m=1000)
+    assert names(rows) == [shops["keripik"].name, shops["bakso"].name, shops["susu"].name]
+    distances = [b.distance_m.m for b in rows]
+    assert distances == sorted(distances)
+    # 0.001 degrees of longitude at the equator is about 111 m.
+    assert 105 < distances[0] < 117
+    # Bengkel is ~1,335 m away: outside a 1 km radius, inside 1.5 km.
+    assert shops["bengkel"].name in names(search(near=sungai_raya_point, radius_m=1500))
+
+
+def test_bbox_filters_on_the_public_point(shops, sungai_raya_point):
+    lon, lat = sungai_raya_point
+    rows = search(bbox=(lon + 0.003, lat - 0.001, lon + 0.009, lat + 0.001))
+    assert set(names(rows)) == {shops["bakso"].name, shops["susu"].name}
+
+
+def test_certificate_filter_counts_only_verified_unexpired(shops, verifier):
+    today = datetime.date.today()
+    services.certificate_add(business=shops["keripik"], actor=verifier, kind="pirt", number="206611201012345")
+    assert search(certificate="pirt") == []  # pending
+    Certificate.objects.update(verification_status=Verification.VERIFIED)
+    assert names(search(certificate="pirt")) == [shops["keripik"].name]
+    Certificate.objects.update(expires_on=today - datetime.timedelta(days=1))
+    assert search(certificate="pirt") == []
+
+
+def test_filter_by_desa_and_kecamatan(shops):
+    in_sungai_raya = {b.name for b in shops.values() if b.desa.code == SUNGAI_RAYA}
+    assert shops["keripik"].name in in_sungai_raya
+    assert set(names(search(desa_code=SUNGAI_RAYA))) == in_sungai_raya
+    # The bengkel, 1.3 km east, lies in the neighbouring desa of the same kecamatan.
+    assert len(in_sungai_raya) < 4 and len(search(kecamatan_code="61.12.01")) == 4
+    assert search(kecamatan_code="61.12.05") == []  # Batu Ampar
+
+
+def test_closed_and_rejected_businesses_are_not_public(shops, verifier):
+    Business.objects.filter(pk=shops["bakso"].pk).update(status=Business.Status.CLOSED)
+    services.business_verify(business=shops["bengkel"], actor=verifier, decision="rejected")
+    assert set(names(search())) == {shops["keripik"].name, shops["susu"].name}
+
+
+def test_home_based_without_consent_is_searched_at_its_desa_point(home_business, sungai_raya_point):
+    exact = Point(sungai_raya_point[0] + 0.003, sungai_raya_point[1])
+    # 50 m around the exact home: nothing; the business sits ~330 m away at the desa point.
+    assert search(near=(exact.x, exact.y), radius_m=50) == []
+    rows = search(near=sungai_raya_point, radius_m=50)
+    assert names(rows) == [home_business.name] and rows[0].distance_m.m < 1
+
+
+def test_statistics_by_sector_scale_and_certificate_coverage(shops, home_business, verifier):
+    counts = selectors.business_counts(group_by="desa")
+    assert sum(r["count"] for r in counts) == 5
+    assert {r["area_code"] for r in counts} == {b.desa.code for b in [*shops.values(), home_business]}
+    coverage = selectors.certificate_coverage(group_by="kecamatan")
+    # food: keripik, bakso, susu, home keripik; none certified yet.
+    assert coverage == [{"area_code": "61.12.01", "area_name": "Sungai Raya", "food": 4, "with_halal": 0,
+                         "with_pirt": 0, "without_halal_or_pirt": 4}]
+    services.certificate_add(business=home_business, actor=verifier, kind="halal", number="ID61110000123",
+                             halal_route="self_declare")
+    Certificate.objects.update(verification_status=Verification.VERIFIED)
+    coverage = selectors.certificate_coverage(group_by="kecamatan")[0]
+    assert (coverage["with_halal"], coverage["without_halal_or_pirt"]) == (1, 3)
+    months = selectors.business_new_per_month()
+    assert sum(m["count"] for m in months) == 5

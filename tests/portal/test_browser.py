@@ -1,0 +1,103 @@
+"""The portal in a real browser (headless Chromium), against a live server
+with the real Kubu Raya boundaries."""
+import pytest
+from django.urls import Resolver404, resolve
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .conftest import console_errors, screenshot, wait_overlays_drawn
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _tiles_routed() -> bool:
+    try:
+        resolve("/tiles/reports/0/0/0.mvt")
+    except Resolver404:
+        return False
+    return True
+
+
+def _unexpected(errors):
+    # While the tiles app has not landed, its URLs answer 404; everything
+    # else must load cleanly.
+    if _tiles_routed():
+        return errors
+    return [e for e in errors if "/tiles/" not in e["message"]]
+
+
+def test_map_page_draws_boundaries_and_layer_switcher_without_console_errors(browser, live_server, kubu_raya):
+    browser.get(live_server.url + "/peta/")
+    wait_overlays_drawn(browser)
+    desa_paths = browser.execute_script(
+        "var n = 0; window.KR.map.eachLayer(function (l) { if (l.feature && l.feature.properties.level === 'desa') n++; });"
+        "return n;")
+    assert desa_paths == 117
+    labels = [e.get_attribute("textContent").strip()
+              for e in browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")]
+    assert {"Batas desa", "Batas kecamatan", "Laporan publik", "UMKM",
+            "Laporan agregat (P1) per desa"} <= set(labels)
+    assert "Legenda" in browser.find_element(By.CSS_SELECTOR, ".legend").text
+    screenshot(browser, "peta")
+    assert _unexpected(console_errors(browser)) == []
+
+
+def test_map_overlays_draw_when_the_basemap_is_unreachable(browser, live_server, kubu_raya, settings):
+    settings.PORTAL_BASEMAP_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+    browser.get(live_server.url + "/peta/")
+    wait_overlays_drawn(browser)
+    assert browser.execute_script("return document.querySelectorAll('path.leaflet-interactive').length") >= 117
+    screenshot(browser, "peta-offline")
+
+
+def test_map_search_finds_a_desa_and_zooms_to_it(browser, live_server, kubu_raya):
+    browser.get(live_server.url + "/peta/")
+    wait_overlays_drawn(browser)
+    box = browser.find_element(By.ID, "map-search-q")
+    box.send_keys("Kuala Dua\n")
+    button = WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#search-results button:not([disabled])"))
+    assert "Kuala Dua" in button.text
+    button.click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.KR.map.getZoom()") >= 11)
+    center = browser.execute_script("var c = window.KR.map.getCenter(); return [c.lat, c.lng];")
+    assert -0.2 < center[0] < 0.0 and 109.3 < center[1] < 109.5
+
+
+@pytest.mark.parametrize("path", ["/", "/peta/", "/lapor/", "/dasbor/", "/lacak/"])
+def test_pages_fit_a_360_px_phone_screen(browser, live_server, kubu_raya, path):
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True})
+    browser.get(live_server.url + path)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    if path in ("/peta/", "/lapor/"):
+        wait_overlays_drawn(browser)
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 360, f"{path} scrolls sideways at 360 px ({width} px)"
+    nav = browser.find_element(By.CSS_SELECTOR, "header nav")
+    assert nav.is_displayed()
+    screenshot(browser, "360" + (path.strip("/").replace("/", "-") or "-home"))
+
+
+def test_language_switch_shows_english(browser, live_server, kubu_raya):
+    browser.get(live_server.url + "/")
+    assert browser.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "id"
+    select = browser.find_element(By.ID, "lang-select")
+    select.find_element(By.CSS_SELECTOR, "option[value=en]").click()
+    browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en")
+    assert "Report" in browser.find_element(By.CSS_SELECTOR, "header nav").text
+
+
+def test_report_form_shows_errors_beside_fields_in_bahasa_indonesia(browser, live_server, kubu_raya):
+    browser.get(live_server.url + "/lapor/")
+    wait_overlays_drawn(browser)
+    browser.find_element(By.ID, "submit").click()
+    category_error = browser.find_element(By.ID, "category-error")
+    assert category_error.is_displayed() and "Pilih kategori" in category_error.text
+    assert "lokasi" in browser.find_element(By.ID, "location-error").text.lower()
+    assert "uraian" in browser.find_element(By.ID, "description-error").text.lower()
+    focused = browser.switch_to.active_element.get_attribute("id")
+    assert focused == "category"
+    screenshot(browser, "lapor-errors")

@@ -1,0 +1,110 @@
+"""Duplicates (candidates, merge, supporters) and the field crews' nearby
+search ordered by true (geodesic) distance."""
+import uuid
+
+import pytest
+from django.core import mail
+from pyproj import Geod
+
+from reports.models import Report
+from reports.services import report_submit
+
+from .conftest import SUNGAI_RAYA, client_for
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _offset(lon, lat, azimuth, metres):
+    x, y, _ = GEOD.fwd(lon, lat, azimuth, metres)
+    return x, y
+
+
+def test_duplicates_are_found_on_submission_and_by_candidates(submit, users, desa_point):
+    lon, lat = desa_point(SUNGAI_RAYA)
+    first = submit(users["resident"], point=(lon, lat)).json()
+    near = _offset(lon, lat, 90, 40)
+    second = submit(users["resident2"], point=near).json()
+    assert [d["id"] for d in second["duplicates"]] == [first["id"]]
+    assert 39 < second["duplicates"][0]["distance_m"] < 41
+    far = submit(users["resident2"], point=_offset(lon, lat, 90, 400)).json()
+    assert far["duplicates"] == []  # road damage radius is 100 m
+    other_category = submit(users["resident2"], point=near, category="street-light", photo=None).json()
+    assert other_category["duplicates"] == []
+    found = client_for(None).get("/api/v1/reports/candidates",
+                                 {"category": "road-damage", "lon": near[0], "lat": near[1]}).json()
+    assert [c["id"] for c in found][:2] == [second["id"], first["id"]]
+
+
+def test_restricted_reports_never_come_back_as_candidates(submit, users, desa_point):
+    lon, lat = desa_point(SUNGAI_RAYA)
+    submit(users["resident"], category="disease-outbreak", photo=None, point=(lon, lat))
+    again = submit(users["resident2"], category="disease-outbreak", photo=None, point=(lon, lat)).json()
+    assert again["duplicates"] == []
+    assert client_for(None).get("/api/v1/reports/candidates",
+                                {"category": "disease-outbreak", "lon": lon, "lat": lat}).json() == []
+
+
+def test_merge_makes_a_master_counts_supporters_and_informs_the_reporter(
+        submit, users, desa_point, django_capture_on_commit_callbacks):
+    lon, lat = desa_point(SUNGAI_RAYA)
+    master = submit(users["resident"], point=(lon, lat)).json()["id"]
+    duplicate = submit(users["resident2"], point=_offset(lon, lat, 0, 20)).json()["id"]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(users["coordinator"]).post(f"/api/v1/reports/{duplicate}/transitions/",
+                                                         {"to": "merged", "merge_into": master})
+    assert response.status_code == 200, response.content
+    assert Report.objects.get(id=master).supporters_count == 1
+    merged = Report.objects.get(id=duplicate)
+    assert merged.status == "merged" and str(merged.merged_into_id) == master
+    assert any("digabung" in m.subject and m.to == ["warga_dua@example.org"] for m in mail.outbox)
+    # A merged report is not public any more and cannot be a merge target.
+    assert client_for(None).get(f"/open311/v2/requests/{duplicate}.json").status_code == 404
+    third = submit(users["resident2"], point=(lon, lat)).json()["id"]
+    bad = client_for(users["coordinator"]).post(f"/api/v1/reports/{third}/transitions/",
+                                                {"to": "merged", "merge_into": duplicate})
+    assert bad.status_code == 400 and bad.json()["code"] == "merge_target_invalid"
+    # A resident supports instead of filing again, once.
+    for _ in range(2):
+        body = client_for(users["resident2"]).post(f"/api/v1/reports/{master}/support/").json()
+    assert body["supporters_count"] == 2
+
+
+@pytest.fixture
+def ring(taxonomy, desa_point):
+    """PUPR reports at known geodesic offsets from the Sungai Raya desa point."""
+    lon, lat = desa_point(SUNGAI_RAYA)
+    offsets = {"n1000": (0, 1000), "e1004": (90, 1004), "s300": (180, 300), "w50": (270, 50),
+               "ne1900": (45, 1900), "far2600": (200, 2600)}
+    ids = {}
+    for name, (azimuth, metres) in offsets.items():
+        x, y = _offset(lon, lat, azimuth, metres)
+        ids[name] = str(report_submit(report_id=uuid.uuid4(), category_code="street-light", lon=x, lat=y,
+                                      photo_optional=True).report.id)
+    # Another agency's report right at the centre must not show up.
+    report_submit(report_id=uuid.uuid4(), category_code="flood", lon=lon, lat=lat)
+    return (lon, lat), ids
+
+
+def test_nearby_is_ordered_by_true_distance_with_metres(users, make_user, ring):
+    from accounts.models import Role
+    (lon, lat), ids = ring
+    crew = make_user("kru_dishub", Role.FIELD_CREW, "dishub")
+    body = client_for(crew).get("/api/v1/reports/nearby", {"lon": lon, "lat": lat, "radius_m": 2000}).json()
+    order = [r["id"] for r in body["results"]]
+    # 1,000 m north is nearer than 1,004 m east although its latitude offset in
+    # degrees (0.00904) exceeds the longitude offset (0.00902): degrees lie.
+    assert order == [ids["w50"], ids["s300"], ids["n1000"], ids["e1004"], ids["ne1900"]]
+    expected = [50, 300, 1000, 1004, 1900]
+    for row, metres in zip(body["results"], expected):
+        assert abs(row["distance_m"] - metres) < 0.5
+    assert ids["far2600"] not in order
+    # Status filter and another agency's crew.
+    Report.objects.filter(id=ids["s300"]).update(status="in_progress")
+    only = client_for(crew).get("/api/v1/reports/nearby",
+                                {"lon": lon, "lat": lat, "radius_m": 2000, "status": "in_progress"}).json()
+    assert [r["id"] for r in only["results"]] == [ids["s300"]]
+    pupr = client_for(users["pupr_crew"]).get("/api/v1/reports/nearby", {"lon": lon, "lat": lat}).json()
+    assert pupr["results"] == []
+    bad = client_for(crew).get("/api/v1/reports/nearby", {"lon": lon, "lat": lat, "status": "lost"})
+    assert bad.status_code == 400

@@ -1,0 +1,74 @@
+"""Routing on real desa points: category x area (x service area) -> agency."""
+import pytest
+
+from geo.models import Agency, Area
+from geo.selectors import point_locate
+from reports import taxonomy
+from reports.models import Category, Report, RoutingDecision, RoutingRule
+from reports.selectors import routing_decide
+
+from .conftest import KAMPUNG_BARU, SUNGAI_RAYA, TELUK_KAPUAS, client_for
+
+HEALTH_PKM = {code for code, *rest in taxonomy.CATEGORIES if rest[-1]}
+
+
+def _locate(desa_point, code):
+    lon, lat = desa_point(code)
+    return point_locate(lon=lon, lat=lat)
+
+
+@pytest.mark.parametrize("code", [c[0] for c in taxonomy.CATEGORIES])
+def test_every_seeded_category_routes_on_a_kubu_desa(taxonomy, desa_point, code):
+    category = Category.objects.get(code=code, is_active=True)
+    location = _locate(desa_point, KAMPUNG_BARU)
+    assert location.desa.code == KAMPUNG_BARU
+    result = routing_decide(category=category, location=location)
+    if code in HEALTH_PKM:
+        assert result.agency.code == "pkm-kubu"
+        assert result.rule is not None
+    elif category.default_agency is None:
+        assert result.agency is None and "triase" in result.reason
+    else:
+        # Kampung Baru lies outside the Sungai Raya fire post radius.
+        assert result.agency == category.default_agency
+        assert "bawaan" in result.reason
+
+
+@pytest.mark.parametrize("desa,expected", [(SUNGAI_RAYA, "pkm-sungai-durian"),
+                                           (TELUK_KAPUAS, "pkm-sungai-raya-dalam")])
+def test_health_visit_goes_to_the_puskesmas_of_the_working_area(taxonomy, desa_point, desa, expected):
+    category = Category.objects.get(code="health-visit")
+    assert routing_decide(category=category, location=_locate(desa_point, desa)).agency.code == expected
+
+
+def test_building_fire_inside_the_fire_post_radius_goes_to_the_post(taxonomy, desa_point):
+    category = Category.objects.get(code="building-fire")
+    result = routing_decide(category=category, location=_locate(desa_point, SUNGAI_RAYA))
+    assert result.agency.code == "damkar-pos-sungai-raya"
+    assert "wilayah layanan" in result.reason
+
+
+def test_most_specific_rule_wins(taxonomy, desa_point):
+    category = Category.objects.get(code="road-damage")
+    kecamatan = Area.objects.get(code="61.12.01", edition__is_current=True)
+    desa = Area.objects.get(code=SUNGAI_RAYA, edition__is_current=True)
+    kabupaten = Area.objects.get(code="61.12", edition__is_current=True)
+    RoutingRule.objects.create(category=category, area=kabupaten, agency=Agency.objects.get(code="dishub"))
+    RoutingRule.objects.create(category=category, area=kecamatan, agency=Agency.objects.get(code="kec-01"))
+    RoutingRule.objects.create(category=category, area=desa, agency=Agency.objects.get(code="satpolpp"))
+    assert routing_decide(category=category, location=_locate(desa_point, SUNGAI_RAYA)).agency.code == "satpolpp"
+    # Same kecamatan, another desa: the kecamatan rule beats the kabupaten rule.
+    assert routing_decide(category=category, location=_locate(desa_point, TELUK_KAPUAS)).agency.code == "kec-01"
+    # Another kecamatan: only the kabupaten rule matches.
+    assert routing_decide(category=category, location=_locate(desa_point, KAMPUNG_BARU)).agency.code == "dishub"
+
+
+def test_nothing_matching_goes_to_triage_and_the_decision_is_stored(taxonomy, submit, users):
+    response = submit(users["resident"], category="other", photo=None)
+    assert response.status_code == 201, response.content
+    assert response.json()["agency"] is None
+    report = Report.objects.get(id=response.json()["id"])
+    decision = RoutingDecision.objects.get(report=report)
+    assert decision.kind == "automatic" and decision.agency is None and "triase" in decision.reason
+    queue = [r["id"] for r in client_for(users["coordinator"]).get("/api/v1/reports/queue/").json()["results"]]
+    assert str(report.id) in queue

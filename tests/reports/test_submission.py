@@ -1,0 +1,151 @@
+"""Submission: idempotency, lookup, photos (EXIF stripped), bad input."""
+import io
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from PIL import Image
+
+from reports.models import Report, ReportEvent, ReportPhoto, ReportSubject
+from reports.services import categories_seed, report_submit
+
+from .conftest import SUNGAI_RAYA, jpeg_bytes
+
+
+def test_submission_assigns_desa_kecamatan_agency_and_deadline(submit, users):
+    response = submit(users["resident"])
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["desa"]["code"] == SUNGAI_RAYA
+    assert body["kecamatan"]["code"] == "61.12.01"
+    assert body["agency"]["code"] == "pupr"
+    assert body["status"] == "received"
+    assert body["tracking_code"].startswith("KR-")
+    report = Report.objects.get(id=body["id"])
+    assert report.reporter == users["resident"]
+    assert report.events.get().kind == "created"
+
+
+def test_retry_with_the_same_id_returns_the_original_and_creates_nothing(submit, users):
+    report_id = uuid.uuid4()
+    first = submit(users["resident"], report_id=report_id)
+    second = submit(users["resident"], report_id=report_id, description="dikirim ulang")
+    assert first.status_code == 201 and second.status_code == 200
+    assert second.json()["tracking_code"] == first.json()["tracking_code"]
+    assert Report.objects.filter(id=report_id).count() == 1
+    assert ReportEvent.objects.filter(report_id=report_id).count() == 1
+    assert ReportPhoto.objects.filter(report_id=report_id).count() == 1
+    assert Report.objects.get(id=report_id).description == "Jalan berlubang besar"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_create_exactly_one_report(kubu_raya, desa_point):
+    categories_seed()
+    lon, lat = desa_point(SUNGAI_RAYA)
+    report_id = uuid.uuid4()
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(report_submit(report_id=report_id, category_code="flood", lon=lon, lat=lat,
+                                         description="banjir").created)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(results) == [False, False, False, True]
+    assert Report.objects.filter(id=report_id).count() == 1
+    assert ReportEvent.objects.filter(report_id=report_id).count() == 1
+
+
+def test_exif_gps_is_removed_from_the_stored_photo(submit, users, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    exif = Image.Exif()
+    exif[0x010F] = "KameraRahasia"  # Make
+    exif[0x8825] = {1: "S", 2: (0.0, 4.0, 17.0), 3: "E", 4: (109.0, 22.0, 20.0)}  # GPS IFD
+    original = jpeg_bytes(exif=exif.tobytes())
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the fixture really carries GPS
+    response = submit(users["resident"], photo=original)
+    assert response.status_code == 201, response.content
+    photo = ReportPhoto.objects.get(report_id=response.json()["id"])
+    stored = photo.image.read()
+    with Image.open(io.BytesIO(stored)) as image:
+        assert dict(image.getexif()) == {}
+        assert not image.getexif().get_ifd(0x8825)
+        assert "exif" not in image.info
+    assert b"Exif" not in stored and b"KameraRahasia" not in stored
+
+
+def _nothing_written(before):
+    assert Report.objects.count() == before
+    assert ReportSubject.objects.count() == 0
+
+
+@pytest.mark.parametrize("overrides,code", [
+    ({"category": ""}, "invalid"),
+    ({"category": "ufo-sighting"}, "unknown_category"),
+    ({"point": (108.30, -0.05)}, "outside_coverage"),           # in the sea west of Kubu Raya
+    ({"point": (112.0, 1.0)}, "outside_coverage"),              # Kapuas Hulu, far inland
+    ({"point": (109.37, 0.07)}, "outside_coverage"),            # sign error: north of Pontianak
+    ({"description": "x" * 2001}, "description_too_long"),
+    ({"photo": b"%PDF-1.4 bukan gambar"}, "photo_type"),
+    ({"photo": None}, "photo_required"),                        # road damage needs a photo
+    ({"lon": "abc"}, "invalid"),
+    ({"report_id": "bukan-uuid"}, "invalid"),
+])
+def test_bad_input_gets_a_clear_error_and_writes_nothing(submit, users, overrides, code):
+    before = Report.objects.count()
+    response = submit(users["resident"], subject_name="Budi", **overrides)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == code
+    _nothing_written(before)
+
+
+def test_photo_too_large_is_refused(submit, users):
+    before = Report.objects.count()
+    with override_settings(REPORTS_PHOTO_MAX_BYTES=1000):
+        response = submit(users["resident"], photo=jpeg_bytes(size=(400, 400)) + b"\0" * 2000)
+    assert response.status_code == 400 and response.json()["code"] == "photo_too_large"
+    _nothing_written(before)
+
+
+def test_decompression_bomb_is_refused_without_decoding(submit, users):
+    bomb = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(bomb, format="PNG")  # 144 Mpx in a small file
+    assert len(bomb.getvalue()) < 1_000_000
+    response = submit(users["resident"], photo=bomb.getvalue())
+    assert response.status_code == 400 and response.json()["code"] == "photo_too_large"
+
+
+def test_subject_data_is_stored_apart_from_the_report(submit, users):
+    response = submit(users["resident"], category="health-visit", photo=None, description="Perlu kunjungan",
+                      subject_name="Ibu Siti", subject_age=71, subject_condition="sesak napas")
+    assert response.status_code == 201, response.content
+    report = Report.objects.get(id=response.json()["id"])
+    assert report.subject.name == "Ibu Siti" and report.subject.age == 71
+    assert response.json()["agency"]["code"] == "pkm-sungai-durian"
+    assert "Ibu Siti" not in response.content.decode()
+
+
+def test_anonymous_submission_records_no_reporter(submit, users):
+    response = submit(users["resident"], anonymous=True)
+    assert Report.objects.get(id=response.json()["id"]).reporter is None
+
+
+def test_token_authentication(submit, users, client):
+    token = client.post("/api/v1/auth/token/", {"username": "warga", "password": "rahasia-sekali-123"}).json()["token"]
+    response = submit(None)
+    assert response.status_code == 201
+    mine = client.get("/api/v1/reports/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert mine.status_code == 200 and mine.json() == []

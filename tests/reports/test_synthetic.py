@@ -1,0 +1,74 @@
+"""Synthetic data and the bulk import path."""
+import datetime
+import uuid
+from io import StringIO
+
+from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from reports.bulk import ImportRow, reports_import
+from reports.models import Report, ReportEvent
+from reports.services import categories_seed
+
+from .conftest import KAMPUNG_BARU, SUNGAI_RAYA
+
+
+def test_synthetic_top_up_is_idempotent_clustered_and_marked(kubu_raya):
+    out = StringIO()
+    call_command("reports_generate_synthetic", "--target", "400", "--seed", "7", stdout=out)
+    assert Report.objects.filter(is_synthetic=True).count() == 400
+    call_command("reports_generate_synthetic", "--target", "400", stdout=out)
+    assert Report.objects.count() == 400
+    assert not Report.objects.filter(is_synthetic=True).exclude(description__startswith="[SINTETIS]").exists()
+    by_kecamatan = dict(Report.objects.values_list("kecamatan__code").annotate(n=Count("id")))
+    # Denser next to Pontianak: Sungai Raya alone outweighs remote Terentang many times.
+    assert by_kecamatan.get("61.12.01", 0) > 4 * by_kecamatan.get("61.12.04", 0)
+    assert Report.objects.filter(status="resolved").count() > 100
+    # Every report has the timeline its status implies, oldest event first.
+    resolved = Report.objects.filter(status="resolved").first()
+    chain = list(resolved.events.order_by("created_at").values_list("to_status", flat=True))
+    assert chain == ["received", "verified", "dispatched", "in_progress", "resolved"]
+    assert resolved.created_at > timezone.now() - datetime.timedelta(days=366)
+
+
+def test_bulk_import_assigns_desa_and_routes_like_a_submission(kubu_raya, desa_point):
+    categories_seed()
+    now = timezone.now()
+    sr, kb = desa_point(SUNGAI_RAYA), desa_point(KAMPUNG_BARU)
+    rows = [
+        ImportRow(id=uuid.uuid4(), tracking_code="KR-TEST-0001", category_code="health-visit",
+                  lon=sr[0], lat=sr[1], created_at=now),
+        ImportRow(id=uuid.uuid4(), tracking_code="KR-TEST-0002", category_code="building-fire",
+                  lon=sr[0], lat=sr[1], created_at=now),
+        ImportRow(id=uuid.uuid4(), tracking_code="KR-TEST-0003", category_code="road-damage",
+                  lon=kb[0], lat=kb[1], created_at=now),
+        ImportRow(id=uuid.uuid4(), tracking_code="KR-TEST-0004", category_code="other",
+                  lon=kb[0], lat=kb[1], created_at=now),
+        ImportRow(id=uuid.uuid4(), tracking_code="KR-TEST-0005", category_code="flood",
+                  lon=112.0, lat=1.0, created_at=now),  # outside coverage: dropped
+    ]
+    assert reports_import(rows=rows) == {"read": 5, "inserted": 4, "skipped": 1}
+    agencies = dict(Report.objects.values_list("tracking_code", "agency__code"))
+    assert agencies == {"KR-TEST-0001": "pkm-sungai-durian", "KR-TEST-0002": "damkar-pos-sungai-raya",
+                        "KR-TEST-0003": "pupr", "KR-TEST-0004": None}
+    report = Report.objects.get(tracking_code="KR-TEST-0003")
+    assert report.desa.code == KAMPUNG_BARU and report.kecamatan.code == "61.12.06"
+    assert ReportEvent.objects.filter(report__in=Report.objects.all()).count() == 4
+    # Re-running the same import creates nothing.
+    assert reports_import(rows=rows)["inserted"] == 0
+    assert ReportEvent.objects.count() == 4
+
+
+def test_demo_users_are_idempotent_and_can_log_in(kubu_raya, client):
+    out = StringIO()
+    call_command("demo_users", stdout=out)
+    call_command("demo_users", stdout=out)
+    from django.contrib.auth import get_user_model
+
+    from accounts.selectors import user_area_ids, user_has_role
+    assert get_user_model().objects.filter(username__in=["koordinator", "kru_pupr", "dpo"]).count() == 3
+    token = client.post("/api/v1/auth/token/", {"username": "staf_pupr", "password": "demo-kuburaya-2026"})
+    assert token.status_code == 200 and token.json()["token"]
+    ketua = get_user_model().objects.get(username="ketua_rt")
+    assert user_has_role(user=ketua, roles=["ketua_rt"]) and len(user_area_ids(user=ketua, roles=["ketua_rt"])) == 1

@@ -1,0 +1,151 @@
+"""Precomputed clusters of the reports layer for the low zooms.
+
+A grid of TILES_CELLS_PER_TILE x TILES_CELLS_PER_TILE cells per tile, per
+zoom below TILES_POINTS_MIN_ZOOM, in Web Mercator (the grid of the tiles
+themselves, so a cell never straddles two tiles). Each row of
+`tiles_reportcell` counts the reports of one category, status and
+confidentiality in one cell and sums their Mercator coordinates, so a tile
+shows one point per cell at the mean position of its reports.
+
+The table holds every report (it is internal, never published as is); the
+tile statement keeps only the rows the publication policy allows
+(layers.policy.tiles). Triggers on reports_report keep it current in the
+same transaction as the write (migration 0002): statement-level with
+transition tables, so a COPY of a million rows is one set-based update.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+# Half the Web Mercator world width, metres (EPSG:3857).
+MERC_HALF = 20037508.342789244
+
+
+def cell_size(z: int) -> float:
+    """Cell width at zoom z in Mercator metres."""
+    return 2 * MERC_HALF / (2 ** z * settings.TILES_CELLS_PER_TILE)
+
+
+def reports_ready() -> bool:
+    return "tiles_reportcell" in connection.introspection.table_names() and \
+        "reports_report" in connection.introspection.table_names()
+
+
+def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
+    """The tile statement reading precomputed cells, or None when the cells
+    cannot answer (another layer, or a period filter: cells hold no time)."""
+    if layer.id != settings.TILES_REPORTS_LAYER or t.z > CELL_MAX_ZOOM:
+        return None
+    filters = filters or {}
+    if set(filters) - {"properties"}:
+        return None
+    props = dict(filters.get("properties") or {})
+    if set(props) - {"category", "status"}:
+        return None
+    from layers.policy import tiles as tiles_policy
+
+    where, params = tiles_policy.report_cells_public_where("c")
+    if "category" in props:
+        where.append("c.category_id IN (SELECT id FROM reports_category WHERE code = %s)")
+        params.append(str(props["category"]))
+    if "status" in props:
+        where.append("c.status = %s")
+        params.append(str(props["status"]))
+    cells = settings.TILES_CELLS_PER_TILE
+    sql = (
+        "(SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'), ''::bytea) FROM ("
+        " SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sum(c.sum_x) / sum(c.n), sum(c.sum_y) / sum(c.n)), 3857),"
+        "   ST_TileEnvelope(%s, %s, %s), %s, %s, true) AS geom, sum(c.n)::int AS count"
+        " FROM tiles_reportcell c"
+        " WHERE c.z = %s AND c.cx BETWEEN %s AND %s AND c.cy BETWEEN %s AND %s AND "
+        + " AND ".join(where) +
+        " GROUP BY c.cx, c.cy HAVING sum(c.n) > 0) AS mvt WHERE mvt.geom IS NOT NULL)"
+    )
+    params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER,
+              t.z, t.x * cells, t.x * cells + cells - 1, t.y * cells, t.y * cells + cells - 1, *params]
+    return sql, params
+
+
+# --- Maintenance: triggers on reports_report -------------------------------------
+# Zooms with precomputed cells (0..CELL_MAX_ZOOM) and the grid are fixed in
+# the trigger; changing them means a migration and tiles_cells_rebuild.
+CELL_MAX_ZOOM = 12
+CELLS_PER_TILE = 16
+
+_UPSERT = """
+INSERT INTO tiles_reportcell AS c (z, cx, cy, category_id, status, confidential, n, sum_x, sum_y)
+SELECT zz.z,
+       floor((d.x + 20037508.342789244) / (40075016.68557849 / (2 ^ zz.z * 16)))::int,
+       floor((20037508.342789244 - d.y) / (40075016.68557849 / (2 ^ zz.z * 16)))::int,
+       d.category_id, d.status, d.confidential, sum(d.sign)::int, sum(d.sign * d.x), sum(d.sign * d.y)
+  FROM ({delta}) AS d CROSS JOIN generate_series(0, 12) AS zz(z)
+ GROUP BY 1, 2, 3, 4, 5, 6
+ ORDER BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (z, cx, cy, category_id, status, confidential) DO UPDATE
+   SET n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
+"""
+
+
+def _rows(relation: str, sign: int, where: str = "") -> str:
+    # Mercator is undefined at the poles: a point outside +-85 deg is skipped
+    # (the reports service only accepts points in the regency anyway).
+    return (f"SELECT {sign} AS sign, r.category_id, r.status, r.confidential,"
+            f" ST_X(ST_Transform(r.location, 3857)) AS x, ST_Y(ST_Transform(r.location, 3857)) AS y"
+            f" FROM {relation} AS r WHERE ST_Y(r.location) BETWEEN -85 AND 85 {where}")
+
+
+_CHANGED = ("AND (o.location, o.category_id, o.status, o.confidential)"
+            " IS DISTINCT FROM (n.location, n.category_id, n.status, n.confidential)")
+
+TRIGGER_SQL = f"""
+CREATE FUNCTION tiles_reportcell_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{_UPSERT.format(delta=_rows("new_rows", 1))};
+RETURN NULL;
+END $$;
+
+CREATE FUNCTION tiles_reportcell_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{_UPSERT.format(delta=_rows("old_rows", -1))};
+RETURN NULL;
+END $$;
+
+CREATE FUNCTION tiles_reportcell_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{_UPSERT.format(delta=(
+    "SELECT * FROM (" + _rows("old_rows", -1).replace(" AS r WHERE", " AS r JOIN new_rows n ON n.id = r.id"
+    " JOIN old_rows o ON o.id = r.id WHERE") + " " + _CHANGED + ") AS gone UNION ALL SELECT * FROM ("
+    + _rows("new_rows", 1).replace(" AS r WHERE", " AS r JOIN old_rows o ON o.id = r.id"
+    " JOIN new_rows n ON n.id = r.id WHERE") + " " + _CHANGED + ") AS came"))};
+RETURN NULL;
+END $$;
+
+CREATE TRIGGER tiles_reportcell_insert AFTER INSERT ON reports_report
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tiles_reportcell_on_insert();
+CREATE TRIGGER tiles_reportcell_delete AFTER DELETE ON reports_report
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tiles_reportcell_on_delete();
+CREATE TRIGGER tiles_reportcell_update AFTER UPDATE ON reports_report
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION tiles_reportcell_on_update();
+"""
+
+DROP_TRIGGER_SQL = """
+DROP TRIGGER IF EXISTS tiles_reportcell_insert ON reports_report;
+DROP TRIGGER IF EXISTS tiles_reportcell_delete ON reports_report;
+DROP TRIGGER IF EXISTS tiles_reportcell_update ON reports_report;
+DROP FUNCTION IF EXISTS tiles_reportcell_on_insert();
+DROP FUNCTION IF EXISTS tiles_reportcell_on_delete();
+DROP FUNCTION IF EXISTS tiles_reportcell_on_update();
+"""
+
+REBUILD_SQL = "TRUNCATE tiles_reportcell;\n" + _UPSERT.format(delta=_rows("reports_report", 1))
+
+
+def cells_rebuild() -> int:
+    """Recount every cell from reports_report (after a bulk load with the
+    triggers disabled, or a change of the grid). Returns the rows written."""
+    with connection.cursor() as cursor:
+        cursor.execute(REBUILD_SQL)
+        cursor.execute("SELECT count(*) FROM tiles_reportcell")
+        return cursor.fetchone()[0]

@@ -1,0 +1,229 @@
+"""Tile endpoints: plain Django views, not DRF, because a cached tile is
+answered from the cache store alone (no registry, no database, no
+serializer), which is what keeps cached tiles and 304s cheap. The raster
+metadata, value and zonal endpoints under /api/v1/ are DRF."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_errors import ApiError, error_body
+from tiles import cache, fastpath, services, sources, vector
+from tiles import raster as raster_mod
+from tiles.selectors import raster_get, rasters_list, zones_for
+from tiles.serializers import PointInputSerializer, RasterOutputSerializer, ZonalInputSerializer
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def _error(status: int, code: str, message, **extra) -> JsonResponse:
+    return JsonResponse(error_body(code, message, **extra), status=status)
+
+
+def _not_found(message=None) -> JsonResponse:
+    return _error(404, "not_found", message or _("Tile tidak ditemukan."))
+
+
+def _filter_query(request) -> dict[str, str]:
+    return {k: request.GET[k] for k in sources.FILTER_PARAMS if request.GET.get(k)}
+
+
+_variant = cache.tile_variant
+
+
+_etag_matches = fastpath.etag_matches
+
+
+def _tile_response(etag: str, body: bytes, gzipped: bool, status: int = 200) -> HttpResponse:
+    if not body:
+        response = HttpResponse(status=204)
+    else:
+        response = HttpResponse(body, content_type=MVT_TYPE, status=status)
+        if gzipped:
+            response["Content-Encoding"] = "gzip"
+    response["ETag"] = f'W/"{etag}"'
+    response["Cache-Control"] = settings.TILES_CACHE_CONTROL
+    response["Vary"] = "Accept-Encoding"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _not_modified(etag: str, gzipped: bool) -> HttpResponse:
+    response = HttpResponse(status=304)
+    response["ETag"] = f'W/"{etag}"'
+    response["Cache-Control"] = settings.TILES_CACHE_CONTROL
+    response["Vary"] = "Accept-Encoding"
+    return response
+
+
+@require_GET
+def vector_tile(request, layers: str, z: int, x: int, y: int):
+    """GET /tiles/{layer}[,{layer}...]/{z}/{x}/{y}.mvt[?category=&status=&period=]"""
+    names = layers.split(",")
+    t = vector.TileRequest(z, x, y)
+    try:
+        t.check()
+    except vector.TileOutOfRange:
+        return _not_found()
+    if len(names) > settings.TILES_MAX_COMPOSITE or len(set(names)) != len(names):
+        return _not_found(_("Terlalu banyak lapisan dalam satu tile."))
+    name = ",".join(names)
+    query = _filter_query(request)
+    gzipped = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+
+    # The cached path, from the cache store only (as tiles.fastpath).
+    answer = fastpath.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match)
+    if answer is not None:
+        status, headers, body = answer
+        response = HttpResponse(body, status=status)
+        for header, value in headers:
+            response[header] = value
+        if not body:
+            del response["Content-Type"]
+        return response
+
+    # A miss: resolve the layers (through the registry and its policy),
+    # check the filters, build the tile in one statement, keep it.
+    layer_objs = [sources.layer_get(n) for n in names]
+    if any(layer is None for layer in layer_objs):
+        return _not_found(_("Lapisan tidak ditemukan."))
+    for param in query:
+        if not any(sources.filter_applies(layer, param) for layer in layer_objs):
+            return _error(400, "invalid_filter", _("Filter ini tidak berlaku untuk lapisan ini."),
+                          fields={param: [str(_("Tidak didukung oleh lapisan ini."))]})
+    try:
+        etag, body, packed = services.vector_tile_build(name=name, layers=layer_objs, t=t, query=query)
+    except ValueError as exc:
+        return _error(400, "invalid_filter", _("Nilai filter tidak valid."), fields={"filter": [str(exc)]})
+    if if_none_match and _etag_matches(if_none_match, etag):
+        return _not_modified(etag, gzipped)
+    response = _tile_response(etag, packed if gzipped else body, gzipped)
+    response["X-Tile-Cache"] = "miss"
+    return response
+
+
+@require_GET
+def tilejson(request, layers: str):
+    """GET /tiles/{layer}[,{layer}...].json: TileJSON 3.0.0."""
+    names = layers.split(",")
+    layer_objs = [sources.layer_get(n) for n in names]
+    if any(layer is None for layer in layer_objs) or len(names) > settings.TILES_MAX_COMPOSITE:
+        return _not_found(_("Lapisan tidak ditemukan."))
+    query = _filter_query(request)
+    suffix = ("?" + "&".join(f"{k}={v}" for k, v in sorted(query.items()))) if query else ""
+    base = request.build_absolute_uri(f"/tiles/{layers}")
+    document = {
+        "tilejson": "3.0.0",
+        "name": " + ".join(str(layer.title) for layer in layer_objs),
+        "description": " ".join(str(layer.description) for layer in layer_objs),
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [base + "/{z}/{x}/{y}.mvt" + suffix],
+        "minzoom": 0,
+        "maxzoom": settings.TILES_MAX_ZOOM,
+        "bounds": vector.layers_bounds(layer_objs),
+        "attribution": vector.attribution(layer_objs),
+        "vector_layers": [vector.vector_layer(layer) for layer in layer_objs],
+    }
+    west, south, east, north = document["bounds"]
+    document["center"] = [round((west + east) / 2, 6), round((south + north) / 2, 6), 9]
+    response = JsonResponse(document)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def raster_tile(request, name: str, z: int, x: int, y: int):
+    """GET /tiles/raster/{name}/{z}/{x}/{y}.png[?rescale=a,b&colormap_name=..&tilesize=256]"""
+    t = vector.TileRequest(z, x, y)
+    try:
+        t.check(max_zoom=settings.TILES_RASTER_MAX_ZOOM)
+        options = raster_mod.RenderOptions.parse(request.GET)
+    except vector.TileOutOfRange:
+        return _not_found()
+    except ValueError as exc:
+        return _error(400, "invalid_option", _("Opsi raster tidak valid."), fields={str(exc): [str(exc)]})
+    key = raster_mod.cache_name(name)
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+    found = cache.tile_lookup(key, z, x, y, {"o": options.key()}, body="d")
+    if found is not None and found[0] is not None and found[1] is not None:
+        etag, body = found
+        if if_none_match and _etag_matches(if_none_match, etag):
+            return _not_modified(etag, False)
+        return _png_response(etag, body, cache_state="hit")
+    raster = raster_get(name=name)
+    if raster is None:
+        return _not_found(_("Raster tidak ditemukan."))
+    versions, marker = cache.tile_build_state(key, z, x, y)
+    try:
+        body = raster_mod.raster_tile(raster=raster, tile_z=z, tile_x=x, tile_y=y, options=options)
+    except raster_mod.TileOutsideBounds:
+        return _not_found(_("Tile di luar batas raster."))
+    etag = cache.etag_of(body)
+    # PNG is already compressed: the "gzip" copy is the same bytes.
+    cache.tile_put(key, z, x, y, _variant(versions, {"o": options.key()}), etag=etag, body=body, gzipped_body=body,
+                   marker=marker)
+    if if_none_match and _etag_matches(if_none_match, etag):
+        return _not_modified(etag, False)
+    return _png_response(etag, body, cache_state="miss")
+
+
+def _png_response(etag: str, body: bytes, cache_state: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="image/png")
+    response["ETag"] = f'"{etag}"'
+    response["Cache-Control"] = settings.TILES_CACHE_CONTROL
+    response["Access-Control-Allow-Origin"] = "*"
+    response["X-Tile-Cache"] = cache_state
+    return response
+
+
+# --- Raster metadata, point values and zonal statistics (DRF) ------------------
+
+
+def _raster_or_404(name: str):
+    raster = raster_get(name=name)
+    if raster is None:
+        raise ApiError("not_found", _("Raster tidak ditemukan."), status_code=404)
+    return raster
+
+
+class RasterListApi(APIView):
+    def get(self, request):
+
+        return Response(RasterOutputSerializer(rasters_list(), many=True, context={"request": request}).data)
+
+
+class RasterValueApi(APIView):
+    """GET /api/v1/rasters/{name}/value?lon=&lat= -> {"lon","lat","values":[..]}"""
+
+    def get(self, request, name: str):
+
+        raster = _raster_or_404(name)
+        params = PointInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        lon, lat = params.validated_data["lon"], params.validated_data["lat"]
+        values = raster_mod.raster_value(raster=raster, lon=lon, lat=lat)
+        if values is None:
+            raise ApiError("outside_raster", _("Titik berada di luar cakupan raster."), status_code=404)
+        return Response({"raster": raster.name, "lon": lon, "lat": lat, "values": values, "unit": raster.unit})
+
+
+class RasterZonalApi(APIView):
+    """GET /api/v1/rasters/{name}/zonal?level=desa&threshold= -> per-area
+    min/mean/max/count and share of pixels above the threshold."""
+
+    def get(self, request, name: str):
+
+        raster = _raster_or_404(name)
+        params = ZonalInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = raster_mod.raster_zonal_stats(raster=raster, zones=zones_for(level=params.validated_data["level"]),
+                                             threshold=params.validated_data.get("threshold"))
+        return Response({"raster": raster.name, "level": params.validated_data["level"],
+                         "threshold": params.validated_data.get("threshold"), "unit": raster.unit,
+                         "results": rows})

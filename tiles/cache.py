@@ -1,0 +1,393 @@
+"""The server-side tile cache, and invalidation that is never stale.
+
+Layout (the same in Redis and on the filesystem):
+
+- `v:<layer>` holds the layer's data version, a random token. A change to a
+  polygon layer (or anything that moves every tile) replaces the token, so
+  every tile built from the old data is simply never asked for again. A
+  token is never reused: if the key is lost (eviction, purge) a fresh token
+  is made, which costs cache misses, never a stale tile.
+- `b:<name>:<z>:<x>:<y>` is one hash per tile (name is a layer id or a
+  composite "a,b"); its fields are `<variant>|e` (the ETag) and `<variant>|d`
+  (the body), where the variant folds in the layer versions, the filters and
+  the encoding. A point write deletes exactly the hashes of the tiles whose
+  buffered envelope holds the old or the new location, at every zoom, for the
+  layer and every composite containing it.
+
+The ETag is a hash of the body, so a tile rebuilt to the same bytes keeps its
+ETag, and a 304 needs only the cache: no database, no registry.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import secrets
+import shutil
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+
+# Half the Web Mercator world width, metres (EPSG:3857).
+MERC_HALF = 20037508.342789244
+
+
+def etag_of(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=10).hexdigest()
+
+
+class RedisStore:
+    def __init__(self, url: str, prefix: str):
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = prefix
+
+    # One round trip for a cached tile: the layers' versions, then the
+    # tile's ETag and body for the variant they make.
+    _LOOKUP = """
+    local n = tonumber(ARGV[1])
+    local versions = redis.call('MGET', unpack(KEYS, 1, n))
+    for i = 1, n do if not versions[i] then return false end end
+    local variant = table.concat(versions, '.') .. '|' .. ARGV[2]
+    local out = redis.call('HMGET', KEYS[n + 1], variant .. '|e', variant .. ARGV[3])
+    return {variant, out[1] or false, out[2] or false}
+    """
+
+    # Keep a built tile only if its invalidation marker is unchanged.
+    _PUT_IF = """
+    local current = redis.call('GET', KEYS[1]) or ''
+    if current ~= ARGV[1] then return 0 end
+    redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+    redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+    return 1
+    """
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    def put_if_marker(self, marker_key: str, marker: bytes | None, key: str, mapping: dict, ttl: int) -> bool:
+        if not hasattr(self, "_put_if"):
+            self._put_if = self.redis.register_script(self._PUT_IF)
+        args = [marker or b"", ttl]
+        for field, value in mapping.items():
+            args += [field, value]
+        return bool(self._put_if(keys=[self._k(marker_key), self._k(key)], args=args))
+
+    def lookup(self, version_keys: list[str], tile_key: str, qhash: str, field: str):
+        if not hasattr(self, "_lookup"):
+            self._lookup = self.redis.register_script(self._LOOKUP)
+        keys = [self._k(k) for k in version_keys] + [self._k(tile_key)]
+        result = self._lookup(keys=keys, args=[len(version_keys), qhash, field])
+        if not result:
+            return None
+        variant, etag, body = result
+        return variant.decode(), etag or None, body or None
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return self.redis.mget([self._k(k) for k in keys])
+
+    def add(self, key: str, value: bytes) -> None:
+        self.redis.set(self._k(key), value, nx=True)
+
+    def set(self, key: str, value: bytes) -> None:
+        self.redis.set(self._k(key), value)
+
+    def set_many(self, mapping: dict[str, bytes], ttl: int) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key, value in mapping.items():
+            pipe.set(self._k(key), value, ex=ttl)
+        pipe.execute()
+
+    def hget_many(self, key: str, fields: list[str]) -> list[bytes | None]:
+        return self.redis.hmget(self._k(key), fields)
+
+    def hset_many(self, key: str, mapping: dict[str, bytes], ttl: int) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self._k(key), mapping=mapping)
+        pipe.expire(self._k(key), ttl)
+        pipe.execute()
+
+    def delete_many(self, keys: list[str]) -> int:
+        return self.redis.delete(*[self._k(k) for k in keys]) if keys else 0
+
+    def set_add(self, key: str, member: str) -> None:
+        self.redis.sadd(self._k(key), member)
+
+    def set_members(self, key: str) -> set[str]:
+        return {m.decode() for m in self.redis.smembers(self._k(key))}
+
+    def purge(self, pattern: str = "*") -> int:
+        n = 0
+        for key in self.redis.scan_iter(match=self._k(pattern), count=1000):
+            n += self.redis.delete(key)
+        return n
+
+    def tile_keys(self) -> list[str]:
+        cut = len(self.prefix)
+        return [k.decode()[cut:] for k in self.redis.scan_iter(match=self._k("b:*"), count=1000)]
+
+
+class FileStore:
+    """The same layout in files under TILES_CACHE_DIR: one file per plain key,
+    one directory per tile hash. Writes go through a temporary file and
+    os.replace, so readers never see half a tile."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        # Keys are built in this module from layer ids (slugs, commas) and
+        # integers; ':' becomes a directory level.
+        return self.root.joinpath(*key.split(":"))
+
+    def _read(self, path: Path) -> bytes | None:
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def _write(self, path: Path, value: bytes, exclusive: bool = False) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if exclusive:
+            try:
+                with open(path, "xb") as f:
+                    f.write(value)
+            except FileExistsError:
+                pass
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        tmp.write_bytes(value)
+        os.replace(tmp, path)
+
+    def get_many(self, keys):
+        return [self._read(self._path(k) / "_") for k in keys]
+
+    def put_if_marker(self, marker_key, marker, key, mapping, ttl):
+        (current,) = self.get_many([marker_key])
+        if current != marker:
+            return False
+        self.hset_many(key, mapping, ttl)
+        return True
+
+    def lookup(self, version_keys, tile_key, qhash, field):
+        versions = self.get_many(version_keys)
+        if any(v is None for v in versions):
+            return None
+        variant = ".".join(v.decode() for v in versions) + "|" + qhash
+        etag, body = self.hget_many(tile_key, [f"{variant}|e", f"{variant}{field}"])
+        return variant, etag, body
+
+    def add(self, key, value):
+        self._write(self._path(key) / "_", value, exclusive=True)
+
+    def set(self, key, value):
+        self._write(self._path(key) / "_", value)
+
+    def set_many(self, mapping, ttl):
+        for key, value in mapping.items():
+            self.set(key, value)
+
+    def hget_many(self, key, fields):
+        base = self._path(key)
+        return [self._read(base / _safe(f)) for f in fields]
+
+    def hset_many(self, key, mapping, ttl):
+        base = self._path(key)
+        for f, v in mapping.items():
+            self._write(base / _safe(f), v)
+
+    def delete_many(self, keys):
+        n = 0
+        for k in keys:
+            path = self._path(k)
+            if path.exists():
+                shutil.rmtree(path, ignore_errors=True)
+                n += 1
+        return n
+
+    def set_add(self, key, member):
+        self._write(self._path(key) / _safe(member), b"1")
+
+    def set_members(self, key):
+        path = self._path(key)
+        return {_unsafe(p.name) for p in path.iterdir() if not p.name.startswith("_")} if path.is_dir() else set()
+
+    def purge(self, pattern="*"):
+        if not self.root.exists():
+            return 0
+        n = sum(1 for _ in self.root.iterdir())
+        shutil.rmtree(self.root, ignore_errors=True)
+        return n
+
+    def tile_keys(self):
+        base = self.root / "b"
+        if not base.is_dir():
+            return []
+        return ["b:" + ":".join(p.relative_to(base).parts) for p in base.glob("*/*/*/*")]
+
+
+def _safe(name: str) -> str:
+    return name.replace("|", "~").replace("/", "%2F")
+
+
+def _unsafe(name: str) -> str:
+    return name.replace("~", "|").replace("%2F", "/")
+
+
+@lru_cache(maxsize=4)
+def _store_for(redis_url: str, cache_dir: str, prefix: str):
+    if redis_url:
+        return RedisStore(redis_url, prefix)
+    return FileStore(Path(cache_dir))
+
+
+def store():
+    """Redis when TILES_REDIS_URL (default REDIS_URL) is set, else files."""
+    return _store_for(settings.TILES_REDIS_URL, str(settings.TILES_CACHE_DIR), settings.TILES_CACHE_PREFIX)
+
+
+# --- Versions -------------------------------------------------------------------
+
+def layer_versions(names: list[str], *, create: bool = True) -> list[str] | None:
+    """The current data version of each layer. A missing one is created, or,
+    with create=False, None is returned (the caller checks the layer exists
+    before making keys for it)."""
+    s = store()
+    keys = [f"v:{n}" for n in names]
+    values = s.get_many(keys)
+    if any(v is None for v in values):
+        if not create:
+            return None
+        for key, v in zip(keys, values):
+            if v is None:
+                s.add(key, _token())
+        values = s.get_many(keys)
+    return [v.decode() for v in values]
+
+
+def _token() -> bytes:
+    # Time-ordered and random: never equal to a token used before.
+    return f"{time.time_ns():x}{secrets.token_hex(3)}".encode()
+
+
+# --- Tile entries ---------------------------------------------------------------
+
+def tile_key(name: str, z: int, x: int, y: int) -> str:
+    return f"b:{name}:{z}:{x}:{y}"
+
+
+def query_hash(query: dict[str, str]) -> str:
+    if not query:
+        return "-"
+    raw = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
+    return hashlib.blake2b(raw.encode(), digest_size=8).hexdigest()
+
+
+def tile_variant(versions: list[str], query: dict[str, str]) -> str:
+    """The cache variant of a tile: the layers' data versions and the filters."""
+    return ".".join(versions) + "|" + query_hash(query)
+
+
+def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
+                body: str | None) -> tuple[str | None, bytes | None] | None:
+    """(etag, body) of a cached tile, from the cache store alone; body is
+    None unless asked for ("d" plain, "g" gzip). None when a layer has no
+    version yet (nothing of it can be cached)."""
+    names = name.split(",")
+    found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), query_hash(query),
+                           f"|{body or 'e'}")
+    if found is None:
+        return None
+    _, etag, data = found
+    return (etag.decode() if etag else None), (data if body else None)
+
+
+def tile_build_state(name: str, z: int, x: int, y: int) -> tuple[list[str], bytes | None]:
+    """Read before building a tile: the layers' versions (created if
+    missing) and the tile's invalidation marker, in one round trip."""
+    names = name.split(",")
+    s = store()
+    keys = [f"v:{n}" for n in names] + [f"m:{name}:{z}:{x}:{y}"]
+    values = s.get_many(keys)
+    if any(v is None for v in values[:-1]):
+        for key, v in zip(keys[:-1], values[:-1]):
+            if v is None:
+                s.add(key, _token())
+        values = s.get_many(keys)
+    return [v.decode() for v in values[:-1]], values[-1]
+
+
+def tile_put(name, z, x, y, variant, *, etag: str, body: bytes, gzipped_body: bytes,
+             marker: bytes | None) -> bool:
+    """Keep a built tile unless it was invalidated while being built (its
+    marker changed): then the tile may miss that write, and is dropped."""
+    s = store()
+    kept = s.put_if_marker(f"m:{name}:{z}:{x}:{y}", marker, tile_key(name, z, x, y),
+                           {f"{variant}|e": etag.encode(), f"{variant}|d": body, f"{variant}|g": gzipped_body},
+                           settings.TILES_CACHE_TTL)
+    if kept and "," in name:
+        s.set_add("composites", name)
+    return kept
+
+
+# --- Invalidation ---------------------------------------------------------------
+
+def tiles_at_point(lon: float, lat: float, *, max_zoom: int | None = None,
+                   buffer_px: int | None = None) -> list[tuple[int, int, int]]:
+    """Every (z, x, y) whose buffered tile envelope holds the point: the tile
+    containing it at each zoom, plus a neighbour when the point lies within
+    the tile buffer of an edge (MVT buffers draw such a point in both)."""
+    max_zoom = settings.TILES_MAX_ZOOM if max_zoom is None else max_zoom
+    buffer_px = settings.TILES_BUFFER if buffer_px is None else buffer_px
+    lat = max(min(lat, 85.0511287798), -85.0511287798)
+    mx = MERC_HALF * lon / 180.0
+    my = MERC_HALF * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / math.pi
+    # Tile units from the top-left corner of the world.
+    fx = (mx + MERC_HALF) / (2 * MERC_HALF)
+    fy = (MERC_HALF - my) / (2 * MERC_HALF)
+    out = []
+    for z in range(max_zoom + 1):
+        n = 2 ** z
+        margin = buffer_px / settings.TILES_EXTENT
+        xs = {int(math.floor(fx * n + d)) for d in (-margin, 0.0, margin)}
+        ys = {int(math.floor(fy * n + d)) for d in (-margin, 0.0, margin)}
+        out += [(z, x, y) for x in sorted(xs) if 0 <= x < n for y in sorted(ys) if 0 <= y < n]
+    return out
+
+
+def _names_with(layer_id: str) -> list[str]:
+    composites = store().set_members("composites")
+    return [layer_id] + sorted(c for c in composites if layer_id in c.split(","))
+
+
+def tile_marker(name, z, x, y) -> bytes | None:
+    """Changes whenever the tile is invalidated. A miss reads it before
+    building the tile and again before keeping it: a write that committed in
+    between (and so may be missing from the tile) prevents the keep."""
+    (value,) = store().get_many([f"m:{name}:{z}:{x}:{y}"])
+    return value
+
+
+def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
+    """Drop the cached tiles of `layer_id` (and of composites containing it)
+    that show a point at (lon, lat), at every zoom. Returns tiles dropped."""
+    names = _names_with(layer_id)
+    tiles = [(name, z, x, y) for z, x, y in tiles_at_point(lon, lat) for name in names]
+    s = store()
+    token = _token()
+    s.set_many({f"m:{name}:{z}:{x}:{y}": token for name, z, x, y in tiles}, settings.TILES_MARKER_TTL)
+    return s.delete_many([tile_key(*tile) for tile in tiles])
+
+
+def tiles_invalidate_layer(layer_id: str) -> None:
+    """Give the layer a new data version: every cached tile of it (and of the
+    composites containing it) stops matching at once."""
+    store().set(f"v:{layer_id}", _token())
+
+
+def tiles_purge() -> int:
+    """Empty the cache (tiles and versions)."""
+    return store().purge()

@@ -1,0 +1,85 @@
+"""Cached tiles answered before Django: a WSGI wrapper that serves a tile
+found in the cache store (or a 304 for its ETag) with one Redis round trip
+and no middleware, URL resolution, registry or database; anything else
+(a miss, a bad URL, another path) goes to Django unchanged. The tile views
+use the same `cached_tile` function, so both paths answer alike.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+
+from tiles import cache
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+FILTER_PARAMS = ("category", "status", "period")
+_TILE_PATH = re.compile(r"^/tiles/([a-z0-9][a-z0-9_,-]*)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
+_REASONS = {200: "200 OK", 204: "204 No Content", 304: "304 Not Modified"}
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.removeprefix("W/").strip('"') == etag:
+            return True
+    return False
+
+
+def tile_headers(etag: str, *, gzipped: bool, empty: bool, content_type: str = MVT_TYPE) -> list[tuple[str, str]]:
+    # Weak: the plain and the gzip bytes are the same tile (Vary says which
+    # one was sent), and If-None-Match compares weakly anyway.
+    headers = [("ETag", f'W/"{etag}"'),
+               ("Cache-Control", settings.TILES_CACHE_CONTROL), ("Vary", "Accept-Encoding"),
+               ("Access-Control-Allow-Origin", "*")]
+    if not empty:
+        headers.append(("Content-Type", content_type))
+        if gzipped:
+            headers.append(("Content-Encoding", "gzip"))
+    return headers
+
+
+def cached_tile(name: str, z: int, x: int, y: int, query: dict[str, str], *, accept_gzip: bool,
+                if_none_match: str | None) -> tuple[int, list, bytes] | None:
+    """(status, headers, body) from the cache alone, or None on a miss."""
+    if if_none_match:
+        found = cache.tile_lookup(name, z, x, y, query, body=None)
+        if found is None:
+            return None
+        etag, _ = found
+        if etag is not None and etag_matches(if_none_match, etag):
+            return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b""
+    found = cache.tile_lookup(name, z, x, y, query, body="g" if accept_gzip else "d")
+    if found is None or found[0] is None or found[1] is None:
+        return None
+    etag, body = found
+    status = 200 if body else 204
+    return status, tile_headers(etag, gzipped=accept_gzip, empty=not body) + [("X-Tile-Cache", "hit")], body
+
+
+def wrap(application):
+    """The WSGI application with cached tiles answered first."""
+
+    def tiles_first(environ, start_response):
+        if environ.get("REQUEST_METHOD") == "GET":
+            match = _TILE_PATH.match(environ.get("PATH_INFO", ""))
+            if match:
+                qs = environ.get("QUERY_STRING", "")
+                query = {k: v for k, v in parse_qsl(qs) if k in FILTER_PARAMS and v} if qs else {}
+                try:
+                    answer = cached_tile(match[1], int(match[2]), int(match[3]), int(match[4]), query,
+                                         accept_gzip="gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""),
+                                         if_none_match=environ.get("HTTP_IF_NONE_MATCH"))
+                except Exception:  # the cache is down: let Django build the tile
+                    answer = None
+                if answer is not None:
+                    status, headers, body = answer
+                    headers.append(("Content-Length", str(len(body))))
+                    start_response(_REASONS[status], headers)
+                    return [body]
+        return application(environ, start_response)
+
+    return tiles_first

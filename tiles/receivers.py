@@ -1,0 +1,54 @@
+"""Cache invalidation on writes. The reports and businesses services send
+their *_changed signals from transaction.on_commit, so the tiles are
+dropped after the new data is visible and within the same request."""
+from __future__ import annotations
+
+from django.conf import settings
+
+from tiles import cache
+
+# Polygon layers whose features count reports/businesses: any write changes
+# a count somewhere in them, so the whole layer gets a new version.
+REPORT_COUNT_LAYERS = ("report-counts",)
+
+
+def _coords(point) -> tuple[float, float] | None:
+    if point is None:
+        return None
+    if hasattr(point, "x"):
+        return float(point.x), float(point.y)
+    return float(point[0]), float(point[1])
+
+
+def _invalidate_points(layer_id: str, *points) -> None:
+    seen = set()
+    for point in points:
+        lon_lat = _coords(point)
+        if lon_lat is not None and lon_lat not in seen:
+            seen.add(lon_lat)
+            cache.tiles_invalidate_point(layer_id, *lon_lat)
+
+
+def on_report_changed(sender, report_id=None, old_location=None, new_location=None, **kwargs):
+    _invalidate_points(settings.TILES_REPORTS_LAYER, old_location, new_location)
+    for layer_id in REPORT_COUNT_LAYERS:
+        cache.tiles_invalidate_layer(layer_id)
+
+
+def on_business_changed(sender, business_id=None, old_location=None, new_location=None, **kwargs):
+    _invalidate_points("businesses", old_location, new_location)
+
+
+def connect() -> None:
+    try:
+        from reports.signals import report_changed
+    except ImportError:
+        report_changed = None
+    if report_changed is not None:
+        report_changed.connect(on_report_changed, dispatch_uid="tiles.report_changed")
+    try:
+        from businesses.signals import business_changed
+    except ImportError:
+        business_changed = None
+    if business_changed is not None:
+        business_changed.connect(on_business_changed, dispatch_uid="tiles.business_changed")

@@ -1,0 +1,60 @@
+"""Writes of the tiles app: building tiles into the cache, warming it."""
+from __future__ import annotations
+
+import gzip
+import math
+
+from django.conf import settings
+
+from tiles import cache, sources, vector
+
+
+def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest,
+                      query: dict[str, str]) -> tuple[str, bytes, bytes]:
+    """Build a tile in one statement and keep it in the cache; returns
+    (etag, body, gzipped body). ValueError on a bad filter value."""
+    items = [(layer, sources.filters_for(layer, query)) for layer in layers]
+    # Versions and the invalidation marker are read before the data: a write
+    # committing in between changes one of them afterwards, so the tile is
+    # either kept under a key nobody asks for or not kept at all.
+    versions, marker = cache.tile_build_state(name, t.z, t.x, t.y)
+    body = vector.tile_render(items, t)
+    etag = cache.etag_of(body)
+    packed = gzip.compress(body, compresslevel=6, mtime=0) if body else b""
+    cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
+                   gzipped_body=packed, marker=marker)
+    return etag, body, packed
+
+
+def tiles_covering(bounds: tuple[float, float, float, float], z: int):
+    """(x, y) of the tiles at zoom z covering a lon/lat box."""
+    west, south, east, north = bounds
+
+    def tx(lon):
+        return int((lon + 180.0) / 360.0 * 2 ** z)
+
+    def ty(lat):
+        return int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * 2 ** z)
+
+    for x in range(tx(west), min(tx(east), 2 ** z - 1) + 1):
+        for y in range(ty(north), min(ty(south), 2 ** z - 1) + 1):
+            yield x, y
+
+
+def cache_warm(*, layer_ids: list[str], min_zoom: int, max_zoom: int, stdout=None) -> dict:
+    """Build every tile of each layer over the layer's bounds, z min..max."""
+    counts = {"tiles": 0, "empty": 0}
+    for layer_id in layer_ids:
+        layer = sources.layer_get(layer_id)
+        if layer is None:
+            raise ValueError(f"unknown layer {layer_id}")
+        bounds = vector.layers_bounds([layer])
+        for z in range(min_zoom, min(max_zoom, settings.TILES_MAX_ZOOM) + 1):
+            for x, y in tiles_covering(bounds, z):
+                _, body, _ = vector_tile_build(name=layer_id, layers=[layer], t=vector.TileRequest(z, x, y),
+                                               query={})
+                counts["tiles"] += 1
+                counts["empty"] += not body
+            if stdout:
+                stdout.write(f"{layer_id} z{z}: {counts['tiles']} tiles so far")
+    return counts

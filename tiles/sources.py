@@ -1,0 +1,102 @@
+"""Which layers tiles can serve, and how a request's filters map onto them.
+
+Layers come from the layer registry (layers.registry.layer_get), which
+applies the publication policy. A layer object is kept in memory with the
+data version it was read under, so a tile served from the server cache asks
+neither the registry nor the database; publishing or withdrawing a layer
+calls tiles.cache.tiles_invalidate_layer, which changes that version.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+
+from layers import registry
+
+LAYER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")
+
+# The filters a tile URL accepts (?category=&status=&period=), mapped to the
+# registry's filters on the layers that publish the field.
+FILTER_PARAMS = ("category", "status", "period")
+
+
+def layer_get(layer_id: str):
+    if not LAYER_ID.match(layer_id):
+        return None
+    if hasattr(registry, "layer_get"):
+        return registry.layer_get(layer_id)
+    return {layer.id: layer for layer in _interim_layers()}.get(layer_id)
+
+
+def layers_public() -> list:
+    if hasattr(registry, "layers_public"):
+        return list(registry.layers_public())
+    return _interim_layers()
+
+
+def _interim_layers() -> list:
+    """Boundary layers read straight from the geo tables, used only until the
+    registry provides layer_get (same shape: id, geom 4326, fields)."""
+    from types import SimpleNamespace
+
+    from geo.attribution import DATA_ATTRIBUTION
+
+    def area_layer(level):
+        sql = ("SELECT a.code AS id, b.geom AS geom, a.code AS code, a.name AS name"
+               " FROM geo_area a JOIN geo_edition e ON e.id = a.edition_id AND e.is_current"
+               " JOIN geo_areaboundary b ON b.area_id = a.id WHERE a.level = %s")
+        return SimpleNamespace(
+            id=level, title=f"Batas {level}", description="", geometry_type="MultiPolygon",
+            field_types={"code": "string", "name": "string"}, fields=["code", "name"], id_type="string",
+            licence="MIT License. " + DATA_ATTRIBUTION, extra={"attribution": DATA_ATTRIBUTION},
+            datetime_field=None, table_sql=lambda filters=None: (sql, [level]))
+
+    return [area_layer("desa"), area_layer("kecamatan")]
+
+
+def parse_period(value: str) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """"2026-01-01/2026-03-31", "2026-01-01/.." or "../2026-03-31" (dates are
+    whole days in Asia/Pontianak; date-times as given, with a zone)."""
+    from django.utils import timezone
+
+    parts = value.split("/")
+    if len(parts) != 2:
+        raise ValueError(value)
+    out = []
+    for i, part in enumerate(parts):
+        if part in ("", ".."):
+            out.append(None)
+            continue
+        if len(part) == 10:
+            day = datetime.date.fromisoformat(part)
+            if i == 1:
+                day += datetime.timedelta(days=1)
+            moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+            out.append(moment - datetime.timedelta(microseconds=1) if i == 1 else moment)
+        else:
+            moment = datetime.datetime.fromisoformat(part.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError(part)
+            out.append(moment)
+    if out[0] and out[1] and out[0] > out[1]:
+        raise ValueError(value)
+    return out[0], out[1]
+
+
+def filters_for(layer, query: dict[str, str]) -> dict | None:
+    """The registry filters of one layer for the tile filters in `query`,
+    keeping only those the layer publishes. ValueError on a bad value."""
+    fields = set(getattr(layer, "field_types", None) or layer.fields)
+    filters: dict = {}
+    props = {k: query[k] for k in ("category", "status") if query.get(k) and k in fields}
+    if props:
+        filters["properties"] = props
+    if query.get("period") and getattr(layer, "datetime_field", None):
+        filters["datetime"] = parse_period(query["period"])
+    return filters or None
+
+
+def filter_applies(layer, name: str) -> bool:
+    if name == "period":
+        return bool(getattr(layer, "datetime_field", None))
+    return name in set(getattr(layer, "field_types", None) or layer.fields)

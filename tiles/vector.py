@@ -1,0 +1,214 @@
+"""Vector tiles (MVT) built in PostGIS: one parameterised statement per tile.
+
+Raw SQL because the ORM cannot say ST_AsMVT. Each layer's rows come from the
+layer registry (`Layer.table_sql`, already restricted by the publication
+policy); this module only wraps them. Table and column names come from the
+registry and are quoted here, never taken from the request; values are bound.
+
+Invariants (martin, django-vectortiles, prior-art.md "Tiles"):
+- `&&` on the bare geometry column against the tile envelope transformed to
+  EPSG:4326 and expanded by the buffer, so the GiST index is used; the
+  registry's SELECT is flat, so PostgreSQL pushes the test down to it.
+- Integer SRIDs (a text CRS name costs ~10 ms per feature on PostGIS 3.3).
+- extent 4096, buffer 64, clip on; no SELECT *.
+- Point layers at low zooms are clusters: one point per grid cell (the mean
+  position of its points) with a `count`. For the reports layer the cells
+  are precomputed (tiles.aggregates) and kept current by triggers, so a
+  whole-regency tile reads a few thousand rows instead of a million.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from tiles import aggregates
+
+
+class TileOutOfRange(Exception):
+    pass
+
+
+class BadFilter(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    z: int
+    x: int
+    y: int
+
+    def check(self, min_zoom: int = 0, max_zoom: int | None = None) -> None:
+        max_zoom = settings.TILES_MAX_ZOOM if max_zoom is None else max_zoom
+        if not (min_zoom <= self.z <= max_zoom):
+            raise TileOutOfRange(f"zoom {self.z} outside {min_zoom}..{max_zoom}")
+        n = 2 ** self.z
+        if not (0 <= self.x < n and 0 <= self.y < n):
+            raise TileOutOfRange(f"tile {self.x},{self.y} outside zoom {self.z}")
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def layer_fields(layer) -> dict[str, str]:
+    """Published property names and their types."""
+    types = getattr(layer, "field_types", None)
+    if types:
+        return dict(types)
+    return {f: "string" for f in layer.fields}
+
+
+def is_point_layer(layer) -> bool:
+    return layer.geometry_type in ("Point", "MultiPoint")
+
+
+def clusters_at(layer, z: int) -> bool:
+    return is_point_layer(layer) and z < settings.TILES_POINTS_MIN_ZOOM
+
+
+# The envelope in EPSG:4326, expanded by the tile buffer expressed in degrees
+# of the tile's own width (a tile-relative margin, not a distance).
+_ENVELOPE_4326 = ("ST_Expand(ST_Transform(ST_TileEnvelope(%s, %s, %s), 4326), "
+                  "(%s::float8 / %s) * 360.0 / (2 ^ %s))")
+
+
+def _envelope_params(t: TileRequest) -> list:
+    return [t.z, t.x, t.y, settings.TILES_BUFFER, settings.TILES_EXTENT, t.z]
+
+
+def _features_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, list]:
+    """ST_AsMVT of one layer's features in the tile: the exact geometries."""
+    src_sql, src_params = layer.table_sql(filters)
+    fields = list(layer_fields(layer))
+    integer_id = getattr(layer, "id_type", "string") == "integer"
+    props = ", ".join(f"s.{_q(f)}" for f in fields if f != "id")
+    id_col = "s.id" if integer_id else "s.id::text AS id"
+    sql = (
+        "(SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'" + (", 'id'" if integer_id else "") + "), ''::bytea)"
+        " FROM (SELECT " + id_col + ", "
+        "ST_AsMVTGeom(ST_Transform(s.geom, 3857), ST_TileEnvelope(%s, %s, %s), %s, %s, true) AS geom"
+        + (", " + props if props else "") +
+        " FROM (" + src_sql + ") AS s"
+        " WHERE s.geom && " + _ENVELOPE_4326 +
+        " LIMIT %s) AS mvt WHERE mvt.geom IS NOT NULL)"
+    )
+    params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER,
+              *src_params, *_envelope_params(t), settings.TILES_MAX_FEATURES]
+    return sql, params
+
+
+def _live_clusters_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, list]:
+    """Clusters computed from the layer's rows: for small point layers, and
+    for report queries the precomputed cells cannot answer (a period)."""
+    src_sql, src_params = layer.table_sql(filters)
+    cells = settings.TILES_CELLS_PER_TILE
+    sql = (
+        "(SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'), ''::bytea) FROM ("
+        " SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(avg(p.mx), avg(p.my)), 3857),"
+        "   ST_TileEnvelope(%s, %s, %s), %s, %s, true) AS geom, count(*)::int AS count"
+        " FROM (SELECT ST_X(g) AS mx, ST_Y(g) AS my,"
+        "   floor((ST_X(g) + %s) / %s)::int AS cx, floor((%s - ST_Y(g)) / %s)::int AS cy"
+        "   FROM (SELECT ST_Transform(s.geom, 3857) AS g FROM (" + src_sql + ") AS s"
+        "         WHERE s.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s), 4326)) AS pts) AS p"
+        " WHERE p.cx BETWEEN %s AND %s AND p.cy BETWEEN %s AND %s"
+        " GROUP BY p.cx, p.cy) AS mvt WHERE mvt.geom IS NOT NULL)"
+    )
+    size = aggregates.cell_size(t.z)
+    params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER,
+              aggregates.MERC_HALF, size, aggregates.MERC_HALF, size,
+              *src_params, t.z, t.x, t.y,
+              t.x * cells, t.x * cells + cells - 1, t.y * cells, t.y * cells + cells - 1]
+    return sql, params
+
+
+def layer_tile_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, list]:
+    if clusters_at(layer, t.z):
+        precomputed = aggregates.cells_sql(layer, t, filters)
+        if precomputed is not None:
+            return precomputed
+        return _live_clusters_sql(layer, t, filters)
+    return _features_sql(layer, t, filters)
+
+
+def tile_sql(items: list[tuple], t: TileRequest) -> tuple[str, list]:
+    """One statement for a tile of one or several layers, given as
+    (layer, filters) pairs; MVT layers are concatenated, which the format
+    allows."""
+    parts, params = [], []
+    for layer, filters in items:
+        sql, p = layer_tile_sql(layer, t, filters)
+        parts.append(sql)
+        params += p
+    return "SELECT " + " || ".join(parts), params
+
+
+def tile_render(items: list[tuple], t: TileRequest) -> bytes:
+    sql, params = tile_sql(items, t)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (body,) = cursor.fetchone()
+    return bytes(body or b"")
+
+
+# --- TileJSON ---------------------------------------------------------------------
+
+_TILEJSON_TYPES = {"string": "String", "integer": "Number", "number": "Number", "boolean": "Boolean",
+                   "date-time": "String (ISO 8601)"}
+
+
+def vector_layer(layer) -> dict:
+    """A TileJSON vector_layers entry: the fields each feature carries."""
+    fields = {name: _TILEJSON_TYPES.get(kind, "String") for name, kind in layer_fields(layer).items()}
+    fields.setdefault("id", "String")
+    entry = {"id": layer.id, "description": str(layer.description), "minzoom": 0,
+             "maxzoom": settings.TILES_MAX_ZOOM, "fields": fields}
+    if is_point_layer(layer):
+        entry["fields"] = {**fields, "count": f"Number (clusters below zoom {settings.TILES_POINTS_MIN_ZOOM})"}
+    return entry
+
+
+def attribution(layers: list) -> str:
+    """Every layer's licence notice, then the boundary data's MIT notice
+    (the basemap's areas come from it, whatever the layer)."""
+    from geo.attribution import DATA_ATTRIBUTION
+
+    parts = []
+    for layer in layers:
+        notice = str(getattr(layer, "licence", "") or "")
+        if notice and notice not in parts:
+            parts.append(notice)
+    if not any(DATA_ATTRIBUTION in p for p in parts):
+        parts.append("MIT License. " + DATA_ATTRIBUTION)
+    return " | ".join(parts)
+
+
+def layers_bounds(layers: list) -> list[float]:
+    """[west, south, east, north] in EPSG:4326: the extent of polygon layers,
+    the regency's for point layers (a million points need not be scanned to
+    say where the regency is)."""
+    boxes = []
+    with connection.cursor() as cursor:
+        for layer in layers:
+            if is_point_layer(layer):
+                cursor.execute(
+                    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(b.geom) AS e"
+                    " FROM geo_areaboundary b JOIN geo_area a ON a.id = b.area_id"
+                    " JOIN geo_edition ed ON ed.id = a.edition_id AND ed.is_current"
+                    " WHERE a.level = 'kecamatan') AS x")
+            else:
+                sql, params = layer.table_sql(None)
+                cursor.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+                               " FROM (SELECT ST_Extent(s.geom) AS e FROM (" + sql + ") AS s) AS x", params)
+            row = cursor.fetchone()
+            if row and row[0] is not None:
+                boxes.append(row)
+    if not boxes:
+        return [-180.0, -85.0511, 180.0, 85.0511]
+    return [round(min(b[0] for b in boxes), 6), round(min(b[1] for b in boxes), 6),
+            round(max(b[2] for b in boxes), 6), round(max(b[3] for b in boxes), 6)]
