@@ -8,12 +8,13 @@ PORT ?= 8000
 DEMO_REPORTS ?= 3000
 DEMO_BUSINESSES ?= 2000
 
-.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench clean-state portal-assets browser
+.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state portal-assets browser
 
 help:
 	@echo "make demo   set up everything, load real boundaries and demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up the same and run the whole test suite"
 	@echo "make bench  run the benchmarks in bench/ (loads 1,000,000 synthetic reports)"
+	@echo "make fuzz   fuzz the whole OpenAPI with schemathesis against gunicorn (no 5xx allowed)"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt scripts/sysdeps.sh
@@ -41,7 +42,12 @@ demo-data: setup
 
 serve:
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	@$(PY) manage.py runserver $(HOST):$(PORT)
+	@if [ -n "$${CELERY_BROKER_URL:-$${REDIS_URL:-}}" ]; then \
+	  $(PY) -m celery -A config worker --beat --schedule .state/celerybeat-schedule --loglevel=INFO \
+	    > .state/celery.log 2>&1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "[jobs] Celery worker + beat running (pid $$worker, log .state/celery.log)"; \
+	else echo "[jobs] no CELERY_BROKER_URL/REDIS_URL: background jobs run inline"; fi; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 demo: demo-data serve
 
@@ -51,6 +57,9 @@ test: db portal-assets browser
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+fuzz: setup
+	@bash scripts/fuzz.sh
 
 # Portal: vendored Leaflet assets (npm registry) and headless Chromium (Debian).
 portal-assets:

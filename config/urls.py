@@ -4,10 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from ops import apis as ops_apis
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", ops_apis.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
@@ -21,3 +23,8 @@ urlpatterns = [
     path("", include("datasets.urls")),
     path("", include("portal.urls")),
 ]
+
+# A database fault raised anywhere (middleware included) answers 503 + Retry-After.
+handler500 = "ops.apis.server_error"
+# SuspiciousOperation (bad Host, a GeoJSON naming an external CRS) answers JSON 400.
+handler400 = "ops.apis.bad_request"

@@ -3,6 +3,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# A WSGI server is a public process: every query it runs is bounded (ms) unless
+# the environment says otherwise (config/settings/base.py, DB_STATEMENT_TIMEOUT_MS).
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "15000")
 application = get_wsgi_application()
 
 # Cached map tiles are answered from the tile cache before Django (tiles/fastpath.py).

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "portal",
     "ppid",
     "datasets",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -236,3 +237,103 @@ TILES_REPORTS_LAYER = "reports"
 TILES_RASTER_MAX_ZOOM = 18
 # Registered rasters (COGs) and the density surfaces live here.
 TILES_RASTER_DIR = Path(env("TILES_RASTER_DIR", default=str(BASE_DIR / "media" / "rasters")))
+
+# --- Operations (issue 9): background jobs, limits, throttles, logs ----------
+# Celery: a broker when CELERY_BROKER_URL or REDIS_URL is set (Redis on
+# 127.0.0.1:6379 or RabbitMQ amqp://guest@127.0.0.1:5672// here and on CI);
+# otherwise every task runs inline so a single machine needs no worker.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=False)
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged after it ran, and put back if its worker dies: every
+# task is idempotent (common.jobs.job_once or its own keys), so running twice is safe.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1800)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing gives up quickly when the broker is down; common.jobs then runs the task inline.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                   "interval_max": 0.5, "socket_connect_timeout": 2}
+CELERY_TIMEZONE = TIME_ZONE
+# Management commands a job may run (ops.tasks.command_run); absent ones are skipped.
+OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
+                    "ppid_send_reminders", "businesses_import", "geo_import_areas"]
+CELERY_BEAT_SCHEDULE = {
+    "notifications-retry": {"task": "ops.command_run", "schedule": 600.0, "args": ["reports_notify_retry"]},
+    "density-refresh": {"task": "ops.command_run", "schedule": 900.0, "args": ["tiles_density_refresh"]},
+    "datasets-refresh-due": {"task": "ops.command_run", "schedule": 3600.0, "args": ["datasets_refresh_due"]},
+    "ppid-reminders": {"task": "ops.command_run", "schedule": 86400.0, "args": ["ppid_send_reminders"]},
+    "deadline-reminders": {"task": "ops.reports_deadline_reminders", "schedule": 3600.0},
+}
+# Deadline reminders: agencies get one digest a day listing reports due within
+# this many working days or already overdue.
+OPS_REMINDER_WORKING_DAYS = env.int("OPS_REMINDER_WORKING_DAYS", default=1)
+# Where background exports are written (atomically: temp file, then rename).
+OPS_EXPORT_DIR = env.path("OPS_EXPORT_DIR", default=str(BASE_DIR / ".state" / "exports"))
+# Seconds a client is told to wait (Retry-After) when the database is away.
+OPS_RETRY_AFTER_SECONDS = env.int("OPS_RETRY_AFTER_SECONDS", default=5)
+# Fail fast when PostgreSQL is unreachable (seconds), instead of hanging a worker.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=3)
+# statement_timeout (ms) on every connection of the process; 0 = none. The
+# public processes (gunicorn via deploy/gunicorn.conf.py, production settings)
+# run with 15 s; management commands and bulk loads run without one.
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=0)
+if DB_STATEMENT_TIMEOUT_MS:
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} -c idle_in_transaction_session_timeout=60000")
+# /metrics answers these networks (and a bearer token when OPS_METRICS_TOKEN is set).
+OPS_METRICS_ALLOWED_NETWORKS = env.list("OPS_METRICS_ALLOWED_NETWORKS",
+                                        default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",
+                                                 "192.168.0.0/16"])
+OPS_METRICS_TOKEN = env("OPS_METRICS_TOKEN", default="")
+MIDDLEWARE.insert(0, "ops.middleware.DatabaseUnavailableMiddleware")
+MIDDLEWARE.insert(0, "ops.middleware.RequestContextMiddleware")
+# Request bodies: 10 MiB in memory at most (photos are streamed to disk above
+# 2.5 MiB); nginx refuses anything above client_max_body_size (deploy/nginx).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 2**20)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_PERMISSIONS = 0o640
+# API rate limits (DRF throttles), per user and per client IP; anonymous report
+# submission is the scope most worth limiting (throttle_scope = "report_submit").
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "rest_framework.throttling.AnonRateThrottle",
+    "rest_framework.throttling.UserRateThrottle",
+    "rest_framework.throttling.ScopedRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "anon": env("THROTTLE_ANON", default="600/min"),
+    "user": env("THROTTLE_USER", default="1200/min"),
+    "report_submit": env("THROTTLE_REPORT_SUBMIT", default="20/hour"),
+    "login": env("THROTTLE_LOGIN", default="10/min"),
+}
+# Proxies in front of gunicorn whose X-Forwarded-For is believed (DRF throttles
+# key on the client address); 1 = nginx on the same host.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# Throttle counters and login attempts live in the cache: Redis when REDIS_URL
+# is set (shared by every worker), process memory otherwise.
+CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL,
+                      "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "IGNORE_EXCEPTIONS": True}}
+          } if REDIS_URL else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Login throttling (accounts.backends-independent): failed logins per username
+# and per IP within the window before the login is refused with 429.
+OPS_LOGIN_MAX_FAILURES = env.int("OPS_LOGIN_MAX_FAILURES", default=5)
+OPS_LOGIN_WINDOW_SECONDS = env.int("OPS_LOGIN_WINDOW_SECONDS", default=900)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "ops.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "ops.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": env("LOG_FORMAT", default="json")}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # One access line per request from ops.middleware; Django's own would repeat it.
+    "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}, "kr.request": {"level": env("ACCESS_LOG_LEVEL", default="INFO")}},
+}
+AUTHENTICATION_BACKENDS = ["ops.auth.ThrottledModelBackend"]

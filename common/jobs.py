@@ -1,0 +1,61 @@
+"""Background jobs: send a Celery task after commit; run a piece of work once.
+
+    from common.jobs import enqueue, job_once
+    enqueue(tasks.notify_agency_new_report, report.id)
+
+`enqueue` sends the task only when the surrounding transaction commits (at
+once outside a transaction), so a rolled-back write never notifies anyone and
+the worker always finds the rows it is told about. Without a broker the task
+runs inline (CELERY_TASK_ALWAYS_EAGER); if the broker is configured but
+unreachable, it also runs inline rather than being lost.
+
+`job_once(key, fn)` runs `fn` at most once per key across retries, duplicate
+deliveries and overlapping beat runs (ops.models.JobReceipt, row-locked).
+"""
+import logging
+from typing import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+def _send(task, args: tuple, kwargs: dict) -> None:
+    try:
+        task.apply_async(args=args, kwargs=kwargs)
+    except Exception as exc:  # noqa: BLE001 - broker down or refusing: do the work now instead
+        if task.app.conf.task_always_eager:
+            raise
+        log.warning("broker unavailable for %s (%s); running inline", task.name, exc)
+        result = task.apply(args=args, kwargs=kwargs)
+        if result.failed():
+            log.error("inline run of %s failed: %r", task.name, result.result)
+
+
+def enqueue(task, *args, **kwargs) -> None:
+    """Queue `task(*args, **kwargs)` once the current transaction commits."""
+    # robust: a failing inline task is logged, never turned into a failed request
+    # after its data has already been committed.
+    transaction.on_commit(lambda: _send(task, args, kwargs), robust=True)
+
+
+def job_once(key: str, fn: Callable[[], object], *, task: str = "") -> bool:
+    """Run `fn` unless work under `key` is already done; True when it ran now.
+
+    The receipt row is locked while `fn` runs, so a concurrent duplicate waits
+    and then skips; database writes made by `fn` commit together with the
+    receipt, and an exception rolls both back (the caller's retry runs it again).
+    """
+    from ops.models import JobReceipt
+
+    with transaction.atomic():
+        JobReceipt.objects.bulk_create([JobReceipt(key=key, task=task[:100])], ignore_conflicts=True)
+        receipt = JobReceipt.objects.select_for_update().get(key=key)
+        if receipt.done_at is not None:
+            return False
+        fn()
+        receipt.attempts += 1
+        receipt.done_at = timezone.now()
+        receipt.save(update_fields=["attempts", "done_at"])
+    return True

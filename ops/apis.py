@@ -1,0 +1,92 @@
+"""/metrics for Prometheus and the catch-all 500 handler (database faults -> 503)."""
+import ipaddress
+import logging
+import os
+import sys
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+from common.metrics import QUEUE_DEPTH, REPORTS_OPEN, REPORTS_OVERDUE
+
+from .middleware import database_unavailable_response
+
+log = logging.getLogger(__name__)
+OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
+
+
+def _client_allowed(request) -> bool:
+    token = settings.OPS_METRICS_TOKEN
+    if token and request.headers.get("Authorization") == f"Bearer {token}":
+        return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net) for net in settings.OPS_METRICS_ALLOWED_NETWORKS)
+
+
+def queue_depth(queue: str = "celery") -> int | None:
+    """Messages waiting in the broker; None without a broker (jobs run inline)."""
+    from config.celery import app
+
+    if app.conf.task_always_eager or not app.conf.broker_url:
+        return None
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception as exc:  # noqa: BLE001 - an absent queue or broker is reported, not raised
+        log.warning("queue depth unavailable: %s", exc)
+        return None
+
+
+def _refresh_gauges() -> None:
+    depth = queue_depth()
+    if depth is not None:
+        QUEUE_DEPTH.labels("celery").set(depth)
+    try:
+        from reports.models import Report
+    except ImportError:
+        return
+    today = timezone.localdate()
+    open_reports = Report.objects.filter(status__in=OPEN_STATUSES)
+    REPORTS_OPEN.set(open_reports.count())
+    REPORTS_OVERDUE.set(open_reports.filter(deadline__lt=today).count())
+
+
+@require_safe
+def metrics(request):
+    """Prometheus text format; loopback/private networks or a bearer token only."""
+    if not _client_allowed(request):
+        return JsonResponse({"code": "permission_denied", "message": _("Anda tidak berhak melakukan ini.")},
+                            status=403)
+    try:
+        _refresh_gauges()
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("metrics gauges skipped: %s", exc)
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def bad_request(request, exception=None, *args, **kwargs):
+    """handler400: SuspiciousOperation (a disallowed Host, a GeoJSON naming an external CRS, ...) as JSON."""
+    return JsonResponse({"code": "invalid", "message": _("Permintaan tidak valid.")}, status=400)
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: a database fault anywhere (middleware included) is a 503, the rest a JSON 500."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return database_unavailable_response(exc)
+    return JsonResponse({"code": "server_error", "message": _("Terjadi kesalahan pada server.")}, status=500)
