@@ -40,7 +40,7 @@ def signup(request):
         except (ValidationError, IntegrityError) as exc:
             form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user)
             return redirect("ppid-request-new")
     return render(request, "ppid/signup.html", {"form": form})
 
