@@ -372,7 +372,7 @@ def report_support(*, report_id, user) -> Report:
     report = reports_public().select_for_update(of=("self",)).filter(id=report_id).first()
     if report is None or not report.is_open:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
-    _, created = ReportSupport.objects.get_or_create(report=report, user=user)
+    _support, created = ReportSupport.objects.get_or_create(report=report, user=user)
     if created:
         Report.objects.filter(id=report.id).update(supporters_count=F("supporters_count") + 1)
         ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.SUPPORT, public=False, author=user,
