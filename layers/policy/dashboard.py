@@ -34,7 +34,7 @@ WITH r AS (
            (r.resolved_at IS NOT NULL AND r.deadline IS NOT NULL
             AND (r.resolved_at AT TIME ZONE 'Asia/Pontianak')::date <= r.deadline) AS within_deadline,
            (r.resolved_at IS NULL AND r.deadline IS NOT NULL AND r.deadline < %(today)s
-            AND r.status IN %(open)s) AS is_overdue
+            AND r.status = ANY(%(open)s)) AS is_overdue
       FROM reports_report r
       JOIN reports_category c ON c.id = r.category_id
      WHERE r.status <> 'merged' AND r.created_at >= %(since)s
@@ -48,7 +48,7 @@ SELECT GROUPING(status) = 0 AS by_status, GROUPING(month) = 0 AS by_month,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_resolve) AS median_days,
        count(*) FILTER (WHERE within_deadline) AS within_deadline,
        count(*) FILTER (WHERE is_overdue) AS overdue,
-       count(*) FILTER (WHERE publication_class IN %(area_classes)s) AS n_area
+       count(*) FILTER (WHERE publication_class = ANY(%(area_classes)s)) AS n_area
   FROM r
  GROUP BY GROUPING SETS ((status), (category_id, month), (agency_id), (desa_id), (kecamatan_id), ())
 """
@@ -80,7 +80,7 @@ def dashboard_report_figures(*, months: int = 12, today: datetime.date | None = 
         return empty
     with connection.cursor() as cursor:
         cursor.execute(_FIGURES_SQL, {
-            "today": today, "open": OPEN_STATUSES, "area_classes": AREA_CLASSES,
+            "today": today, "open": list(OPEN_STATUSES), "area_classes": list(AREA_CLASSES),
             "since": timezone.make_aware(datetime.datetime.combine(since, datetime.time()))})
         rows = cursor.fetchall()
     figures = dict(empty)
