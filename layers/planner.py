@@ -74,7 +74,10 @@ def geometry_parse(geojson: dict | str) -> GEOSGeometry:
     if geometry.num_coords > settings.LAYERS_PLANNER_MAX_VERTICES:
         raise PlannerError("geometry_too_large", _("Geometri terlalu besar: maksimal %(n)s titik sudut.") % {
             "n": settings.LAYERS_PLANNER_MAX_VERTICES})
-    minx, miny, maxx, maxy = geometry.extent
+    try:
+        minx, miny, maxx, maxy = geometry.extent
+    except ValueError:  # NaN coordinates leave GEOS without an envelope
+        raise PlannerError("invalid_geometry", _("Koordinat di luar rentang (bujur, lintang EPSG:4326).")) from None
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise PlannerError("invalid_geometry", _("Koordinat di luar rentang (bujur, lintang EPSG:4326)."))
     if geometry.empty or not geometry.valid:

@@ -8,7 +8,6 @@ from django.db import connection
 
 from geo import selectors as geo_selectors
 from layers.policy import dashboard as dashboard_policy
-from layers.policy.classes import PublicationClass
 
 from . import charts
 
@@ -104,6 +103,8 @@ def desa_aggregate_counts() -> dict[str, object]:
     policy = _policy("reports")
     if policy is None or not hasattr(policy, "report_counts_public"):
         return {}
+    # report_counts_public has no publication-class filter: it returns every count
+    # that may be published (non-P0 cells suppressed below the threshold).
     return _counts_by_code(policy.report_counts_public(group_by="desa"))
 
 

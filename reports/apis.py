@@ -12,10 +12,12 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
+from common.throttles import SubmitRateThrottle
 from config.api_errors import ApiError
 from layers.policy import reports as policy
 
@@ -60,6 +62,8 @@ class CategoryListApi(APIView):
 
 class ReportListCreateApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # submissions limited per user / per client IP (THROTTLE_REPORT_SUBMIT); listing is not
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, SubmitRateThrottle]
 
     @extend_schema(summary="Submit a report (idempotent on the client-chosen id)", request=ReportSubmitInput)
     def post(self, request):
@@ -113,7 +117,8 @@ class ReportTimelineApi(APIView):
         report = _report_or_404(report_id)
         access = selectors.report_access(user=request.user, report=report)
         if access.internal:
-            return Response(event_list(report.events.all(), internal=True))
+            return Response(event_list(report.events.all(), internal=True,
+                                       hidden_author_id=report.reporter_id if report.confidential else None))
         if access.reporter:
             return Response(event_list(report.events.filter(public=True), internal=False))
         if policy.report_is_public(report):
@@ -134,7 +139,9 @@ class ReportTransitionApi(APIView):
         report = _report_or_404(report_id)
         return Response({"id": str(report.id), "status": report.status,
                          "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
-                         "event": event_list(report.events.filter(id=event.id), internal=True)[0]})
+                         "event": event_list(report.events.filter(id=event.id), internal=True,
+                                             hidden_author_id=report.reporter_id if report.confidential
+                                             else None)[0]})
 
 
 class ReportNoteApi(APIView):

@@ -114,14 +114,17 @@ def report_own_dict(report: Report) -> dict:
     return body
 
 
-def event_list(events, *, internal: bool) -> list[dict]:
+def event_list(events, *, internal: bool, hidden_author_id=None) -> list[dict]:
+    """`hidden_author_id`: a confidential report's reporter, shown to staff as hidden, not by name."""
     out = []
     for e in events.select_related("author", "author_agency").order_by("created_at", "id"):
         item = {"id": e.id, "kind": e.kind, "from_status": e.from_status or None, "to_status": e.to_status or None,
                 "note": e.note, "public": e.public, "at": _iso(e.created_at),
                 "agency": e.author_agency.name if e.author_agency else None}
         if internal:
-            item["author"] = e.author.username if e.author else None
+            hidden = hidden_author_id is not None and e.author_id == hidden_author_id
+            item["author"] = None if hidden or not e.author else e.author.username
+            item["author_hidden"] = hidden
             item["photo_id"] = e.photo_id
         out.append(item)
     return out

@@ -7,3 +7,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / ".state" / "test-media"
 ALLOWED_HOSTS = ["*"]
+
+# Throttles: high unless a test asks for a low rate through the environment
+# (tests/ops runs gunicorn with THROTTLE_ANON=3/min to prove they bite).
+from .base import REST_FRAMEWORK, env  # noqa: E402
+
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    scope: env(f"THROTTLE_{scope.upper()}", default="100000/min")
+    for scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
