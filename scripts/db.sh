@@ -98,6 +98,12 @@ else
 fi
 
 ensure_postgis "$url"
-echo "$url" > "$STATE/database_url"
-say "DATABASE_URL=$url (written to .state/database_url)"
+if [ -n "${DATABASE_URL:-}" ]; then
+  # The caller's URL is read from the environment by the settings; the state
+  # file keeps naming the project's own database (fuzzing uses a scratch one).
+  say "DATABASE_URL=$url (from the environment; .state/database_url unchanged)"
+else
+  echo "$url" > "$STATE/database_url"
+  say "DATABASE_URL=$url (written to .state/database_url)"
+fi
 
