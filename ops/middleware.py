@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from common.metrics import DATABASE_UNAVAILABLE, REQUEST_LATENCY
@@ -58,8 +59,7 @@ class RequestContextMiddleware:
 def _refuse_nul(request) -> JsonResponse | None:
     """PostgreSQL text cannot hold NUL: a NUL in the path, the query or a form/JSON
     body would reach the database as an error (500) from any endpoint, so it is
-    refused here as bad input. Multipart bodies are left to the views (files may
-    hold NUL bytes; their text fields go through serializers that refuse NUL)."""
+    refused here as bad input (in multipart bodies, the text fields only)."""
     found = "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "") or any(
         "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values)
     if not found and request.method in ("POST", "PUT", "PATCH"):
@@ -68,6 +68,14 @@ def _refuse_nul(request) -> JsonResponse | None:
             found = b"%00" in request.body or b"\x00" in request.body
         elif content_type.endswith("json"):
             found = b"\\u0000" in request.body or b"\x00" in request.body
+        elif content_type == "multipart/form-data":
+            # text fields only (files may hold NUL bytes); DRF reuses the parsed form
+            try:
+                found = any("\x00" in key or "\x00" in value
+                            for key, values in request.POST.lists() for value in values)
+            except MultiPartParserError:
+                return JsonResponse({"code": "invalid", "message": _("Isi multipart tidak dapat dibaca.")},
+                                    status=400)
     if found:
         return JsonResponse({"code": "invalid", "message": _("Permintaan memuat karakter NUL yang tidak diizinkan.")},
                             status=400)

@@ -21,11 +21,21 @@ $PY manage.py migrate --noinput -v 0
 $PY manage.py geo_load_kubu_raya --commit >/dev/null
 token=$($PY manage.py ops_fuzz_user)
 
-port=$($PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
-$PY -m gunicorn config.wsgi -b 127.0.0.1:$port -w 2 --timeout 60 --log-level warning &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+# Start gunicorn on a free port; make sure the listener is ours (another
+# engineer's fuzz run on the same machine may grab a port at the same moment).
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; wait 2>/dev/null || true' EXIT
+for attempt in 1 2 3; do
+  port=$($PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+  $PY -m gunicorn config.wsgi -b 127.0.0.1:$port -w 2 --timeout 60 --log-level warning &
+  server=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+  if ss -Hltnp "sport = :$port" | grep -q "pid=$server,"; then break; fi
+  say "port $port is not ours; retrying"
+  kill $server 2>/dev/null || true
+  server=
+done
+[ -n "$server" ] || { say "could not start gunicorn"; exit 1; }
 
 run() {
   "$ROOT/.venv/bin/schemathesis" run "http://127.0.0.1:$port/api/schema/" \

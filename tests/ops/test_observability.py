@@ -84,3 +84,13 @@ def test_nul_bytes_in_a_body_are_bad_input(client, body, content_type):
     response = client.generic("POST", "/api/v1/areas/", body, content_type=content_type)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.django_db
+def test_nul_in_a_multipart_text_field_is_bad_input_and_a_broken_multipart_too(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    response = client.post("/api/v1/areas/", {"title": "a\x00b", "file": SimpleUploadedFile("f.bin", b"\x00\x01")})
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    broken = client.generic("POST", "/api/v1/areas/", b"--x\r\nnot a part",
+                            content_type="multipart/form-data; boundary=")
+    assert broken.status_code == 400 and broken.json()["code"] == "invalid"
