@@ -37,10 +37,14 @@ for attempt in 1 2 3; do
 done
 [ -n "$server" ] || { say "could not start gunicorn"; exit 1; }
 
+# The coverage phase is off by default: under schemathesis 4.32 on Python 3.11 it
+# crashed inside hypothesis (SystemError: AST constructor recursion depth
+# mismatch, a tool fault, not an API one). FUZZ_PHASES=... brings it back.
 run() {
   "$ROOT/.venv/bin/schemathesis" run "http://127.0.0.1:$port/api/schema/" \
     --checks not_a_server_error --max-examples "${FUZZ_MAX_EXAMPLES:-25}" --max-time "${FUZZ_MAX_TIME:-90}" \
-    --seed "${FUZZ_SEED:-20261127}" --workers 2 --request-timeout 20 --warnings off --no-shrink "$@"
+    --seed "${FUZZ_SEED:-20261127}" --workers 2 --request-timeout 20 --warnings off --no-shrink \
+    --phases "${FUZZ_PHASES:-examples,fuzzing,stateful}" "$@"
 }
 say "anonymous"
 run
