@@ -17,8 +17,8 @@ def test_gunicorn_config_serves_with_bounded_queries_and_metrics_summed_over_wor
     with gunicorn(config="deploy/gunicorn.conf.py", workers=2, PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
                   GUNICORN_THREADS="2") as base:
         for _ in range(12):
-            assert requests.get(f"{base}/api/v1/areas/covering", params=POINT, timeout=10).status_code == 200
-        body = requests.get(f"{base}/metrics", timeout=10).text
+            assert requests.get(f"{base}/api/v1/areas/covering", params=POINT, timeout=30).status_code == 200
+        body = requests.get(f"{base}/metrics", timeout=30).text
     counts = [float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
               if line.startswith("kr_http_request_duration_seconds_count") and 'status="200"' in line
               and 'route="metrics"' not in line]
