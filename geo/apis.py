@@ -88,7 +88,7 @@ class AreaDetailApi(APIView):
         area = selectors.area_get(code=code)
         if area is None:
             raise ApiError("area_not_found", _("Wilayah dengan kode ini tidak ada."), status_code=404)
-        boundary = getattr(area, "boundary", None) if hasattr(area, "boundary") else None
+        boundary = getattr(area, "boundary", None)
         geom = None
         if boundary is not None and geometry != "none":
             geom = json.loads((boundary.geom if geometry == "full" else boundary.simple_geom).geojson)

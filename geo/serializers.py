@@ -28,14 +28,11 @@ class AreaRefSerializer(serializers.ModelSerializer):
 
 class AreaListSerializer(serializers.ModelSerializer):
     parent_code = serializers.CharField(source="parent.code", default=None)
-    has_boundary = serializers.SerializerMethodField()
+    has_boundary = serializers.BooleanField(read_only=True, help_text="Annotated by AreaListApi.")
 
     class Meta:
         model = Area
         fields = ["code", "name", "level", "parent_code", "has_boundary"]
-
-    def get_has_boundary(self, area) -> bool:
-        return getattr(area, "has_boundary", None) if hasattr(area, "has_boundary") else hasattr(area, "boundary")
 
 
 class AgencyRefSerializer(serializers.ModelSerializer):
