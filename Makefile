@@ -8,7 +8,7 @@ PORT ?= 8000
 DEMO_REPORTS ?= 3000
 DEMO_BUSINESSES ?= 2000
 
-.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state portal-assets browser
+.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state portal-assets browser edge-deps
 
 help:
 	@echo "make demo   set up everything, load real boundaries and demo data, serve on http://$(HOST):$(PORT)"
@@ -51,11 +51,11 @@ serve:
 
 demo: demo-data serve
 
-test: db portal-assets browser
+test: db portal-assets browser edge-deps
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@$(VENV)/bin/pytest
 
-bench: setup
+bench: setup edge-deps
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 fuzz: setup
@@ -70,3 +70,6 @@ browser:
 
 clean-state:
 	rm -rf .state media staticfiles
+
+edge-deps:
+	@bash scripts/nginx_deps.sh

@@ -16,6 +16,17 @@ Layout (the same in Redis and on the filesystem):
 
 The ETag is a hash of the body, so a tile rebuilt to the same bytes keeps its
 ETag, and a 304 needs only the cache: no database, no registry.
+
+The edge mirror (TILES_EDGE_DIR, off when empty): every unfiltered vector tile
+kept in the cache is also written, gzipped, to
+`<TILES_EDGE_DIR>/tiles/<name>/<z>/<x>/<y>.mvt.gz`, the tile's own URL, so
+nginx serves cache hits from files without reaching Django
+(deploy/nginx/kubu-raya-tiles.conf). The same invalidations delete those files:
+a point write unlinks the files of exactly the tiles it touches, a new layer
+version removes the layer's folders (and those of composites containing it),
+a purge removes everything. A file is written only while the layers' versions
+and the tile's marker are those read before the tile was built, and removed
+again if they changed while it was being written.
 """
 from __future__ import annotations
 
@@ -333,6 +344,76 @@ def tile_put(name, z, x, y, variant, *, etag: str, body: bytes, gzipped_body: by
     return kept
 
 
+# --- Edge mirror for nginx ------------------------------------------------------
+
+def edge_root() -> Path | None:
+    return Path(settings.TILES_EDGE_DIR) if settings.TILES_EDGE_DIR else None
+
+
+def edge_path(name: str, z: int, x: int, y: int) -> Path | None:
+    root = edge_root()
+    return root / "tiles" / name / str(z) / str(x) / f"{y}.mvt.gz" if root else None
+
+
+def _edge_current(name: str, z: int, x: int, y: int, versions: list[str], marker: bytes | None) -> bool:
+    values = store().get_many([f"v:{n}" for n in name.split(",")] + [f"m:{name}:{z}:{x}:{y}"])
+    return values[-1] == marker and [v.decode() if v else None for v in values[:-1]] == versions
+
+
+def edge_put(name: str, z: int, x: int, y: int, *, versions: list[str], marker: bytes | None,
+             gzipped_body: bytes) -> bool:
+    """Mirror a built, unfiltered, non-empty vector tile for nginx. Returns
+    whether the file was kept. Empty tiles are not mirrored (Django answers
+    them 204 from the cache)."""
+    path = edge_path(name, z, x, y)
+    if path is None or not gzipped_body:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp.write_bytes(gzipped_body)
+    os.chmod(tmp, 0o644)
+    if not _edge_current(name, z, x, y, versions, marker):
+        tmp.unlink(missing_ok=True)
+        return False
+    os.replace(tmp, path)
+    if not _edge_current(name, z, x, y, versions, marker):
+        # Invalidated while being written: whichever ran last removes it.
+        path.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _edge_drop_tiles(tiles) -> None:
+    for tile in tiles:
+        path = edge_path(*tile)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+def _edge_drop_layer(layer_id: str) -> None:
+    root = edge_root()
+    if root is None or not (root / "tiles").is_dir():
+        return
+    for folder in (root / "tiles").iterdir():
+        if layer_id in folder.name.split(","):
+            # A rename is atomic for nginx: the folder is gone at once, then emptied.
+            trash = root / f".trash-{_token().decode()}"
+            try:
+                os.replace(folder, trash)
+            except FileNotFoundError:
+                continue
+            shutil.rmtree(trash, ignore_errors=True)
+
+
+def _edge_purge() -> None:
+    root = edge_root()
+    if root is not None and root.is_dir():
+        for entry in root.iterdir():
+            trash = root / f".trash-{_token().decode()}"
+            os.replace(entry, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+
+
 # --- Invalidation ---------------------------------------------------------------
 
 def tiles_at_point(lon: float, lat: float, *, max_zoom: int | None = None,
@@ -379,6 +460,7 @@ def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
     s = store()
     token = _token()
     s.set_many({f"m:{name}:{z}:{x}:{y}": token for name, z, x, y in tiles}, settings.TILES_MARKER_TTL)
+    _edge_drop_tiles(tiles)
     return s.delete_many([tile_key(*tile) for tile in tiles])
 
 
@@ -386,8 +468,10 @@ def tiles_invalidate_layer(layer_id: str) -> None:
     """Give the layer a new data version: every cached tile of it (and of the
     composites containing it) stops matching at once."""
     store().set(f"v:{layer_id}", _token())
+    _edge_drop_layer(layer_id)
 
 
 def tiles_purge() -> int:
-    """Empty the cache (tiles and versions)."""
+    """Empty the cache (tiles and versions) and the edge mirror."""
+    _edge_purge()
     return store().purge()

@@ -21,8 +21,10 @@ def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest,
     body = vector.tile_render(items, t)
     etag = cache.etag_of(body)
     packed = gzip.compress(body, compresslevel=6, mtime=0) if body else b""
-    cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
-                   gzipped_body=packed, marker=marker)
+    kept = cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
+                          gzipped_body=packed, marker=marker)
+    if kept and not query:
+        cache.edge_put(name, t.z, t.x, t.y, versions=versions, marker=marker, gzipped_body=packed)
     return etag, body, packed
 
 

@@ -83,12 +83,25 @@ def parse_period(value: str) -> tuple[datetime.datetime | None, datetime.datetim
     return out[0], out[1]
 
 
+# A tile filter names the published field it compares (reports publish the
+# category as `category_code`).
+FILTER_FIELDS = {"category": ("category", "category_code"), "status": ("status",)}
+
+
+def _filter_field(layer, name: str) -> str | None:
+    fields = set(getattr(layer, "field_types", None) or layer.fields)
+    return next((f for f in FILTER_FIELDS.get(name, ()) if f in fields), None)
+
+
 def filters_for(layer, query: dict[str, str]) -> dict | None:
     """The registry filters of one layer for the tile filters in `query`,
     keeping only those the layer publishes. ValueError on a bad value."""
-    fields = set(getattr(layer, "field_types", None) or layer.fields)
     filters: dict = {}
-    props = {k: query[k] for k in ("category", "status") if query.get(k) and k in fields}
+    props = {}
+    for name in FILTER_FIELDS:
+        field = _filter_field(layer, name)
+        if query.get(name) and field:
+            props[field] = query[name]
     if props:
         filters["properties"] = props
     if query.get("period") and getattr(layer, "datetime_field", None):
@@ -99,4 +112,4 @@ def filters_for(layer, query: dict[str, str]) -> dict | None:
 def filter_applies(layer, name: str) -> bool:
     if name == "period":
         return bool(getattr(layer, "datetime_field", None))
-    return name in set(getattr(layer, "field_types", None) or layer.fields)
+    return _filter_field(layer, name) is not None

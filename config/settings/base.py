@@ -213,6 +213,10 @@ LAYERS_PLANNER_MAX_EPS_M = env.int("LAYERS_PLANNER_MAX_EPS_M", default=2000)
 TILES_REDIS_URL = env("TILES_REDIS_URL", default=REDIS_URL)
 TILES_CACHE_DIR = Path(env("TILES_CACHE_DIR", default=str(STATE_DIR / "tile-cache")))
 TILES_CACHE_PREFIX = env("TILES_CACHE_PREFIX", default="kr:tiles:")
+# Edge mirror: unfiltered vector tiles also written as gzip files under this
+# folder for nginx to serve without Django (deploy/nginx/kubu-raya-tiles.conf).
+# Empty: off. Must be the `root` of that nginx snippet.
+TILES_EDGE_DIR = env("TILES_EDGE_DIR", default="")
 # Seconds a cached tile is kept without being asked for (correctness does not
 # depend on it: invalidation is explicit).
 TILES_CACHE_TTL = env.int("TILES_CACHE_TTL", default=7 * 24 * 3600)

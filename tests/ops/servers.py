@@ -1,8 +1,11 @@
 """Run the project under gunicorn in a subprocess (real HTTP, real worker process)."""
 import contextlib
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import requests
@@ -41,3 +44,71 @@ def gunicorn(*, database_url: str | None = None, workers: int = 1, config: str |
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+
+
+def nginx_config(body: str, prefix: str) -> str:
+    """A whole nginx.conf around `body` (the http-level part), every path in `prefix`."""
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    return f"""{user}daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+{body}
+}}
+"""
+
+
+@contextlib.contextmanager
+def nginx(*, upstream: str, tiles_snippet: str, edge_dir: str):
+    """nginx on a free loopback port in front of `upstream`, with the project's
+    tile snippet (deploy/nginx/kubu-raya-tiles.conf) pointed at `edge_dir`."""
+    prefix = tempfile.mkdtemp(prefix="kr-nginx-")
+    port = free_port()
+    snippet = tiles_snippet.replace("/var/cache/kubu-raya/tile-edge", edge_dir)
+    with open(os.path.join(prefix, "tiles.conf"), "w") as f:
+        f.write(snippet)
+    body = f"""
+    upstream app {{ server {upstream.removeprefix('http://')}; keepalive 8; }}
+    server {{
+        listen 127.0.0.1:{port};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        location /tiles/ {{
+            include {prefix}/tiles.conf;
+            proxy_pass http://app;
+        }}
+        location @kr_tiles_app {{ proxy_pass http://app; }}
+        location / {{ proxy_pass http://app; }}
+    }}"""
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(nginx_config(body, prefix))
+    proc = subprocess.Popen([NGINX, "-p", prefix, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        shutil.rmtree(prefix, ignore_errors=True)

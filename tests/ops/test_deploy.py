@@ -37,10 +37,11 @@ def test_compose_waits_for_a_healthy_postgis_and_the_image_uses_system_gdal():
     assert "gunicorn" in dockerfile and "deploy/gunicorn.conf.py" in dockerfile
 
 
-def test_nginx_site_limits_bodies_hides_private_media_and_revalidates_tiles():
+def test_nginx_site_limits_bodies_hides_private_media_and_serves_edge_tiles():
     site = (settings.BASE_DIR / "deploy" / "nginx" / "kubu-raya.conf").read_text()
     assert re.search(r"client_max_body_size\s+\d+m;", site)
     assert re.search(r"location /protected/ \{\s+internal;", site)
     assert "location /media/ { return 404; }" in site
-    assert "proxy_cache_revalidate on;" in site
+    assert "include /srv/kubu-raya/deploy/nginx/kubu-raya-tiles.conf;" in site
+    assert "location @kr_tiles_app" in site
     assert "Strict-Transport-Security" in site
