@@ -31,11 +31,13 @@ def gunicorn(*, database_url: str | None = None, workers: int = 1, config: str |
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
             try:
-                requests.get(f"{base}/healthz", timeout=5)
+                # A loaded machine may take seconds to import Django in the worker.
+                requests.get(f"{base}/healthz", timeout=30)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert proc.poll() is None, proc.stderr.read().decode()
                 time.sleep(0.1)
         else:
