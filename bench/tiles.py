@@ -238,7 +238,11 @@ def bench_http(client: Client, seconds: float) -> list[str]:
     spec.loader.exec_module(http)
     load = http.load
 
-    # Warm a realistic viewport's worth of z14 tiles into the cache (Redis).
+    # Warm a realistic viewport's worth of z14 tiles into the cache (Redis),
+    # and into the edge mirror nginx serves (deploy/nginx/kubu-raya-tiles.conf).
+    edge_dir = tempfile.mkdtemp(prefix="kr-bench-edge-")
+    os.chmod(edge_dir, 0o755)
+    settings.TILES_EDGE_DIR = edge_dir
     tiles = pick_tiles(14, 40)
     paths = [f"/tiles/reports/14/{x}/{y}.mvt" for x, y in tiles]
     etags = {}
@@ -275,7 +279,65 @@ def bench_http(client: Client, seconds: float) -> list[str]:
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait()
+    lines += wrk_rows(paths, seconds)
     return lines
+
+
+def wrk_rows(paths: list[str], seconds: float) -> list[str]:
+    """Cached tiles with wrk (a C client, 2 threads): gunicorn's fast path
+    alone, then nginx serving the edge files in front of the same gunicorn."""
+    import shutil as sh
+
+    wrk = sh.which("wrk")
+    nginx_bin = sh.which("nginx") or "/usr/sbin/nginx"
+    if not wrk or not os.path.exists(nginx_bin):
+        return ["(wrk or nginx missing: `make edge-deps`; nginx edge rows skipped)"]
+    sys.path.insert(0, str(ROOT))
+    from tests.ops.servers import nginx
+
+    script = Path(tempfile.mkdtemp()) / "paths.lua"
+    script.write_text("paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
+                      "i = 0\n"
+                      "request = function()\n  i = i + 1\n"
+                      "  return wrk.format('GET', paths[(i % #paths) + 1], {['Accept-Encoding'] = 'gzip'})\nend\n")
+
+    def run(base: str, connections: int, extra: list[str]) -> tuple[float, str]:
+        out = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{max(int(seconds), 2)}s", "--latency", *extra, base],
+                             capture_output=True, text=True, check=True).stdout
+        rate = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec")))
+        p99 = next((line.split()[1] for line in out.splitlines() if line.strip().startswith("99%")), "?")
+        non2xx = next((line for line in out.splitlines() if "Non-2xx" in line), "")
+        return rate, p99 + (f" ({non2xx.strip()})" if non2xx else "")
+
+    rows = ["", "| server | wrk connections | cached tiles/s (p99) | 304/s (p99) |", "|---|---|---|---|"]
+    proc = start_gunicorn(8768, 2, "gthread")
+    try:
+        for c in (8, 32):
+            rate, p99 = run("http://127.0.0.1:8768", c, ["-s", str(script)])
+            etag = subprocess.run(["curl", "-sI", "-H", "Accept-Encoding: gzip", f"http://127.0.0.1:8768{paths[0]}"],
+                                  capture_output=True, text=True).stdout
+            etag = next((line.split(":", 1)[1].strip() for line in etag.splitlines()
+                         if line.lower().startswith("etag:")), "")
+            rate304, p99_304 = run(f"http://127.0.0.1:8768{paths[0]}", c, ["-H", f"If-None-Match: {etag}"])
+            rows.append(f"| gunicorn 2 gthread x4, fast path | {c} | {rate:,.0f} ({p99}) | {rate304:,.0f} ({p99_304}) |")
+            print(rows[-1], flush=True)
+        with nginx(upstream="http://127.0.0.1:8768",
+                   tiles_snippet=(ROOT / "deploy/nginx/kubu-raya-tiles.conf").read_text(), edge_dir=settings.TILES_EDGE_DIR, workers="auto") as base:
+            served = subprocess.run(["curl", "-sI", "-H", "Accept-Encoding: gzip", f"{base}{paths[0]}"],
+                                    capture_output=True, text=True).stdout
+            assert "X-Tile-Cache: edge" in served, served
+            etag = next(line.split(":", 1)[1].strip() for line in served.splitlines()
+                        if line.lower().startswith("etag:"))
+            for c in (8, 32, 128):
+                rate, p99 = run(base, c, ["-s", str(script)])
+                rate304, p99_304 = run(f"{base}{paths[0]}", c, ["-H", f"If-None-Match: {etag}", "-H", "Accept-Encoding: gzip"])
+                rows.append(f"| nginx ({os.cpu_count()} workers) edge files, gunicorn behind | {c} | {rate:,.0f} ({p99}) | "
+                            f"{rate304:,.0f} ({p99_304}) |")
+                print(rows[-1], flush=True)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+    return rows
 
 
 def bench_raster(client: Client) -> list[str]:

@@ -16,7 +16,9 @@ REQUEST_LATENCY = Histogram(
 DATABASE_UNAVAILABLE = Counter(
     "kr_database_unavailable_total", "Requests answered 503 because PostgreSQL was unreachable or slow",
     ["code"])
-# Tiles: result is "hit" (served from the cache), "miss" (built) or "empty".
+# Tiles answered by Django: result is "hit" (from the cache), "not_modified"
+# (304 from the cache), "miss" (built) or "empty" (built, 204). Tiles nginx
+# sends from the edge mirror never reach Django (its access log counts them).
 TILE_CACHE = Counter("kr_tile_cache_total", "Tile requests by cache outcome", ["layer", "result"])
 JOBS = Counter("kr_jobs_total", "Background task runs by outcome", ["task", "outcome"])
 # Filled at scrape time by ops.apis.metrics (cheap queries, one each).

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.metrics import TILE_CACHE
 from config.api_errors import ApiError, error_body
 from tiles import cache, fastpath, services, sources, vector
 from tiles import raster as raster_mod
@@ -76,8 +77,11 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
     gzipped = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
 
-    # The cached path, from the cache store only (as tiles.fastpath).
-    answer = fastpath.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match)
+    # The cached path, from the cache store only (as tiles.fastpath), unless
+    # the fast path in front of Django already missed for this request.
+    answer = None
+    if not request.META.get(fastpath.MISSED):
+        answer = fastpath.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match)
     if answer is not None:
         status, headers, body = answer
         response = HttpResponse(body, status=status)
@@ -102,6 +106,7 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
         return _error(400, "invalid_filter", _("Nilai filter tidak valid."), fields={"filter": [str(exc)]})
     if if_none_match and _etag_matches(if_none_match, etag):
         return _not_modified(etag, gzipped)
+    TILE_CACHE.labels(layer=name, result="miss" if body else "empty").inc()
     response = _tile_response(etag, packed if gzipped else body, gzipped)
     response["X-Tile-Cache"] = "miss"
     return response

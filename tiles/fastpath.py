@@ -11,11 +11,14 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 
+from common.metrics import TILE_CACHE
 from tiles import cache
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 FILTER_PARAMS = ("category", "status", "period")
 _TILE_PATH = re.compile(r"^/tiles/([a-z0-9][a-z0-9_,-]*)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
+# Set in the WSGI environ when the fast path looked the tile up and missed.
+MISSED = "kr.tiles.missed"
 _REASONS = {200: "200 OK", 204: "204 No Content", 304: "304 Not Modified"}
 
 
@@ -51,12 +54,14 @@ def cached_tile(name: str, z: int, x: int, y: int, query: dict[str, str], *, acc
             return None
         etag, _ = found
         if etag is not None and etag_matches(if_none_match, etag):
+            TILE_CACHE.labels(layer=name, result="not_modified").inc()
             return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b""
     found = cache.tile_lookup(name, z, x, y, query, body="g" if accept_gzip else "d")
     if found is None or found[0] is None or found[1] is None:
         return None
     etag, body = found
     status = 200 if body else 204
+    TILE_CACHE.labels(layer=name, result="hit").inc()
     return status, tile_headers(etag, gzipped=accept_gzip, empty=not body) + [("X-Tile-Cache", "hit")], body
 
 
@@ -75,6 +80,9 @@ def wrap(application):
                                          if_none_match=environ.get("HTTP_IF_NONE_MATCH"))
                 except Exception:  # the cache is down: let Django build the tile
                     answer = None
+                else:
+                    # The view need not ask the cache again for this request.
+                    environ[MISSED] = answer is None
                 if answer is not None:
                     status, headers, body = answer
                     headers.append(("Content-Length", str(len(body))))

@@ -51,14 +51,14 @@ def gunicorn(*, database_url: str | None = None, workers: int = 1, config: str |
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 
 
-def nginx_config(body: str, prefix: str) -> str:
+def nginx_config(body: str, prefix: str, workers: int | str = 1) -> str:
     """A whole nginx.conf around `body` (the http-level part), every path in `prefix`."""
     user = "user root root;\n" if os.geteuid() == 0 else ""
     return f"""{user}daemon off;
-worker_processes 1;
+worker_processes {workers};
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
-events {{ worker_connections 256; }}
+events {{ worker_connections 1024; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
@@ -74,7 +74,7 @@ http {{
 
 
 @contextlib.contextmanager
-def nginx(*, upstream: str, tiles_snippet: str, edge_dir: str):
+def nginx(*, upstream: str, tiles_snippet: str, edge_dir: str, workers: int | str = 1):
     """nginx on a free loopback port in front of `upstream`, with the project's
     tile snippet (deploy/nginx/kubu-raya-tiles.conf) pointed at `edge_dir`."""
     prefix = tempfile.mkdtemp(prefix="kr-nginx-")
@@ -98,7 +98,7 @@ def nginx(*, upstream: str, tiles_snippet: str, edge_dir: str):
     }}"""
     conf = os.path.join(prefix, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(nginx_config(body, prefix))
+        f.write(nginx_config(body, prefix, workers))
     proc = subprocess.Popen([NGINX, "-p", prefix, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

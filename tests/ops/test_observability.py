@@ -94,3 +94,28 @@ def test_nul_in_a_multipart_text_field_is_bad_input_and_a_broken_multipart_too(c
     broken = client.generic("POST", "/api/v1/areas/", b"--x\r\nnot a part",
                             content_type="multipart/form-data; boundary=")
     assert broken.status_code == 400 and broken.json()["code"] == "invalid"
+
+
+def _tile_counter(body: str, layer: str, result: str) -> float:
+    prefix = "kr_tile_cache_total{"
+    for line in body.splitlines():
+        if line.startswith(prefix) and f'layer="{layer}"' in line and f'result="{result}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.mark.django_db
+def test_tile_cache_hit_rate_is_counted_per_layer(client, kubu_raya, settings, tmp_path):
+    from tests.tiles.conftest import tile_of
+
+    settings.TILES_REDIS_URL = ""
+    settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
+    x, y = tile_of(POINT["lon"], POINT["lat"], 12)
+    before = client.get("/metrics").content.decode()
+    first = client.get(f"/tiles/desa/12/{x}/{y}.mvt")
+    second = client.get(f"/tiles/desa/12/{x}/{y}.mvt")
+    third = client.get(f"/tiles/desa/12/{x}/{y}.mvt", HTTP_IF_NONE_MATCH=second["ETag"])
+    assert (first["X-Tile-Cache"], second["X-Tile-Cache"], third.status_code) == ("miss", "hit", 304)
+    after = client.get("/metrics").content.decode()
+    for result in ("miss", "hit", "not_modified"):
+        assert _tile_counter(after, "desa", result) - _tile_counter(before, "desa", result) == 1, result
