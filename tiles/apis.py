@@ -79,9 +79,13 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
 
     # The cached path, from the cache store only (as tiles.fastpath), unless
     # the fast path in front of Django already missed for this request.
-    answer = None
-    if not request.META.get(fastpath.MISSED):
-        answer = fastpath.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match)
+    answer, state = None, {}
+    missed = request.META.get(fastpath.MISSED)
+    if missed:
+        state["build"] = missed if isinstance(missed, tuple) else None
+    else:
+        answer = fastpath.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match,
+                                      state=state)
     if answer is not None:
         status, headers, body = answer
         response = HttpResponse(body, status=status)
@@ -101,7 +105,8 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
             return _error(400, "invalid_filter", _("Filter ini tidak berlaku untuk lapisan ini."),
                           fields={param: [str(_("Tidak didukung oleh lapisan ini."))]})
     try:
-        etag, body, packed = services.vector_tile_build(name=name, layers=layer_objs, t=t, query=query)
+        etag, body, packed = services.vector_tile_build(name=name, layers=layer_objs, t=t, query=query,
+                                                        build_state=state.get("build"))
     except ValueError as exc:
         return _error(400, "invalid_filter", _("Nilai filter tidak valid."), fields={"filter": [str(exc)]})
     if if_none_match and _etag_matches(if_none_match, etag):

@@ -57,14 +57,16 @@ class RedisStore:
         self.prefix = prefix
 
     # One round trip for a cached tile: the layers' versions, then the
-    # tile's ETag and body for the variant they make.
+    # tile's ETag and body for the variant they make. The tile's marker and
+    # the versions come back too, so a miss can be built without asking again.
     _LOOKUP = """
     local n = tonumber(ARGV[1])
     local versions = redis.call('MGET', unpack(KEYS, 1, n))
+    local marker = redis.call('GET', KEYS[n + 2])
     for i = 1, n do if not versions[i] then return false end end
     local variant = table.concat(versions, '.') .. '|' .. ARGV[2]
     local out = redis.call('HMGET', KEYS[n + 1], variant .. '|e', variant .. ARGV[3])
-    return {variant, out[1] or false, out[2] or false}
+    return {out[1] or false, out[2] or false, marker or false, unpack(versions)}
     """
 
     # Keep a built tile only if its invalidation marker is unchanged.
@@ -87,15 +89,16 @@ class RedisStore:
             args += [field, value]
         return bool(self._put_if(keys=[self._k(marker_key), self._k(key)], args=args))
 
-    def lookup(self, version_keys: list[str], tile_key: str, qhash: str, field: str):
+    def lookup(self, version_keys: list[str], tile_key: str, marker_key: str, qhash: str, field: str):
+        """(versions, marker, etag, body), or None when a version is missing."""
         if not hasattr(self, "_lookup"):
             self._lookup = self.redis.register_script(self._LOOKUP)
-        keys = [self._k(k) for k in version_keys] + [self._k(tile_key)]
+        keys = [self._k(k) for k in version_keys] + [self._k(tile_key), self._k(marker_key)]
         result = self._lookup(keys=keys, args=[len(version_keys), qhash, field])
         if not result:
             return None
-        variant, etag, body = result
-        return variant.decode(), etag or None, body or None
+        etag, body, marker, *versions = result
+        return [v.decode() for v in versions], marker or None, etag or None, body or None
 
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         return self.redis.mget([self._k(k) for k in keys])
@@ -183,13 +186,14 @@ class FileStore:
         self.hset_many(key, mapping, ttl)
         return True
 
-    def lookup(self, version_keys, tile_key, qhash, field):
-        versions = self.get_many(version_keys)
+    def lookup(self, version_keys, tile_key, marker_key, qhash, field):
+        *versions, marker = self.get_many(version_keys + [marker_key])
         if any(v is None for v in versions):
             return None
-        variant = ".".join(v.decode() for v in versions) + "|" + qhash
+        versions = [v.decode() for v in versions]
+        variant = ".".join(versions) + "|" + qhash
         etag, body = self.hget_many(tile_key, [f"{variant}|e", f"{variant}{field}"])
-        return variant, etag, body
+        return versions, marker, etag, body
 
     def add(self, key, value):
         self._write(self._path(key) / "_", value, exclusive=True)
@@ -303,16 +307,20 @@ def tile_variant(versions: list[str], query: dict[str, str]) -> str:
 
 
 def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
-                body: str | None) -> tuple[str | None, bytes | None] | None:
+                body: str | None, state: dict | None = None) -> tuple[str | None, bytes | None] | None:
     """(etag, body) of a cached tile, from the cache store alone; body is
     None unless asked for ("d" plain, "g" gzip). None when a layer has no
-    version yet (nothing of it can be cached)."""
+    version yet (nothing of it can be cached). With `state`, also puts there
+    `build`: what tile_build_state would return, read in the same round trip
+    (so a miss goes on to build without asking the store again)."""
     names = name.split(",")
-    found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), query_hash(query),
-                           f"|{body or 'e'}")
+    found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), f"m:{name}:{z}:{x}:{y}",
+                           query_hash(query), f"|{body or 'e'}")
     if found is None:
         return None
-    _, etag, data = found
+    versions, marker, etag, data = found
+    if state is not None:
+        state["build"] = (versions, marker)
     return (etag.decode() if etag else None), (data if body else None)
 
 

@@ -17,7 +17,8 @@ from tiles import cache
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 FILTER_PARAMS = ("category", "status", "period")
 _TILE_PATH = re.compile(r"^/tiles/([a-z0-9][a-z0-9_,-]*)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
-# Set in the WSGI environ when the fast path looked the tile up and missed.
+# Set in the WSGI environ when the fast path looked the tile up and missed:
+# (versions, marker) read in that lookup, or True.
 MISSED = "kr.tiles.missed"
 _REASONS = {200: "200 OK", 204: "204 No Content", 304: "304 Not Modified"}
 
@@ -46,17 +47,18 @@ def tile_headers(etag: str, *, gzipped: bool, empty: bool, content_type: str = M
 
 
 def cached_tile(name: str, z: int, x: int, y: int, query: dict[str, str], *, accept_gzip: bool,
-                if_none_match: str | None) -> tuple[int, list, bytes] | None:
-    """(status, headers, body) from the cache alone, or None on a miss."""
+                if_none_match: str | None, state: dict | None = None) -> tuple[int, list, bytes] | None:
+    """(status, headers, body) from the cache alone, or None on a miss
+    (then `state`, if given, holds what building the tile needs)."""
     if if_none_match:
-        found = cache.tile_lookup(name, z, x, y, query, body=None)
+        found = cache.tile_lookup(name, z, x, y, query, body=None, state=state)
         if found is None:
             return None
         etag, _ = found
         if etag is not None and etag_matches(if_none_match, etag):
             TILE_CACHE.labels(layer=name, result="not_modified").inc()
             return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b""
-    found = cache.tile_lookup(name, z, x, y, query, body="g" if accept_gzip else "d")
+    found = cache.tile_lookup(name, z, x, y, query, body="g" if accept_gzip else "d", state=state)
     if found is None or found[0] is None or found[1] is None:
         return None
     etag, body = found
@@ -74,15 +76,17 @@ def wrap(application):
             if match:
                 qs = environ.get("QUERY_STRING", "")
                 query = {k: v for k, v in parse_qsl(qs) if k in FILTER_PARAMS and v} if qs else {}
+                state: dict = {}
                 try:
                     answer = cached_tile(match[1], int(match[2]), int(match[3]), int(match[4]), query,
                                          accept_gzip="gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""),
-                                         if_none_match=environ.get("HTTP_IF_NONE_MATCH"))
+                                         if_none_match=environ.get("HTTP_IF_NONE_MATCH"), state=state)
                 except Exception:  # the cache is down: let Django build the tile
                     answer = None
                 else:
                     # The view need not ask the cache again for this request.
-                    environ[MISSED] = answer is None
+                    if answer is None:
+                        environ[MISSED] = state.get("build") or True
                 if answer is not None:
                     status, headers, body = answer
                     headers.append(("Content-Length", str(len(body))))

@@ -9,15 +9,17 @@ from django.conf import settings
 from tiles import cache, sources, vector
 
 
-def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest,
-                      query: dict[str, str]) -> tuple[str, bytes, bytes]:
+def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest, query: dict[str, str],
+                      build_state: tuple[list[str], bytes | None] | None = None) -> tuple[str, bytes, bytes]:
     """Build a tile in one statement and keep it in the cache; returns
-    (etag, body, gzipped body). ValueError on a bad filter value."""
+    (etag, body, gzipped body). ValueError on a bad filter value.
+    `build_state` is (versions, marker) when the caller's cache lookup just
+    read them (before any data was read)."""
     items = [(layer, sources.filters_for(layer, query)) for layer in layers]
     # Versions and the invalidation marker are read before the data: a write
     # committing in between changes one of them afterwards, so the tile is
     # either kept under a key nobody asks for or not kept at all.
-    versions, marker = cache.tile_build_state(name, t.z, t.x, t.y)
+    versions, marker = build_state or cache.tile_build_state(name, t.z, t.x, t.y)
     body = vector.tile_render(items, t)
     etag = cache.etag_of(body)
     packed = gzip.compress(body, compresslevel=6, mtime=0) if body else b""

@@ -218,3 +218,19 @@ def test_tile_invalidated_while_being_built_is_not_kept(any_tile_cache):
     versions, marker = cache.tile_build_state("desa", z, x, y)
     assert cache.tile_put("desa", z, x, y, variant, etag="e", body=b"new", gzipped_body=b"new", marker=marker)
     assert cache.tile_lookup("desa", z, x, y, {}, body="d") == ("e", b"new")
+
+
+def test_state_read_by_the_cache_lookup_equals_the_build_state_and_catches_a_write(any_tile_cache):
+    """A miss builds with the versions and marker its own lookup read (one
+    round trip fewer); a write between that lookup and the keep still wins."""
+    z = 11
+    x, y = tile_of(*SUNGAI_RAYA, z)
+    cache.tile_build_state("desa", z, x, y)          # the layer has a version
+    cache.tiles_invalidate_point("desa", *SUNGAI_RAYA)  # and the tile a marker
+    state = {}
+    assert cache.tile_lookup("desa", z, x, y, {}, body="d", state=state) == (None, None)
+    assert state["build"] == cache.tile_build_state("desa", z, x, y)
+    versions, marker = state["build"]
+    cache.tiles_invalidate_point("desa", *SUNGAI_RAYA)  # a write commits mid-build
+    assert not cache.tile_put("desa", z, x, y, cache.tile_variant(versions, {}), etag="e", body=b"old",
+                              gzipped_body=b"old", marker=marker)
