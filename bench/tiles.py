@@ -227,7 +227,16 @@ def start_gunicorn(port: int, workers: int, worker_class: str) -> subprocess.Pop
         args += ["--threads", "4"]
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    time.sleep(3)
+    import urllib.request
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).read()
+            break
+        except OSError:
+            time.sleep(0.2)
+    time.sleep(2)   # every worker up
     return proc
 
 
