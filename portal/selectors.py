@@ -4,11 +4,10 @@ nothing here filters a restricted model for the public itself.
 """
 import json
 
+from django.conf import settings
 from django.db import connection
 
 from geo import selectors as geo_selectors
-from layers.policy import dashboard as dashboard_policy
-
 from . import charts
 
 # One statement builds the whole FeatureCollection in PostGIS: 127 boundaries
@@ -98,8 +97,17 @@ def _counts_by_code(rows) -> dict[str, object]:
 
 
 def desa_aggregate_counts() -> dict[str, object]:
+    """desa_aggregate_counts_live() as last stored with the dashboard figures
+    (portal.services); at most PORTAL_FIGURES_MAX_AGE_SECONDS old."""
+    from . import services
+
+    return services.dashboard_snapshot_current().data["desa_aggregate_counts"]
+
+
+def desa_aggregate_counts_live() -> dict[str, object]:
     """Reports of P1 (aggregate-only) categories per desa code, suppressed by
-    the policy; {} until the reports policy exists."""
+    the policy; {} until the reports policy exists. One scan of the reports:
+    read it through desa_aggregate_counts()."""
     policy = _policy("reports")
     if policy is None or not hasattr(policy, "report_counts_public"):
         return {}
@@ -168,14 +176,18 @@ def _names(model_label: str, ids, field: str = "name") -> dict:
 
 
 def dashboard_figures() -> dict:
-    """Every figure of /dasbor/, through the publication policy, with its charts."""
-    from django.utils import timezone
+    """Every figure of /dasbor/, through the publication policy, with its
+    charts. The figures were computed ahead by portal.services (at most
+    PORTAL_FIGURES_MAX_AGE_SECONDS ago, shown as `generated_at`); this adds
+    only names, shapes and charts."""
     from django.utils.translation import get_language
     from django.utils.translation import gettext as _
 
+    from . import services
     from .maps import STATUS_LABELS, STATUSES
 
-    figures = dashboard_policy.dashboard_report_figures()
+    snapshot = services.dashboard_snapshot_current()
+    figures = services.report_figures_decode(snapshot.data["reports"])
     english = (get_language() or "id").startswith("en")
     category_names = _names("reports.Category", figures["by_category_month"].keys(),
                             "name_en" if english else "name_id")
@@ -202,9 +214,10 @@ def dashboard_figures() -> dict:
     desa_values = {s["code"]: figures["by_desa"].get(s["id"], "<5") for s in desa_shapes}
     kecamatan_table = sorted(((s["name"], kecamatan_values[s["code"]]) for s in kecamatan_shapes))
 
-    umkm = businesses_figures()
+    umkm = snapshot.data["umkm"]
     return {
-        "generated_at": timezone.now(),
+        "generated_at": snapshot.computed_at,
+        "refresh_minutes": max(1, round(settings.PORTAL_FIGURES_MAX_AGE_SECONDS / 60)),
         "total": figures["total"],
         "status_chart": charts.hbar(rows=status_rows, title=_("Laporan menurut status")),
         "status_rows": status_rows,
