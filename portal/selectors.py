@@ -104,6 +104,18 @@ def desa_aggregate_counts() -> dict[str, object]:
     return services.dashboard_snapshot_current().data["desa_aggregate_counts"]
 
 
+def report_counts_stored(*, group_by: str) -> list[dict]:
+    """layers.policy.reports.report_counts_public(group_by=group_by), without
+    filters, as last stored with the dashboard figures (at most
+    PORTAL_FIGURES_MAX_AGE_SECONDS old)."""
+    from . import services
+
+    stored = services.dashboard_snapshot_current().data.get("report_counts", {})
+    if group_by not in stored:  # a snapshot from before this figure was stored
+        stored = services.dashboard_snapshot_refresh(wait=True).data["report_counts"]
+    return stored[group_by]
+
+
 def desa_aggregate_counts_live() -> dict[str, object]:
     """Reports of P1 (aggregate-only) categories per desa code, suppressed by
     the policy; {} until the reports policy exists. One scan of the reports:

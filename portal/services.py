@@ -63,8 +63,13 @@ def dashboard_figures_compute() -> dict:
     """Every stored figure, read now through the publication policy."""
     from . import selectors
 
+    from layers.policy import reports as reports_policy
+
     return {
         "reports": report_figures_encode(dashboard_policy.dashboard_report_figures()),
+        # /api/v1/reports/counts/ without filters, one group at a time.
+        "report_counts": {group: reports_policy.report_counts_public(group_by=group)
+                          for group in reports_policy.GROUPS},
         "desa_aggregate_counts": selectors.desa_aggregate_counts_live(),
         "umkm": selectors.businesses_figures(),
     }

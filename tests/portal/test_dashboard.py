@@ -134,3 +134,20 @@ def test_snapshot_holds_only_suppressed_figures(known_reports):
     small = [v for v in data["by_desa"].values() if isinstance(v, int) and v < 5]
     assert small == []
     assert all(isinstance(v, int) and v >= 5 or v == "<5" for v in data["by_kecamatan"].values())
+
+
+def test_unfiltered_public_counts_come_from_the_snapshot(client, known_reports):
+    from layers.policy import reports as reports_policy
+
+    services.dashboard_snapshot_refresh(wait=True)
+    for group in ("desa", "kecamatan", "category", "status", "month"):
+        with CaptureQueriesContext(connection) as queries:
+            stored = client.get("/api/v1/reports/counts/", {"group_by": group}).json()
+        assert not [q for q in queries.captured_queries if "reports_report" in q["sql"]], group
+        assert stored == reports_policy.report_counts_public(group_by=group), group
+    desa = {row["desa"]["code"]: row["count"] for row in
+            client.get("/api/v1/reports/counts/", {"group_by": "desa"}).json()}
+    assert desa[SUNGAI_KAKAP] == "<5" and desa[SUNGAI_RAYA] == 7
+    # With a filter the counts are read live, through the same policy.
+    filtered = client.get("/api/v1/reports/counts/", {"group_by": "desa", "category": "flood"}).json()
+    assert {row["desa"]["code"]: row["count"] for row in filtered} == {SUNGAI_RAYA: 7, TELUK_KAPUAS: 2}
