@@ -249,6 +249,34 @@ def dashboard_figures() -> dict:
     }
 
 
+def dataset_choropleth(*, selected: str | None) -> dict:
+    """The dashboard's map of one published agency dataset: numeric public
+    fields of approved desa datasets (layers.policy.datasets; exempt fields
+    and datasets are never offered). `selected` is "<slug>/<field>"; the
+    first option when it is empty or unknown."""
+    from django.utils.translation import gettext as _
+
+    try:
+        from datasets import selectors as dataset_selectors
+    except ImportError:
+        return {"options": []}
+    options = [{**o, "key": f"{o['dataset']}/{o['field']}"} for o in dataset_selectors.choropleth_options()]
+    if not options:
+        return {"options": []}
+    chosen = next((o for o in options if o["key"] == selected), options[0])
+    data = dataset_selectors.choropleth_values(slug=chosen["dataset"], field=chosen["field"])
+    if data is None:
+        return {"options": options}
+    colour, legend = charts.value_classes(minimum=data["min"], maximum=data["max"])
+    values = {code: ("–" if value is None else value) for code, value in data["values"].items()}
+    title = f"{data['title']}: {data['label']}"
+    return {"options": options, "selected": chosen["key"], "title": title, "legend": legend,
+            "producer": data["producer"], "licence": data["licence"], "layer_id": data["layer_id"],
+            "map": charts.choropleth(shapes=_area_shapes("desa"), values=values, title=title,
+                                     colour=colour, missing="–"),
+            "missing_label": _("tidak ada data")}
+
+
 def businesses_figures() -> dict:
     """UMKM counts by sector and by desa from the businesses policy, suppressed."""
     policy = _policy("businesses")

@@ -97,8 +97,10 @@ def lacak(request, code: str):
 
 def dasbor(request, printable: bool = False):
     figures = selectors.dashboard_figures()
-    etag = hashlib.sha1(repr(figures.get("generated_at")).encode()).hexdigest()[:16]
-    response = render(request, "portal/dasbor.html", {"nav": "dasbor", "f": figures, "printable": printable})
+    dataset_map = selectors.dataset_choropleth(selected=(request.GET.get("data") or "")[:200])
+    etag = hashlib.sha1(repr((figures.get("generated_at"), dataset_map.get("selected"))).encode()).hexdigest()[:16]
+    response = render(request, "portal/dasbor.html", {"nav": "dasbor", "f": figures, "printable": printable,
+                                                      "dataset_map": dataset_map})
     response["ETag"] = f'W/"{etag}"'
     return response
 

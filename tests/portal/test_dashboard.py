@@ -151,3 +151,50 @@ def test_unfiltered_public_counts_come_from_the_snapshot(client, known_reports):
     # With a filter the counts are read live, through the same policy.
     filtered = client.get("/api/v1/reports/counts/", {"group_by": "desa", "category": "flood"}).json()
     assert {row["desa"]["code"]: row["count"] for row in filtered} == {SUNGAI_RAYA: 7, TELUK_KAPUAS: 2}
+
+
+# --- Agency datasets on the dashboard (issue 8) --------------------------------
+
+def _publish_desa_dataset(slug: str, csv_text: str, exempt_fields: str = ""):
+    from accounts.models import Role
+    from accounts.services import membership_grant, user_create
+    from geo.models import Agency
+
+    from tests.datasets.conftest import api, create_dataset, upload
+
+    agency = Agency.objects.order_by("code").first()
+    producer = user_create(username=f"produsen-{slug}", email=f"{slug}@opd.kuburayakab.go.id")
+    membership_grant(user=producer, role=Role.DATA_PRODUCER, agency=agency)
+    walidata = user_create(username=f"walidata-{slug}", email=f"w-{slug}@kuburayakab.go.id")
+    membership_grant(user=walidata, role=Role.WALIDATA)
+    create_dataset(producer, agency, slug=slug, kind="desa")
+    response = upload(producer, slug, f"{slug}.csv", csv_text.encode(), exempt_fields=exempt_fields)
+    assert response.status_code == 201, response.content
+    return lambda: api(walidata).post(f"/api/v1/datasets/{slug}/versions/1/approve/", {}, format="json")
+
+
+def test_dashboard_colours_desa_by_a_published_dataset_field_and_never_an_exempt_one(client, kubu_raya):
+    nik = "6112014107900001"
+    approve = _publish_desa_dataset(
+        "stunting", "kode_desa,balita_stunting,posyandu,nik_kader\n"
+        f"{SUNGAI_RAYA},40,3,{nik}\n{TELUK_KAPUAS},0,8,{nik}\n{KAMPUNG_BARU},20,5,{nik}\n",
+        exempt_fields="nik_kader")
+    html = client.get("/dasbor/").content.decode()
+    assert "Belum ada dataset instansi per desa yang diterbitkan." in html  # not approved yet
+    assert approve().status_code == 200
+    html = client.get("/dasbor/").content.decode()
+    section = html.split('id="dataset-map"', 1)[1].split("</section>", 1)[0]
+    options = re.findall(r'<option value="([^"]+)"', section)
+    assert options == ["stunting/balita_stunting", "stunting/posyandu"]
+    assert "nik_kader" not in html and nik not in html
+    # Equal intervals 0-40 in five classes: 40 -> darkest, 0 -> lightest, 20 -> middle.
+    fills = {name: fill for fill, name in re.findall(r'<path d="[^"]*" fill="([^"]+)"[^>]*><title>([^<]+?): ',
+                                                      section)}
+    assert (fills["Sungai Raya"], fills["Teluk Kapuas"], fills["Kampung Baru"]) == ("#08519c", "#eff3ff", "#6baed6")
+    assert fills["Sungai Kakap"] == "#ffffff"  # no value: "no data", not zero
+    assert "<title>Sungai Raya: 40</title>" in section
+    # Another field is chosen with ?data=; an exempt field cannot be asked for.
+    chosen = client.get("/dasbor/", {"data": "stunting/posyandu"}).content.decode()
+    assert "<title>Teluk Kapuas: 8</title>" in chosen.split('id="dataset-map"', 1)[1]
+    asked = client.get("/dasbor/", {"data": "stunting/nik_kader"}).content.decode()
+    assert nik not in asked and "<title>Sungai Raya: 40</title>" in asked.split('id="dataset-map"', 1)[1]
