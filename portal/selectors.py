@@ -150,10 +150,40 @@ def report_tracking(*, code: str, user) -> dict | None:
     policy = _policy("reports")
     if policy is None:
         return None
-    for name in ("report_track_public", "report_tracking_public", "report_public_by_tracking_code"):
-        if hasattr(policy, name):
-            return getattr(policy, name)(tracking_code=code, user=user)
-    return None
+    tracked = policy.report_track_public(tracking_code=code, user=user)
+    if tracked is None:
+        return None
+    return _tracking_labels(tracked)
+
+
+def _tracking_labels(tracked: dict) -> dict:
+    """Display labels for the tracking page (status, category, timeline),
+    in the request's language; the policy's fields stay as they are."""
+    import datetime
+
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.translation import get_language
+    from django.utils.translation import gettext as _
+
+    from .maps import STATUS_LABELS
+
+    english = (get_language() or "id").startswith("en")
+    kinds = {"created": _("Laporan diterima"), "note": _("Catatan"), "reroute": _("Dialihkan ke instansi lain"),
+             "merge": _("Digabung"), "dispute": _("Pelapor menyanggah penyelesaian")}
+    category = tracked.get("category") or {}
+    tracked = {**tracked, "status_label": STATUS_LABELS.get(tracked["status"], tracked["status"]),
+               "category_name": category.get("name_en" if english else "name_id") or category.get("code")}
+    timeline = []
+    for event in tracked.get("timeline", []):
+        label = kinds.get(event["kind"]) or STATUS_LABELS.get(event.get("to_status") or "", event["kind"])
+        if event["kind"] == "status" and event.get("to_status"):
+            label = STATUS_LABELS.get(event["to_status"], event["to_status"])
+        at = datetime.datetime.fromisoformat(event["at"]) if event.get("at") else None
+        timeline.append({**event, "status_label": label,
+                         "at_display": date_format(timezone.localtime(at), "j M Y H:i") if at else ""})
+    tracked["timeline"] = timeline
+    return tracked
 
 
 # Area outlines as SVG path data (ST_AsSVG flips y, hence the -YMax/-YMin

@@ -83,7 +83,7 @@ def test_unknown_tracking_code_is_404_and_says_so(client, kubu_raya):
 
 def test_workspace_requires_login(client, kubu_raya):
     response = client.get("/kerja/")
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and response["Location"].startswith("/masuk/?next=/kerja/")
 
 
 def test_workspace_refuses_a_resident(client, kubu_raya):
