@@ -8,6 +8,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "15000")
 application = get_wsgi_application()
 
+# Import every app's views now, while the worker boots, rather than in the
+# first request it serves (~4 s of imports on this machine: DRF, GDAL, rasterio).
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns
+
 # Cached map tiles are answered from the tile cache before Django (tiles/fastpath.py).
 from tiles.fastpath import wrap  # noqa: E402
 
