@@ -7,6 +7,7 @@ suppressed); /dasbor/ and /peta/jumlah.json read the stored row.
 """
 import datetime
 import logging
+import threading
 import time
 
 from django.conf import settings
@@ -100,13 +101,40 @@ def dashboard_snapshot_refresh(*, wait: bool = False) -> FiguresSnapshot | None:
     return snapshot
 
 
+_background: threading.Thread | None = None
+_background_lock = threading.Lock()
+
+
+def _refresh_in_background() -> threading.Thread:
+    """Refresh in a thread of this process (one at a time per process; the
+    advisory lock makes it one across processes). The request that started
+    it does not wait: at a million reports the refresh takes longer than a
+    web request may (gunicorn's timeout, the statement timeout)."""
+    global _background
+
+    def run():
+        try:
+            dashboard_snapshot_refresh()
+        except Exception:  # noqa: BLE001 - logged; the next stale read tries again
+            log.exception("dashboard figures refresh failed")
+        finally:
+            connection.close()
+
+    with _background_lock:
+        if _background is None or not _background.is_alive():
+            _background = threading.Thread(target=run, name="dashboard-refresh", daemon=True)
+            _background.start()
+        return _background
+
+
 def dashboard_snapshot_current() -> FiguresSnapshot:
     """The stored dashboard figures, computed now if there are none yet.
 
     When they are older than PORTAL_FIGURES_MAX_AGE_SECONDS (beat refreshes
-    them well before that), a refresh is queued and the stored figures are
-    returned; without a broker the refresh runs inline in this request, and
-    concurrent requests keep reading the previous figures meanwhile.
+    them at that interval), the stored figures are returned and a refresh is
+    started: queued for a worker when a broker is configured, otherwise in a
+    background thread of this process, or inline in this request when
+    PORTAL_FIGURES_REFRESH_INLINE is set (small installs, tests).
     """
     snapshot = FiguresSnapshot.objects.filter(key=DASHBOARD_KEY).first()
     if snapshot is None:
@@ -119,11 +147,14 @@ def dashboard_snapshot_current() -> FiguresSnapshot:
 
         from . import tasks
 
-        if tasks.dashboard_refresh.app.conf.task_always_eager:
-            # No broker: refresh here; a concurrent request finding the lock
-            # taken gets None and reads the previous figures meanwhile.
+        if not tasks.dashboard_refresh.app.conf.task_always_eager:
+            # A worker refreshes; one queued refresh per minute is enough.
+            if cache.add("portal:dashboard-refresh-queued", 1, 60):
+                enqueue(tasks.dashboard_refresh)
+        elif settings.PORTAL_FIGURES_REFRESH_INLINE:
+            # A concurrent refresh holding the lock returns None: keep the
+            # previous figures meanwhile.
             return dashboard_snapshot_refresh() or snapshot
-        # A worker refreshes; one queued refresh per minute is enough.
-        if cache.add("portal:dashboard-refresh-queued", 1, 60):
-            enqueue(tasks.dashboard_refresh)
+        else:
+            _refresh_in_background()
     return snapshot

@@ -103,6 +103,7 @@ def test_first_read_computes_the_figures(client, known_reports):
 def test_a_new_report_shows_once_the_stated_freshness_has_passed(
         client, known_reports, file_reports, settings, django_capture_on_commit_callbacks):
     settings.PORTAL_FIGURES_MAX_AGE_SECONDS = 300
+    settings.PORTAL_FIGURES_REFRESH_INLINE = True
     services.dashboard_snapshot_refresh(wait=True)
     file_reports("flood", TELUK_KAPUAS, 4)
     html = client.get("/dasbor/").content.decode()
@@ -112,12 +113,29 @@ def test_a_new_report_shows_once_the_stated_freshness_has_passed(
     snapshot = FiguresSnapshot.objects.get(key="dashboard")
     before = snapshot.computed_at - datetime.timedelta(seconds=301)
     FiguresSnapshot.objects.filter(pk=snapshot.pk).update(computed_at=before)
-    html = client.get("/dasbor/").content.decode()  # no broker here: refreshed inline
+    html = client.get("/dasbor/").content.decode()  # no broker, inline: refreshed in this request
     assert _total(html) == "21"
     assert _desa_figure(html, "Teluk Kapuas") == "6"
     assert FiguresSnapshot.objects.get(key="dashboard").computed_at > before
     stamp = re.search(r'id="freshness">diperbarui <time datetime="[^"]+">([^<]+) WIB</time>', html)
     assert stamp, html[:2000]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_read_answers_at_once_and_refreshes_in_the_background(client, known_reports, file_reports,
+                                                                      settings):
+    settings.PORTAL_FIGURES_REFRESH_INLINE = False
+    services.dashboard_snapshot_refresh(wait=True)
+    file_reports("flood", TELUK_KAPUAS, 4)
+    snapshot = FiguresSnapshot.objects.get(key="dashboard")
+    FiguresSnapshot.objects.filter(pk=snapshot.pk).update(
+        computed_at=snapshot.computed_at - datetime.timedelta(seconds=settings.PORTAL_FIGURES_MAX_AGE_SECONDS + 1))
+    assert _total(client.get("/dasbor/").content.decode()) == "17"  # the stored figures, at once
+    refresh = services._background
+    assert refresh is not None
+    refresh.join(timeout=300)
+    assert not refresh.is_alive()
+    assert _total(client.get("/dasbor/").content.decode()) == "21"
 
 
 def test_refresh_command_stores_the_figures(known_reports):
