@@ -62,9 +62,9 @@ def report_figures_decode(data: dict) -> dict:
 
 def dashboard_figures_compute() -> dict:
     """Every stored figure, read now through the publication policy."""
-    from . import selectors
-
     from layers.policy import reports as reports_policy
+
+    from . import selectors
 
     return {
         "reports": report_figures_encode(dashboard_policy.dashboard_report_figures()),
