@@ -85,34 +85,58 @@ def main():
             count = cursor.fetchone()[0]
     print(f"reports in database: {count:,}")
 
+    # The figures are computed ahead (portal.services, beat every
+    # PORTAL_FIGURES_MAX_AGE_SECONDS): time that job, then the pages reading it.
+    from portal import services
+
+    started = time.perf_counter()
+    snapshot = services.dashboard_snapshot_refresh(wait=True)
+    print(f"dashboard figures refresh (off the request path): {(time.perf_counter() - started) * 1000:.0f} ms "
+          f"(computing {snapshot.duration_ms} ms)")
     client = Client(HTTP_HOST="127.0.0.1")
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        response = client.get("/dasbor/")
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    dasbor_ms = statistics.median(timings)
-    print(f"/dasbor/ server time: median {dasbor_ms:.0f} ms (first {timings[0]:.0f} ms), "
-          f"{len(response.content) / 1024:.0f} KiB; target 500 ms, ratio {dasbor_ms / 500:.2f}")
+    client.get("/dasbor/")  # warm-up: imports, template compilation
+    for path, target in (("/dasbor/", 500), ("/peta/jumlah.json", None), ("/api/v1/reports/counts/?group_by=desa", None)):
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            response = client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+        median = statistics.median(timings)
+        print(f"{path} server time: median {median:.0f} ms (max {max(timings):.0f} ms), "
+              f"{len(response.content) / 1024:.0f} KiB" + (f"; target {target} ms, ratio {median / target:.2f}"
+                                                         if target else ""))
 
     call_command("collectstatic", interactive=False, verbosity=0)
     port = free_port()
-    env = {**os.environ, "PORTAL_BASEMAP_URL": "", "DEBUG": "false"}
+    # An empty server-side tile cache too: every tile of the page is rendered.
+    tile_cache = tempfile.mkdtemp(prefix="kr-bench-tiles-")
+    env = {**os.environ, "PORTAL_BASEMAP_URL": "", "DEBUG": "false", "TILES_CACHE_DIR": tile_cache}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "config.wsgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        # gunicorn accepts connections before its workers have booted: wait
+        # until /healthz answers, a few times (both workers), as a deployed
+        # server would be. Nothing the page reads is fetched here.
+        import http.client
+
+        answered = 0
+        for _ in range(600):
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", "/healthz")
+                answered += conn.getresponse().status == 200
+                conn.close()
+                if answered >= 4:
+                    break
             except OSError:
                 time.sleep(0.1)
         peta = measure_peta(f"http://127.0.0.1:{port}")
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(tile_cache, ignore_errors=True)
     print(f"/peta/: {peta['bytes'] / 1024:.0f} KiB of own responses in {peta['requests']} requests; "
           f"target 2048 KiB, ratio {peta['bytes'] / 2048 / 1024:.2f}")
     print(f"/peta/: overlays drawn {peta['drawn_ms']:.0f} ms after navigation start; "

@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "15000")
 application = get_wsgi_application()
 
-# Import every view (and what they import: GDAL, rasterio, ...) now, in the
+# Import every view (and what they import: DRF, GDAL, rasterio) now, in the
 # worker's start-up, not in its first request: Django resolves the URLconf
 # lazily, which made each worker's first answer take seconds.
 from django.urls import get_resolver  # noqa: E402

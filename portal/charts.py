@@ -79,8 +79,12 @@ def _class_colour(value) -> str:
     return CHOROPLETH_COLOURS[-1]
 
 
-def choropleth(*, shapes: list[dict], values: dict[str, object], title: str, width: int = 560) -> str:
-    """An SVG map of areas ({code, name, path, bbox}) filled by class of value."""
+def choropleth(*, shapes: list[dict], values: dict[str, object], title: str, width: int = 560,
+               colour=None, missing="<5") -> str:
+    """An SVG map of areas ({code, name, path, bbox}) filled by class of
+    value: `colour(value)` (report counts by default); an area without a
+    value is shown as `missing`."""
+    colour = colour or _class_colour
     if not shapes:
         return ""
     minx = min(s["bbox"][0] for s in shapes)
@@ -93,8 +97,8 @@ def choropleth(*, shapes: list[dict], values: dict[str, object], title: str, wid
              f'<title>{escape(title)}</title>']
     stroke = (maxx - minx) / 600
     for s in shapes:
-        value = values.get(s["code"], "<5")
-        parts.append(f'<path d="{s["path"]}" fill="{_class_colour(value)}" stroke="#555" '
+        value = values.get(s["code"], missing)
+        parts.append(f'<path d="{s["path"]}" fill="{colour(value)}" stroke="#555" '
                      f'stroke-width="{stroke:.5f}"><title>{escape(s["name"])}: {escape(str(value))}</title></path>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
@@ -107,3 +111,29 @@ def choropleth_legend() -> list[tuple[str, str]]:
         low = limit
     labels.append((CHOROPLETH_COLOURS[-1], f"≥ {CHOROPLETH_BREAKS[-1]}"))
     return labels
+
+
+# Sequential blues for published dataset values (not counts: no suppression).
+VALUE_COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
+NO_DATA_COLOUR = "#ffffff"
+
+
+def value_classes(*, minimum, maximum) -> tuple:
+    """Five equal intervals from minimum to maximum of a dataset field: the
+    colour function for choropleth() and its legend [(colour, label)]."""
+    if minimum is None or maximum is None:
+        return (lambda value: NO_DATA_COLOUR), []
+    step = (maximum - minimum) / len(VALUE_COLOURS) or 1
+
+    def colour(value) -> str:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return NO_DATA_COLOUR
+        index = min(int((value - minimum) / step), len(VALUE_COLOURS) - 1)
+        return VALUE_COLOURS[max(index, 0)]
+
+    def fmt(number) -> str:
+        return f"{number:,.0f}" if abs(step) >= 10 else f"{number:,.2f}".rstrip("0").rstrip(".")
+
+    legend = [(c, f"{fmt(minimum + i * step)}–{fmt(minimum + (i + 1) * step)}")
+              for i, c in enumerate(VALUE_COLOURS)]
+    return colour, legend

@@ -4,11 +4,10 @@ nothing here filters a restricted model for the public itself.
 """
 import json
 
+from django.conf import settings
 from django.db import connection
 
 from geo import selectors as geo_selectors
-from layers.policy import dashboard as dashboard_policy
-
 from . import charts
 
 # One statement builds the whole FeatureCollection in PostGIS: 127 boundaries
@@ -98,8 +97,29 @@ def _counts_by_code(rows) -> dict[str, object]:
 
 
 def desa_aggregate_counts() -> dict[str, object]:
+    """desa_aggregate_counts_live() as last stored with the dashboard figures
+    (portal.services); at most PORTAL_FIGURES_MAX_AGE_SECONDS old."""
+    from . import services
+
+    return services.dashboard_snapshot_current().data["desa_aggregate_counts"]
+
+
+def report_counts_stored(*, group_by: str) -> list[dict]:
+    """layers.policy.reports.report_counts_public(group_by=group_by), without
+    filters, as last stored with the dashboard figures (at most
+    PORTAL_FIGURES_MAX_AGE_SECONDS old)."""
+    from . import services
+
+    stored = services.dashboard_snapshot_current().data.get("report_counts", {})
+    if group_by not in stored:  # a snapshot from before this figure was stored
+        stored = services.dashboard_snapshot_refresh(wait=True).data["report_counts"]
+    return stored[group_by]
+
+
+def desa_aggregate_counts_live() -> dict[str, object]:
     """Reports of P1 (aggregate-only) categories per desa code, suppressed by
-    the policy; {} until the reports policy exists."""
+    the policy; {} until the reports policy exists. One scan of the reports:
+    read it through desa_aggregate_counts()."""
     policy = _policy("reports")
     if policy is None or not hasattr(policy, "report_counts_public"):
         return {}
@@ -130,10 +150,40 @@ def report_tracking(*, code: str, user) -> dict | None:
     policy = _policy("reports")
     if policy is None:
         return None
-    for name in ("report_track_public", "report_tracking_public", "report_public_by_tracking_code"):
-        if hasattr(policy, name):
-            return getattr(policy, name)(tracking_code=code, user=user)
-    return None
+    tracked = policy.report_track_public(tracking_code=code, user=user)
+    if tracked is None:
+        return None
+    return _tracking_labels(tracked)
+
+
+def _tracking_labels(tracked: dict) -> dict:
+    """Display labels for the tracking page (status, category, timeline),
+    in the request's language; the policy's fields stay as they are."""
+    import datetime
+
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.translation import get_language
+    from django.utils.translation import gettext as _
+
+    from .maps import STATUS_LABELS
+
+    english = (get_language() or "id").startswith("en")
+    kinds = {"created": _("Laporan diterima"), "note": _("Catatan"), "reroute": _("Dialihkan ke instansi lain"),
+             "merge": _("Digabung"), "dispute": _("Pelapor menyanggah penyelesaian")}
+    category = tracked.get("category") or {}
+    tracked = {**tracked, "status_label": STATUS_LABELS.get(tracked["status"], tracked["status"]),
+               "category_name": category.get("name_en" if english else "name_id") or category.get("code")}
+    timeline = []
+    for event in tracked.get("timeline", []):
+        label = kinds.get(event["kind"]) or STATUS_LABELS.get(event.get("to_status") or "", event["kind"])
+        if event["kind"] == "status" and event.get("to_status"):
+            label = STATUS_LABELS.get(event["to_status"], event["to_status"])
+        at = datetime.datetime.fromisoformat(event["at"]) if event.get("at") else None
+        timeline.append({**event, "status_label": label,
+                         "at_display": date_format(timezone.localtime(at), "j M Y H:i") if at else ""})
+    tracked["timeline"] = timeline
+    return tracked
 
 
 # Area outlines as SVG path data (ST_AsSVG flips y, hence the -YMax/-YMin
@@ -168,14 +218,18 @@ def _names(model_label: str, ids, field: str = "name") -> dict:
 
 
 def dashboard_figures() -> dict:
-    """Every figure of /dasbor/, through the publication policy, with its charts."""
-    from django.utils import timezone
+    """Every figure of /dasbor/, through the publication policy, with its
+    charts. The figures were computed ahead by portal.services (at most
+    PORTAL_FIGURES_MAX_AGE_SECONDS ago, shown as `generated_at`); this adds
+    only names, shapes and charts."""
     from django.utils.translation import get_language
     from django.utils.translation import gettext as _
 
+    from . import services
     from .maps import STATUS_LABELS, STATUSES
 
-    figures = dashboard_policy.dashboard_report_figures()
+    snapshot = services.dashboard_snapshot_current()
+    figures = services.report_figures_decode(snapshot.data["reports"])
     english = (get_language() or "id").startswith("en")
     category_names = _names("reports.Category", figures["by_category_month"].keys(),
                             "name_en" if english else "name_id")
@@ -202,9 +256,10 @@ def dashboard_figures() -> dict:
     desa_values = {s["code"]: figures["by_desa"].get(s["id"], "<5") for s in desa_shapes}
     kecamatan_table = sorted(((s["name"], kecamatan_values[s["code"]]) for s in kecamatan_shapes))
 
-    umkm = businesses_figures()
+    umkm = snapshot.data["umkm"]
     return {
-        "generated_at": timezone.now(),
+        "generated_at": snapshot.computed_at,
+        "refresh_minutes": max(1, round(settings.PORTAL_FIGURES_MAX_AGE_SECONDS / 60)),
         "total": figures["total"],
         "status_chart": charts.hbar(rows=status_rows, title=_("Laporan menurut status")),
         "status_rows": status_rows,
@@ -222,6 +277,34 @@ def dashboard_figures() -> dict:
         if umkm["by_sector"] else "",
         "catalogue": catalogue(),
     }
+
+
+def dataset_choropleth(*, selected: str | None) -> dict:
+    """The dashboard's map of one published agency dataset: numeric public
+    fields of approved desa datasets (layers.policy.datasets; exempt fields
+    and datasets are never offered). `selected` is "<slug>/<field>"; the
+    first option when it is empty or unknown."""
+    from django.utils.translation import gettext as _
+
+    try:
+        from datasets import selectors as dataset_selectors
+    except ImportError:
+        return {"options": []}
+    options = [{**o, "key": f"{o['dataset']}/{o['field']}"} for o in dataset_selectors.choropleth_options()]
+    if not options:
+        return {"options": []}
+    chosen = next((o for o in options if o["key"] == selected), options[0])
+    data = dataset_selectors.choropleth_values(slug=chosen["dataset"], field=chosen["field"])
+    if data is None:
+        return {"options": options}
+    colour, legend = charts.value_classes(minimum=data["min"], maximum=data["max"])
+    values = {code: ("–" if value is None else value) for code, value in data["values"].items()}
+    title = f"{data['title']}: {data['label']}"
+    return {"options": options, "selected": chosen["key"], "title": title, "legend": legend,
+            "producer": data["producer"], "licence": data["licence"], "layer_id": data["layer_id"],
+            "map": charts.choropleth(shapes=_area_shapes("desa"), values=values, title=title,
+                                     colour=colour, missing="–"),
+            "missing_label": _("tidak ada data")}
 
 
 def businesses_figures() -> dict:

@@ -16,6 +16,8 @@ urlpatterns = [
     path("lacak/<str:code>/", views.lacak, name="lacak"),
     path("dasbor/", views.dasbor, name="dasbor"),
     path("dasbor/cetak/", views.dasbor, {"printable": True}, name="dasbor-cetak"),
+    path("masuk/", views.Masuk.as_view(), name="masuk"),
+    path("keluar/", views.Keluar.as_view(), name="keluar"),
     path("kerja/", views.kerja, name="kerja"),
     path("kerja/laporan/<uuid:report_id>/", views.kerja_laporan, name="kerja-laporan"),
 ]

@@ -4,6 +4,7 @@ geo.selectors; the agency workspace reads through reports' own selectors and
 writes through the reports API."""
 import hashlib
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
@@ -97,13 +98,32 @@ def lacak(request, code: str):
 
 def dasbor(request, printable: bool = False):
     figures = selectors.dashboard_figures()
-    etag = hashlib.sha1(repr(figures.get("generated_at")).encode()).hexdigest()[:16]
-    response = render(request, "portal/dasbor.html", {"nav": "dasbor", "f": figures, "printable": printable})
+    dataset_map = selectors.dataset_choropleth(selected=(request.GET.get("data") or "")[:200])
+    etag = hashlib.sha1(repr((figures.get("generated_at"), dataset_map.get("selected"))).encode()).hexdigest()[:16]
+    response = render(request, "portal/dasbor.html", {"nav": "dasbor", "f": figures, "printable": printable,
+                                                      "dataset_map": dataset_map})
     response["ETag"] = f'W/"{etag}"'
     return response
 
 
-@login_required(login_url="/admin/login/")
+class Masuk(auth_views.LoginView):
+    """Sign-in for agency staff and the coordinator (the admin's sign-in
+    admits staff accounts only); then back to the workspace."""
+    template_name = "portal/masuk.html"
+    redirect_authenticated_user = True
+    extra_context = {"nav": "kerja"}
+
+    def get_default_redirect_url(self):
+        from django.urls import reverse
+
+        return reverse("portal:kerja")
+
+
+class Keluar(auth_views.LogoutView):
+    next_page = "portal:home"
+
+
+@login_required(login_url="portal:masuk")
 def kerja(request):
     workspace = selectors.workspace_queue(user=request.user, params=request.GET)
     if workspace is None:
@@ -112,7 +132,7 @@ def kerja(request):
                                                        "map_config": maps.map_config(kind="kerja")})
 
 
-@login_required(login_url="/admin/login/")
+@login_required(login_url="portal:masuk")
 def kerja_laporan(request, report_id):
     detail = selectors.workspace_report(user=request.user, report_id=report_id)
     if detail is None:

@@ -161,6 +161,16 @@ PORTAL_RASTER_LAYERS = [("report-density", "Kepadatan laporan")]
 # At this zoom and above /peta/ draws report points from the vector tiles;
 # below it, counts per desa (never all features).
 PORTAL_POINTS_MIN_ZOOM = 12
+# The dashboard's figures (/dasbor/, /peta/jumlah.json, unfiltered
+# /api/v1/reports/counts/) are computed ahead (portal.services): Celery beat
+# refreshes them every this many seconds, and a read finding them older than
+# that starts a refresh and is answered with the stored figures.
+PORTAL_FIGURES_MAX_AGE_SECONDS = env.int("PORTAL_FIGURES_MAX_AGE_SECONDS", default=300)
+# Without a broker a stale read refreshes in a background thread of the web
+# process; True refreshes inline in that request instead.
+PORTAL_FIGURES_REFRESH_INLINE = env.bool("PORTAL_FIGURES_REFRESH_INLINE", default=False)
+# The refresh is one scan of every report; it is not a web request's query.
+PORTAL_FIGURES_STATEMENT_TIMEOUT_S = env.int("PORTAL_FIGURES_STATEMENT_TIMEOUT_S", default=600)
 
 LOGGING = {
     "version": 1,
@@ -271,6 +281,7 @@ CELERY_BEAT_SCHEDULE = {
     "datasets-refresh-due": {"task": "ops.command_run", "schedule": 3600.0, "args": ["datasets_refresh_due"]},
     "ppid-reminders": {"task": "ops.command_run", "schedule": 86400.0, "args": ["ppid_send_reminders"]},
     "deadline-reminders": {"task": "ops.reports_deadline_reminders", "schedule": 3600.0},
+    "dashboard-refresh": {"task": "portal.dashboard_refresh", "schedule": float(PORTAL_FIGURES_MAX_AGE_SECONDS)},
 }
 # Deadline reminders: agencies get one digest a day listing reports due within
 # this many working days or already overdue.

@@ -156,6 +156,13 @@ def report_tracking_dict(report: Report) -> dict:
     return body
 
 
+def report_track_public(*, tracking_code: str, user=None) -> dict | None:
+    """report_tracking_dict of the report with this tracking code, or None."""
+    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "merged_into")
+              .filter(tracking_code=tracking_code.strip().upper()).first())
+    return report_tracking_dict(report) if report is not None else None
+
+
 def report_notes_public(report: Report) -> bool:
     return (report.category.publication_class in (PublicationClass.P0, PublicationClass.P1)
             and not report.confidential)
@@ -206,5 +213,5 @@ def report_notification_summary(report: Report) -> dict:
     return summary
 
 
-__all__ = ["reports_public", "report_public_dict", "report_counts_public", "report_tracking_dict",
+__all__ = ["reports_public", "report_public_dict", "report_counts_public", "report_tracking_dict", "report_track_public",
            "report_timeline_public", "report_receipt_dict", "report_notification_summary", "SMALL_COUNT_THRESHOLD"]

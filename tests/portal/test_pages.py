@@ -83,7 +83,7 @@ def test_unknown_tracking_code_is_404_and_says_so(client, kubu_raya):
 
 def test_workspace_requires_login(client, kubu_raya):
     response = client.get("/kerja/")
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and response["Location"].startswith("/masuk/?next=/kerja/")
 
 
 def test_workspace_refuses_a_resident(client, kubu_raya):
@@ -119,3 +119,15 @@ def test_choropleth_of_an_area_without_figure_shows_it_suppressed(kubu_raya):
 def test_dashboard_lists_the_public_information_link_and_print_version(client, kubu_raya):
     html = client.get("/dasbor/").content.decode()
     assert 'href="/dasbor/cetak/"' in html and "Daftar Informasi Publik (DIP)" in html
+
+
+def test_agency_staff_sign_in_on_the_portal_and_land_in_their_queue(client, kubu_raya):
+    user = get_user_model().objects.create_user("pupr2", password="rahasia-sekali-123")
+    Membership.objects.create(user=user, role=Role.AGENCY_STAFF, agency=Agency.objects.first())
+    assert not user.is_staff  # the admin's sign-in would refuse this account
+    wrong = client.post("/masuk/?next=/kerja/", {"username": "pupr2", "password": "salah-sandi-123"})
+    assert wrong.status_code == 200 and 'role="alert"' in wrong.content.decode()
+    assert client.get("/kerja/").status_code == 302
+    right = client.post("/masuk/", {"username": "pupr2", "password": "rahasia-sekali-123", "next": "/kerja/"})
+    assert right.status_code == 302 and right["Location"] == "/kerja/"
+    assert 'id="queue"' in client.get("/kerja/").content.decode()

@@ -26,6 +26,7 @@
 
   var made = KR.baseMap("lapor-map", cfg);
   var map = made.map;
+  KR.map = map;  /* as on /peta/: for the browser tests and the console */
   var marker = null;
   KR.expect("boundaries");
   KR.fetchJSON(cfg.boundaries.kecamatan).then(function (r) {
