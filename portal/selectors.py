@@ -156,6 +156,25 @@ def report_tracking(*, code: str, user) -> dict | None:
     return _tracking_labels(tracked)
 
 
+def report_dispute(*, code: str, user, note: str) -> tuple[int, str] | None:
+    """The reporter's dispute from the tracking page, through the one
+    workflow service; (HTTP status, message) when refused, else None."""
+    from config.api_errors import ApiError
+    from reports.models import Report
+    from reports.services import report_transition
+
+    report_id = Report.objects.filter(tracking_code=code).values_list("id", flat=True).first()
+    if report_id is None:
+        from django.utils.translation import gettext as _
+
+        return 404, _("Kode lacak tidak ditemukan.")
+    try:
+        report_transition(report_id=report_id, actor=user, to=Report.Status.IN_PROGRESS, note=note, public=True)
+    except ApiError as exc:
+        return exc.status_code, str(exc.message)
+    return None
+
+
 def _tracking_labels(tracked: dict) -> dict:
     """Display labels for the tracking page (status, category, timeline),
     in the request's language; the policy's fields stay as they are."""

@@ -14,6 +14,7 @@ urlpatterns = [
     path("lapor/", views.lapor, name="lapor"),
     path("lacak/", views.lacak_cari, name="lacak-cari"),
     path("lacak/<str:code>/", views.lacak, name="lacak"),
+    path("lacak/<str:code>/sanggah/", views.lacak_sanggah, name="lacak-sanggah"),
     path("dasbor/", views.dasbor, name="dasbor"),
     path("dasbor/cetak/", views.dasbor, {"printable": True}, name="dasbor-cetak"),
     path("masuk/", views.Masuk.as_view(), name="masuk"),

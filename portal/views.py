@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResp
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from . import maps, selectors
 
@@ -90,10 +90,29 @@ def lacak_cari(request):
     return render(request, "portal/lacak_cari.html", {"nav": "lacak"})
 
 
-def lacak(request, code: str):
+def lacak(request, code: str, error: str = "", status: int | None = None):
     tracked = selectors.report_tracking(code=code.strip().upper(), user=request.user)
-    status = 200 if tracked else 404
-    return render(request, "portal/lacak.html", {"nav": "lacak", "code": code, "tracked": tracked}, status=status)
+    if tracked and tracked.get("can_dispute"):
+        from django.urls import reverse
+
+        tracked["dispute_url"] = reverse("portal:lacak-sanggah", kwargs={"code": code})
+    return render(request, "portal/lacak.html", {"nav": "lacak", "code": code, "tracked": tracked,
+                                                 "dispute_error": error},
+                  status=status or (200 if tracked else 404))
+
+
+@require_POST
+@login_required(login_url="portal:masuk")
+def lacak_sanggah(request, code: str):
+    """The reporter disputes a resolution: the report goes back to in progress
+    with their reason as a public timeline entry (reports.services)."""
+    from django.shortcuts import redirect
+
+    error = selectors.report_dispute(code=code.strip().upper(), user=request.user,
+                                     note=(request.POST.get("note") or "").strip())
+    if error:
+        return lacak(request, code, error=error[1], status=error[0])
+    return redirect("portal:lacak", code=code)
 
 
 def dasbor(request, printable: bool = False):

@@ -157,10 +157,24 @@ def report_tracking_dict(report: Report) -> dict:
 
 
 def report_track_public(*, tracking_code: str, user=None) -> dict | None:
-    """report_tracking_dict of the report with this tracking code, or None."""
+    """report_tracking_dict of the report with this tracking code, or None;
+    `can_dispute` is true only for its signed-in reporter while a resolution
+    may still be disputed (REPORTS_DISPUTE_DAYS after it)."""
     report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "merged_into")
               .filter(tracking_code=tracking_code.strip().upper()).first())
-    return report_tracking_dict(report) if report is not None else None
+    if report is None:
+        return None
+    body = report_tracking_dict(report)
+    body["can_dispute"] = report_can_dispute(report, user)
+    return body
+
+
+def report_can_dispute(report: Report, user) -> bool:
+    if user is None or not user.is_authenticated or report.reporter_id != user.id:
+        return False
+    if report.status != Report.Status.RESOLVED or report.resolved_at is None:
+        return False
+    return timezone.now() - report.resolved_at <= timezone.timedelta(days=settings.REPORTS_DISPUTE_DAYS)
 
 
 def report_notes_public(report: Report) -> bool:
