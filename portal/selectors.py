@@ -117,7 +117,7 @@ def report_counts_stored(*, group_by: str) -> list[dict]:
 
 
 def desa_aggregate_counts_live() -> dict[str, object]:
-    """Reports of P1 (aggregate-only) categories per desa code, suppressed by
+    """Reports of aggregate-only (P1-P3) categories per desa code, suppressed by
     the policy; {} until the reports policy exists. One scan of the reports:
     read it through desa_aggregate_counts()."""
     policy = _policy("reports")

@@ -5,8 +5,12 @@ Rules (domain.md 7.3, 7.5):
 - by status, by category and month, by agency: regency-wide totals of every
   category, suppressed; a rate or a median is published only when the group
   it is computed from has at least SMALL_COUNT_THRESHOLD reports;
-- per kecamatan and per desa: P0 and P1 categories only (P2 is internal and
-  P3 is never published below the regency, not even aggregated);
+- per kecamatan and per desa: the aggregate-only categories (P1-P3) counted
+  down to each category's aggregate level (health visits per desa, violence
+  only per kecamatan, none for categories never aggregated), the same rule
+  as report_counts_public; P0 reports are never in these counts: they are
+  public one by one on the map, and a total mixing them with restricted ones
+  would let the restricted count be recovered by subtracting the points;
 - merged reports are counted once, in the report they were merged into.
 
 One scan of reports_report with GROUPING SETS computes every figure, so the
@@ -21,13 +25,13 @@ from django.utils import timezone
 from .classes import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
 
 OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
-AREA_CLASSES = (PublicationClass.P0.value, PublicationClass.P1.value)
 
 # Raw SQL: GROUPING SETS over a join is one pass over a million rows; the ORM
 # would need one aggregate query per figure (six scans).
 _FIGURES_SQL = """
 WITH r AS (
     SELECT r.status, r.category_id, r.agency_id, r.desa_id, r.kecamatan_id, c.publication_class,
+           c.aggregate_level,
            date_trunc('month', r.created_at AT TIME ZONE 'Asia/Pontianak')::date AS month,
            r.resolved_at IS NOT NULL AS is_resolved,
            EXTRACT(EPOCH FROM (r.resolved_at - r.created_at)) / 86400.0 AS days_to_resolve,
@@ -48,7 +52,8 @@ SELECT GROUPING(status) = 0 AS by_status, GROUPING(month) = 0 AS by_month,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_resolve) AS median_days,
        count(*) FILTER (WHERE within_deadline) AS within_deadline,
        count(*) FILTER (WHERE is_overdue) AS overdue,
-       count(*) FILTER (WHERE publication_class = ANY(%(area_classes)s)) AS n_area
+       count(*) FILTER (WHERE publication_class <> 'P0' AND aggregate_level = 'desa') AS n_desa,
+       count(*) FILTER (WHERE publication_class <> 'P0' AND aggregate_level IN ('desa', 'kecamatan')) AS n_kecamatan
   FROM r
  GROUP BY GROUPING SETS ((status), (category_id, month), (agency_id), (desa_id), (kecamatan_id), ())
 """
@@ -80,7 +85,7 @@ def dashboard_report_figures(*, months: int = 12, today: datetime.date | None = 
         return empty
     with connection.cursor() as cursor:
         cursor.execute(_FIGURES_SQL, {
-            "today": today, "open": list(OPEN_STATUSES), "area_classes": list(AREA_CLASSES),
+            "today": today, "open": list(OPEN_STATUSES),
             "since": timezone.make_aware(datetime.datetime.combine(since, datetime.time()))})
         rows = cursor.fetchall()
     figures = dict(empty)
@@ -93,7 +98,7 @@ def dashboard_report_figures(*, months: int = 12, today: datetime.date | None = 
         d = datetime.date(d.year + (d.month // 12), d.month % 12 + 1, 1)
     figures["months"] = month_list
     for (by_status, by_month, by_agency, by_desa, by_kecamatan, status, category_id, month, agency_id,
-         desa_id, kecamatan_id, n, resolved, median_days, within, overdue, n_area) in rows:
+         desa_id, kecamatan_id, n, resolved, median_days, within, overdue, n_desa, n_kecamatan) in rows:
         if by_status:
             figures["by_status"][status] = suppress(n)
         elif by_month:
@@ -108,10 +113,10 @@ def dashboard_report_figures(*, months: int = 12, today: datetime.date | None = 
             }
         elif by_desa:
             if desa_id is not None:
-                figures["by_desa"][desa_id] = suppress(n_area)
+                figures["by_desa"][desa_id] = suppress(n_desa)
         elif by_kecamatan:
             if kecamatan_id is not None:
-                figures["by_kecamatan"][kecamatan_id] = suppress(n_area)
+                figures["by_kecamatan"][kecamatan_id] = suppress(n_kecamatan)
         else:
             figures["total"] = suppress(n)
     return figures

@@ -88,7 +88,10 @@ def report_counts_public(*, group_by: str | list[str] = "desa", category: str | 
     A cell holding any non-P0 report is suppressed below the threshold.
     Categories whose aggregate level is kecamatan are left out of any count
     finer than kecamatan (grouped or filtered by desa); categories with no
-    aggregate publication are left out entirely.
+    aggregate publication are left out entirely. Unless the cells are per
+    category (grouped or filtered by one), P0 reports are left out: they are
+    public one by one, and a cell mixing them with restricted reports would
+    give the restricted count away to anyone subtracting the public points.
     """
     group_by = [group_by] if isinstance(group_by, str) else list(group_by)
     for g in group_by:
@@ -98,6 +101,8 @@ def report_counts_public(*, group_by: str | list[str] = "desa", category: str | 
         category__aggregate_level=Category.AggregateLevel.NONE)
     if "desa" in group_by or desa:
         qs = qs.exclude(category__aggregate_level=Category.AggregateLevel.KECAMATAN)
+    if "category" not in group_by and not category:
+        qs = qs.exclude(category__publication_class=PublicationClass.P0)
     if category:
         qs = qs.filter(category__code=category)
     if kecamatan:

@@ -49,7 +49,7 @@ def known_reports(file_reports):
 
 
 def _desa_figure(html: str, name: str) -> str:
-    desa_map = html.split("<h2>Laporan per desa</h2>", 1)[1]
+    desa_map = html.split("<h2>Laporan kategori agregat per desa</h2>", 1)[1]
     match = re.search(rf"<title>{re.escape(name)}: ([^<]*)</title>", desa_map)
     assert match, name
     return match.group(1)
@@ -65,12 +65,16 @@ def test_dashboard_shows_known_figures_through_the_policy(client, known_reports)
     assert _total(html) == "17"
     status_kpis = re.findall(r'<div class="kpi"><div>([^<]*)</div><div class="value">([^<]*)</div>', html)
     assert ("Diterima", "17") in status_kpis
-    assert _desa_figure(html, "Sungai Raya") == "7"
-    assert _desa_figure(html, "Teluk Kapuas") == "&lt;5"  # 2 suppressed
-    # P3 health visits count regency-wide but never on the dashboard's desa map.
-    assert _desa_figure(html, "Kampung Baru") == "&lt;5"
+    # The area maps count only aggregate-only categories, to their aggregate
+    # level (health visits: per desa), never mixed with the public P0 points:
+    # 7 floods + 0 restricted in Sungai Raya must not read "7" (subtracting the
+    # 7 flood points on the map would then reveal 0 health visits).
+    assert _desa_figure(html, "Sungai Raya") == "&lt;5"
+    assert _desa_figure(html, "Kampung Baru") == "6"
+    assert _desa_figure(html, "Sungai Kakap") == "&lt;5"  # 2 suppressed
     kecamatan_map = html.split("<h2>Laporan per kecamatan</h2>", 1)[1]
-    assert "<title>Sungai Raya: 9</title>" in kecamatan_map  # both desa lie in Kecamatan Sungai Raya
+    assert "<title>Sungai Raya: &lt;5</title>" in kecamatan_map
+    assert "<title>Kubu: 6</title>" in kecamatan_map
     assert "Laporan uji dasbor" not in html
 
 
@@ -79,8 +83,9 @@ def test_peta_counts_come_from_the_snapshot_suppressed(client, known_reports):
     with CaptureQueriesContext(connection) as queries:
         body = client.get("/peta/jumlah.json").json()
     assert not [q for q in queries.captured_queries if "reports_report" in q["sql"]]
-    assert body["desa"][SUNGAI_RAYA] == 7
-    assert body["desa"][TELUK_KAPUAS] == 2  # only P0 reports: public as points anyway
+    # Only aggregate-only categories: the floods are public as points, and a
+    # count mixing them in would give the health visits away by subtraction.
+    assert SUNGAI_RAYA not in body["desa"] and TELUK_KAPUAS not in body["desa"]
     # Health visits are P3 cases and P1 aggregates (domain.md 7.4): a desa
     # count is published from 5 on, below that only "<5".
     assert body["desa"][KAMPUNG_BARU] == 6
@@ -105,7 +110,7 @@ def test_a_new_report_shows_once_the_stated_freshness_has_passed(
     settings.PORTAL_FIGURES_MAX_AGE_SECONDS = 300
     settings.PORTAL_FIGURES_REFRESH_INLINE = True
     services.dashboard_snapshot_refresh(wait=True)
-    file_reports("flood", TELUK_KAPUAS, 4)
+    file_reports("health-visit", TELUK_KAPUAS, 5)
     html = client.get("/dasbor/").content.decode()
     assert "angka diperbarui setiap 5 menit" in html
     assert _total(html) == "17"  # within the freshness: the stored figures
@@ -114,8 +119,8 @@ def test_a_new_report_shows_once_the_stated_freshness_has_passed(
     before = snapshot.computed_at - datetime.timedelta(seconds=301)
     FiguresSnapshot.objects.filter(pk=snapshot.pk).update(computed_at=before)
     html = client.get("/dasbor/").content.decode()  # no broker, inline: refreshed in this request
-    assert _total(html) == "21"
-    assert _desa_figure(html, "Teluk Kapuas") == "6"
+    assert _total(html) == "22"
+    assert _desa_figure(html, "Teluk Kapuas") == "5"
     assert FiguresSnapshot.objects.get(key="dashboard").computed_at > before
     stamp = re.search(r'id="freshness">diperbarui <time datetime="[^"]+">([^<]+) WIB</time>', html)
     assert stamp, html[:2000]
@@ -165,7 +170,7 @@ def test_unfiltered_public_counts_come_from_the_snapshot(client, known_reports):
         assert stored == reports_policy.report_counts_public(group_by=group), group
     desa = {row["desa"]["code"]: row["count"] for row in
             client.get("/api/v1/reports/counts/", {"group_by": "desa"}).json()}
-    assert desa[SUNGAI_KAKAP] == "<5" and desa[SUNGAI_RAYA] == 7
+    assert desa[SUNGAI_KAKAP] == "<5" and desa[KAMPUNG_BARU] == 6 and SUNGAI_RAYA not in desa
     # With a filter the counts are read live, through the same policy.
     filtered = client.get("/api/v1/reports/counts/", {"group_by": "desa", "category": "flood"}).json()
     assert {row["desa"]["code"]: row["count"] for row in filtered} == {SUNGAI_RAYA: 7, TELUK_KAPUAS: 2}

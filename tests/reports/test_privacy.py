@@ -128,8 +128,12 @@ def test_counts_of_restricted_categories_are_suppressed(submit, users):
     rows = client_for(None).get("/api/v1/reports/counts/", {"group_by": "category"}).json()
     counts = {r["category"]["code"]: r["count"] for r in rows}
     assert counts == {"health-visit": "<5", "flood": 6}
+    # Per desa only the aggregate-only reports, suppressed: "8" (2 + the 6
+    # public flood points) would reveal the 2 health visits by subtraction.
     desa_rows = client_for(None).get("/api/v1/reports/counts/", {"group_by": "desa"}).json()
-    assert desa_rows == [{"desa": {"code": SUNGAI_RAYA, "name": "Sungai Raya"}, "count": 8}]
+    assert desa_rows == [{"desa": {"code": SUNGAI_RAYA, "name": "Sungai Raya"}, "count": "<5"}]
+    live = client_for(None).get("/api/v1/reports/counts/", {"group_by": "desa", "status": "received"}).json()
+    assert live == desa_rows
 
 
 def test_violence_reports_are_never_counted_below_kecamatan(submit, users):
