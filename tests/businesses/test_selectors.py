@@ -100,6 +100,23 @@ def test_pages_concatenate_to_the_single_queryset_order(make_business, monkeypat
             assert pages == expected
 
 
+def test_near_page_orders_businesses_at_the_same_point_by_name(make_business, sungai_raya_point):
+    # Ten businesses at one point (as home-based ones at their desa point),
+    # created in reverse name order, and two nearer ones.
+    for i in reversed(range(10)):
+        make_business(name=f"Usaha {i}", products="sembako", dx=0.002)
+    near_ones = [make_business(name=f"Dekat {i}", products="sembako", dx=0.0005 * (i + 1)) for i in range(2)]
+    expected = [b.name for b in near_ones] + [f"Usaha {i}" for i in range(10)]
+    for limit in (1, 3, 5):
+        pages = []
+        for offset in range(0, 12, limit):
+            page = selectors.businesses_search_page(limit=limit, offset=offset, near=sungai_raya_point,
+                                                    radius_m=1000)
+            assert names(page) == expected[offset:offset + limit + 1]
+            pages += names(page[:limit])
+        assert pages == expected
+
+
 def test_text_search_page_is_two_queries(shops, django_assert_num_queries):
     # Expanding the query on the word dictionary, then the page with its
     # certificates and photos.
