@@ -72,8 +72,10 @@ def businesses_public() -> QuerySet[Business]:
     return (Business.objects
             .filter(status=Business.Status.ACTIVE)
             .exclude(verification_status=Verification.REJECTED)
-            .defer("location", "verification_note")
-            .select_related("desa", "kecamatan"))
+            .select_related("desa", "kecamatan")
+            # The areas are published by code and name only; their points
+            # would be parsed into GEOS objects for nothing.
+            .defer("location", "verification_note", "desa__source_centroid", "kecamatan__source_centroid"))
 
 
 def businesses_public_for_output(qs: QuerySet[Business]) -> QuerySet[Business]:
