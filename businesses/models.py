@@ -85,6 +85,29 @@ class KbliCode(models.Model):
         return f"{self.code} {self.title} (KBLI {self.edition})"
 
 
+def search_words() -> Func:
+    """The words of `Business.search_text` as a text[] (the documents are
+    already normalised and space-separated). One definition for the GIN
+    index and the search, so that the planner matches the index expression."""
+    return Func(F("search_text"), Value(" "), function="string_to_array",
+                output_field=ArrayField(models.TextField()))
+
+
+class SearchWord(models.Model):
+    """Every distinct word of `Business.search_text`: the dictionary against
+    which a query's typos and spelling variants are resolved (a few hundred
+    to a few tens of thousands of rows), before businesses are matched on
+    exact words through the GIN index on `search_words()`. Kept by statement
+    triggers on businesses_business (migration 0004); words of deleted or
+    edited businesses stay, which only costs an expansion that matches
+    nothing."""
+
+    word = models.TextField(primary_key=True)
+
+    def __str__(self):
+        return self.word
+
+
 class BusinessOwner(models.Model):
     """The person behind a business: personal data (UU 27/2022), never public."""
 
@@ -172,6 +195,9 @@ class Business(models.Model):
         verbose_name_plural = "businesses"
         indexes = [
             GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="businesses_search_trgm"),
+            GinIndex(search_words(), name="businesses_search_words"),
+            # Listings without a text query or a point are in name order.
+            models.Index(fields=["name", "id"], name="businesses_name_id"),
             GinIndex(fields=["kbli_codes"], name="businesses_kbli_gin"),
             models.Index(fields=["sector", "scale"], name="businesses_sector_scale"),
             models.Index(fields=["nib"], name="businesses_nib"),

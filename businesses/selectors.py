@@ -2,6 +2,9 @@
 owner and verifier views, and the agency's statistics."""
 import datetime
 import functools
+import operator
+import time
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -9,14 +12,13 @@ from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.contrib.postgres.search import TrigramWordDistance
-from django.db import connection, transaction
-from django.db.models import BooleanField, Count, FloatField, Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import BooleanField, Case, Count, Exists, F, FloatField, Func, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, TruncMonth
 
 from layers.policy.businesses import businesses_public, businesses_public_for_output
 
-from .models import Business, Certificate, KbliCode, Verification
+from .models import Business, Certificate, KbliCode, Verification, search_words
 
 SRID = settings.GEO_STORAGE_SRID
 LOCAL_TZ = ZoneInfo("Asia/Pontianak")
@@ -30,22 +32,6 @@ def kbli_titles(*, edition: str) -> dict[str, str]:
 
 def kbli_get_many(*, codes: list[str], edition: str) -> dict[str, KbliCode]:
     return {k.code: k for k in KbliCode.objects.filter(edition=edition, code__in=codes)}
-
-
-def normalised(text: str) -> Func:
-    """The query in the form of the stored search document (same SQL function)."""
-    return Func(Value(text), function="businesses_normalise")
-
-
-class WordSimilar(Func):
-    """`document %> query`: word_similarity(query, document) reaches
-    pg_trgm.word_similarity_threshold (0.6); served by the GIN trigram index.
-    (django.contrib.postgres's lookup needs that app installed; this is the
-    same operator.)"""
-
-    arg_joiner = " %%> "
-    template = "(%(expressions)s)"
-    output_field = BooleanField()
 
 
 class KnnDistance(Func):
@@ -65,16 +51,124 @@ def certificate_valid_q(*, kind: str, on: datetime.date | None = None) -> Q:
             & (Q(expires_on__isnull=True) | Q(expires_on__gte=on)))
 
 
-def businesses_search(*, q: str = "", sector: str = "", scale: str = "", certificate: str = "",
-                      desa_code: str = "", kecamatan_code: str = "",
-                      near: tuple[float, float] | None = None, radius_m: float | None = None,
-                      bbox: tuple[float, float, float, float] | None = None) -> QuerySet[Business]:
-    """Public search. Every spatial predicate runs on `public_location`, never
-    on the exact point (see layers.policy.businesses).
+# --- public search ---------------------------------------------------------
+#
+# Text search resolves typos on the dictionary of document words
+# (SearchWord, a few hundred rows), never on the businesses: each query word
+# (normalised like the documents: businesses_normalise) expands to the
+# dictionary words whose pg_trgm word similarity to it reaches
+# WORD_SIMILARITY_THRESHOLD, best first. A business matches when, for every
+# query word that expands at all, it contains one of its expansions (exact
+# array overlap on the GIN index of search_words()), or at least for one of
+# them, ranked after; words that expand to nothing are ignored, and a query
+# none of whose words expands matches nothing. Ranking is by tier, then id
+# (the order of registration): a business containing the query words
+# exactly comes first; for a one-word query the fuzzy matches follow in
+# bands of equal similarity. Each tier is
+# an index-friendly filter read separately, so a page of a common word
+# ("kripik", ~5 % of the directory) walks the primary key until the page is
+# full instead of ranking every match; a rare one is a bitmap scan and a
+# small sort. (Not name order within a tier: names repeat the products, so
+# a walk in name order would read every business before the "t" of
+# "tempe".)
 
-    Order: by distance when `near` is given (annotation `distance_m`, metres on
-    the spheroid), else by text similarity when `q` is given, else by name.
-    """
+# pg_trgm's default word-similarity threshold (0.6) misses one-letter typos
+# in short Indonesian words ("bakzo" ~ "bakso" scores 0.5); 0.45 keeps them
+# while unrelated words stay below.
+WORD_SIMILARITY_THRESHOLD = 0.45
+MAX_QUERY_WORDS = 6
+MAX_EXPANSIONS = 20
+MAX_FUZZY_BANDS = 4
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A query's words and, per word, its dictionary expansions (best first,
+    each as (word, word_similarity, similarity))."""
+
+    words: tuple[str, ...]
+    expansions: tuple[tuple[tuple[str, float, float], ...], ...]
+
+    @property
+    def matchable(self) -> list[int]:
+        return [k for k, expansion in enumerate(self.expansions) if expansion]
+
+
+def text_query_parse(q: str) -> TextQuery:
+    """Normalise `q` (same SQL function as the documents) and expand each
+    word against the dictionary, in one statement."""
+    with connection.cursor() as cursor:
+        # Raw SQL: a lateral join over the query's words with a per-word
+        # ranked limit. The threshold is compared explicitly rather than
+        # through %> and SET LOCAL: the dictionary is small enough to scan,
+        # and one statement outside a transaction saves three round trips
+        # (BEGIN, set_config, COMMIT) per search.
+        cursor.execute(
+            """
+            SELECT q.ord, q.qw, x.word, x.ws, x.s
+              FROM unnest((string_to_array(public.businesses_normalise(%s), ' '))[1:%s])
+                   WITH ORDINALITY AS q(qw, ord)
+              LEFT JOIN LATERAL (
+                    SELECT w.word, word_similarity(q.qw, w.word) AS ws, similarity(q.qw, w.word) AS s
+                      FROM businesses_searchword w
+                     WHERE word_similarity(q.qw, w.word) >= %s
+                     ORDER BY 2 DESC, 3 DESC, 1
+                     LIMIT %s) x ON true
+             WHERE q.qw <> ''
+             ORDER BY q.ord, x.ws DESC, x.s DESC, x.word
+            """, [q, MAX_QUERY_WORDS, WORD_SIMILARITY_THRESHOLD, MAX_EXPANSIONS])
+        rows = cursor.fetchall()
+    words: dict[str, list] = {}
+    for _ord, word, expansion, ws, s in rows:
+        found = words.setdefault(word, [])
+        if expansion is not None:
+            found.append((expansion, round(ws, 4), round(s, 4)))
+    return TextQuery(words=tuple(words), expansions=tuple(tuple(e) for e in words.values()))
+
+
+def _overlap(words) -> Q:
+    return Q(search_words__overlap=sorted(set(words)))
+
+
+def _text_tiers(text: TextQuery) -> list[Q]:
+    """Disjoint filters, in rank order, whose union is the text match."""
+    ks = text.matchable
+    if not ks:
+        return []
+    match = Q()
+    for k in ks:
+        match &= _overlap(w for w, _ws, _s in text.expansions[k])
+    # Exact: every expanding query word is itself a dictionary word and is present.
+    exact_possible = all(text.expansions[k][0][0] == text.words[k] for k in ks)
+    exact = Q(search_words__contains=sorted({text.words[k] for k in ks})) if exact_possible else None
+    if len(ks) > 1:
+        # Then businesses with only some of the words ("soesoe kedelai"
+        # still finds the soy businesses when no one sells soy milk).
+        some = functools.reduce(operator.or_, [_overlap(w for w, _ws, _s in text.expansions[k]) for k in ks])
+        tiers = [exact, match & ~exact] if exact is not None else [match]
+        return [*tiers, some & ~match]
+    # One word: bands of equal (word similarity, similarity), best first;
+    # the first band is the exact word when it exists.
+    bands: list[list[str]] = []
+    last = None
+    for word, ws, s in text.expansions[ks[0]]:
+        if (ws, s) != last and len(bands) < MAX_FUZZY_BANDS:
+            bands.append([])
+            last = (ws, s)
+        bands[-1].append(word)
+    tiers, seen = [], []
+    for band in bands:
+        tier = _overlap(band)
+        if seen:
+            tier &= ~_overlap(seen)
+        tiers.append(tier)
+        seen += band
+    return tiers
+
+
+def _search_filtered(*, sector: str = "", scale: str = "", certificate: str = "", desa_code: str = "",
+                     kecamatan_code: str = "", bbox: tuple[float, float, float, float] | None = None
+                     ) -> QuerySet[Business]:
     qs = businesses_public()
     if sector:
         qs = qs.filter(sector=sector)
@@ -90,43 +184,166 @@ def businesses_search(*, q: str = "", sector: str = "", scale: str = "", certifi
     if bbox:
         # && on the bare column (GiST); the constant is already EPSG:4326.
         qs = qs.filter(public_location__bboverlaps=Polygon.from_bbox(bbox))
-    order = []
+    return qs
+
+
+class BoxOverlaps(Func):
+    """`a && b`: bounding boxes overlap (index condition)."""
+
+    arg_joiner = " && "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def _near(qs: QuerySet[Business], *, near: tuple[float, float], radius_m: float | None) -> QuerySet[Business]:
+    point = Point(near[0], near[1], srid=SRID)
+    geog = Cast(Value(point.ewkt), PointField(srid=SRID, geography=True))
+    # Cast to geography so that distances are in metres and the functional
+    # index on (public_location::geography) applies.
+    qs = qs.annotate(public_geog=Cast("public_location", PointField(srid=SRID, geography=True)),
+                     distance_m=Distance("public_geog", point),
+                     knn=KnnDistance(F("public_geog"), geog))
+    if radius_m is not None:
+        # The radius as an index box (_ST_Expand: what ST_DWithin's own index
+        # condition is) and the exact spheroid distance. Not ST_DWithin
+        # itself: the planner estimates it at a handful of rows and then
+        # sorts every business in the radius (thousands near a town centre)
+        # instead of reading the nearest ones from the index.
+        qs = qs.filter(BoxOverlaps(F("public_geog"), Func(geog, Value(float(radius_m)), function="_ST_Expand")),
+                       distance_m__lte=D(m=radius_m))
+    return qs
+
+
+def _search(*, q: str = "", near: tuple[float, float] | None = None, radius_m: float | None = None,
+            **filters) -> tuple[QuerySet[Business], list[Q]] | None:
+    """(filtered queryset, text tiers) or None when the text matches nothing."""
+    qs = _search_filtered(**filters)
+    tiers = [Q()]
     if q:
-        qs = qs.filter(WordSimilar(F("search_text"), normalised(q)))
-        qs = qs.annotate(text_distance=TrigramWordDistance(normalised(q), "search_text"))
-        order = ["text_distance"]
+        qs = qs.annotate(search_words=search_words())
+        tiers = _text_tiers(text_query_parse(q))
+        if not tiers:
+            return None
     if near:
-        point = Point(near[0], near[1], srid=SRID)
-        # Cast to geography so that the radius is in metres and the
-        # functional index on (public_location::geography) applies.
-        qs = qs.annotate(public_geog=Cast("public_location", PointField(srid=SRID, geography=True)))
-        if radius_m is not None:
-            qs = qs.filter(public_geog__dwithin=(point, D(m=radius_m)))
-        qs = qs.annotate(distance_m=Distance("public_geog", point),
-                         knn=KnnDistance(F("public_geog"),
-                                         Cast(Value(point.ewkt), PointField(srid=SRID, geography=True))))
-        order = ["knn"]
-    return qs.order_by(*order, "name", "id")
+        match = functools.reduce(operator.or_, tiers)
+        return _near(qs.filter(match), near=near, radius_m=radius_m), [Q()]
+    return qs, tiers
 
 
-# pg_trgm's default word-similarity threshold (0.6) misses one-letter typos
-# in short Indonesian words ("bakzo" ~ "bakso" scores 0.5); 0.45 keeps them
-# while unrelated words stay below. Set per transaction (SET LOCAL), so the
-# GIN index still serves the %> operator.
-WORD_SIMILARITY_THRESHOLD = "0.45"
+def businesses_search_tiers(**filters) -> list[QuerySet[Business]]:
+    """The public search as consecutive, disjoint, ordered querysets: the
+    result is their concatenation. Every spatial predicate runs on
+    `public_location`, never on the exact point (see layers.policy.businesses).
+
+    Filters: q, sector, scale, certificate, desa_code, kecamatan_code, bbox,
+    near (lon, lat) with radius_m. Order: by distance when `near` is given
+    (annotation `distance_m`, metres on the spheroid; `q` then only
+    filters), else by text tier and id when `q` is given (see above), else
+    by name and id.
+    """
+    found = _search(**filters)
+    if found is None:
+        return []
+    qs, tiers = found
+    if filters.get("near"):
+        order = ["knn", "name", "id"]
+    elif filters.get("q"):
+        order = ["id"]
+    else:
+        order = ["name", "id"]
+    return [qs.filter(tier).order_by(*order) for tier in tiers]
+
+
+def businesses_search(**filters) -> QuerySet[Business]:
+    """The same rows in the same order as one queryset (ranks every match
+    before paging: businesses_search_page is faster)."""
+    found = _search(**filters)
+    if found is None:
+        return businesses_public().none()
+    qs, tiers = found
+    if filters.get("near"):
+        return qs.order_by("knn", "name", "id")
+    if len(tiers) > 1:
+        qs = qs.annotate(text_tier=Case(*[When(tier, then=Value(i)) for i, tier in enumerate(tiers)],
+                                        output_field=IntegerField()))
+        return qs.filter(functools.reduce(operator.or_, tiers)).order_by("text_tier", "id")
+    return qs.filter(tiers[0]).order_by("id" if filters.get("q") else "name", "id")
+
+
+# First pages of a text tier look at the first WINDOW businesses by id
+# before anything else: a primary-key range scan of a few thousand rows.
+# When the matches among them fill the page they are the page, whatever the
+# window (everything before them was examined); otherwise the whole tier is
+# read. This saves visiting every match of a common word (thousands of heap
+# pages) to return the first twenty, and the planner cannot see it on its
+# own: it multiplies the frequencies of the words of "bengkel motor" as if
+# they were independent.
+WINDOW = 2000
+_WINDOW_TTL_S = 600
+_window_bound: tuple[float, int | None] = (0.0, None)
+
+
+def _window_last_id() -> int | None:
+    """Id of the WINDOW-th business (cached per process: any value is
+    correct, a recent one is efficient)."""
+    global _window_bound
+    fetched_at, bound = _window_bound
+    if time.monotonic() - fetched_at > _WINDOW_TTL_S:
+        bound = Business.objects.order_by("id").values_list("id", flat=True)[WINDOW - 1:WINDOW].first()
+        _window_bound = (time.monotonic(), bound)
+    return bound
 
 
 def businesses_search_page(*, limit: int, offset: int, **filters) -> list[Business]:
-    """One page of businesses_search(**filters), prefetched for the public
-    output, evaluated with the search threshold in force. Fetches up to
-    limit + 1 rows so the caller can tell whether a next page exists."""
-    qs = businesses_public_for_output(businesses_search(**filters))[offset:offset + limit + 1]
-    with transaction.atomic():
-        if filters.get("q"):
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-                               [WORD_SIMILARITY_THRESHOLD])
-        return list(qs)
+    """One page of the search, prefetched for the public output. Fetches up
+    to limit + 1 rows so the caller can tell whether a next page exists.
+    Tiers are read in order and a tier is counted only when the page starts
+    beyond it."""
+    if filters.get("near"):
+        return _near_page(limit=limit, offset=offset, **filters)
+    rows: list[Business] = []
+    skip, need = offset, limit + 1
+    tiers = businesses_search_tiers(**filters)
+    windowed = bool(filters.get("q"))
+    for tier in tiers:
+        tier = businesses_public_for_output(tier)
+        if skip:
+            found = list(tier[skip:skip + need])
+            if not found:
+                skip = max(0, skip - tier.count())
+                continue
+            skip = 0
+        else:
+            found = []
+            bound = _window_last_id() if windowed else None
+            if bound is not None:
+                found = list(tier.filter(id__lte=bound)[:need])
+            if len(found) < need:
+                found = list(tier[:need])
+        rows += found
+        need -= len(found)
+        if need <= 0:
+            break
+    return rows
+
+
+def _near_page(*, limit: int, offset: int, **filters) -> list[Business]:
+    """A page by distance, name and id in two index-friendly statements. An
+    index scan in distance order cannot also order by name, so first the
+    distance of the last row of the page is read from the KNN index, then
+    the businesses up to that distance (a small box) are sorted in full:
+    businesses at the same distance (home-based ones share their desa point)
+    are all there to be ordered by name."""
+    (qs,) = businesses_search_tiers(**filters)
+    want = offset + limit + 1
+    last = qs.order_by("knn").values_list("knn", flat=True)[want - 1:want].first()
+    if last is not None:
+        # knn is the distance on the sphere, distance_m on the spheroid
+        # (within 0.5 %): the box is widened, the cut is on knn itself.
+        geog = qs.query.annotations["knn"].source_expressions[1]
+        qs = qs.filter(BoxOverlaps(F("public_geog"), Func(geog, Value(last * 1.01 + 1), function="_ST_Expand")),
+                       knn__lte=last)
+    return list(businesses_public_for_output(qs.order_by("knn", "name", "id"))[offset:want])
 
 
 def business_get_public(*, business_id: int) -> Business | None:

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from businesses import selectors, services
-from businesses.models import Business, Certificate, Verification
+from businesses.models import Business, Certificate, SearchWord, Verification
 
 from .conftest import SUNGAI_RAYA
 
@@ -50,6 +50,79 @@ def test_text_search_tolerates_typos_and_indonesian_spelling_variants(shops, que
 
 def test_text_search_does_not_match_unrelated_words(shops):
     assert search(q="sepatu") == []
+
+
+def test_exact_words_rank_before_spelling_variants_whatever_the_id(make_business):
+    lempuk = make_business(name="Oleh-oleh Bu Yati", products="lempuk durian", kbli_codes=["10794"])
+    lempok = make_business(name="Pondok Durian", products="lempok durian", kbli_codes=["10794"], dx=0.001)
+    assert lempuk.pk < lempok.pk
+    # Both spellings are in use (word similarity 0.57).
+    assert names(search(q="lempok")) == [lempok.name, lempuk.name]
+    assert names(search(q="lempuk")) == [lempuk.name, lempok.name]
+
+
+def test_multi_word_query_ranks_all_words_before_some_words(make_business):
+    soy = make_business(name="Tempe Bu Sri", products="tempe kedelai", kbli_codes=["10794"])
+    both = make_business(name="Susu Kedelai Murni", products="susu kedelai", kbli_codes=["11040"], dx=0.001)
+    assert names(search(q="soesoe kedelai")) == [both.name, soy.name]
+    both.delete()
+    # Nobody sells both: the businesses with one of the words still come.
+    assert names(search(q="soesoe kedelai")) == [soy.name]
+
+
+def test_new_and_edited_businesses_are_found_by_their_new_words(shops):
+    assert search(q="tempoyak") == []
+    assert not SearchWord.objects.filter(word="tempoyak").exists()
+    Business.objects.filter(pk=shops["susu"].pk).update(products="tempoyak, lempok durian")
+    assert SearchWord.objects.filter(word="tempoyak").exists()
+    assert names(search(q="tempoyak")) == [shops["susu"].name]
+    assert names(search(q="tempojak")) == [shops["susu"].name]  # typo
+
+
+@pytest.mark.parametrize("query", ["kripik", "bakso", "kue lapis", "soesoe kedelai", "motor keripik", "mie"])
+def test_pages_concatenate_to_the_single_queryset_order(make_business, monkeypatch, query):
+    products = ["keripik pisang", "bakso urat, mie ayam", "baso sapi", "kue lapis", "roti, kue basah",
+                "servis motor", "susu kedelai", "tempe kedelai", "keripik tempe", "mie goreng"]
+    for i in range(30):
+        make_business(name=f"Usaha {i:02d}", products=products[i % len(products)], dx=0.0003 * i)
+    expected = [b.pk for b in selectors.businesses_search(q=query)]
+    assert expected
+    for window in (2, 7, selectors.WINDOW):
+        # The first-page window is a shortcut: any window gives the same page.
+        monkeypatch.setattr(selectors, "WINDOW", window)
+        monkeypatch.setattr(selectors, "_window_bound", (0.0, None))
+        for limit in (1, 4, 9):
+            pages = []
+            for offset in range(0, len(expected) + limit, limit):
+                page = selectors.businesses_search_page(limit=limit, offset=offset, q=query)
+                assert [b.pk for b in page] == expected[offset:offset + limit + 1]
+                pages += [b.pk for b in page[:limit]]
+            assert pages == expected
+
+
+def test_near_page_orders_businesses_at_the_same_point_by_name(make_business, sungai_raya_point):
+    # Ten businesses at one point (as home-based ones at their desa point),
+    # created in reverse name order, and two nearer ones.
+    for i in reversed(range(10)):
+        make_business(name=f"Usaha {i}", products="sembako", dx=0.002)
+    near_ones = [make_business(name=f"Dekat {i}", products="sembako", dx=0.0005 * (i + 1)) for i in range(2)]
+    expected = [b.name for b in near_ones] + [f"Usaha {i}" for i in range(10)]
+    for limit in (1, 3, 5):
+        pages = []
+        for offset in range(0, 12, limit):
+            page = selectors.businesses_search_page(limit=limit, offset=offset, near=sungai_raya_point,
+                                                    radius_m=1000)
+            assert names(page) == expected[offset:offset + limit + 1]
+            pages += names(page[:limit])
+        assert pages == expected
+
+
+def test_text_search_page_is_two_queries(shops, django_assert_num_queries):
+    # Expanding the query on the word dictionary, then the page with its
+    # certificates and photos.
+    with django_assert_num_queries(2):
+        rows = search(q="kripik")
+    assert names(rows) == [shops["keripik"].name]
 
 
 def test_filter_by_sector(shops):
