@@ -11,6 +11,7 @@ Access (domain.md 7.2), decided here and nowhere else:
   `layers.policy.reports` publishes. A Django superuser gets nothing extra.
 """
 import datetime
+import uuid
 from dataclasses import dataclass
 
 from django.db import connection
@@ -185,37 +186,79 @@ def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=
     return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]
 
 
-# Raw SQL for the same index reason. The inner query walks the geography
-# GiST index in KNN order (<->, sphere distance) and stops after `fetch`
-# matching rows; the outer query re-orders those by the exact spheroid
-# distance, which is what is returned.
+# Raw SQL for the same index reason. For each of the caller's agencies a
+# LATERAL subquery walks the GiST index in KNN order (<->, sphere distance)
+# and stops after `fetch` rows: on open reports the partial index
+# reports_open_agency_geog (migration 0003), whose leading agency_id column
+# must be compared with one bigint (GiST cannot use "= ANY(array)" nor an
+# int4 = int8 comparison), so the walk touches only that agency's open
+# reports. There is deliberately no ST_DWithin in the walk: its row estimate
+# makes the planner prefer a bitmap scan of every report in the radius plus a
+# sort (~1,000 rows for PUPR in Sungai Raya at 1,000,000 reports, 10x
+# slower); LIMIT bounds the walk instead, and the radius is applied to the few
+# rows found, with the exact spheroid distance that is returned and ordered.
 _NEARBY_SQL = """
-SELECT id, ST_Distance(geog, q.g) AS distance_m
-  FROM (SELECT r.id, r.location::geography AS geog
+WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
+SELECT n.id, n.tracking_code, c.code, n.status, ST_X(n.location), ST_Y(n.location), n.distance_m,
+       d.name, n.description, n.deadline
+  FROM q, unnest(%(agencies)s::bigint[]) AS a(agency_id)
+  CROSS JOIN LATERAL (
+        SELECT r.id, r.tracking_code, r.status, r.location, r.description, r.deadline, r.category_id,
+               r.desa_id, ST_Distance(r.location::geography, q.g) AS distance_m
           FROM reports_report r
-         WHERE r.agency_id = ANY(%(agencies)s)
-           AND ST_DWithin(r.location::geography,
-                          ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius)s)
+         WHERE r.agency_id = a.agency_id
            {status_clause}
-         ORDER BY r.location::geography <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography
-         LIMIT %(fetch)s) n,
-       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
- ORDER BY distance_m, id
+         ORDER BY r.location::geography <-> q.g
+         LIMIT %(fetch)s) n
+  JOIN reports_category c ON c.id = n.category_id
+  JOIN geo_area d ON d.id = n.desa_id
+ WHERE n.distance_m <= %(radius)s
+ ORDER BY n.distance_m, n.id
  LIMIT %(limit)s
 """
+# Word for word the predicate of the partial index (migration 0003).
+_OPEN_CLAUSE = "AND r.status NOT IN ('resolved', 'rejected', 'merged')"
+
+
+@dataclass(frozen=True)
+class NearbyReport:
+    """One row of the field crews' list (plain values: building 50 Report
+    instances with their related rows cost more than the query itself)."""
+
+    id: uuid.UUID
+    tracking_code: str
+    category: str
+    status: str
+    lon: float
+    lat: float
+    distance_m: float
+    desa: str
+    description: str
+    deadline: datetime.date
 
 
 def reports_nearby(*, agency_ids: set[int], lon: float, lat: float, radius_m: float,
-                   statuses: list[str] | None = None, limit: int = 50) -> list[tuple[Report, float]]:
+                   statuses: list[str] | None = None, limit: int = 50) -> list[NearbyReport]:
+    """The caller's agencies' reports within radius_m metres (geodesic),
+    nearest first, with the distance; open ones unless `statuses` says. One
+    query."""
     if not agency_ids:
         return []
-    status_clause = "AND r.status = ANY(%(statuses)s)" if statuses else \
-        "AND r.status NOT IN ('resolved', 'rejected', 'merged')"
+    if not statuses:
+        status_clause = _OPEN_CLAUSE
+    elif set(statuses).isdisjoint(Report.CLOSED_STATUSES):
+        # Restating the open predicate lets the planner use the partial index.
+        status_clause = "AND r.status = ANY(%(statuses)s) " + _OPEN_CLAUSE
+    else:
+        status_clause = "AND r.status = ANY(%(statuses)s)"
     with connection.cursor() as cursor:
+        # fetch > limit: the KNN order is by sphere distance, the answer by
+        # spheroid distance (they differ by < 0.5 %), so a margin of rows is
+        # re-ordered exactly.
         cursor.execute(_NEARBY_SQL.format(status_clause=status_clause),
-                       {"agencies": list(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
+                       {"agencies": sorted(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
                         "statuses": statuses or [], "fetch": limit * 2, "limit": limit})
         rows = cursor.fetchall()
-    reports = (Report.objects.select_related("category", "desa", "agency")
-               .in_bulk([r[0] for r in rows]))
-    return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]
+    return [NearbyReport(id=rid, tracking_code=code, category=category, status=status, lon=x, lat=y,
+                         distance_m=round(distance, 1), desa=desa, description=description, deadline=deadline)
+            for rid, code, category, status, x, y, distance, desa, description, deadline in rows]
