@@ -11,6 +11,7 @@ Access (domain.md 7.2), decided here and nowhere else:
   `layers.policy.reports` publishes. A Django superuser gets nothing extra.
 """
 import datetime
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -152,14 +153,26 @@ def reports_of_reporter(*, user) -> QuerySet[Report]:
 
 # --- Spatial: duplicates and nearby ---------------------------------------------
 
-# Raw SQL: the ORM cannot target the functional index on (location::geography)
-# (migration 0002); ST_DWithin on that exact expression uses it, and the
-# distance is geodesic metres, never a degree approximation.
+def bbox_margin_deg(*, lat: float, metres: float) -> float:
+    """Degrees that cover `metres` in every direction at latitude `lat`, with
+    5 % to spare: only ever the margin of a && prefilter that an exact
+    geodesic test follows (a degree of latitude is at least 110,574 m, of
+    longitude 111,320 m x cos(lat))."""
+    return metres / 110_574 / max(math.cos(math.radians(lat)), 0.01) * 1.05
+
+
+# Raw SQL: one statement with a bounding-box prefilter on the bare geometry
+# column (&&, the GiST index Django creates for the PointField) and the exact
+# geodesic test and distance on the few rows inside the box. The box is wider
+# than the radius in every direction (bbox_margin_deg), so it
+# only prefilters: no report within the radius is lost.
 _CANDIDATES_SQL = """
 SELECT r.id, ST_Distance(r.location::geography, q.g) AS distance_m
   FROM reports_report r,
-       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
- WHERE ST_DWithin(r.location::geography, q.g, %(radius)s)
+       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
+               ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
+ WHERE r.location && ST_Expand(q.p, %(margin)s)
+   AND ST_DWithin(r.location::geography, q.g, %(radius)s)
    AND r.category_id IN (SELECT id FROM reports_category WHERE code = %(code)s)
    AND r.status NOT IN ('resolved', 'rejected', 'merged')
    AND r.created_at >= %(since)s
@@ -178,27 +191,36 @@ def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=
     since = timezone.now() - datetime.timedelta(days=category.duplicate_window_days)
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_SQL, {"lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
+                                         "margin": bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m),
                                          "code": category.code, "since": since,
                                          "exclude": exclude_id or "00000000-0000-0000-0000-000000000000",
                                          "limit": limit})
         rows = cursor.fetchall()
-    reports = Report.objects.in_bulk([r[0] for r in rows])
+    # The policy reads each candidate's category (publication class).
+    reports = Report.objects.select_related("category").in_bulk([r[0] for r in rows])
     return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]
 
 
-# Raw SQL for the same index reason. For each of the caller's agencies a
-# LATERAL subquery walks the GiST index in KNN order (<->, sphere distance)
-# and stops after `fetch` rows: on open reports the partial index
-# reports_open_agency_geog (migration 0003), whose leading agency_id column
+# Raw SQL: the ORM cannot target the functional index on
+# (location::geography). For each of the caller's agencies a LATERAL subquery
+# walks a GiST index in KNN order (<->) and stops after `fetch` rows; the
+# radius and the order are then applied to those few rows with the exact
+# spheroid distance, which is what is returned.
+# Open reports (the default, and any list of open statuses) walk the partial
+# index reports_open_agency_geog (migration 0003): its leading agency_id column
 # must be compared with one bigint (GiST cannot use "= ANY(array)" nor an
 # int4 = int8 comparison), so the walk touches only that agency's open
 # reports. There is deliberately no ST_DWithin in the walk: its row estimate
 # makes the planner prefer a bitmap scan of every report in the radius plus a
 # sort (~1,000 rows for PUPR in Sungai Raya at 1,000,000 reports, 10x
-# slower); LIMIT bounds the walk instead, and the radius is applied to the few
-# rows found, with the exact spheroid distance that is returned and ordered.
+# slower); LIMIT bounds the walk instead.
+# A list with closed statuses walks the full geometry index in planar KNN
+# order (degrees) filtering agency and status as it goes; a metre is 0.7 %
+# longer in degrees east-west than north-south here, which the margin of
+# fetched rows (fetch = 2 x limit) re-ordered by the exact distance absorbs.
 _NEARBY_SQL = """
-WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
+WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
+                  ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
 SELECT n.id, n.tracking_code, c.code, n.status, ST_X(n.location), ST_Y(n.location), n.distance_m,
        d.name, n.description, n.deadline
   FROM q, unnest(%(agencies)s::bigint[]) AS a(agency_id)
@@ -208,7 +230,7 @@ SELECT n.id, n.tracking_code, c.code, n.status, ST_X(n.location), ST_Y(n.locatio
           FROM reports_report r
          WHERE r.agency_id = a.agency_id
            {status_clause}
-         ORDER BY r.location::geography <-> q.g
+         ORDER BY {knn}
          LIMIT %(fetch)s) n
   JOIN reports_category c ON c.id = n.category_id
   JOIN geo_area d ON d.id = n.desa_id
@@ -218,6 +240,8 @@ SELECT n.id, n.tracking_code, c.code, n.status, ST_X(n.location), ST_Y(n.locatio
 """
 # Word for word the predicate of the partial index (migration 0003).
 _OPEN_CLAUSE = "AND r.status NOT IN ('resolved', 'rejected', 'merged')"
+_KNN_OPEN = "r.location::geography <-> q.g"
+_KNN_ANY = "r.location <-> q.p"
 
 
 @dataclass(frozen=True)
@@ -245,17 +269,17 @@ def reports_nearby(*, agency_ids: set[int], lon: float, lat: float, radius_m: fl
     if not agency_ids:
         return []
     if not statuses:
-        status_clause = _OPEN_CLAUSE
+        status_clause, knn = _OPEN_CLAUSE, _KNN_OPEN
     elif set(statuses).isdisjoint(Report.CLOSED_STATUSES):
         # Restating the open predicate lets the planner use the partial index.
-        status_clause = "AND r.status = ANY(%(statuses)s) " + _OPEN_CLAUSE
+        status_clause, knn = "AND r.status = ANY(%(statuses)s) " + _OPEN_CLAUSE, _KNN_OPEN
     else:
-        status_clause = "AND r.status = ANY(%(statuses)s)"
+        status_clause, knn = "AND r.status = ANY(%(statuses)s)", _KNN_ANY
     with connection.cursor() as cursor:
-        # fetch > limit: the KNN order is by sphere distance, the answer by
-        # spheroid distance (they differ by < 0.5 %), so a margin of rows is
-        # re-ordered exactly.
-        cursor.execute(_NEARBY_SQL.format(status_clause=status_clause),
+        # fetch > limit: the KNN order is by sphere distance (or degrees), the
+        # answer by spheroid distance (they differ by < 0.7 %), so a margin of
+        # rows is re-ordered exactly.
+        cursor.execute(_NEARBY_SQL.format(status_clause=status_clause, knn=knn),
                        {"agencies": sorted(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
                         "statuses": statuses or [], "fetch": limit * 2, "limit": limit})
         rows = cursor.fetchall()
