@@ -130,8 +130,9 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     unique index until the first insert commits, then fails and returns the
     committed original. Bad input raises ApiError before anything is written.
     """
-    existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").filter(id=report_id).first()
-    if existing is not None:
+    # A retry is rare: a bare primary-key probe first, the related rows only then.
+    if Report.objects.filter(id=report_id).exists():
+        existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").get(id=report_id)
         return SubmissionResult(existing, False)
     category, lon, lat, accuracy_m = _validate_submission(
         category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m, description=description)
