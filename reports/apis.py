@@ -220,9 +220,9 @@ class ReportNearbyApi(APIView):
         found = selectors.reports_nearby(agency_ids=agency_ids, lon=q["lon"], lat=q["lat"], radius_m=q["radius_m"],
                                          statuses=q.get("status") or None, limit=q["limit"])
         return Response({"count": len(found), "results": [
-            {"id": str(r.id), "tracking_code": r.tracking_code, "category": r.category.code, "status": r.status,
-             "lon": r.location.x, "lat": r.location.y, "distance_m": d, "desa": r.desa.name,
-             "description": r.description, "deadline": r.deadline.isoformat()} for r, d in found]})
+            {"id": str(r.id), "tracking_code": r.tracking_code, "category": r.category, "status": r.status,
+             "lon": r.lon, "lat": r.lat, "distance_m": r.distance_m, "desa": r.desa,
+             "description": r.description, "deadline": r.deadline.isoformat()} for r in found]})
 
 
 class ReportQueueApi(APIView):

@@ -120,8 +120,10 @@ class Report(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.APP)
     # Geometry, not geography: tiles and the && prefilter work on 4326
-    # geometry; metric radius queries use the functional geography index
-    # created in migration 0002 on (location::geography).
+    # geometry. Metric radius queries prefilter with && on this column's
+    # index and test the exact geodesic distance; the nearby search of open
+    # reports uses the partial (agency_id, location::geography) index of
+    # migration 0003.
     location = models.PointField(srid=STORAGE_SRID, help_text="EPSG:4326 (lon, lat) as captured by the phone.")
     accuracy_m = models.FloatField(null=True, blank=True, help_text="Reported GPS accuracy, metres.")
     desa = models.ForeignKey("geo.Area", on_delete=models.PROTECT, related_name="+")

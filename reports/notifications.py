@@ -1,7 +1,8 @@
 """Notifications: the agency of each new report (e-mail + optional webhook),
 the reporter of each public status change, the reporters of merged reports.
 
-Called through transaction.on_commit, so nothing is sent for a rolled-back
+Queued by reports.services through common.jobs.enqueue (ops.tasks), so
+nothing is sent for a rolled-back
 write. Each function takes ids only and is idempotent (NotificationLog keys),
 so a task queue can call it again safely; failures are retried a few times
 in-process and left unsent in the log for `reports_notify_retry`.
@@ -14,7 +15,6 @@ import urllib.request
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import NotificationLog, Report, ReportEvent
@@ -24,11 +24,10 @@ log = logging.getLogger(__name__)
 
 def _deliver(key: str, send) -> bool:
     """Run `send` once per key; True when it has been sent (now or before)."""
-    try:
-        with transaction.atomic():
-            entry, _ = NotificationLog.objects.get_or_create(key=key)
-    except IntegrityError:
-        entry = NotificationLog.objects.get(key=key)
+    # Two statements instead of get_or_create's five (savepoint, select,
+    # insert, release): insert-if-absent, then read the row either way.
+    NotificationLog.objects.bulk_create([NotificationLog(key=key)], ignore_conflicts=True)
+    entry = NotificationLog.objects.get(key=key)
     if entry.sent_at:
         return True
     for _attempt in range(settings.REPORTS_NOTIFY_ATTEMPTS):

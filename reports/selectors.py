@@ -11,15 +11,18 @@ Access (domain.md 7.2), decided here and nowhere else:
   `layers.policy.reports` publishes. A Django superuser gets nothing extra.
 """
 import datetime
+import math
+import uuid
 from dataclasses import dataclass
 
+from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.selectors import memberships_active, user_agency_ids, user_has_role
-from geo.models import Agency
+from geo.models import Agency, ServiceAreaPart
 from geo.selectors import PointLocation
 
 from .models import Category, Report, RoutingRule
@@ -47,7 +50,7 @@ class RoutingResult:
 _LEVEL_RANK = {"rt": 6, "rw": 5, "dusun": 4, "desa": 3, "kecamatan": 2, "kabupaten": 1}
 
 
-def routing_decide(*, category: Category, location: PointLocation) -> RoutingResult:
+def routing_decide(*, category: Category, location: PointLocation, point: Point | None = None) -> RoutingResult:
     """The agency for a report of `category` at `location`.
 
     Specificity, most specific first: a rule naming an area beats one naming
@@ -55,16 +58,29 @@ def routing_decide(*, category: Category, location: PointLocation) -> RoutingRes
     kabupaten); between equals, a rule also naming a service area wins; then
     the lowest rule id. No rule: the category's default agency. No default:
     None, the coordinator's triage queue.
+
+    With `point`, the service areas are matched inside the one rules query
+    (a service area's parts covering the point, or its code list naming the
+    desa, kecamatan or kabupaten), so `location` need not carry them
+    (point_locate(with_service_areas=False) saves a query per submission).
     """
     area_ids = [a.id for a in (location.desa, location.kecamatan, location.kabupaten) if a is not None]
-    service_area_ids = [s.id for s in location.service_areas]
     rules = (RoutingRule.objects.filter(category=category, is_active=True, agency__is_active=True)
+             .filter(Q(area__isnull=True) | Q(area_id__in=area_ids))
              .select_related("agency", "area", "service_area"))
+    if point is not None:
+        covering = ServiceAreaPart.objects.filter(service_area_id=OuterRef("service_area_id"), geom__covers=point)
+        rules = rules.filter(Q(service_area__isnull=True) | Q(service_area__area_codes__overlap=location.codes)
+                             | Exists(covering))
+        service_area_ids = None
+    else:
+        service_area_ids = [s.id for s in location.service_areas]
     best, best_key = None, None
     for rule in rules:
         if rule.area_id is not None and rule.area_id not in area_ids:
             continue
-        if rule.service_area_id is not None and rule.service_area_id not in service_area_ids:
+        if (service_area_ids is not None and rule.service_area_id is not None
+                and rule.service_area_id not in service_area_ids):
             continue
         key = (_LEVEL_RANK.get(rule.area.level, 0) if rule.area_id else 0,
                1 if rule.service_area_id else 0, -rule.id)
@@ -151,14 +167,26 @@ def reports_of_reporter(*, user) -> QuerySet[Report]:
 
 # --- Spatial: duplicates and nearby ---------------------------------------------
 
-# Raw SQL: the ORM cannot target the functional index on (location::geography)
-# (migration 0002); ST_DWithin on that exact expression uses it, and the
-# distance is geodesic metres, never a degree approximation.
+def bbox_margin_deg(*, lat: float, metres: float) -> float:
+    """Degrees that cover `metres` in every direction at latitude `lat`, with
+    5 % to spare: only ever the margin of a && prefilter that an exact
+    geodesic test follows (a degree of latitude is at least 110,574 m, of
+    longitude 111,320 m x cos(lat))."""
+    return metres / 110_574 / max(math.cos(math.radians(lat)), 0.01) * 1.05
+
+
+# Raw SQL: one statement with a bounding-box prefilter on the bare geometry
+# column (&&, the GiST index Django creates for the PointField) and the exact
+# geodesic test and distance on the few rows inside the box. The box is wider
+# than the radius in every direction (bbox_margin_deg), so it
+# only prefilters: no report within the radius is lost.
 _CANDIDATES_SQL = """
 SELECT r.id, ST_Distance(r.location::geography, q.g) AS distance_m
   FROM reports_report r,
-       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
- WHERE ST_DWithin(r.location::geography, q.g, %(radius)s)
+       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
+               ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
+ WHERE r.location && ST_Expand(q.p, %(margin)s)
+   AND ST_DWithin(r.location::geography, q.g, %(radius)s)
    AND r.category_id IN (SELECT id FROM reports_category WHERE code = %(code)s)
    AND r.status NOT IN ('resolved', 'rejected', 'merged')
    AND r.created_at >= %(since)s
@@ -177,45 +205,98 @@ def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=
     since = timezone.now() - datetime.timedelta(days=category.duplicate_window_days)
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_SQL, {"lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
+                                         "margin": bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m),
                                          "code": category.code, "since": since,
                                          "exclude": exclude_id or "00000000-0000-0000-0000-000000000000",
                                          "limit": limit})
         rows = cursor.fetchall()
-    reports = Report.objects.in_bulk([r[0] for r in rows])
+    # The policy reads each candidate's category (publication class).
+    reports = Report.objects.select_related("category").in_bulk([r[0] for r in rows])
     return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]
 
 
-# Raw SQL for the same index reason. The inner query walks the geography
-# GiST index in KNN order (<->, sphere distance) and stops after `fetch`
-# matching rows; the outer query re-orders those by the exact spheroid
-# distance, which is what is returned.
+# Raw SQL: the ORM cannot target the functional index on
+# (location::geography). For each of the caller's agencies a LATERAL subquery
+# walks a GiST index in KNN order (<->) and stops after `fetch` rows; the
+# radius and the order are then applied to those few rows with the exact
+# spheroid distance, which is what is returned.
+# Open reports (the default, and any list of open statuses) walk the partial
+# index reports_open_agency_geog (migration 0003): its leading agency_id column
+# must be compared with one bigint (GiST cannot use "= ANY(array)" nor an
+# int4 = int8 comparison), so the walk touches only that agency's open
+# reports. There is deliberately no ST_DWithin in the walk: its row estimate
+# makes the planner prefer a bitmap scan of every report in the radius plus a
+# sort (~1,000 rows for PUPR in Sungai Raya at 1,000,000 reports, 10x
+# slower); LIMIT bounds the walk instead.
+# A list with closed statuses walks the full geometry index in planar KNN
+# order (degrees) filtering agency and status as it goes; a metre is 0.7 %
+# longer in degrees east-west than north-south here, which the margin of
+# fetched rows (fetch = 2 x limit) re-ordered by the exact distance absorbs.
 _NEARBY_SQL = """
-SELECT id, ST_Distance(geog, q.g) AS distance_m
-  FROM (SELECT r.id, r.location::geography AS geog
+WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
+                  ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
+SELECT n.id, n.tracking_code, c.code, n.status, ST_X(n.location), ST_Y(n.location), n.distance_m,
+       d.name, n.description, n.deadline
+  FROM q, unnest(%(agencies)s::bigint[]) AS a(agency_id)
+  CROSS JOIN LATERAL (
+        SELECT r.id, r.tracking_code, r.status, r.location, r.description, r.deadline, r.category_id,
+               r.desa_id, ST_Distance(r.location::geography, q.g) AS distance_m
           FROM reports_report r
-         WHERE r.agency_id = ANY(%(agencies)s)
-           AND ST_DWithin(r.location::geography,
-                          ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius)s)
+         WHERE r.agency_id = a.agency_id
            {status_clause}
-         ORDER BY r.location::geography <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography
-         LIMIT %(fetch)s) n,
-       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
- ORDER BY distance_m, id
+         ORDER BY {knn}
+         LIMIT %(fetch)s) n
+  JOIN reports_category c ON c.id = n.category_id
+  JOIN geo_area d ON d.id = n.desa_id
+ WHERE n.distance_m <= %(radius)s
+ ORDER BY n.distance_m, n.id
  LIMIT %(limit)s
 """
+# Word for word the predicate of the partial index (migration 0003).
+_OPEN_CLAUSE = "AND r.status NOT IN ('resolved', 'rejected', 'merged')"
+_KNN_OPEN = "r.location::geography <-> q.g"
+_KNN_ANY = "r.location <-> q.p"
+
+
+@dataclass(frozen=True)
+class NearbyReport:
+    """One row of the field crews' list (plain values: building 50 Report
+    instances with their related rows cost more than the query itself)."""
+
+    id: uuid.UUID
+    tracking_code: str
+    category: str
+    status: str
+    lon: float
+    lat: float
+    distance_m: float
+    desa: str
+    description: str
+    deadline: datetime.date
 
 
 def reports_nearby(*, agency_ids: set[int], lon: float, lat: float, radius_m: float,
-                   statuses: list[str] | None = None, limit: int = 50) -> list[tuple[Report, float]]:
+                   statuses: list[str] | None = None, limit: int = 50) -> list[NearbyReport]:
+    """The caller's agencies' reports within radius_m metres (geodesic),
+    nearest first, with the distance; open ones unless `statuses` says. One
+    query."""
     if not agency_ids:
         return []
-    status_clause = "AND r.status = ANY(%(statuses)s)" if statuses else \
-        "AND r.status NOT IN ('resolved', 'rejected', 'merged')"
+    if not statuses:
+        status_clause, knn = _OPEN_CLAUSE, _KNN_OPEN
+    elif set(statuses).isdisjoint(Report.CLOSED_STATUSES):
+        # Restating the open predicate lets the planner use the partial index.
+        status_clause, knn = "AND r.status = ANY(%(statuses)s) " + _OPEN_CLAUSE, _KNN_OPEN
+    else:
+        status_clause, knn = "AND r.status = ANY(%(statuses)s)", _KNN_ANY
     with connection.cursor() as cursor:
-        cursor.execute(_NEARBY_SQL.format(status_clause=status_clause),
-                       {"agencies": list(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
+        # fetch > limit: the KNN order is by sphere distance (or degrees), the
+        # answer by spheroid distance (they differ by < 0.7 %), so a margin of
+        # rows is re-ordered exactly.
+        cursor.execute(_NEARBY_SQL.format(status_clause=status_clause, knn=knn),
+                       {"agencies": sorted(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
                         "statuses": statuses or [], "fetch": limit * 2, "limit": limit})
         rows = cursor.fetchall()
-    reports = (Report.objects.select_related("category", "desa", "agency")
-               .in_bulk([r[0] for r in rows]))
-    return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]
+    return [NearbyReport(id=rid, tracking_code=code, category=category, status=status, lon=x, lat=y,
+                         distance_m=round(distance, 1), desa=desa, description=description, deadline=deadline)
+            for rid, code, category, status, x, y, distance, desa, description, deadline in rows]

@@ -1,9 +1,10 @@
 """Writes of reports: seeding the taxonomy, submission, the workflow (the one
 place status changes happen), merge, support, and logged personal-data reads.
 
-Every write runs in one transaction; side effects (notifications, the
-report_changed signal) are queued with transaction.on_commit so that a
-rolled-back write sends nothing.
+Every write runs in one transaction; side effects wait for its commit so
+that a rolled-back write sends nothing: the report_changed signal through
+transaction.on_commit, notifications as Celery tasks through
+common.jobs.enqueue (a worker sends them; without a broker they run inline).
 """
 import datetime
 import secrets
@@ -20,12 +21,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_area_ids
+from common.jobs import enqueue
 from common.workdays import add_working_days
 from config.api_errors import ApiError
 from geo.models import Agency, Area, ServiceArea
 from geo.selectors import point_locate
+from ops import tasks
 
-from . import notifications, selectors, taxonomy
+from . import selectors, taxonomy
 from .models import (Category, PersonalDataAccess, Report, ReportEvent, ReportPhoto, ReportSubject, ReportSupport,
                      RoutingDecision, RoutingRule)
 from .photos import photo_clean
@@ -127,8 +130,9 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     unique index until the first insert commits, then fails and returns the
     committed original. Bad input raises ApiError before anything is written.
     """
-    existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").filter(id=report_id).first()
-    if existing is not None:
+    # A retry is rare: a bare primary-key probe first, the related rows only then.
+    if Report.objects.filter(id=report_id).exists():
+        existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").get(id=report_id)
         return SubmissionResult(existing, False)
     category, lon, lat, accuracy_m = _validate_submission(
         category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m, description=description)
@@ -137,7 +141,8 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     if category.photo_required and not photo and not photo_optional:
         raise ApiError("photo_required", _("Kategori ini memerlukan foto."), fields={"photo": ["required"]})
     clean = photo_clean(upload=photo) if photo else None
-    location = point_locate(lon=lon, lat=lat)
+    # Service areas are matched inside the routing query (one query fewer).
+    location = point_locate(lon=lon, lat=lat, with_service_areas=False)
     if location is None:
         raise ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
                        fields={"location": ["outside_coverage"]})
@@ -158,12 +163,13 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     if len(subject.get("condition", "")) > 1000 or len(subject.get("name", "")) > 150:
         raise ApiError("invalid", _("Data orang yang dilaporkan terlalu panjang."), fields={"subject": ["too_long"]})
 
-    route = selectors.routing_decide(category=category, location=location)
+    point = Point(lon, lat, srid=4326)
+    route = selectors.routing_decide(category=category, location=location, point=point)
     duplicates = selectors.report_candidates(category=category, lon=lon, lat=lat)
     now = now or timezone.now()
     reporter = None if anonymous or (reporter is not None and not reporter.is_authenticated) else reporter
     report = Report(
-        id=report_id, category=category, channel=channel, location=Point(lon, lat, srid=4326),
+        id=report_id, category=category, channel=channel, location=point,
         accuracy_m=accuracy_m, desa=location.desa, kecamatan=location.kecamatan,
         location_approximate=location.approximate, agency=route.agency, routing_reason=route.reason,
         reporter=reporter, on_behalf_of_rt=on_behalf_of_rt,
@@ -171,35 +177,45 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
         description=description or "", created_at=now, updated_at=now,
         deadline=add_working_days(timezone.localtime(now).date(), category.target_days),
     )
-    with transaction.atomic():
-        for _attempt in range(5):
-            report.tracking_code = tracking_code_new()
-            try:
-                with transaction.atomic():
-                    report.save(force_insert=True)
-                break
-            except IntegrityError:
-                original = Report.objects.filter(id=report_id).first()
-                if original is not None:
-                    return SubmissionResult(original, False)
-                # Otherwise a tracking-code collision: draw again.
-        else:
-            raise RuntimeError("could not allocate a tracking code")
-        if subject:
-            ReportSubject.objects.create(report=report, **subject)
-        photo_row = None
-        if clean:
-            photo_row = ReportPhoto.objects.create(
-                report=report, kind=ReportPhoto.Kind.SUBMISSION, image=clean.content,
-                content_type=clean.content_type, width=clean.width, height=clean.height,
-                size_bytes=clean.content.size, uploaded_by=reporter)
-        ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.CREATED, to_status=S.RECEIVED,
-                                   public=True, author=reporter, photo=photo_row, created_at=now)
-        RoutingDecision.objects.create(report=report, kind=RoutingDecision.Kind.AUTOMATIC, agency=route.agency,
-                                       rule=route.rule, reason=route.reason)
-        _on_commit_changed(report.id, None, report.location)
-        transaction.on_commit(lambda: notifications.notify_agency_new_report(report_id=report.id))
+    # One transaction per attempt, no savepoint: a unique violation on the
+    # primary key (a concurrent retry committed first) or on the tracking
+    # code (a collision) rolls the attempt back whole, then the original is
+    # returned or another code drawn.
+    for _attempt in range(5):
+        report.tracking_code = tracking_code_new()
+        try:
+            with transaction.atomic():
+                report.save(force_insert=True)
+                _report_created_rows(report=report, reporter=reporter, subject=subject, clean=clean,
+                                     route=route, now=now)
+            break
+        except IntegrityError:
+            original = Report.objects.filter(id=report_id).first()
+            if original is not None:
+                return SubmissionResult(original, False)
+    else:
+        raise RuntimeError("could not allocate a tracking code")
     return SubmissionResult(report, True, duplicates)
+
+
+def _report_created_rows(*, report, reporter, subject, clean, route, now) -> None:
+    """The rows that go with a new report, in its transaction, and what runs
+    after the commit."""
+    if subject:
+        ReportSubject.objects.create(report=report, **subject)
+    photo_row = None
+    if clean:
+        photo_row = ReportPhoto.objects.create(
+            report=report, kind=ReportPhoto.Kind.SUBMISSION, image=clean.content,
+            content_type=clean.content_type, width=clean.width, height=clean.height,
+            size_bytes=clean.content.size, uploaded_by=reporter)
+    ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.CREATED, to_status=S.RECEIVED,
+                               public=True, author=reporter, photo=photo_row, created_at=now)
+    RoutingDecision.objects.create(report=report, kind=RoutingDecision.Kind.AUTOMATIC, agency=route.agency,
+                                   rule=route.rule, reason=route.reason)
+    _on_commit_changed(report.id, None, report.location)
+    if report.agency_id:
+        enqueue(tasks.notify_agency_new_report, str(report.id))
 
 
 def _on_commit_changed(report_id, old_location, new_location):
@@ -330,13 +346,12 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
             report=report, kind=kind, from_status=old_status, to_status=to, note=note or "", public=bool(public),
             author=actor, author_agency=actor_agency, photo=photo_row, created_at=now)
         _on_commit_changed(report.id, report.location, report.location)
-        event_id = event.id
-        transaction.on_commit(lambda: notifications.notify_reporter_status(report_id=report.id, event_id=event_id))
+        if event.public and report.reporter_id and not report.anonymous:
+            enqueue(tasks.notify_reporter_status, str(report.id), event.id)
         if report.agency_id and report.agency_id != (old_agency.id if old_agency else None):
-            transaction.on_commit(lambda: notifications.notify_agency_new_report(report_id=report.id))
+            enqueue(tasks.notify_agency_new_report, str(report.id))
         if to == S.MERGED:
-            master_id = report.merged_into_id
-            transaction.on_commit(lambda: notifications.notify_merged(report_id=report.id, master_id=master_id))
+            enqueue(tasks.notify_merged, str(report.id), str(report.merged_into_id))
     return event
 
 

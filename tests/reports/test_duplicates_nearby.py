@@ -108,3 +108,27 @@ def test_nearby_is_ordered_by_true_distance_with_metres(users, make_user, ring):
     assert pupr["results"] == []
     bad = client_for(crew).get("/api/v1/reports/nearby", {"lon": lon, "lat": lat, "status": "lost"})
     assert bad.status_code == 400
+
+
+def test_nearby_merges_the_agencies_of_a_crew_and_filters_closed_statuses(users, make_user, ring, desa_point):
+    from accounts.models import Role
+    from accounts.services import membership_grant
+    from geo.models import Agency
+    (lon, lat), ids = ring
+    crew = make_user("kru_dua_instansi", Role.FIELD_CREW, "dishub")
+    membership_grant(user=crew, role=Role.FIELD_CREW, agency=Agency.objects.get(code="bpbd"))
+    flood = Report.objects.get(category__code="flood", agency__code="bpbd")
+    body = client_for(crew).get("/api/v1/reports/nearby", {"lon": lon, "lat": lat, "radius_m": 2000}).json()
+    order = [r["id"] for r in body["results"]]
+    # The BPBD flood report at the centre comes first, then Dishub's by distance.
+    assert order == [str(flood.id), ids["w50"], ids["s300"], ids["n1000"], ids["e1004"], ids["ne1900"]]
+    assert body["results"][0]["distance_m"] == 0 and body["results"][0]["category"] == "flood"
+    # Closed reports leave the default list and come back only when asked for.
+    Report.objects.filter(id=ids["w50"]).update(status="resolved", resolved_at=flood.created_at)
+    default = client_for(crew).get("/api/v1/reports/nearby", {"lon": lon, "lat": lat}).json()
+    assert ids["w50"] not in [r["id"] for r in default["results"]]
+    resolved = client_for(crew).get("/api/v1/reports/nearby",
+                                    {"lon": lon, "lat": lat, "status": "resolved,in_progress"}).json()
+    assert [r["id"] for r in resolved["results"]] == [ids["w50"]]
+    limited = client_for(crew).get("/api/v1/reports/nearby", {"lon": lon, "lat": lat, "limit": 2}).json()
+    assert [r["id"] for r in limited["results"]] == [str(flood.id), ids["s300"]]

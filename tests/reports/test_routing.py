@@ -72,3 +72,27 @@ def test_nothing_matching_goes_to_triage_and_the_decision_is_stored(taxonomy, su
     assert decision.kind == "automatic" and decision.agency is None and "triase" in decision.reason
     queue = [r["id"] for r in client_for(users["coordinator"]).get("/api/v1/reports/queue/").json()["results"]]
     assert str(report.id) in queue
+
+
+def test_service_areas_matched_in_the_rules_query_route_like_the_lookup(taxonomy, desa_point):
+    """routing_decide(point=...) matches service areas in SQL (the submission
+    path); it must pick the same rule as the lookup's service areas for every
+    category on every desa with a polygon, the fire post's radius included."""
+    from django.contrib.gis.geos import Point
+    from geo.selectors import desa_centroids
+    # Categories with rules (Puskesmas working areas, the fire post radius)
+    # and one with only a default agency.
+    categories = list(Category.objects.filter(is_active=True, routing_rules__isnull=False).distinct())
+    categories.append(Category.objects.get(code="road-damage", is_active=True))
+    differences, by_service_area = [], 0
+    for code, lon, lat in desa_centroids():
+        full = point_locate(lon=lon, lat=lat)
+        bare = point_locate(lon=lon, lat=lat, with_service_areas=False)
+        for category in categories:
+            expected = routing_decide(category=category, location=full)
+            got = routing_decide(category=category, location=bare, point=Point(lon, lat, srid=4326))
+            if (expected.agency, expected.rule, expected.reason) != (got.agency, got.rule, got.reason):
+                differences.append((code, category.code, expected.reason, got.reason))
+            by_service_area += expected.rule is not None and expected.rule.service_area_id is not None
+    assert differences == []
+    assert by_service_area > 100  # Puskesmas working areas and the fire post were exercised

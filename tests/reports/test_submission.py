@@ -149,3 +149,23 @@ def test_token_authentication(submit, users, client):
     assert response.status_code == 201
     mine = client.get("/api/v1/reports/", HTTP_AUTHORIZATION=f"Token {token}")
     assert mine.status_code == 200 and mine.json() == []
+
+
+def test_a_submission_runs_few_queries_before_its_commit(submit, users, django_capture_on_commit_callbacks):
+    """The request path: idempotency check, category, lookup (edition,
+    covering parts, areas), routing with service areas in one query,
+    duplicate search, then one transaction of three inserts. Notifications and
+    tile invalidation run after the commit (a Celery task, a signal)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    submit(users["resident2"], photo=None, category="flood")  # warm the session
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, \
+            CaptureQueriesContext(connection) as queries:
+        response = submit(None, photo=None, category="flood")
+    assert response.status_code == 201, response.content
+    # The test runs inside a transaction, so atomic blocks are savepoints here.
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert [s.split('"')[1] for s in inserts] == ["reports_report", "reports_reportevent", "reports_routingdecision"]
+    assert len(statements) <= 11, "\n".join(statements)
+    assert len(callbacks) >= 2  # report_changed and the agency notification, after the commit
