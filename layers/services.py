@@ -17,8 +17,13 @@ _REFRESH_LOCK = 5_000_001
 
 
 def report_counts_mark_dirty(**_kwargs) -> None:
-    """Receiver of reports.signals.report_changed."""
-    SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"dirty": True})
+    """Receiver of reports.signals.report_changed. Usually one UPDATE that
+    touches nothing (already dirty), so concurrent submissions do not queue
+    on the state row's lock."""
+    if SummaryState.objects.filter(name=REPORT_COUNTS, dirty=False).update(dirty=True):
+        return
+    if not SummaryState.objects.filter(name=REPORT_COUNTS).exists():
+        SummaryState.objects.get_or_create(name=REPORT_COUNTS, defaults={"dirty": True})
 
 
 def report_counts_refresh(*, force: bool = False) -> bool:
