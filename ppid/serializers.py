@@ -34,7 +34,8 @@ class IdentityInput(serializers.Serializer):
 
 
 class RequestInput(serializers.Serializer):
-    identity = IdentityInput()
+    identity = IdentityInput(required=False, help_text=_(
+        "Identitas pemohon; boleh dikosongkan bila akun sudah terdaftar sebagai pemohon."))
     information = serializers.CharField(max_length=5000)
     purpose = serializers.CharField(max_length=2000)
     format = serializers.ChoiceField(choices=InformationRequest.Format.choices,
@@ -43,6 +44,19 @@ class RequestInput(serializers.Serializer):
                                        default=InformationRequest.Delivery.EMAIL)
     agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.filter(is_active=True),
                                           required=False, allow_null=True, default=None)
+
+
+class RequesterRegistrationInput(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]{3,150}$", max_length=150)
+    email = serializers.EmailField()
+    password = serializers.CharField(min_length=10, max_length=128, write_only=True)
+    identity = IdentityInput()
+
+
+def requester_profile_dict(profile) -> dict:
+    """The requester's own profile, for the requester only (UU PDP Pasal 7 access)."""
+    return {"username": profile.user.get_username(), "registered_at": profile.registered_at,
+            "identity": profile.identity()}
 
 
 class ExtensionInput(serializers.Serializer):
