@@ -111,6 +111,7 @@ def objection_dict(objection: Objection) -> dict:
 def request_dict(request: InformationRequest, *, today, with_identity: bool) -> dict:
     """A request as its requester or the handling PPID sees it."""
     from .selectors import request_is_overdue
+    from .services import objection_grounds_open
     data = {
         "registration_number": request.registration_number,
         "status": request.status, "status_label": request.get_status_display(),
@@ -132,6 +133,7 @@ def request_dict(request: InformationRequest, *, today, with_identity: bool) -> 
         "fee_rupiah": request.fee_rupiah,
         "delivered_on": request.delivered_on,
         "objections": [objection_dict(o) for o in request.objections.all()],
+        "objection_grounds_open": objection_grounds_open(request=request, today=today),
     }
     if with_identity:
         person = request.identity

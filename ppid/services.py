@@ -251,6 +251,20 @@ def objection_window_end(*, ground_on: datetime.date) -> datetime.date:
     return add_working_days(ground_on, OBJECTION_WINDOW_WORKING_DAYS)
 
 
+def objection_grounds_open(*, request: InformationRequest, today: datetime.date) -> list[dict]:
+    """The Pasal 35(1) grounds on which the requester may object today, each
+    with the last day of its 30-working-day window (empty while an objection
+    is pending or before any ground has arisen)."""
+    if any(not o.decision for o in request.objections.all()):  # uses a prefetch when there is one
+        return []
+    out = []
+    for ground in Objection.Ground:
+        ground_on = objection_ground_on(request=request, ground=ground, today=today)
+        if ground_on is not None and today <= (end := objection_window_end(ground_on=ground_on)):
+            out.append({"ground": ground.value, "label": str(ground.label), "window_end": end})
+    return out
+
+
 @transaction.atomic
 def objection_create(*, request: InformationRequest, user, ground: str, reason: str,
                      filed_at: datetime.datetime | None = None) -> Objection:

@@ -88,6 +88,8 @@ def request_track(request, number):
     if obj is None:
         raise Http404
     form = forms.ObjectionForm(request.POST or None)
+    open_grounds = services.objection_grounds_open(request=obj, today=timezone.localdate())
+    form.fields["ground"].choices = [(g["ground"], g["label"]) for g in open_grounds]
     if request.method == "POST" and form.is_valid():
         try:
             services.objection_create(request=obj, user=request.user, **form.cleaned_data)

@@ -208,8 +208,11 @@ def _plant_business(tag: str) -> tuple[dict, dict]:
     business = business_create(owner=owner, name=f"Warung Uji {tag}", lon=BUSINESS_POINT[0],
                                lat=BUSINESS_POINT[1], is_home_based=True, capital_idr=capital,
                                annual_sales_idr=sales, products="kerupuk basah")
+    business.refresh_from_db()
+    shown_at = (business.public_location.x, business.public_location.y)  # the desa point: no consent
     samples = {"business_id": business.id, "feature_id": business.id, "collection_id": "businesses",
-               "layer_id": "businesses", "layers": "businesses", **_tile(*BUSINESS_POINT)}
+               "layer_id": "businesses", "layers": "businesses", **_tile(*shown_at),
+               "home_tile": _tile(*BUSINESS_POINT)}
     verifier = {"umkm_verifier"}  # verifying the scale class needs the figures
     secrets = {
         "business owner's name": ([owner.name], set()),
@@ -219,6 +222,13 @@ def _plant_business(tag: str) -> tuple[dict, dict]:
         "business capital": (_amounts(capital), verifier),
         "business annual sales": (_amounts(sales), verifier),
     }
+    # Where the business's public entry (its name) must reach the anonymous
+    # caller: the matrix then provably read the outputs that could leak.
+    samples["reach"] = (business.name, [
+        "/api/v1/businesses/?q=", f"/api/v1/businesses/{business.id}/", "/ogc/collections/businesses/items?",
+        f"/ogc/collections/businesses/items/{business.id}", "/api/v1/layers/businesses/download.geojson",
+        "/api/v1/layers/businesses/download.csv", "/api/v1/layers/businesses/download.gpkg",
+        "/tiles/businesses/"])
     return samples, secrets
 
 
@@ -257,15 +267,18 @@ def _plant(agency):
     agency = report_agency or agency
     base.update({k: report_samples[k] for k in ("report_id", "tracking_code", "feature_id")})
     business_samples, business_secrets = _plant_business(tag)
+    reach = business_samples.pop("reach")
+    home_tile = business_samples.pop("home_tile")  # where the home is: the tile shows nothing of it
     request_samples, request_secrets = _plant_request(tag, agency)
     secrets.update(business_secrets)
     secrets.update(request_secrets)
-    scenarios = [base, {**base, **report_samples}, {**base, **business_samples}, {**base, **request_samples},
+    scenarios = [base, {**base, **report_samples}, {**base, **business_samples},
+                 {**base, **business_samples, **home_tile}, {**base, **request_samples},
                  {**base, "code": report_samples["service_code"]}]
     # every export format of the layers carrying a planted record
     scenarios += [{**base, "layer_id": layer, "fmt": fmt}
                   for fmt in ("geojson", "csv", "gpkg") for layer in ("reports", "businesses")]
-    return scenarios, secrets, agency
+    return scenarios, secrets, agency, reach
 
 
 def _body(response) -> str:
@@ -278,12 +291,12 @@ def test_every_role_against_every_endpoint(kubu_raya):
     client = Client(enforce_csrf_checks=True)
     cache.clear()
     client.raise_request_exception = False  # a server error is a finding, collected with the others
-    scenarios, secrets, agency = _plant(Agency.objects.order_by("code").first())
+    scenarios, secrets, agency, (public_name, must_reach) = _plant(Agency.objects.order_by("code").first())
     area = Area.objects.filter(level="desa").order_by("code").first()
     all_routes, excluded = routes(scenarios)
     callers = _callers(agency, area)
     assert len(all_routes) >= 4
-    failures, shown = [], {kind: set() for kind in secrets}
+    failures, shown, reached = [], {kind: set() for kind in secrets}, set()
     for route in all_routes:
         for who, token in callers.items():
             headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
@@ -299,6 +312,8 @@ def test_every_role_against_every_endpoint(kubu_raya):
                     failures.append(f"anonymous {method.upper()} {route.path} ({route.name}) -> {status}")
                 if method == "get" and status == 200:
                     body = _body(response)
+                    if who == "anonymous" and public_name in body:
+                        reached.add(route.path)
                     for kind, (values, readers) in secrets.items():
                         if any(value in body for value in values):
                             shown[kind].add(who)
@@ -310,5 +325,7 @@ def test_every_role_against_every_endpoint(kubu_raya):
     # one of them (a planted record no endpoint returns would make its rows vacuous).
     for kind, (_values, readers) in secrets.items():
         assert not readers or shown[kind], f"no endpoint showed {kind} even to {sorted(readers)}"
+    for prefix in must_reach:
+        assert any(path.startswith(prefix) for path in reached), f"the planted business never reached {prefix}"
     # every exclusion still names a real pattern (a stale one would hide nothing, silently)
     assert {e for e in EXCLUDED if any(x.startswith(e) for x in excluded)} == set(EXCLUDED)

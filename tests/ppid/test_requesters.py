@@ -182,3 +182,22 @@ def test_requester_deletes_the_profile_and_the_register_keeps_its_record(db):
     assert siti.get("/api/v1/ppid/requesters/me/").status_code == 404
     assert RequesterIdentity.objects.filter(request__registration_number=number).exists()
     assert siti.post("/api/v1/ppid/requests/", ASK, format="json").status_code == 403
+
+
+def test_the_requester_is_told_when_an_objection_is_possible_and_until_when(make_request, requester, officer):
+    from common.workdays import add_working_days
+
+    request = make_request(received_on=D(2026, 10, 1))
+    client = client_for(requester)
+    assert client.get(f"/api/v1/ppid/requests/{request.registration_number}/").json()[
+        "objection_grounds_open"] == []
+    pages = Client()
+    pages.force_login(requester)
+    assert "Pasal 35-36" in pages.get(f"/ppid/permohonan/{request.registration_number}/").content.decode()
+    services.request_decide(request=request, user=officer, decision="refused", exemption_basis="17h",
+                            consequence_test="Rahasia pribadi", on=timezone.localdate())
+    grounds = client.get(f"/api/v1/ppid/requests/{request.registration_number}/").json()["objection_grounds_open"]
+    assert {g["ground"] for g in grounds} >= {"a", "e"}
+    assert {g["window_end"] for g in grounds} == {add_working_days(timezone.localdate(), 30).isoformat()}
+    html = pages.get(f"/ppid/permohonan/{request.registration_number}/").content.decode()
+    assert 'value="a"' in html and 'value="c"' not in html   # not answered: it was answered
