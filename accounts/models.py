@@ -24,6 +24,7 @@ class Role(models.TextChoices):
     WALIDATA = "walidata", _("Walidata")
     PPID_OFFICER = "ppid_officer", _("PPID")
     PPID_SUPERIOR = "ppid_superior", _("Atasan PPID")
+    REQUESTER = "requester", _("Pemohon informasi publik")
     UMKM_OWNER = "umkm_owner", _("Pelaku UMKM")
     UMKM_VERIFIER = "umkm_verifier", _("Verifikator UMKM")
     DPO = "dpo", _("Pejabat Pelindungan Data Pribadi")

@@ -154,3 +154,30 @@ class DatasetFeature(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["version", "row"])]
+
+
+class RefreshReminder(models.Model):
+    """One reminder to a dataset's producer about its berkala refresh (Pasal 9:
+    at least every 6 months), recorded so that the scheduled job never sends
+    the same reminder twice: `soon` and `due` once per published version,
+    `overdue` at most every REMINDER_OVERDUE_EVERY_DAYS days, and never two
+    of a kind on one day (the constraint holds under concurrent runs)."""
+
+    class Kind(models.TextChoices):
+        SOON = "soon", _("Pembaruan segera jatuh tempo")
+        DUE = "due", _("Pembaruan jatuh tempo")
+        OVERDUE = "overdue", _("Pembaruan terlambat")
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="refresh_reminders")
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="+",
+                                help_text="The published version whose refresh is due.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_on = models.DateField()
+    sent_on = models.DateField()
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "version", "kind", "sent_on"],
+                                    name="datasets_refresh_reminder_once_a_day"),
+        ]

@@ -42,6 +42,34 @@ def datasets_due_for_refresh(*, today: datetime.date) -> list[Dataset]:
     return [d for d in candidates if (due := dataset_refresh_due_on(dataset=d)) and due <= today]
 
 
+def datasets_refresh_within(*, today: datetime.date, days: int) -> list[tuple[Dataset, datetime.date]]:
+    """(dataset, refresh due date) of published berkala datasets due within
+    `days` days from `today` or already overdue, soonest first."""
+    horizon = today + datetime.timedelta(days=days)
+    candidates = (Dataset.objects.filter(kip_class=KipClass.BERKALA, published_version__isnull=False)
+                  .select_related("published_version", "producer"))
+    rows = [(d, due) for d in candidates if (due := dataset_refresh_due_on(dataset=d)) and due <= horizon]
+    return sorted(rows, key=lambda row: (row[1], row[0].slug))
+
+
+def producer_emails(*, agency_id: int, on: datetime.date) -> list[str]:
+    """Active producers (Produsen Data) of an agency; the agency's own
+    address when it has none."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Membership
+    from geo.models import Agency
+
+    user_ids = (Membership.objects.filter(role=Role.DATA_PRODUCER, agency_id=agency_id)
+                .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on))
+                .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on)).values("user_id"))
+    emails = sorted(set(get_user_model().objects.filter(id__in=user_ids, is_active=True)
+                        .exclude(email="").values_list("email", flat=True)))
+    if not emails:
+        emails = [e for e in Agency.objects.filter(pk=agency_id).values_list("email", flat=True) if e]
+    return emails
+
+
 def choropleth_options() -> list[dict]:
     """For the portal: numeric public fields of published desa datasets."""
     return policy.choropleth_options()

@@ -4,6 +4,7 @@ import datetime
 import json
 
 from django.core.files.base import ContentFile
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -15,7 +16,7 @@ from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
 from config.api_errors import ApiError
 
-from .models import Dataset, DatasetField, DatasetVersion
+from .models import Dataset, DatasetField, DatasetVersion, RefreshReminder
 from .validation import validate_upload
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -223,3 +224,69 @@ def refresh_due_on(*, approved_at: datetime.datetime) -> datetime.date:
     """Informasi berkala is refreshed at least every 6 months (Pasal 9)."""
     from dateutil.relativedelta import relativedelta
     return timezone.localdate(approved_at) + relativedelta(months=6)
+
+
+REMINDER_SOON_DAYS = 30           # first reminder a month before the refresh is due
+REMINDER_OVERDUE_EVERY_DAYS = 30  # then, once late, a reminder a month
+
+
+def refresh_reminders_send(*, today: datetime.date | None = None, commit: bool = True) -> list[dict]:
+    """Remind producers of berkala datasets to publish a new version: once a
+    month ahead (`soon`), once on the due date (`due`), then every 30 days
+    while late (`overdue`). Each reminder is recorded (RefreshReminder) in the
+    same transaction as its mail, so a second run sends nothing twice.
+    Returns what was (or, with commit=False, would be) sent."""
+    from . import selectors
+
+    today = today or timezone.localdate()
+    sent = []
+    for dataset, due_on in selectors.datasets_refresh_within(today=today, days=REMINDER_SOON_DAYS):
+        version = dataset.published_version
+        if due_on > today:
+            kind = RefreshReminder.Kind.SOON
+        elif not RefreshReminder.objects.filter(dataset=dataset, version=version,
+                                                kind=RefreshReminder.Kind.DUE).exists():
+            kind = RefreshReminder.Kind.DUE
+        else:
+            kind = RefreshReminder.Kind.OVERDUE
+        earlier = RefreshReminder.objects.filter(dataset=dataset, version=version, kind=kind)
+        if kind == RefreshReminder.Kind.OVERDUE:  # a month after the last late notice (or the due one)
+            earlier = RefreshReminder.objects.filter(
+                dataset=dataset, version=version, kind__in=[RefreshReminder.Kind.DUE, kind],
+                sent_on__gt=today - datetime.timedelta(days=REMINDER_OVERDUE_EVERY_DAYS))
+        if earlier.exists():
+            continue
+        recipients = selectors.producer_emails(agency_id=dataset.producer_id, on=today)
+        entry = {"slug": dataset.slug, "kind": kind, "due_on": due_on.isoformat(), "recipients": len(recipients)}
+        if commit:
+            with transaction.atomic():
+                _, created = RefreshReminder.objects.get_or_create(
+                    dataset=dataset, version=version, kind=kind, sent_on=today,
+                    defaults={"due_on": due_on, "recipients": len(recipients)})
+                if not created:
+                    continue
+                if recipients:
+                    send_mail(_refresh_subject(dataset=dataset, kind=kind),
+                              _refresh_body(dataset=dataset, due_on=due_on), None, recipients)
+        sent.append(entry)
+    return sent
+
+
+def _refresh_subject(*, dataset: Dataset, kind: str) -> str:
+    label = {RefreshReminder.Kind.SOON: _("Pembaruan data segera jatuh tempo"),
+             RefreshReminder.Kind.DUE: _("Pembaruan data jatuh tempo hari ini"),
+             RefreshReminder.Kind.OVERDUE: _("Pembaruan data terlambat")}[kind]
+    return f"[Satu Data] {label}: {dataset.title}"
+
+
+def _refresh_body(*, dataset: Dataset, due_on: datetime.date) -> str:
+    from django.conf import settings
+
+    base = getattr(settings, "REPORTS_PUBLIC_BASE_URL", "").rstrip("/")
+    version = dataset.published_version
+    return str(_("Dataset: %(title)s (%(slug)s)\nVersi terbit: %(version)s, disetujui %(approved)s\n"
+                 "Informasi berkala wajib diperbarui paling lambat setiap 6 bulan (UU 14/2008 Pasal 9).\n"
+                 "Tenggat pembaruan: %(due)s\n\nUnggah versi baru: %(url)s")) % {
+        "title": dataset.title, "slug": dataset.slug, "version": version.number,
+        "approved": timezone.localdate(version.reviewed_at).isoformat(), "due": due_on.isoformat(),
+        "url": f"{base}/data/opd/{dataset.slug}/"}

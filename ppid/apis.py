@@ -5,15 +5,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.settings import api_settings
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.services import user_create
+from common.throttles import SubmitRateThrottle
 from config.api_errors import ApiError
 from layers.policy.ppid import annual_report_public
 
 from . import selectors, serializers, services
-from .models import Objection
+from .models import Objection, RequesterProfile
 from .information import information_list_public
 
 
@@ -34,6 +40,58 @@ def _out(request_obj, user):
     return serializers.request_dict(request_obj, today=timezone.localdate(),
                                     with_identity=request_obj.requester_id == user.pk
                                     or selectors.user_handles_request(user=user, request=request_obj))
+
+
+class RequesterRegistrationApi(APIView):
+    """Open an account as a pemohon informasi publik, with the identity the
+    law asks of a requester (kept as personal data, never public)."""
+
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, SubmitRateThrottle]
+
+    @extend_schema(summary="Daftar sebagai pemohon informasi publik", request=serializers.RequesterRegistrationInput)
+    def post(self, request):
+        data = _valid(serializers.RequesterRegistrationInput, request.data)
+        try:
+            validate_password(data["password"])
+        except ValidationError as exc:
+            raise ApiError("invalid_password", " ".join(exc.messages), fields={"password": exc.messages})
+        try:
+            with transaction.atomic():
+                user = user_create(username=data["username"], email=data["email"], password=data["password"])
+                profile = services.requester_register(user=user, identity=data["identity"])
+        except ValidationError as exc:
+            fields = getattr(exc, "message_dict", {"identity": exc.messages})
+            if "username" in fields:
+                raise ApiError("username_taken", _("Nama pengguna sudah dipakai."), status_code=409,
+                               fields={"username": fields["username"]})
+            raise ApiError("invalid", _("Periksa isian."), fields=fields)
+        except IntegrityError:  # the same name registered concurrently
+            raise ApiError("username_taken", _("Nama pengguna sudah dipakai."), status_code=409,
+                           fields={"username": [data["username"]]})
+        return Response(serializers.requester_profile_dict(profile), status=status.HTTP_201_CREATED)
+
+
+class RequesterMeApi(APIView):
+    """The requester's own identity: read, correct (PUT) or delete (UU PDP)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        profile = RequesterProfile.objects.filter(user=request.user).first()
+        if profile is None:
+            raise ApiError("requester_not_registered", _("Akun ini belum terdaftar sebagai pemohon."),
+                           status_code=404)
+        return Response(serializers.requester_profile_dict(profile))
+
+    @extend_schema(request=serializers.IdentityInput)
+    def put(self, request):
+        data = _valid(serializers.IdentityInput, request.data)
+        profile = services.requester_register(user=request.user, identity=data)
+        return Response(serializers.requester_profile_dict(profile))
+
+    def delete(self, request):
+        services.requester_unregister(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RequestListApi(APIView):

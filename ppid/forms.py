@@ -8,7 +8,12 @@ from geo.models import Agency
 from .models import InformationRequest, Objection, Pasal17, RequesterIdentity
 
 
-class RequestForm(forms.Form):
+IDENTITY_KEYS = ("kind", "name", "id_number", "address", "phone", "email", "occupation")
+
+
+class IdentityFields(forms.Form):
+    """The identity UU 14/2008 asks of a requester (domain.md 1.3)."""
+
     kind = forms.ChoiceField(label=_("Jenis pemohon"), choices=RequesterIdentity.Kind.choices)
     name = forms.CharField(label=_("Nama lengkap / nama badan hukum"), max_length=200)
     id_number = forms.CharField(label=_("NIK / nomor akta badan hukum"), max_length=40)
@@ -16,6 +21,12 @@ class RequestForm(forms.Form):
     phone = forms.CharField(label=_("Telepon"), max_length=30, required=False)
     email = forms.EmailField(label=_("Surel"), required=False)
     occupation = forms.CharField(label=_("Pekerjaan"), max_length=100, required=False)
+
+    def identity(self) -> dict:
+        return {k: self.cleaned_data[k] for k in IDENTITY_KEYS}
+
+
+class RequestForm(IdentityFields):
     agency = forms.ModelChoiceField(label=_("Ditujukan kepada (OPD)"), required=False, to_field_name="code",
                                     queryset=Agency.objects.filter(is_active=True).exclude(kind="external"),
                                     empty_label=_("PPID Utama Kabupaten Kubu Raya"))
@@ -26,8 +37,7 @@ class RequestForm(forms.Form):
 
     def as_api_data(self) -> dict:
         d = self.cleaned_data
-        identity = {k: d[k] for k in ("kind", "name", "id_number", "address", "phone", "email", "occupation")}
-        return {"identity": identity, "information": d["information"], "purpose": d["purpose"],
+        return {"identity": self.identity(), "information": d["information"], "purpose": d["purpose"],
                 "format": d["format"], "delivery": d["delivery"],
                 "agency": d["agency"].code if d["agency"] else None}
 
@@ -63,7 +73,20 @@ class ObjectionDecisionForm(forms.Form):
     superior_position = forms.CharField(label=_("Jabatan"), required=False)
 
 
-class SignupForm(forms.Form):
+class SignupForm(IdentityFields):
+    """Account and requester identity in one step (the API's
+    RequesterRegistrationInput); the account e-mail receives the answers."""
+
     username = forms.CharField(label=_("Nama pengguna"), max_length=150)
-    email = forms.EmailField(label=_("Surel"))
     password = forms.CharField(label=_("Kata sandi"), widget=forms.PasswordInput, min_length=10)
+    field_order = ["username", "password", "kind", "name", "id_number", "address", "phone", "email",
+                   "occupation"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+
+    def as_api_data(self) -> dict:
+        d = self.cleaned_data
+        return {"username": d["username"], "email": d["email"], "password": d["password"],
+                "identity": self.identity()}

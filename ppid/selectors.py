@@ -82,6 +82,12 @@ def objections_open() -> QuerySet[Objection]:
     return Objection.objects.filter(decision="").select_related("request")
 
 
+def objections_open_for(*, user) -> QuerySet[Objection]:
+    """Open objections on the requests the user handles (a PPID Pelaksana does
+    not see another agency's objections)."""
+    return objections_open().filter(request__in=requests_workspace(user=user).values("pk"))
+
+
 def _officer_emails(*, agency_id: int | None) -> list[str]:
     scope = Q(agency__isnull=True) if agency_id is None else Q(agency__isnull=True) | Q(agency_id=agency_id)
     user_ids = Membership.objects.filter(scope, role=Role.PPID_OFFICER).values("user_id")

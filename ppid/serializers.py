@@ -34,7 +34,8 @@ class IdentityInput(serializers.Serializer):
 
 
 class RequestInput(serializers.Serializer):
-    identity = IdentityInput()
+    identity = IdentityInput(required=False, help_text=_(
+        "Identitas pemohon; boleh dikosongkan bila akun sudah terdaftar sebagai pemohon."))
     information = serializers.CharField(max_length=5000)
     purpose = serializers.CharField(max_length=2000)
     format = serializers.ChoiceField(choices=InformationRequest.Format.choices,
@@ -43,6 +44,19 @@ class RequestInput(serializers.Serializer):
                                        default=InformationRequest.Delivery.EMAIL)
     agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.filter(is_active=True),
                                           required=False, allow_null=True, default=None)
+
+
+class RequesterRegistrationInput(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]{3,150}$", max_length=150)
+    email = serializers.EmailField()
+    password = serializers.CharField(min_length=10, max_length=128, write_only=True)
+    identity = IdentityInput()
+
+
+def requester_profile_dict(profile) -> dict:
+    """The requester's own profile, for the requester only (UU PDP Pasal 7 access)."""
+    return {"username": profile.user.get_username(), "registered_at": profile.registered_at,
+            "identity": profile.identity()}
 
 
 class ExtensionInput(serializers.Serializer):
@@ -97,6 +111,7 @@ def objection_dict(objection: Objection) -> dict:
 def request_dict(request: InformationRequest, *, today, with_identity: bool) -> dict:
     """A request as its requester or the handling PPID sees it."""
     from .selectors import request_is_overdue
+    from .services import objection_grounds_open
     data = {
         "registration_number": request.registration_number,
         "status": request.status, "status_label": request.get_status_display(),
@@ -118,6 +133,7 @@ def request_dict(request: InformationRequest, *, today, with_identity: bool) -> 
         "fee_rupiah": request.fee_rupiah,
         "delivered_on": request.delivered_on,
         "objections": [objection_dict(o) for o in request.objections.all()],
+        "objection_grounds_open": objection_grounds_open(request=request, today=today),
     }
     if with_identity:
         person = request.identity

@@ -7,13 +7,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 from accounts.selectors import user_has_role
+from accounts.services import membership_grant
+from common.jobs import enqueue
 from common.workdays import add_working_days
 from config.api_errors import ApiError
 
 from . import selectors
-from .models import InformationRequest, Objection, RegistrationCounter, Reminder, RequesterIdentity
+from .models import (InformationRequest, Objection, RegistrationCounter, Reminder, RequesterIdentity,
+                     RequesterProfile)
 
 RESPONSE_WORKING_DAYS = 10      # Pasal 22(7)
 EXTENSION_WORKING_DAYS = 7      # Pasal 22(8), once
@@ -43,16 +46,57 @@ def _require_officer(*, user, request: InformationRequest):
         raise _forbidden()
 
 
+IDENTITY_FIELDS = ("kind", "name", "id_number", "address", "phone", "email", "occupation")
+
+
 @transaction.atomic
-def request_create(*, requester, identity: dict, information: str, purpose: str,
+def requester_register(*, user, identity: dict) -> RequesterProfile:
+    """Register (or update) the account as a pemohon informasi publik with
+    the identity the law asks for, and grant it the requester role. The
+    identity is personal data: only its owner reads the profile back."""
+    if user is None or not user.is_authenticated:
+        raise ApiError("not_authenticated", _("Perlu masuk (login) terlebih dahulu."), status_code=401)
+    profile = RequesterProfile.objects.select_for_update().filter(user=user).first() \
+        or RequesterProfile(user=user)
+    for field in IDENTITY_FIELDS:
+        if field in identity:
+            setattr(profile, field, identity[field])
+    profile.full_clean(exclude=["user"])
+    profile.save()
+    membership_grant(user=user, role=Role.REQUESTER)
+    return profile
+
+
+@transaction.atomic
+def requester_unregister(*, user) -> None:
+    """The requester withdraws the profile (UU PDP Pasal 8 deletion); the
+    register keeps each request's identity snapshot as the law's record."""
+    RequesterProfile.objects.filter(user=user).delete()
+    Membership.objects.filter(user=user, role=Role.REQUESTER).delete()
+
+
+@transaction.atomic
+def request_create(*, requester, identity: dict | None = None, information: str, purpose: str,
                    format: str = InformationRequest.Format.SOFTCOPY,
                    delivery: str = InformationRequest.Delivery.EMAIL,
                    agency=None, received_at: datetime.datetime | None = None) -> InformationRequest:
-    """Register a request and its requester identity; the due date is 10
+    """Register a request of a registered requester; the due date is 10
     working days after the day of receipt (a request received on a Saturday
-    starts counting on Monday)."""
+    starts counting on Monday).
+
+    An identity given with the request registers (or updates) the account as
+    a requester first; without one, the requester's profile is used. The
+    request keeps a snapshot of the identity as the register's record."""
     if requester is None or not requester.is_authenticated:
         raise ApiError("not_authenticated", _("Perlu masuk (login) terlebih dahulu."), status_code=401)
+    if identity:
+        profile = requester_register(user=requester, identity=identity)
+    else:
+        profile = RequesterProfile.objects.filter(user=requester).first()
+        if profile is None or not user_has_role(user=requester, roles=[Role.REQUESTER]):
+            raise ApiError("requester_not_registered",
+                           _("Daftarkan identitas Anda sebagai pemohon informasi terlebih dahulu."),
+                           status_code=403)
     received_at = received_at or timezone.now()
     received_on = local_date(received_at)
     request = InformationRequest(
@@ -62,7 +106,7 @@ def request_create(*, requester, identity: dict, information: str, purpose: str,
         due_on=add_working_days(received_on, RESPONSE_WORKING_DAYS))
     request.full_clean()
     request.save()
-    person = RequesterIdentity(request=request, **identity)
+    person = RequesterIdentity(request=request, **profile.identity())
     person.full_clean()
     person.save()
     return request
@@ -91,6 +135,7 @@ def request_extend(*, request: InformationRequest, user, reason: str,
     request.extended_at = timezone.now()
     request.status = InformationRequest.Status.EXTENDED
     request.save()
+    _notify_requester(request=request, event="extended")
     return request
 
 
@@ -132,6 +177,7 @@ def request_decide(*, request: InformationRequest, user, decision: str, note: st
     request.status = InformationRequest.Status.DECIDED
     request.full_clean()
     request.save()
+    _notify_requester(request=request, event="decided")
     return request
 
 
@@ -149,6 +195,7 @@ def request_deliver(*, request: InformationRequest, user, note: str = "",
     request.delivery_note = note
     request.status = InformationRequest.Status.DELIVERED
     request.save()
+    _notify_requester(request=request, event="delivered")
     return request
 
 
@@ -202,6 +249,20 @@ def objection_ground_on(*, request: InformationRequest, ground: str,
 def objection_window_end(*, ground_on: datetime.date) -> datetime.date:
     """Last day to file: 30 working days after the ground arose (Pasal 36(1))."""
     return add_working_days(ground_on, OBJECTION_WINDOW_WORKING_DAYS)
+
+
+def objection_grounds_open(*, request: InformationRequest, today: datetime.date) -> list[dict]:
+    """The Pasal 35(1) grounds on which the requester may object today, each
+    with the last day of its 30-working-day window (empty while an objection
+    is pending or before any ground has arisen)."""
+    if any(not o.decision for o in request.objections.all()):  # uses a prefetch when there is one
+        return []
+    out = []
+    for ground in Objection.Ground:
+        ground_on = objection_ground_on(request=request, ground=ground, today=today)
+        if ground_on is not None and today <= (end := objection_window_end(ground_on=ground_on)):
+            out.append({"ground": ground.value, "label": str(ground.label), "window_end": end})
+    return out
 
 
 @transaction.atomic
@@ -261,6 +322,7 @@ def objection_decide(*, objection: Objection, user, decision: str, response: str
     objection.superior_name = superior_name or user.get_full_name() or user.get_username()
     objection.superior_position = superior_position
     objection.save()
+    _notify_requester(request=objection.request, event="objection_answered", objection=objection)
     return objection
 
 
@@ -314,3 +376,56 @@ def _reminder_body(*, target, kind: str) -> str:
     return str(_("Nomor registrasi: %(number)s\nTenggat: %(due)s\nJenis: %(kind)s\n\n"
                  "Buka ruang kerja PPID untuk menindaklanjuti.")) % {
         "number": target.registration_number, "due": due.isoformat(), "kind": kind}
+
+
+# --- The requester hears of every answer (Pasal 22: written notice) ----------
+REQUESTER_EVENTS = {
+    "extended": _("Permohonan diperpanjang"),
+    "decided": _("Pemberitahuan tertulis atas permohonan"),
+    "delivered": _("Informasi telah diserahkan"),
+    "objection_answered": _("Tanggapan atasan PPID atas keberatan"),
+}
+
+
+def _notify_requester(*, request: InformationRequest, event: str, objection: Objection | None = None) -> None:
+    from . import tasks  # noqa: PLC0415 - tasks import this module
+
+    enqueue(tasks.notify_requester, request.pk, event, objection.pk if objection else None)
+
+
+def requester_notify(*, request_id: int, event: str, objection_id: int | None = None) -> bool:
+    """E-mail the requester about an answer to their request, at most once per
+    (request, event, objection) however often the job runs (common.jobs). The
+    mail carries the number, the status and the written notice, not the
+    requester's identity. True when it was sent now."""
+    from django.conf import settings
+
+    from common.jobs import job_once
+
+    request = InformationRequest.objects.select_related("identity", "requester").get(pk=request_id)
+    address = (getattr(request, "identity", None) and request.identity.email) or request.requester.email
+    if not address:
+        return False
+    objection = request.objections.filter(pk=objection_id).first() if objection_id else None
+    base = getattr(settings, "REPORTS_PUBLIC_BASE_URL", "").rstrip("/")
+    lines = [str(_("Nomor registrasi: %s")) % request.registration_number,
+             str(_("Status: %s")) % request.get_status_display(),
+             str(_("Tenggat jawaban: %s")) % request.effective_due_on.isoformat()]
+    if event == "extended":
+        lines.append(str(_("Alasan perpanjangan: %s")) % request.extension_reason)
+    if request.decision:
+        lines.append(str(_("Keputusan: %s")) % request.get_decision_display())
+        if request.exemption_basis:
+            lines.append(str(_("Dasar pengecualian: %s")) % request.get_exemption_basis_display())
+        if request.decision_note:
+            lines.append(request.decision_note)
+    if request.delivered_on:
+        lines.append(str(_("Diserahkan pada: %s")) % request.delivered_on.isoformat())
+    if objection is not None:
+        lines += [str(_("Keberatan: %s")) % objection.registration_number,
+                  str(_("Keputusan atasan PPID: %s")) % objection.get_decision_display(), objection.response]
+    lines += ["", f"{base}/ppid/permohonan/{request.registration_number}/"]
+    subject = f"[PPID] {REQUESTER_EVENTS.get(event, event)}: {request.registration_number}"
+    return job_once(f"ppid-requester:{request.pk}:{event}:{objection_id or ''}",
+                    lambda: send_mail(str(subject), "\n".join(lines), None, [address]),
+                    task="ppid.notify_requester")

@@ -16,6 +16,8 @@ urlpatterns = [
     path("ppid/petugas/", views.workspace, name="ppid-workspace"),
     path("ppid/petugas/<str:number>/", views.workspace_request, name="ppid-workspace-request"),
     path("ppid/laporan/<int:year>/", views.annual_report, name="ppid-annual-report"),
+    path("api/v1/ppid/requesters/", apis.RequesterRegistrationApi.as_view(), name="ppid-api-requesters"),
+    path("api/v1/ppid/requesters/me/", apis.RequesterMeApi.as_view(), name="ppid-api-requester-me"),
     path("api/v1/ppid/requests/", apis.RequestListApi.as_view(), name="ppid-api-requests"),
     path("api/v1/ppid/requests/<str:number>/", apis.RequestDetailApi.as_view(), name="ppid-api-request"),
     path("api/v1/ppid/requests/<str:number>/extension/", apis.RequestExtensionApi.as_view(),

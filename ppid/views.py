@@ -6,7 +6,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +18,7 @@ from layers.policy.ppid import annual_report_public
 
 from . import forms, selectors, serializers, services
 from .information import information_list_public
-from .models import Objection
+from .models import Objection, RequesterProfile
 
 
 def _error_message(exc: ApiError) -> str:
@@ -30,30 +30,43 @@ def home(request):
     return render(request, "ppid/home.html", {"year": timezone.localdate().year})
 
 
+def _form_errors(form, errors: dict) -> None:
+    """Serializer errors (nested under "identity" or not) onto the form."""
+    for field, errs in errors.items():
+        for name, items in (errs.items() if isinstance(errs, dict) else [(field, errs)]):
+            form.add_error(name if name in form.fields else None, items)
+
+
 def signup(request):
+    """Register as a pemohon informasi publik: account and identity together."""
     form = forms.SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            validate_password(form.cleaned_data["password"])
-            user = user_create(username=form.cleaned_data["username"], email=form.cleaned_data["email"],
-                               password=form.cleaned_data["password"])
-        except (ValidationError, IntegrityError) as exc:
-            form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
+        data = serializers.RequesterRegistrationInput(data=form.as_api_data())
+        if not data.is_valid():
+            _form_errors(form, data.errors)
         else:
-            login(request, user)
-            return redirect("ppid-request-new")
+            d = data.validated_data
+            try:
+                validate_password(d["password"])
+                with transaction.atomic():
+                    user = user_create(username=d["username"], email=d["email"], password=d["password"])
+                    services.requester_register(user=user, identity=d["identity"])
+            except (ValidationError, IntegrityError) as exc:
+                form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
+            else:
+                login(request, user)
+                return redirect("ppid-request-new")
     return render(request, "ppid/signup.html", {"form": form})
 
 
 @login_required(login_url="ppid-login")
 def request_new(request):
-    form = forms.RequestForm(request.POST or None)
+    profile = RequesterProfile.objects.filter(user=request.user).first()
+    form = forms.RequestForm(request.POST or None, initial=profile.identity() if profile else None)
     if request.method == "POST" and form.is_valid():
         data = serializers.RequestInput(data=form.as_api_data())
         if not data.is_valid():
-            for field, errors in data.errors.items():
-                for name, errs in (errors.items() if isinstance(errors, dict) else [(field, errors)]):
-                    form.add_error(name if name in form.fields else None, errs)
+            _form_errors(form, data.errors)
         else:
             created = services.request_create(requester=request.user, **data.validated_data)
             messages.success(request, _("Permohonan teregistrasi dengan nomor %s.") % created.registration_number)
@@ -75,6 +88,8 @@ def request_track(request, number):
     if obj is None:
         raise Http404
     form = forms.ObjectionForm(request.POST or None)
+    open_grounds = services.objection_grounds_open(request=obj, today=timezone.localdate())
+    form.fields["ground"].choices = [(g["ground"], g["label"]) for g in open_grounds]
     if request.method == "POST" and form.is_valid():
         try:
             services.objection_create(request=obj, user=request.user, **form.cleaned_data)
@@ -103,7 +118,7 @@ def workspace(request):
         "open_rows": sorted(open_rows, key=lambda r: r["effective_due_on"]),
         "overdue_count": sum(1 for r in open_rows if r["overdue"]),
         "done_rows": [r for r in rows if r["decision"]][:100],
-        "objections": selectors.objections_open().order_by("due_on"), "today": today})
+        "objections": selectors.objections_open_for(user=request.user).order_by("due_on"), "today": today})
 
 
 _ACTIONS = {

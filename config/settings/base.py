@@ -278,8 +278,10 @@ OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_r
 CELERY_BEAT_SCHEDULE = {
     "notifications-retry": {"task": "ops.command_run", "schedule": 600.0, "args": ["reports_notify_retry"]},
     "density-refresh": {"task": "ops.command_run", "schedule": 900.0, "args": ["tiles_density_refresh"]},
-    "datasets-refresh-due": {"task": "ops.command_run", "schedule": 3600.0, "args": ["datasets_refresh_due"]},
-    "ppid-reminders": {"task": "ops.command_run", "schedule": 86400.0, "args": ["ppid_send_reminders"]},
+    # Hourly, yet each reminder goes out once (recorded per deadline and day);
+    # the commands of the same names are dry runs unless given --commit.
+    "datasets-refresh-reminders": {"task": "datasets.refresh_reminders", "schedule": 3600.0},
+    "ppid-reminders": {"task": "ppid.send_reminders", "schedule": 3600.0},
     "deadline-reminders": {"task": "ops.reports_deadline_reminders", "schedule": 3600.0},
     "dashboard-refresh": {"task": "portal.dashboard_refresh", "schedule": float(PORTAL_FIGURES_MAX_AGE_SECONDS)},
 }

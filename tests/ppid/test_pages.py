@@ -2,9 +2,12 @@
 officer's decision form."""
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.test import Client
 
-from ppid.models import InformationRequest
+from accounts.models import Role
+from accounts.selectors import user_has_role
+from ppid.models import InformationRequest, RequesterProfile
 
 from .conftest import IDENTITY
 
@@ -52,9 +55,26 @@ def test_officer_refuses_through_the_workspace_form(make_request, officer):
     assert request.decision == "refused" and request.exemption_basis == "17h"
 
 
-def test_signup_then_file(db):
+def test_signup_registers_a_requester_then_files_with_the_stored_identity(db):
     client = Client()
-    response = client.post("/ppid/daftar/", {"username": "warga1", "email": "warga1@example.id",
-                                             "password": "Kubu-Raya-2026!"})
+    response = client.post("/ppid/daftar/", {"username": "warga1", "password": "Kubu-Raya-2026!",
+                                             **{**IDENTITY, "email": "warga1@example.id"}})
     assert response.status_code == 302
+    profile = RequesterProfile.objects.get(user__username="warga1")
+    assert profile.id_number == IDENTITY["id_number"]
+    assert user_has_role(user=profile.user, roles=[Role.REQUESTER])
+    form = client.get("/ppid/permohonan/baru/").content.decode()
+    assert IDENTITY["address"] in form   # prefilled from the requester's own profile
     assert client.get("/ppid/permohonan/").status_code == 200
+
+
+def test_signup_without_identity_creates_nothing(db):
+    client = Client()
+    response = client.post("/ppid/daftar/", {"username": "warga2", "email": "warga2@example.id",
+                                             "password": "Kubu-Raya-2026!"})
+    assert response.status_code == 200
+    assert not get_user_model().objects.filter(username="warga2").exists()
+    response = client.post("/ppid/daftar/", {"username": "warga2", "password": "Kubu-Raya-2026!",
+                                             **{**IDENTITY, "id_number": "12345"}})
+    assert "16 digit" in response.content.decode()
+    assert not get_user_model().objects.filter(username="warga2").exists()
