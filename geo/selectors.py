@@ -8,6 +8,7 @@ point covered by no desa but within GEO_NEAREST_TOLERANCE_M metres of one (sea,
 river, a sliver gap) belongs to the nearest, flagged approximate with the
 distance. Anything further is outside coverage.
 """
+import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -161,47 +162,75 @@ def service_areas_covering(*, point: Point, area_codes: Sequence[str]) -> QueryS
 # desa covers the whole cell); part rows are tested with ST_Covers, lowest
 # code wins; points covered by none get the nearest part among their cell's
 # candidates as in _LOCATE_SQL; a point whose cell has no rows is further than
-# the tolerance from every desa. Only assigned points come back, with their
-# ordinal. Raw SQL: the ORM has no unnest WITH ORDINALITY nor window filters.
-_BULK_SQL = """
+# the tolerance from every desa. `{source}` yields (key, lon, lat); only
+# assigned points come back, as (key, desa code, approximate). Raw SQL: the
+# ORM has no unnest WITH ORDINALITY nor window filters.
+_ASSIGN_SQL = """
 WITH pts AS MATERIALIZED (
-    SELECT t.ord, t.lon, t.lat, floor(t.lon / %(s)s)::int AS i, floor(t.lat / %(s)s)::int AS j
-      FROM unnest(%(lons)b::float8[], %(lats)b::float8[]) WITH ORDINALITY AS t(lon, lat, ord)
-     WHERE t.lon BETWEEN -180 AND 180 AND t.lat BETWEEN -90 AND 90
+    SELECT s.key, s.lon, s.lat, floor(s.lon / %(s)s)::int AS i, floor(s.lat / %(s)s)::int AS j
+      FROM ({source}) AS s(key, lon, lat)
+     WHERE s.lon BETWEEN -180 AND 180 AND s.lat BETWEEN -90 AND 90
 ), cells AS MATERIALIZED (
     SELECT i, j, code, part_id FROM geo_arealookupcell WHERE edition_id = %(edition)s
 ), hits AS MATERIALIZED (
-    SELECT p.ord, p.lon, p.lat, c.code, c.part_id
+    SELECT p.key, p.lon, p.lat, c.code, c.part_id
       FROM pts p JOIN cells c ON c.i = p.i AND c.j = p.j
 ), tested AS MATERIALIZED (
-    SELECT h.ord,
+    SELECT h.key,
            min(h.code) FILTER (WHERE ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(h.lon, h.lat), 4326))) AS code
       FROM hits h JOIN geo_areapart a ON a.id = h.part_id
-     GROUP BY h.ord
+     GROUP BY h.key
 ), planar AS (
-    SELECT h.ord, a.code, a.geom, ST_SetSRID(ST_MakePoint(h.lon, h.lat), 4326) AS g,
+    SELECT h.key, a.code, a.geom, ST_SetSRID(ST_MakePoint(h.lon, h.lat), 4326) AS g,
            ST_Distance(a.geom, ST_SetSRID(ST_MakePoint(h.lon, h.lat), 4326)) AS d,
-           min(ST_Distance(a.geom, ST_SetSRID(ST_MakePoint(h.lon, h.lat), 4326))) OVER (PARTITION BY h.ord) AS d_min
-      FROM tested t JOIN hits h ON h.ord = t.ord JOIN geo_areapart a ON a.id = h.part_id
+           min(ST_Distance(a.geom, ST_SetSRID(ST_MakePoint(h.lon, h.lat), 4326))) OVER (PARTITION BY h.key) AS d_min
+      FROM tested t JOIN hits h ON h.key = t.key JOIN geo_areapart a ON a.id = h.part_id
      WHERE t.code IS NULL
 ), nearest AS (
-    SELECT DISTINCT ON (ord) ord, code, ST_Distance(ST_ClosestPoint(geom, g)::geography, g::geography) AS d_m
+    SELECT DISTINCT ON (key) key, code, ST_Distance(ST_ClosestPoint(geom, g)::geography, g::geography) AS d_m
       FROM planar
      WHERE d_min <= %(margin)s AND d <= d_min * %(ratio)s + 1e-12
-     ORDER BY ord, d_m, code
+     ORDER BY key, d_m, code
 )
-SELECT ord, code, false FROM hits WHERE part_id IS NULL
+SELECT key, code, false AS approximate FROM hits WHERE part_id IS NULL
  UNION ALL
-SELECT ord, code, false FROM tested WHERE code IS NOT NULL
+SELECT key, code, false FROM tested WHERE code IS NOT NULL
  UNION ALL
-SELECT ord, code, true FROM nearest WHERE d_m <= %(tolerance)s
+SELECT key, code, true FROM nearest WHERE d_m <= %(tolerance)s
 """
 
-# Planner settings for _BULK_SQL only, restored afterwards: a hash join of the
-# points with the cells (the planner otherwise sorts a million points for a
-# merge join), memory for the hash tables, and no JIT compilation (a second
-# of compiling for a statement of a few seconds).
+# Planner settings for the bulk assignment only, restored afterwards: a hash
+# join of the points with the cells (the planner otherwise sorts a million
+# points for a merge join), memory for the hash tables, and no JIT
+# compilation (a second of compiling for a statement of a few seconds).
 _BULK_SETTINGS = {"enable_mergejoin": "off", "work_mem": "256MB", "jit": "off"}
+
+
+def points_assign_sql(*, source_sql: str, edition: Edition) -> tuple[str, dict]:
+    """The bulk assignment as SQL over `source_sql` (a query yielding key,
+    lon, lat in EPSG:4326) and its parameters; run it inside
+    points_assign_settings(). For set-based writers (geo.reassign)."""
+    with connection.cursor() as cursor:
+        # Only points in a cell can be assigned: the cells bound the latitude.
+        cursor.execute("SELECT max(greatest(abs(j), abs(j + 1))) FROM geo_arealookupcell WHERE edition_id = %s",
+                       [edition.id])
+        max_abs_lat = (cursor.fetchone()[0] or 0) * LOOKUP_CELL_DEG
+    return (_ASSIGN_SQL.format(source=source_sql),
+            {"edition": edition.id, "s": LOOKUP_CELL_DEG, **_nearest_bounds(lat=max_abs_lat)})
+
+
+@contextlib.contextmanager
+def points_assign_settings(cursor):
+    """_BULK_SETTINGS for the current transaction, restored on exit."""
+    cursor.execute("SELECT " + ", ".join(f"current_setting('{k}')" for k in _BULK_SETTINGS))
+    previous = dict(zip(_BULK_SETTINGS, cursor.fetchone()))
+    for name, value in _BULK_SETTINGS.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 @dataclass
@@ -224,30 +253,19 @@ def points_assign_desa(*, lons: Sequence[float], lats: Sequence[float],
     if edition is None or not n:
         return BulkAssignment(desa_ids, approximate)
     id_of = dict(Area.objects.filter(edition=edition, level=Area.Level.DESA).values_list("code", "id"))
-    with connection.cursor() as cursor:
-        # Only points in a cell can be assigned: the cells bound the latitude.
-        cursor.execute("SELECT max(greatest(abs(j), abs(j + 1))) FROM geo_arealookupcell WHERE edition_id = %s",
-                       [edition.id])
-        max_abs_lat = (cursor.fetchone()[0] or 0) * LOOKUP_CELL_DEG
-    params = {"lons": [None if v is None else float(v) for v in lons],
-              "lats": [None if v is None else float(v) for v in lats],
-              "edition": edition.id, "s": LOOKUP_CELL_DEG, **_nearest_bounds(lat=max_abs_lat)}
+    sql, params = points_assign_sql(
+        source_sql="SELECT t.ord, t.lon, t.lat FROM unnest(%(lons)b::float8[], %(lats)b::float8[])"
+                   " WITH ORDINALITY AS t(lon, lat, ord)", edition=edition)
+    params.update(lons=[None if v is None else float(v) for v in lons],
+                  lats=[None if v is None else float(v) for v in lats])
     connection.ensure_connection()
-    with transaction.atomic():
-        # A cursor with server-side binding: the arrays travel as binary
-        # parameters (%b) instead of being spelled into the SQL text, which
-        # for a million points costs more than the lookup itself.
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute("SELECT " + ", ".join(f"current_setting('{k}')" for k in _BULK_SETTINGS))
-            previous = dict(zip(_BULK_SETTINGS, cursor.fetchone()))
-            for name, value in _BULK_SETTINGS.items():
-                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-            try:
-                cursor.execute(_BULK_SQL, params)
-                rows = cursor.fetchall()
-            finally:
-                for name, value in previous.items():
-                    cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    # A cursor with server-side binding: the arrays travel as binary
+    # parameters (%b) instead of being spelled into the SQL text, which for a
+    # million points costs more than the lookup itself.
+    with transaction.atomic(), psycopg.Cursor(connection.connection) as cursor:
+        with points_assign_settings(cursor):
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     for ord_, code, approx in rows:
         desa_ids[ord_ - 1] = id_of[code]
         approximate[ord_ - 1] = approx
