@@ -83,7 +83,7 @@ def main():
     inside = [(lo, la) for lo, la, c in zip(lons, lats, codes) if c][: args.http_sample + 200]
     with http_server() as base:
         url = urlparse(base)
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)  # cold workers on a loaded machine
         timings = []
         for i, (lo, la) in enumerate(inside):
             t0 = time.perf_counter()
