@@ -14,7 +14,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from ..models import Area, Edition
-from ..services import GeometryError, area_set_boundary, area_upsert, lookup_cells_refresh
+from ..services import GeometryError, area_set_boundary, area_upsert, lookup_cells_rebuild
 
 
 @dataclass
@@ -76,8 +76,9 @@ def run(*, path: Path | str, edition: Edition, level: str, code_field: str = "co
                     changed_desa = changed_desa or level == Area.Level.DESA
             if changed_desa:
                 # Once for the whole dataset, in its transaction, rather than
-                # around every boundary.
-                lookup_cells_refresh(edition=edition)
+                # around every boundary; from scratch, so that no cell outlives
+                # a desa that moved away.
+                lookup_cells_rebuild(edition=edition)
             if not commit:
                 raise _Rollback
     except _Rollback:
