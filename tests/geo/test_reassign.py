@@ -137,3 +137,14 @@ def test_reassign_dry_run_on_the_current_edition_changes_nothing(kubu_raya):
     _report(*kampung_baru)
     out = _run()
     assert "reports_report: points=1 updated=0 desa_changed=0 outside_coverage_unchanged=0" in out
+
+
+def test_geo_lookup_cells_rebuilds_the_same_cells(kubu_raya):
+    from geo.models import AreaLookupCell
+
+    before = set(AreaLookupCell.objects.filter(edition=kubu_raya).values_list("i", "j", "code", "part_id"))
+    out = StringIO()
+    call_command("geo_lookup_cells", stdout=out)
+    after = set(AreaLookupCell.objects.filter(edition=kubu_raya).values_list("i", "j", "code", "part_id"))
+    assert before and after == before
+    assert f"edition {kubu_raya.slug}: {len(after)} lookup cell rows" in out.getvalue()
