@@ -28,7 +28,16 @@ def _service_area_ref(sa) -> dict:
             "agency": {"code": agency.code, "name": agency.name, "short_name": agency.short_name,
                        "kind": agency.kind},
             "area_codes": list(sa.area_codes),
-            "defined_by": ServiceAreaSerializer.get_defined_by(None, sa)}
+            "defined_by": _defined_by(sa)}
+
+
+def _defined_by(sa) -> str:
+    has_geometry = getattr(sa, "has_geometry", None)
+    if has_geometry is None:
+        return ServiceAreaSerializer.get_defined_by(None, sa)
+    if has_geometry and sa.area_codes:
+        return "geometry+codes"
+    return "geometry" if has_geometry else "codes"
 
 
 def location_payload(location) -> dict:

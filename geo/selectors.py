@@ -9,6 +9,7 @@ river, a sliver gap) belongs to the nearest, flagged approximate with the
 distance. Anything further is outside coverage.
 """
 import contextlib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -73,16 +74,17 @@ def _nearest_bounds(*, lat: float) -> dict:
 # same rule to many points at once. Kecamatan and kabupaten come from the
 # desa's parent chain (the code hierarchy).
 _LOCATE_SQL = """
-WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g),
+WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g,
+                   COALESCE(%(edition)s, (SELECT id FROM geo_edition WHERE is_current)) AS edition),
 covering AS (
     SELECT DISTINCT p.area_id, p.code FROM geo_areapart p, pt
-     WHERE p.edition_id = %(edition)s AND p.level = 'desa' AND ST_Covers(p.geom, pt.g)
+     WHERE p.edition_id = pt.edition AND p.level = 'desa' AND ST_Covers(p.geom, pt.g)
 ), planar AS (
     SELECT p.area_id, p.code, p.geom, ST_Distance(p.geom, pt.g) AS d,
            min(ST_Distance(p.geom, pt.g)) OVER () AS d_min
       FROM geo_areapart p, pt
      WHERE NOT EXISTS (SELECT 1 FROM covering)
-       AND p.edition_id = %(edition)s AND p.level = 'desa'
+       AND p.edition_id = pt.edition AND p.level = 'desa'
        AND p.geom && ST_Expand(pt.g, %(margin)s) AND ST_DWithin(p.geom, pt.g, %(margin)s)
 ), nearest AS (
     SELECT n.area_id, n.code, ST_Distance(ST_ClosestPoint(n.geom, pt.g)::geography, pt.g::geography) AS d_m
@@ -94,16 +96,37 @@ covering AS (
     SELECT area_id, code, 0.0::float8 AS d_m, false AS approximate FROM covering
      UNION ALL
     SELECT area_id, code, d_m, true FROM nearest WHERE d_m <= %(tolerance)s
+), located AS (
+    SELECT h.code AS hit_code, h.d_m, h.approximate,
+           d.id, d.edition_id, d.code, d.name, d.level, d.parent_id,
+           k.id AS k_id, k.edition_id AS k_edition_id, k.code AS k_code, k.name AS k_name, k.level AS k_level,
+           k.parent_id AS k_parent_id,
+           b.id AS b_id, b.edition_id AS b_edition_id, b.code AS b_code, b.name AS b_name, b.level AS b_level,
+           b.parent_id AS b_parent_id
+      FROM hits h
+      JOIN geo_area d ON d.id = h.area_id
+      LEFT JOIN geo_area k ON k.id = d.parent_id
+      LEFT JOIN geo_area b ON b.id = k.parent_id
+), service_areas AS (
+    -- Service areas of the chosen desa (lowest code): a geometry covering
+    -- the point, or a code list naming the desa, kecamatan or kabupaten.
+    SELECT COALESCE(json_agg(json_build_array(s.id, s.agency_id, s.name, s.area_codes, s.geom IS NOT NULL,
+                                              a.code, a.name, a.short_name, a.kind)
+                             ORDER BY a.code, s.id), '[]'::json) AS rows
+      FROM geo_servicearea s JOIN geo_agency a ON a.id = s.agency_id, pt
+     WHERE %(with_service_areas)s AND EXISTS (SELECT 1 FROM hits)
+       AND (EXISTS (SELECT 1 FROM geo_serviceareapart sp
+                     WHERE sp.service_area_id = s.id AND ST_Covers(sp.geom, pt.g))
+            OR s.area_codes && (SELECT ARRAY[l.code, l.k_code, l.b_code]::varchar[]
+                                  FROM located l ORDER BY l.hit_code LIMIT 1))
 )
-SELECT h.d_m, h.approximate,
-       d.id, d.edition_id, d.code, d.name, d.level, d.parent_id,
-       k.id, k.edition_id, k.code, k.name, k.level, k.parent_id,
-       b.id, b.edition_id, b.code, b.name, b.level, b.parent_id
-  FROM hits h
-  JOIN geo_area d ON d.id = h.area_id
-  LEFT JOIN geo_area k ON k.id = d.parent_id
-  LEFT JOIN geo_area b ON b.id = k.parent_id
- ORDER BY h.code
+SELECT l.d_m, l.approximate,
+       l.id, l.edition_id, l.code, l.name, l.level, l.parent_id,
+       l.k_id, l.k_edition_id, l.k_code, l.k_name, l.k_level, l.k_parent_id,
+       l.b_id, l.b_edition_id, l.b_code, l.b_name, l.b_level, l.b_parent_id,
+       (SELECT rows FROM service_areas)
+  FROM located l
+ ORDER BY l.hit_code
 """
 _AREA_FIELDS = ["id", "edition_id", "code", "name", "level", "parent_id"]  # in Area's field order
 
@@ -118,12 +141,11 @@ def point_locate(*, lon: float, lat: float, edition: Edition | None = None,
                  with_service_areas: bool = True) -> PointLocation | None:
     """Desa (by the edge rule), its kecamatan and kabupaten (by code), and the
     service areas covering the point; None when outside coverage."""
-    edition = edition or edition_current()
-    if edition is None:
-        return None
     with connection.cursor() as cursor:
-        cursor.execute(_LOCATE_SQL, {"lon": lon, "lat": lat, "edition": edition.id,
-                                     **_nearest_bounds(lat=lat)})
+        # One round trip: the current edition, the desa with its parents and
+        # the service areas come from the same statement.
+        cursor.execute(_LOCATE_SQL, {"lon": lon, "lat": lat, "edition": edition.id if edition else None,
+                                     "with_service_areas": with_service_areas, **_nearest_bounds(lat=lat)})
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -142,9 +164,23 @@ def point_locate(*, lon: float, lat: float, edition: Edition | None = None,
         also_covered_by=[_area_from_row(r[2:8]) for r in rows[1:]],
     )
     if with_service_areas:
-        location.service_areas = list(service_areas_covering(
-            point=Point(lon, lat, srid=settings.GEO_STORAGE_SRID), area_codes=location.codes))
+        location.service_areas = [_service_area_from_row(r) for r in _json_rows(first[20])]
     return location
+
+
+def _json_rows(value) -> list:
+    return json.loads(value) if isinstance(value, str) else (value or [])
+
+
+def _service_area_from_row(row) -> ServiceArea:
+    sa_id, agency_id, name, area_codes, has_geometry, a_code, a_name, a_short, a_kind = row
+    # Loaded without its geometry (deferred); `has_geometry` says whether it has one.
+    service_area = ServiceArea.from_db(connection.alias, ["id", "agency_id", "name", "area_codes"],
+                                       [sa_id, agency_id, name, area_codes])
+    service_area.agency = Agency.from_db(connection.alias, ["id", "code", "name", "short_name", "kind"],
+                                         [agency_id, a_code, a_name, a_short, a_kind])
+    service_area.has_geometry = has_geometry
+    return service_area
 
 
 def service_areas_covering(*, point: Point, area_codes: Sequence[str]) -> QuerySet[ServiceArea]:
