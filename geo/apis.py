@@ -12,12 +12,32 @@ from config.api_errors import ApiError
 from . import selectors
 from .attribution import DATA_ATTRIBUTION
 from .models import Area, AreaBoundary
-from .serializers import (AgencySerializer, AreaListSerializer, AreaRefSerializer, CoordinatesInput,
-                          ServiceAreaSerializer)
+from .serializers import AgencySerializer, AreaListSerializer, CoordinatesInput, ServiceAreaSerializer
 
 
 def _area_ref(area):
-    return AreaRefSerializer(area).data if area is not None else None
+    # The shape of AreaRefSerializer, built directly: this is the hot path of
+    # the lookup API and a serializer instance per area costs more than the query.
+    return {"code": area.code, "name": area.name, "level": area.level} if area is not None else None
+
+
+def _service_area_ref(sa) -> dict:
+    # The shape of ServiceAreaSerializer (the schema documents that one).
+    agency = sa.agency
+    return {"id": sa.id, "name": sa.name,
+            "agency": {"code": agency.code, "name": agency.name, "short_name": agency.short_name,
+                       "kind": agency.kind},
+            "area_codes": list(sa.area_codes),
+            "defined_by": _defined_by(sa)}
+
+
+def _defined_by(sa) -> str:
+    has_geometry = getattr(sa, "has_geometry", None)
+    if has_geometry is None:
+        return ServiceAreaSerializer.get_defined_by(None, sa)
+    if has_geometry and sa.area_codes:
+        return "geometry+codes"
+    return "geometry" if has_geometry else "codes"
 
 
 def location_payload(location) -> dict:
@@ -55,7 +75,7 @@ class AreasCoveringApi(APIView):
             raise ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
                            status_code=404, extra={"lon": lon, "lat": lat})
         body = {"lon": lon, "lat": lat, **location_payload(location),
-                "service_areas": ServiceAreaSerializer(location.service_areas, many=True).data,
+                "service_areas": [_service_area_ref(sa) for sa in location.service_areas],
                 "attribution": DATA_ATTRIBUTION}
         return Response(body)
 

@@ -108,6 +108,40 @@ class AreaPart(models.Model):
     geom = models.PolygonField(srid=STORAGE_SRID)
 
 
+# Side of a lookup-grid cell in degrees (about 555 m). Cells are aligned to
+# (0, 0): cell (i, j) spans lon [i * size, (i + 1) * size], lat likewise, so a
+# point finds its cell by arithmetic alone. Changing it needs a migration that
+# rebuilds the cells (geo.services.lookup_cells_rebuild).
+LOOKUP_CELL_DEG = 0.005
+
+
+class AreaLookupCell(models.Model):
+    """The desa lookup grid: for each square cell near a desa, the candidates.
+
+    Derived from the desa parts of one edition and kept in step by
+    geo.services (area_set_boundary refreshes the cells around a changed
+    boundary). A cell that one desa covers entirely, with no other desa
+    touching it, has one row with `part` null: every point in it belongs to
+    that desa without a geometry test. Any other cell has one row per desa
+    part within the nearest-desa tolerance of the cell, the only parts a
+    point in the cell can be covered by or be nearest to. A cell without
+    rows is further than the tolerance from every desa (outside coverage).
+    The bulk assigner joins points to cells by (i, j) with a hash join
+    instead of probing the GiST index once per point (docs/benchmarks.md).
+    """
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="+")
+    i = models.IntegerField(help_text="floor(lon / LOOKUP_CELL_DEG)")
+    j = models.IntegerField(help_text="floor(lat / LOOKUP_CELL_DEG)")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=40, help_text="The desa's code, for the edge rule without a join.")
+    part = models.ForeignKey(AreaPart, null=True, on_delete=models.CASCADE, related_name="+",
+                             help_text="Null: the desa covers the whole cell.")
+
+    class Meta:
+        indexes = [models.Index(fields=["edition", "i", "j"], name="geo_lookupcell_ij")]
+
+
 class Agency(models.Model):
     """An OPD (dinas, badan), a UPT such as a Puskesmas, a kecamatan office, or an
     outside body reports are referred to (police, UPTD PPA)."""

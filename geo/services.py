@@ -4,13 +4,15 @@ geometry (subdivided parts, simplified copy), agencies and service areas.
 Derived geometry is refreshed here, in the service that writes, never in
 Model.save(): bulk imports and the API share this code path.
 """
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.db import connection, transaction
 
-from .models import Area, AreaBoundary, Edition, ServiceArea
+from .models import LOOKUP_CELL_DEG, Area, AreaBoundary, Edition, ServiceArea
+from .selectors import lookup_margin_deg
 
 
 class GeometryError(ValueError):
@@ -113,8 +115,12 @@ def _same(current, new) -> bool:
     return current == new
 
 
-def area_set_boundary(*, area: Area, geom: GEOSGeometry, source: str = "") -> str:
+def area_set_boundary(*, area: Area, geom: GEOSGeometry, source: str = "", refresh_lookup: bool = True) -> str:
     """Store `geom` as the area's boundary and refresh its parts and simplified copy.
+
+    A desa's lookup cells around the old and new shape are refreshed too;
+    an importer writing many boundaries passes refresh_lookup=False and calls
+    lookup_cells_refresh once, in the same transaction.
 
     Returns 'added', 'changed', 'unchanged' or 'repaired' (changed after MakeValid).
     """
@@ -122,6 +128,8 @@ def area_set_boundary(*, area: Area, geom: GEOSGeometry, source: str = "") -> st
     existing = AreaBoundary.objects.filter(area=area).first()
     if existing and existing.geom.equals_exact(normalised.geom, 1e-12):
         return "unchanged"
+    # The lookup cells that can change lie around the old and the new shape.
+    extents = [normalised.geom.extent] + ([existing.geom.extent] if existing else [])
     with transaction.atomic():
         boundary = existing or AreaBoundary(area=area)
         boundary.geom = normalised.geom
@@ -143,6 +151,10 @@ def area_set_boundary(*, area: Area, geom: GEOSGeometry, source: str = "") -> st
                 {"tol": settings.GEO_SIMPLIFY_TOLERANCE, "id": boundary.id},
             )
         area_refresh_parts(area=area)
+        if refresh_lookup and area.level == Area.Level.DESA:
+            lookup_cells_refresh(edition=area.edition, extent=(
+                min(e[0] for e in extents), min(e[1] for e in extents),
+                max(e[2] for e in extents), max(e[3] for e in extents)))
     if normalised.was_repaired:
         return "repaired"
     return "changed" if existing else "added"
@@ -163,6 +175,88 @@ def area_refresh_parts(*, area: Area) -> None:
             """,
             {"id": area.id, "max_vertices": settings.GEO_SUBDIVIDE_MAX_VERTICES},
         )
+
+
+# Rebuild the lookup cells of one edition inside a range of cells (see
+# geo.models.AreaLookupCell). Raw SQL: generate_series over cell indices and
+# ST_Subdivide pieces per cell cannot be said in the ORM. Each desa part
+# proposes the cells of its bounding box widened by the margin; a cell keeps
+# the parts within the margin of it (planar degrees, a superset of the
+# geodesic tolerance). A cell touched by one desa only, which covers it whole,
+# keeps a single row without a part. Cells are widened by 1e-9 degrees so
+# that a point on a cell edge, placed in either cell by floor(), is inside.
+_LOOKUP_CELLS_SQL = """
+DELETE FROM geo_arealookupcell
+ WHERE edition_id = %(edition)s
+   AND ((i BETWEEN %(i0)s AND %(i1)s AND j BETWEEN %(j0)s AND %(j1)s)
+        OR part_id IN (SELECT c.part_id FROM geo_arealookupcell c
+                         LEFT JOIN geo_areapart p ON p.id = c.part_id
+                        WHERE c.edition_id = %(edition)s AND c.part_id IS NOT NULL AND p.id IS NULL));
+WITH cand AS MATERIALIZED (
+    SELECT c.i, c.j, p.id AS part_id, p.area_id, p.code, ST_Intersects(p.geom, c.cell) AS touches
+      FROM geo_areapart p
+     CROSS JOIN LATERAL (
+           SELECT gi AS i, gj AS j,
+                  ST_MakeEnvelope(gi * %(s)s - 1e-9, gj * %(s)s - 1e-9,
+                                  (gi + 1) * %(s)s + 1e-9, (gj + 1) * %(s)s + 1e-9, 4326) AS cell
+             FROM generate_series(GREATEST(floor((ST_XMin(p.geom) - %(margin)s) / %(s)s)::int, %(i0)s),
+                                  LEAST(floor((ST_XMax(p.geom) + %(margin)s) / %(s)s)::int, %(i1)s)) gi,
+                  generate_series(GREATEST(floor((ST_YMin(p.geom) - %(margin)s) / %(s)s)::int, %(j0)s),
+                                  LEAST(floor((ST_YMax(p.geom) + %(margin)s) / %(s)s)::int, %(j1)s)) gj
+          ) c
+     WHERE p.edition_id = %(edition)s AND p.level = 'desa'
+       AND p.geom && ST_MakeEnvelope(%(i0)s * %(s)s - %(margin)s, %(j0)s * %(s)s - %(margin)s,
+                                     (%(i1)s + 1) * %(s)s + %(margin)s, (%(j1)s + 1) * %(s)s + %(margin)s, 4326)
+       AND ST_DWithin(p.geom, c.cell, %(margin)s)
+), whole AS MATERIALIZED (
+    SELECT t.i, t.j, t.area_id, t.code
+      FROM (SELECT i, j, min(area_id) AS area_id, min(code) AS code
+              FROM cand WHERE touches GROUP BY i, j HAVING count(DISTINCT area_id) = 1) t
+      JOIN geo_areaboundary b ON b.area_id = t.area_id
+     WHERE ST_Covers(b.geom, ST_MakeEnvelope(t.i * %(s)s - 1e-9, t.j * %(s)s - 1e-9,
+                                             (t.i + 1) * %(s)s + 1e-9, (t.j + 1) * %(s)s + 1e-9, 4326))
+)
+INSERT INTO geo_arealookupcell (edition_id, i, j, area_id, code, part_id)
+SELECT %(edition)s, i, j, area_id, code, NULL FROM whole
+ UNION ALL
+SELECT %(edition)s, c.i, c.j, c.area_id, c.code, c.part_id
+  FROM cand c
+ WHERE NOT EXISTS (SELECT 1 FROM whole w WHERE w.i = c.i AND w.j = c.j);
+"""
+
+
+def lookup_cells_refresh(*, edition: Edition, extent: tuple[float, float, float, float] | None = None) -> None:
+    """Rebuild the desa lookup cells of `edition` around `extent` (xmin, ymin,
+    xmax, ymax in EPSG:4326, widened by the tolerance); all of them when None
+    (then statistics are refreshed too, for the hash join of the bulk lookup)."""
+    with connection.cursor() as cursor:
+        if extent is None:
+            cursor.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                           "(SELECT ST_Extent(geom) AS e FROM geo_areapart WHERE edition_id = %s AND level = 'desa') x",
+                           [edition.id])
+            extent = cursor.fetchone()
+            if extent[0] is None:
+                cursor.execute("DELETE FROM geo_arealookupcell WHERE edition_id = %s", [edition.id])
+                return
+            analyse = True
+        else:
+            analyse = False
+        xmin, ymin, xmax, ymax = extent
+        margin = lookup_margin_deg(max_abs_lat=max(abs(ymin), abs(ymax)) + 1)
+        s = LOOKUP_CELL_DEG
+        cursor.execute(_LOOKUP_CELLS_SQL, {
+            "edition": edition.id, "s": s, "margin": margin,
+            "i0": math.floor((xmin - margin) / s) - 1, "i1": math.floor((xmax + margin) / s) + 1,
+            "j0": math.floor((ymin - margin) / s) - 1, "j1": math.floor((ymax + margin) / s) + 1})
+        if analyse:
+            cursor.execute("ANALYZE geo_arealookupcell")
+
+
+def lookup_cells_rebuild(*, edition: Edition) -> None:
+    """All lookup cells of `edition`, from scratch."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM geo_arealookupcell WHERE edition_id = %s", [edition.id])
+    lookup_cells_refresh(edition=edition)
 
 
 def service_area_save(*, service_area: ServiceArea) -> ServiceArea:

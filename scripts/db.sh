@@ -7,13 +7,18 @@
 #   2. a PostgreSQL server answering on 127.0.0.1:5432 (trust or .pgpass auth);
 #   3. otherwise a private cluster under .state/pgdata on port 54329, installing
 #      PostgreSQL 15 from Debian packages first when root and missing.
+# Overridable (tests use them): KR_LOCAL_PG_PORT (the probed port, 5432),
+# KR_STATE_DIR (the state folder, .state), KR_PRIVATE_PG_PORT (54329),
+# KR_DB_NAME (kubu_raya).
 # In every case the PostGIS package is installed when the server lacks it and the
 # postgis extension is created. Idempotent; it says what it did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-STATE="$ROOT/.state"
+STATE=${KR_STATE_DIR:-$ROOT/.state}
 mkdir -p "$STATE"
+STATE=$(cd "$STATE" && pwd)
+LOCAL_PORT=${KR_LOCAL_PG_PORT:-5432}
 DB_NAME=${KR_DB_NAME:-kubu_raya}
 PRIVATE_PORT=${KR_PRIVATE_PG_PORT:-54329}
 PG_MAJOR=15
@@ -87,23 +92,23 @@ command -v psql >/dev/null 2>&1 || [ -z "${DATABASE_URL:-}" ] || apt_install pos
 if [ -n "${DATABASE_URL:-}" ]; then
   url="$DATABASE_URL"
   say "using DATABASE_URL from the environment"
-elif command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then
-  url="postgis://${PGUSER:-$(id -un)}@127.0.0.1:5432/$DB_NAME"
-  say "using the PostgreSQL server on 127.0.0.1:5432"
-elif [ -f "$STATE/pgdata/PG_VERSION" ] || ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
-  say "no server on 127.0.0.1:5432; using a private cluster"
+elif command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p "$LOCAL_PORT"; then
+  url="postgis://${PGUSER:-$(id -un)}@127.0.0.1:$LOCAL_PORT/$DB_NAME"
+  say "using the PostgreSQL server on 127.0.0.1:$LOCAL_PORT"
+elif [ -f "$STATE/pgdata/PG_VERSION" ] || ! (exec 3<>"/dev/tcp/127.0.0.1/$LOCAL_PORT") 2>/dev/null; then
+  say "no server on 127.0.0.1:$LOCAL_PORT; using a private cluster"
   url=$(private_cluster)
 else
-  die "something answers on 127.0.0.1:5432 but is not a usable PostgreSQL; set DATABASE_URL"
+  die "something answers on 127.0.0.1:$LOCAL_PORT but is not a usable PostgreSQL; set DATABASE_URL"
 fi
 
 ensure_postgis "$url"
 if [ -n "${DATABASE_URL:-}" ]; then
   # The caller's URL is read from the environment by the settings; the state
   # file keeps naming the project's own database (fuzzing uses a scratch one).
-  say "DATABASE_URL=$url (from the environment; .state/database_url unchanged)"
+  say "DATABASE_URL=$url (from the environment; $STATE/database_url unchanged)"
 else
   echo "$url" > "$STATE/database_url"
-  say "DATABASE_URL=$url (written to .state/database_url)"
+  say "DATABASE_URL=$url (written to $STATE/database_url)"
 fi
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from ..models import Area, Edition
-from ..services import GeometryError, area_set_boundary, area_upsert
+from ..services import GeometryError, area_set_boundary, area_upsert, lookup_cells_rebuild
 
 
 @dataclass
@@ -46,6 +46,7 @@ def run(*, path: Path | str, edition: Edition, level: str, code_field: str = "co
     # Parents before children, so that each parent code resolves.
     features = sorted(ogr_layer, key=lambda f: (len(str(f.get(code_field))), str(f.get(code_field))))
     label = source_label or Path(path).name
+    changed_desa = False
     try:
         with transaction.atomic():
             for feature in tqdm(features, desc=f"{label} ({level})", disable=not progress, unit="area"):
@@ -62,7 +63,8 @@ def run(*, path: Path | str, edition: Edition, level: str, code_field: str = "co
                 if geom.srid is None:
                     geom.srid = 4326  # GeoJSON without a crs member is CRS84 (RFC 7946)
                 try:
-                    boundary_outcome = area_set_boundary(area=area, geom=geom, source=label)
+                    boundary_outcome = area_set_boundary(area=area, geom=geom, source=label,
+                                                         refresh_lookup=False)
                 except GeometryError as exc:
                     result.problems.append(f"{code}: {exc}")
                     result.counts["boundary_rejected"] += 1
@@ -70,6 +72,13 @@ def run(*, path: Path | str, edition: Edition, level: str, code_field: str = "co
                 result.counts[f"boundary_{boundary_outcome}"] += 1
                 if boundary_outcome == "repaired":
                     result.problems.append(f"{code}: invalid geometry made valid")
+                if boundary_outcome != "unchanged":
+                    changed_desa = changed_desa or level == Area.Level.DESA
+            if changed_desa:
+                # Once for the whole dataset, in its transaction, rather than
+                # around every boundary; from scratch, so that no cell outlives
+                # a desa that moved away.
+                lookup_cells_rebuild(edition=edition)
             if not commit:
                 raise _Rollback
     except _Rollback:

@@ -173,3 +173,30 @@ def test_bulk_assignment_agrees_with_single_lookup(kubu_raya, desa_shapes):
         single = point_locate(lon=lon, lat=lat, with_service_areas=False)
         assert (ids.get(desa_id) if desa_id else None) == (single.desa.code if single else None)
     assert result.desa_ids[-2] is None
+
+
+def test_bulk_assignment_through_cells_agrees_with_single_lookup_on_a_grid_with_coast_and_sea(kubu_raya,
+                                                                                               desa_shapes):
+    # The bulk path (lookup cells, hash join) and the single path (GiST probe
+    # of the parts) are separate implementations of one rule: a regular grid
+    # over the regency's bounding box (land, shared edges, rivers, sea within
+    # and beyond the tolerance) must get the same desa and flag from both.
+    regency = unary_union([g for _, g in desa_shapes.values()])
+    minx, miny, maxx, maxy = regency.bounds
+    steps = 24
+    lons = [minx - 0.01 + (maxx - minx + 0.02) * (i + 0.37) / steps for i in range(steps) for _ in range(steps)]
+    lats = [miny - 0.01 + (maxy - miny + 0.02) * (j + 0.61) / steps for _ in range(steps) for j in range(steps)]
+    # Points just off the westernmost coast: approximate, then beyond the tolerance.
+    west = min((xy for poly in regency.geoms for xy in poly.exterior.coords), key=lambda xy: xy[0])
+    for offset in (0.0005, 0.002, 0.004, 0.0046, 0.02):
+        lons.append(west[0] - offset)
+        lats.append(west[1])
+    result = points_assign_desa(lons=lons, lats=lats)
+    ids = {a.id: a.code for a in Area.objects.filter(edition=kubu_raya, level="desa")}
+    kinds = {"covered": 0, "approximate": 0, "outside": 0}
+    for lon, lat, desa_id, approx in zip(lons, lats, result.desa_ids, result.approximate):
+        single = point_locate(lon=lon, lat=lat, with_service_areas=False)
+        assert (ids.get(desa_id), approx) == ((single.desa.code, single.approximate) if single else (None, False)), \
+            (lon, lat)
+        kinds["outside" if single is None else "approximate" if single.approximate else "covered"] += 1
+    assert kinds["covered"] > 100 and kinds["approximate"] >= 2 and kinds["outside"] > 50
