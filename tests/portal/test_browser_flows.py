@@ -140,22 +140,24 @@ def test_report_filed_worked_tracked_and_mapped(browser, live_server, bpbd_staff
 def test_dashboard_shows_known_figures(browser, live_server, kubu_raya):
     categories_seed()
     points = {code: (x, y) for code, x, y in desa_centroids()}
-    for desa, n in ((SUNGAI_RAYA, 7), (TELUK_KAPUAS, 2)):
+    for desa, category, n in ((SUNGAI_RAYA, "flood", 7), (TELUK_KAPUAS, "flood", 2),
+                              (SUNGAI_RAYA, "health-visit", 6)):
         lon, lat = points[desa]
         for i in range(n):
-            report_submit(report_id=uuid.uuid4(), category_code="flood", lon=lon, lat=lat,
-                          description=f"Banjir di desa, laporan {i}")
+            report_submit(report_id=uuid.uuid4(), category_code=category, lon=lon, lat=lat,
+                          description=f"Laporan di desa, nomor {i}", photo_optional=True)
     services.dashboard_snapshot_refresh(wait=True)
     browser.get(live_server.url + "/dasbor/")
     total = _wait(browser, EC.visibility_of_element_located((By.ID, "kpi-total")))
-    assert total.text == "9"
+    assert total.text == "15"
     assert re.search(r"diperbarui \d{1,2} \w{3} \d{4} \d{2}:\d{2} WIB", browser.find_element(By.ID, "freshness").text)
     titles = browser.execute_script(
         "var h = Array.prototype.filter.call(document.querySelectorAll('h2'), function (e) {"
-        "  return e.textContent === 'Laporan per desa'; })[0];"
+        "  return e.textContent === 'Laporan kategori agregat per desa'; })[0];"
         "return Array.prototype.map.call(h.parentNode.querySelectorAll('path > title'),"
         "  function (t) { return t.textContent; });")
-    assert "Sungai Raya: 7" in titles and "Teluk Kapuas: <5" in titles
+    # Aggregate-only categories per desa, never mixed with the public floods.
+    assert "Sungai Raya: 6" in titles and "Teluk Kapuas: <5" in titles
     agency_rows = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#agency-table tbody tr")]
     assert any(row.startswith("Badan Penanggulangan Bencana Daerah") and " 9 " in f" {row} " for row in agency_rows), \
         agency_rows
