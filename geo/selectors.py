@@ -141,11 +141,16 @@ def point_locate(*, lon: float, lat: float, edition: Edition | None = None,
                  with_service_areas: bool = True) -> PointLocation | None:
     """Desa (by the edge rule), its kecamatan and kabupaten (by code), and the
     service areas covering the point; None when outside coverage."""
-    with connection.cursor() as cursor:
-        # One round trip: the current edition, the desa with its parents and
-        # the service areas come from the same statement.
-        cursor.execute(_LOCATE_SQL, {"lon": lon, "lat": lat, "edition": edition.id if edition else None,
-                                     "with_service_areas": with_service_areas, **_nearest_bounds(lat=lat)})
+    params = {"lon": lon, "lat": lat, "edition": edition.id if edition else None,
+              "with_service_areas": with_service_areas, **_nearest_bounds(lat=lat)}
+    # One round trip: the current edition, the desa with its parents and the
+    # service areas come from the same statement, prepared once per database
+    # connection (planning it took twice as long as running it). Django's
+    # cursors bind on the client and cannot prepare; errors are mapped to
+    # django.db's as on any Django cursor.
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_LOCATE_SQL, params, prepare=True)
         rows = cursor.fetchall()
     if not rows:
         return None
