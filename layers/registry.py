@@ -365,11 +365,12 @@ def _report_counts_sql() -> tuple[str, list]:
     from layers.policy.classes import SMALL_COUNT_THRESHOLD
     from layers.policy.planner import AGGREGATE_DESA, AGGREGATE_KECAMATAN
 
-    from layers.services import report_counts_refresh
+    from layers.services import report_counts_prepare_read
 
-    # The raw counts are precomputed (layers.models); refreshed here when a
-    # report changed since, at most once per LAYERS_REPORT_COUNTS_MIN_INTERVAL_S.
-    report_counts_refresh()
+    # The raw counts are precomputed (layers.models); rebuilt in the background
+    # when a report changed since, at most once per
+    # LAYERS_REPORT_COUNTS_MIN_INTERVAL_S (layers.services).
+    report_counts_prepare_read()
     categories, category_params = (
         Category.objects.filter(is_active=True, aggregate_level__in=[AGGREGATE_DESA, AGGREGATE_KECAMATAN])
         .order_by().values("code", "name_id", "aggregate_level").query.sql_with_params())

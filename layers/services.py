@@ -1,6 +1,7 @@
 """Writes of the layers app: the precomputed report counts (see models)."""
 import datetime
 import logging
+import threading
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -26,6 +27,48 @@ def report_counts_mark_dirty(**_kwargs) -> None:
         SummaryState.objects.get_or_create(name=REPORT_COUNTS, defaults={"dirty": True})
 
 
+_background: threading.Thread | None = None
+_background_lock = threading.Lock()
+
+
+def report_counts_prepare_read() -> threading.Thread | None:
+    """Called before the report-counts cells are read. With no cells yet they
+    are built now. When a report changed since the last build (and the
+    minimum interval passed), the rebuild runs in a background thread of this
+    process while this read answers from the cells as they are: at 1,000,000
+    reports a rebuild takes seconds, and a map or OGC request must not wait
+    for it (the advisory lock keeps it to one rebuild across processes).
+    LAYERS_REPORT_COUNTS_REFRESH_INLINE rebuilds in the request instead
+    (small installs, tests). Returns the background thread, if one runs."""
+    global _background
+    state = SummaryState.objects.filter(name=REPORT_COUNTS).first()
+    if state is None or state.refreshed_at is None or settings.LAYERS_REPORT_COUNTS_REFRESH_INLINE:
+        report_counts_refresh()
+        return None
+    if not _refresh_due(state, timezone.now()):
+        return None
+
+    def run():
+        try:
+            report_counts_refresh()
+        except Exception:  # noqa: BLE001 - logged; the next read after a change tries again
+            logger.exception("report counts refresh failed")
+        finally:
+            connection.close()
+
+    with _background_lock:
+        if _background is None or not _background.is_alive():
+            _background = threading.Thread(target=run, name="report-counts-refresh", daemon=True)
+            _background.start()
+        return _background
+
+
+def _refresh_due(state, now) -> bool:
+    age = now - state.refreshed_at
+    min_interval = datetime.timedelta(seconds=settings.LAYERS_REPORT_COUNTS_MIN_INTERVAL_S)
+    return not (age < datetime.timedelta(days=1) and (not state.dirty or age < min_interval))
+
+
 def report_counts_refresh(*, force: bool = False) -> bool:
     """Rebuild layers_reportcountcell if it is missing, dirty (and not
     refreshed in the last LAYERS_REPORT_COUNTS_MIN_INTERVAL_S) or older than a
@@ -35,11 +78,8 @@ def report_counts_refresh(*, force: bool = False) -> bool:
 
     now = timezone.now()
     state = SummaryState.objects.filter(name=REPORT_COUNTS).first()
-    if not force and state is not None and state.refreshed_at is not None:
-        age = now - state.refreshed_at
-        min_interval = datetime.timedelta(seconds=settings.LAYERS_REPORT_COUNTS_MIN_INTERVAL_S)
-        if age < datetime.timedelta(days=1) and (not state.dirty or age < min_interval):
-            return False
+    if not force and state is not None and state.refreshed_at is not None and not _refresh_due(state, now):
+        return False
     source = planner_report_source()
     if source is None:
         return False

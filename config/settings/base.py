@@ -210,6 +210,9 @@ LAYERS_EXPORT_BATCH_SIZE = env.int("LAYERS_EXPORT_BATCH_SIZE", default=2000)
 # The precomputed report counts are rebuilt at most this often after a
 # report changed (seconds), and at least daily.
 LAYERS_REPORT_COUNTS_MIN_INTERVAL_S = env.int("LAYERS_REPORT_COUNTS_MIN_INTERVAL_S", default=60)
+# Rebuild the report-counts cells inside the reading request (else in a
+# background thread while the request reads the previous cells).
+LAYERS_REPORT_COUNTS_REFRESH_INLINE = env.bool("LAYERS_REPORT_COUNTS_REFRESH_INLINE", default=False)
 # Statement timeout of planners' queries (ms): they scan all reports.
 LAYERS_PLANNER_TIMEOUT_MS = env.int("LAYERS_PLANNER_TIMEOUT_MS", default=15000)
 # Planners' queries: largest posted geometry (vertices), buffer (metres),

@@ -15,3 +15,7 @@ from .base import REST_FRAMEWORK, env  # noqa: E402
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     scope: env(f"THROTTLE_{scope.upper()}", default="100000/min")
     for scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
+
+# Report-counts cells rebuilt in the reading request, so a test reads what it
+# just wrote (tests/layers/test_report_counts_background.py covers the default).
+LAYERS_REPORT_COUNTS_REFRESH_INLINE = env.bool("LAYERS_REPORT_COUNTS_REFRESH_INLINE", default=True)
