@@ -11,11 +11,16 @@ unreachable, it also runs inline rather than being lost.
 
 `job_once(key, fn)` runs `fn` at most once per key across retries, duplicate
 deliveries and overlapping beat runs (ops.models.JobReceipt, row-locked).
+
+`run_in_background(name, fn)` runs `fn` in a thread of this process, one at a
+time per name: for a refresh a request must not wait for and that has no
+broker to go to (the caller's advisory lock makes it one across processes).
 """
 import logging
+import threading
 from typing import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -59,3 +64,33 @@ def job_once(key: str, fn: Callable[[], object], *, task: str = "") -> bool:
         receipt.done_at = timezone.now()
         receipt.save(update_fields=["attempts", "done_at"])
     return True
+
+
+_threads: dict[str, threading.Thread] = {}
+_threads_lock = threading.Lock()
+
+
+def run_in_background(name: str, fn: Callable[[], object]) -> threading.Thread:
+    """Start `fn` in a daemon thread unless one under `name` is still running;
+    returns the running thread. A failure is logged (the next caller tries
+    again); the thread's database connection is closed at the end."""
+
+    def run():
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - logged; the next caller starts it again
+            log.exception("background %s failed", name)
+        finally:
+            connection.close()
+
+    with _threads_lock:
+        thread = _threads.get(name)
+        if thread is None or not thread.is_alive():
+            thread = _threads[name] = threading.Thread(target=run, name=name, daemon=True)
+            thread.start()
+        return thread
+
+
+def background_thread(name: str) -> threading.Thread | None:
+    """The last thread started under `name` by run_in_background, if any."""
+    return _threads.get(name)

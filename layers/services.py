@@ -1,7 +1,6 @@
 """Writes of the layers app: the precomputed report counts (see models)."""
 import datetime
 import logging
-import threading
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,40 +26,25 @@ def report_counts_mark_dirty(**_kwargs) -> None:
         SummaryState.objects.get_or_create(name=REPORT_COUNTS, defaults={"dirty": True})
 
 
-_background: threading.Thread | None = None
-_background_lock = threading.Lock()
+REFRESH_THREAD = "report-counts-refresh"
 
 
-def report_counts_prepare_read() -> threading.Thread | None:
+def report_counts_prepare_read():
     """Called before the report-counts cells are read. With no cells yet they
     are built now. When a report changed since the last build (and the
     minimum interval passed), the rebuild runs in a background thread of this
-    process while this read answers from the cells as they are: at 1,000,000
-    reports a rebuild takes seconds, and a map or OGC request must not wait
-    for it (the advisory lock keeps it to one rebuild across processes).
-    LAYERS_REPORT_COUNTS_REFRESH_INLINE rebuilds in the request instead
-    (small installs, tests). Returns the background thread, if one runs."""
-    global _background
+    process (common.jobs.run_in_background) while this read answers from the
+    cells as they are: at 1,000,000 reports a rebuild takes seconds, and a map
+    or OGC request must not wait for it (the advisory lock keeps it to one
+    rebuild across processes). LAYERS_REPORT_COUNTS_REFRESH_INLINE rebuilds in
+    the request instead (small installs, tests)."""
+    from common.jobs import run_in_background
+
     state = SummaryState.objects.filter(name=REPORT_COUNTS).first()
     if state is None or state.refreshed_at is None or settings.LAYERS_REPORT_COUNTS_REFRESH_INLINE:
         report_counts_refresh()
-        return None
-    if not _refresh_due(state, timezone.now()):
-        return None
-
-    def run():
-        try:
-            report_counts_refresh()
-        except Exception:  # noqa: BLE001 - logged; the next read after a change tries again
-            logger.exception("report counts refresh failed")
-        finally:
-            connection.close()
-
-    with _background_lock:
-        if _background is None or not _background.is_alive():
-            _background = threading.Thread(target=run, name="report-counts-refresh", daemon=True)
-            _background.start()
-        return _background
+    elif _refresh_due(state, timezone.now()):
+        run_in_background(REFRESH_THREAD, report_counts_refresh)
 
 
 def _refresh_due(state, now) -> bool:

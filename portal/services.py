@@ -7,7 +7,6 @@ suppressed); /dasbor/ and /peta/jumlah.json read the stored row.
 """
 import datetime
 import logging
-import threading
 import time
 
 from django.conf import settings
@@ -101,30 +100,8 @@ def dashboard_snapshot_refresh(*, wait: bool = False) -> FiguresSnapshot | None:
     return snapshot
 
 
-_background: threading.Thread | None = None
-_background_lock = threading.Lock()
-
-
-def _refresh_in_background() -> threading.Thread:
-    """Refresh in a thread of this process (one at a time per process; the
-    advisory lock makes it one across processes). The request that started
-    it does not wait: at a million reports the refresh takes longer than a
-    web request may (gunicorn's timeout, the statement timeout)."""
-    global _background
-
-    def run():
-        try:
-            dashboard_snapshot_refresh()
-        except Exception:  # noqa: BLE001 - logged; the next stale read tries again
-            log.exception("dashboard figures refresh failed")
-        finally:
-            connection.close()
-
-    with _background_lock:
-        if _background is None or not _background.is_alive():
-            _background = threading.Thread(target=run, name="dashboard-refresh", daemon=True)
-            _background.start()
-        return _background
+# The name of the background refresh (common.jobs.run_in_background).
+REFRESH_THREAD = "dashboard-refresh"
 
 
 def dashboard_snapshot_current() -> FiguresSnapshot:
@@ -156,5 +133,10 @@ def dashboard_snapshot_current() -> FiguresSnapshot:
             # previous figures meanwhile.
             return dashboard_snapshot_refresh() or snapshot
         else:
-            _refresh_in_background()
+            # In a thread of this process: at a million reports the refresh
+            # takes longer than a web request may (gunicorn's timeout, the
+            # statement timeout); the advisory lock keeps it one across processes.
+            from common.jobs import run_in_background
+
+            run_in_background(REFRESH_THREAD, dashboard_snapshot_refresh)
     return snapshot

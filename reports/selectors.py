@@ -15,6 +15,7 @@ import math
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -117,6 +118,15 @@ class Access:
     @property
     def any(self) -> bool:
         return self.internal or self.reporter
+
+
+def report_dispute_window_open(report: Report, now=None) -> bool:
+    """A resolution may be disputed by its reporter for REPORTS_DISPUTE_DAYS
+    after it (the one home of that rule: the workflow and the tracking page)."""
+    if report.resolved_at is None:
+        return True
+    now = now or timezone.now()
+    return now - report.resolved_at <= datetime.timedelta(days=settings.REPORTS_DISPUTE_DAYS)
 
 
 def report_access(*, user, report: Report) -> Access:

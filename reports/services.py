@@ -11,7 +11,6 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -295,7 +294,7 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
             if not note.strip():
                 raise ApiError("note_required", _("Sanggahan memerlukan alasan."), fields={"note": ["required"]})
             if access.reporter and not access.internal:
-                if report.resolved_at and now - report.resolved_at > datetime.timedelta(days=settings.REPORTS_DISPUTE_DAYS):
+                if not selectors.report_dispute_window_open(report, now):
                     raise ApiError("dispute_window_closed", _("Batas waktu sanggahan sudah lewat."), status_code=409)
                 kind = ReportEvent.Kind.DISPUTE
             report.resolved_at = None

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from layers.policy.classes import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
 from reports.models import Category, Report, ReportEvent
+from reports.selectors import report_dispute_window_open
 
 HIDDEN_STATUSES = (Report.Status.REJECTED, Report.Status.MERGED)
 OPEN311_CLOSED = (Report.Status.RESOLVED, Report.Status.REJECTED, Report.Status.MERGED)
@@ -179,7 +180,7 @@ def report_can_dispute(report: Report, user) -> bool:
         return False
     if report.status != Report.Status.RESOLVED or report.resolved_at is None:
         return False
-    return timezone.now() - report.resolved_at <= timezone.timedelta(days=settings.REPORTS_DISPUTE_DAYS)
+    return report_dispute_window_open(report)
 
 
 def report_notes_public(report: Report) -> bool:

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from common.jobs import background_thread
 from layers import services
 from tests.layers.test_privacy import _report_make, categories, needs_reports, spots  # noqa: F401 (fixtures)
 
@@ -31,7 +32,7 @@ def test_a_read_after_a_change_answers_from_the_previous_cells_and_a_background_
     report = _report_make(category=categories["sick"], lon=lon, lat=lat, description="x")
     report_changed.send(sender=None, report_id=report.id, old_location=None, new_location=report.location)
     assert _shown(client) == [7]               # the previous cells, at once
-    thread = services._background
+    thread = background_thread(services.REFRESH_THREAD)
     assert thread is not None
     thread.join(timeout=60)
     assert not thread.is_alive()

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from geo.selectors import desa_centroids
+from common.jobs import background_thread
 from portal import services
 from portal.models import FiguresSnapshot
 from reports.services import categories_seed, report_submit
@@ -136,7 +137,7 @@ def test_a_stale_read_answers_at_once_and_refreshes_in_the_background(client, kn
     FiguresSnapshot.objects.filter(pk=snapshot.pk).update(
         computed_at=snapshot.computed_at - datetime.timedelta(seconds=settings.PORTAL_FIGURES_MAX_AGE_SECONDS + 1))
     assert _total(client.get("/dasbor/").content.decode()) == "17"  # the stored figures, at once
-    refresh = services._background
+    refresh = background_thread(services.REFRESH_THREAD)
     assert refresh is not None
     refresh.join(timeout=300)
     assert not refresh.is_alive()
