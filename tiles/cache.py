@@ -98,7 +98,8 @@ class RedisStore:
         if not result:
             return None
         etag, body, marker, *versions = result
-        return [v.decode() for v in versions], marker or None, etag or None, body or None
+        # An empty tile's body is b"" (kept: a 204 is a hit too); a missing field is None.
+        return [v.decode() for v in versions], marker or None, etag or None, body
 
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         return self.redis.mget([self._k(k) for k in keys])

@@ -63,6 +63,14 @@ def test_empty_tile_over_the_sea_returns_204(client, kubu_raya, tile_cache):
     assert response["ETag"]
 
 
+def test_empty_tile_is_a_cache_hit_on_both_stores(client, kubu_raya, any_tile_cache, django_assert_num_queries):
+    x, y = tile_of(100.0, -5.0, 10)
+    assert client.get(f"/tiles/desa/10/{x}/{y}.mvt")["X-Tile-Cache"] == "miss"
+    with django_assert_num_queries(0):
+        again = client.get(f"/tiles/desa/10/{x}/{y}.mvt")
+    assert again.status_code == 204 and again["X-Tile-Cache"] == "hit"
+
+
 @pytest.mark.parametrize("path", [
     "/tiles/desa/21/0/0.mvt",        # beyond the maximum zoom
     "/tiles/desa/2/4/0.mvt",         # x outside zoom 2
