@@ -102,6 +102,15 @@ class Layer:
     extra: dict = field(default_factory=dict)
     # Whether counting all matches is cheap enough for numberMatched.
     count_is_cheap: bool = True
+    # Property filters a map tile of this layer takes when the request names
+    # none (tiles.sources.filters_for): report-counts tiles hold one month,
+    # the current one unless `period=YYYY-MM` says otherwise, so a tile never
+    # repeats an area's polygon once per month of the whole history.
+    tile_default_properties: Callable[[], dict] | None = field(default=None, repr=False)
+    # A field naming the geometry when many features share one (report-counts:
+    # an area's polygon for each of its category cells): a tile transforms
+    # and clips each shared geometry once (tiles.vector).
+    tile_geometry_key: str | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -350,6 +359,13 @@ def _reports_public_sql() -> tuple[str, list]:
     return sql, list(params)
 
 
+def report_counts_current_period() -> str:
+    """The current month in Asia/Pontianak as the layer's `period` (YYYY-MM)."""
+    from django.utils import timezone
+
+    return timezone.localtime().strftime("%Y-%m")
+
+
 def _report_counts_sql() -> tuple[str, list]:
     """One row per fixed cell: (desa, category, month) for categories countable
     per desa, (kecamatan, category, month) for kecamatan-only categories
@@ -380,10 +396,10 @@ def _report_counts_sql() -> tuple[str, list]:
     sql = f"""
 WITH counts AS (SELECT area_id, category_code, month::timestamp AS month, n FROM layers_reportcountcell),
 cats AS ({categories}),
-months AS (
+months AS MATERIALIZED (
     SELECT generate_series(min(month), date_trunc('month', now() AT TIME ZONE 'Asia/Pontianak'),
                            interval '1 month') AS month FROM counts),
-areas AS (
+areas AS MATERIALIZED (
     SELECT a.id, a.code, a.name, a.level, COALESCE(k.code, a.code) AS kecamatan_code, b.simple_geom AS geom
       FROM geo_area a
       JOIN geo_edition e ON e.id = a.edition_id AND e.is_current
@@ -473,6 +489,8 @@ def _domain_layers() -> list[Layer]:
                          "category_code": STRING, "category_name": STRING, "period": STRING,
                          "count": INTEGER, "count_display": STRING},
             count_is_cheap=False,
+            tile_default_properties=lambda: {"period": report_counts_current_period()},
+            tile_geometry_key="area_code",
             keywords=["RT Online", "statistik", "agregat"],
             extra={"small_count_rule": "count < 5 -> \"<5\" (every category); fixed cells area x category x month"},
         ))

@@ -8,6 +8,7 @@ from django.db.utils import OperationalError
 from django.utils import timezone
 
 from .models import SummaryState
+from .signals import report_counts_rebuilt
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +49,21 @@ def report_counts_prepare_read():
 
 
 def _refresh_due(state, now) -> bool:
+    """Dirty and past the minimum interval, a day old, or built in an earlier
+    month (WIB): a new month is a new published cell, zero until a report."""
     age = now - state.refreshed_at
+    if timezone.localtime(state.refreshed_at).strftime("%Y-%m") != timezone.localtime(now).strftime("%Y-%m"):
+        return True
     min_interval = datetime.timedelta(seconds=settings.LAYERS_REPORT_COUNTS_MIN_INTERVAL_S)
     return not (age < datetime.timedelta(days=1) and (not state.dirty or age < min_interval))
+
+
+def report_counts_refresh_if_due() -> bool:
+    """The periodic job (beat): rebuild only when due (see _refresh_due)."""
+    state = SummaryState.objects.filter(name=REPORT_COUNTS).first()
+    if state is not None and state.refreshed_at is not None and not _refresh_due(state, timezone.now()):
+        return False
+    return report_counts_refresh()
 
 
 def report_counts_refresh(*, force: bool = False) -> bool:
@@ -97,4 +110,5 @@ def _report_counts_rebuild(*, source, now, desa_level: str) -> bool:
              WHERE s.aggregate_level = %s OR d.parent_id IS NOT NULL
              GROUP BY 1, 2, 3""", [desa_level, *source.params, desa_level])
         SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"refreshed_at": now, "dirty": False})
+        transaction.on_commit(lambda: report_counts_rebuilt.send(sender=REPORT_COUNTS))
     return True

@@ -35,6 +35,13 @@ def on_report_changed(sender, report_id=None, old_location=None, new_location=No
         cache.tiles_invalidate_layer(layer_id)
 
 
+def on_report_counts_rebuilt(sender, **kwargs):
+    """The counts a report-counts tile shows changed only now: a tile built
+    between the report's commit and this rebuild showed the previous counts."""
+    for layer_id in REPORT_COUNT_LAYERS:
+        cache.tiles_invalidate_layer(layer_id)
+
+
 def on_business_changed(sender, business_id=None, old_location=None, new_location=None, **kwargs):
     _invalidate_points("businesses", old_location, new_location)
 
@@ -46,6 +53,9 @@ def connect() -> None:
         report_changed = None
     if report_changed is not None:
         report_changed.connect(on_report_changed, dispatch_uid="tiles.report_changed")
+    from layers.signals import report_counts_rebuilt
+
+    report_counts_rebuilt.connect(on_report_counts_rebuilt, dispatch_uid="tiles.report_counts_rebuilt")
     try:
         from businesses.signals import business_changed
     except ImportError:

@@ -89,19 +89,41 @@ FILTER_FIELDS = {"category": ("category", "category_code"), "status": ("status",
 
 
 def _filter_field(layer, name: str) -> str | None:
-    fields = set(getattr(layer, "field_types", None) or layer.fields)
+    fields = layer_fields_of(layer)
     return next((f for f in FILTER_FIELDS.get(name, ()) if f in fields), None)
+
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _period_is_month(layer) -> bool:
+    """A layer without a time field that publishes a `period` (YYYY-MM) field
+    (report-counts) takes `period` as a month, not as an interval."""
+    return not getattr(layer, "datetime_field", None) and "period" in layer_fields_of(layer)
+
+
+def layer_fields_of(layer) -> set[str]:
+    return set(getattr(layer, "field_types", None) or layer.fields)
 
 
 def filters_for(layer, query: dict[str, str]) -> dict | None:
     """The registry filters of one layer for the tile filters in `query`,
-    keeping only those the layer publishes. ValueError on a bad value."""
+    keeping only those the layer publishes, plus the layer's tile defaults
+    (Layer.tile_default_properties) for what the query leaves out.
+    ValueError on a bad value."""
     filters: dict = {}
     props = {}
     for name in FILTER_FIELDS:
         field = _filter_field(layer, name)
         if query.get(name) and field:
             props[field] = query[name]
+    if query.get("period") and _period_is_month(layer):
+        if not MONTH.match(query["period"]):
+            raise ValueError(f"period must be a month YYYY-MM on layer {layer.id}")
+        props["period"] = query["period"]
+    defaults = getattr(layer, "tile_default_properties", None)
+    for name, value in (defaults() if defaults else {}).items():
+        props.setdefault(name, value)
     if props:
         filters["properties"] = props
     if query.get("period") and getattr(layer, "datetime_field", None):
@@ -111,5 +133,5 @@ def filters_for(layer, query: dict[str, str]) -> dict | None:
 
 def filter_applies(layer, name: str) -> bool:
     if name == "period":
-        return bool(getattr(layer, "datetime_field", None))
+        return bool(getattr(layer, "datetime_field", None)) or _period_is_month(layer)
     return _filter_field(layer, name) is not None

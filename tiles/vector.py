@@ -83,23 +83,38 @@ def _envelope_params(t: TileRequest) -> list:
 
 
 def _features_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, list]:
-    """ST_AsMVT of one layer's features in the tile: the exact geometries."""
+    """ST_AsMVT of one layer's features in the tile: the exact geometries.
+    With a `tile_geometry_key`, each shared geometry is transformed and
+    clipped once and joined back to its features."""
     src_sql, src_params = layer.table_sql(filters)
     fields = list(layer_fields(layer))
     integer_id = getattr(layer, "id_type", "string") == "integer"
     props = ", ".join(f"s.{_q(f)}" for f in fields if f != "id")
     id_col = "s.id" if integer_id else "s.id::text AS id"
+    head = "(SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'" + (", 'id'" if integer_id else "") + "), ''::bytea)"
+    mvt_geom = "ST_AsMVTGeom(ST_Transform(s.geom, 3857), ST_TileEnvelope(%s, %s, %s), %s, %s, true)"
+    head_params = [layer.id, settings.TILES_EXTENT]
+    geom_params = [t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER]
+    key = getattr(layer, "tile_geometry_key", None)
+    if key:
+        sql = (
+            "(WITH s AS MATERIALIZED (SELECT * FROM (" + src_sql + ") AS s WHERE s.geom && " + _ENVELOPE_4326 + "),"
+            " g AS MATERIALIZED (SELECT s.key, " + mvt_geom + " AS geom FROM (SELECT DISTINCT ON (s." + _q(key) + ") s."
+            + _q(key) + " AS key, s.geom FROM s ORDER BY s." + _q(key) + ") AS s)"
+            " SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'" + (", 'id'" if integer_id else "") + "), ''::bytea)"
+            " FROM (SELECT " + id_col + ", g.geom" + (", " + props if props else "") +
+            " FROM s JOIN g ON g.key = s." + _q(key) + " WHERE g.geom IS NOT NULL LIMIT %s) AS mvt)"
+        )
+        params = [*src_params, *_envelope_params(t), *geom_params, *head_params, settings.TILES_MAX_FEATURES]
+        return sql, params
     sql = (
-        "(SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'" + (", 'id'" if integer_id else "") + "), ''::bytea)"
-        " FROM (SELECT " + id_col + ", "
-        "ST_AsMVTGeom(ST_Transform(s.geom, 3857), ST_TileEnvelope(%s, %s, %s), %s, %s, true) AS geom"
+        head + " FROM (SELECT " + id_col + ", " + mvt_geom + " AS geom"
         + (", " + props if props else "") +
         " FROM (" + src_sql + ") AS s"
         " WHERE s.geom && " + _ENVELOPE_4326 +
         " LIMIT %s) AS mvt WHERE mvt.geom IS NOT NULL)"
     )
-    params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER,
-              *src_params, *_envelope_params(t), settings.TILES_MAX_FEATURES]
+    params = [*head_params, *geom_params, *src_params, *_envelope_params(t), settings.TILES_MAX_FEATURES]
     return sql, params
 
 

@@ -277,10 +277,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "inter
 CELERY_TIMEZONE = TIME_ZONE
 # Management commands a job may run (ops.tasks.command_run); absent ones are skipped.
 OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
-                    "ppid_send_reminders", "businesses_import", "geo_import_areas"]
+                    "ppid_send_reminders", "businesses_import", "geo_import_areas", "layers_refresh_counts"]
 CELERY_BEAT_SCHEDULE = {
     "notifications-retry": {"task": "ops.command_run", "schedule": 600.0, "args": ["reports_notify_retry"]},
     "density-refresh": {"task": "ops.command_run", "schedule": 900.0, "args": ["tiles_density_refresh"]},
+    # Report counts (and their tiles) follow reports within a few minutes and
+    # move to a new month on the 1st (WIB), even when no map is being read.
+    "report-counts-refresh": {"task": "ops.command_run", "schedule": 300.0,
+                              "args": ["layers_refresh_counts", "--if-due"]},
     # Hourly, yet each reminder goes out once (recorded per deadline and day);
     # the commands of the same names are dry runs unless given --commit.
     "datasets-refresh-reminders": {"task": "datasets.refresh_reminders", "schedule": 3600.0},
