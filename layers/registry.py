@@ -111,6 +111,10 @@ class Layer:
     # an area's polygon for each of its category cells): a tile transforms
     # and clips each shared geometry once (tiles.vector).
     tile_geometry_key: str | None = None
+    # The fields a map tile carries, when fewer than the layer publishes: a
+    # dense point tile costs per feature and per attribute (reports: what the
+    # map styles and shows on click; the rest is one OGC item away).
+    tile_fields: tuple[str, ...] | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -467,6 +471,7 @@ def _domain_layers() -> list[Layer]:
                          "agency_code": STRING, "agency_name": STRING,
                          "created_at": DATETIME, "resolved_at": DATETIME, "supporters_count": INTEGER},
             datetime_field="created_at", id_type="uuid", count_is_cheap=False,
+            tile_fields=("category_code", "category_name", "status", "supporters_count"),
             keywords=["RT Online", "laporan warga", "pengaduan"],
         ))
         layers.append(Layer(

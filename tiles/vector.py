@@ -57,11 +57,12 @@ def _q(name: str) -> str:
 
 
 def layer_fields(layer) -> dict[str, str]:
-    """Published property names and their types."""
+    """The property names a tile of the layer carries, and their types: the
+    published fields, or the layer's `tile_fields` subset of them."""
     types = getattr(layer, "field_types", None)
-    if types:
-        return dict(types)
-    return {f: "string" for f in layer.fields}
+    types = dict(types) if types else {f: "string" for f in layer.fields}
+    subset = getattr(layer, "tile_fields", None)
+    return {f: types[f] for f in subset if f in types} if subset else types
 
 
 def is_point_layer(layer) -> bool:

@@ -132,3 +132,25 @@ def test_a_new_month_makes_the_counts_due(kubu_raya):
     state = SummaryState(name="x", refreshed_at=end_of_october, dirty=False)
     assert not _refresh_due(state, end_of_october + datetime.timedelta(minutes=20))  # 23:50 WIB, October
     assert _refresh_due(state, end_of_october + datetime.timedelta(minutes=40))  # 00:10 WIB, 1 November
+
+
+def test_report_point_tiles_carry_what_the_map_shows_and_the_tilejson_says_so(client, kubu_raya, tile_cache):
+    """A dense point tile costs per feature and attribute: report points carry
+    the category, status and supporters (map style and popup); names of desa
+    and agency, dates and the rest are one OGC item away."""
+    from reports.models import Category
+
+    road, _ = Category.objects.update_or_create(
+        code="uji-jalan-ubin", version=1, defaults={"name_id": "Uji jalan", "name_en": "Test road",
+                                                   "publication_class": "P0", "aggregate_level": "desa",
+                                                   "target_days": 5})
+    _reports(road, 1, timezone.now())
+    x, y = tile_of(*SUNGAI_RAYA, 16)
+    response = client.get(f"/tiles/reports/16/{x}/{y}.mvt")
+    assert response.status_code == 200
+    (feature,) = decode(response.content)["reports"]["features"]
+    # The uuid travels as a property (MVT ids are integers): the map's link to the item.
+    assert set(feature["properties"]) == {"id", "category_code", "category_name", "status", "supporters_count"}
+    assert feature["properties"]["category_name"] == "Uji jalan"
+    (entry,) = client.get("/tiles/reports.json").json()["vector_layers"]
+    assert set(entry["fields"]) - {"id", "count"} == {"category_code", "category_name", "status", "supporters_count"}
