@@ -4,6 +4,8 @@ serializer), which is what keeps cached tiles and 304s cheap. The raster
 metadata, value and zonal endpoints under /api/v1/ are DRF."""
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,8 @@ from tiles import cache, fastpath, services, sources, vector
 from tiles import raster as raster_mod
 from tiles.selectors import raster_get, rasters_list, zones_for
 from tiles.serializers import PointInputSerializer, RasterOutputSerializer, ZonalInputSerializer
+
+log = logging.getLogger(__name__)
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
@@ -105,16 +109,28 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
             return _error(400, "invalid_filter", _("Filter ini tidak berlaku untuk lapisan ini."),
                           fields={param: [str(_("Tidak didukung oleh lapisan ini."))]})
     try:
-        etag, body, packed = services.vector_tile_build(name=name, layers=layer_objs, t=t, query=query,
-                                                        build_state=state.get("build"))
+        etag, body, packed, keep = services.vector_tile_build(name=name, layers=layer_objs, t=t, query=query,
+                                                              build_state=state.get("build"), gzip_now=gzipped)
     except ValueError as exc:
         return _error(400, "invalid_filter", _("Nilai filter tidak valid."), fields={"filter": [str(exc)]})
     if if_none_match and _etag_matches(if_none_match, etag):
-        return _not_modified(etag, gzipped)
-    TILE_CACHE.labels(layer=name, result="miss" if body else "empty").inc()
-    response = _tile_response(etag, packed if gzipped else body, gzipped)
-    response["X-Tile-Cache"] = "miss"
+        response = _not_modified(etag, gzipped)
+    else:
+        TILE_CACHE.labels(layer=name, result="miss" if body else "empty").inc()
+        response = _tile_response(etag, packed if gzipped else body, gzipped)
+        response["X-Tile-Cache"] = "miss"
+    # Write-behind: the server calls close() once the response is sent.
+    response._resource_closers.append(_keeping(keep, name))
     return response
+
+
+def _keeping(keep, name: str):
+    def run():
+        try:
+            keep()
+        except Exception:  # a cache that is down costs the next request a rebuild, never this response
+            log.exception("tile %s not kept in the cache", name)
+    return run
 
 
 @require_GET

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import math
+from collections.abc import Callable
 
 from django.conf import settings
 
@@ -10,11 +12,15 @@ from tiles import cache, sources, vector
 
 
 def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest, query: dict[str, str],
-                      build_state: tuple[list[str], bytes | None] | None = None) -> tuple[str, bytes, bytes]:
-    """Build a tile in one statement and keep it in the cache; returns
-    (etag, body, gzipped body). ValueError on a bad filter value.
-    `build_state` is (versions, marker) when the caller's cache lookup just
-    read them (before any data was read)."""
+                      build_state: tuple[list[str], bytes | None] | None = None,
+                      gzip_now: bool = True) -> tuple[str, bytes, bytes | None, Callable[[], bool]]:
+    """Build a tile in one statement; returns (etag, body, gzipped body or
+    None when `gzip_now` is false, keep). `keep()` compresses what is not
+    compressed yet and keeps the tile in the cache (and the edge mirror): the
+    view calls it once the response is sent (write-behind), so a miss costs
+    the client the statement, not the cache writes. ValueError on a bad
+    filter value. `build_state` is (versions, marker) when the caller's cache
+    lookup just read them (before any data was read)."""
     items = [(layer, sources.filters_for(layer, query)) for layer in layers]
     # Versions and the invalidation marker are read before the data: a write
     # committing in between changes one of them afterwards, so the tile is
@@ -22,12 +28,21 @@ def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest, query: 
     versions, marker = build_state or cache.tile_build_state(name, t.z, t.x, t.y)
     body = vector.tile_render(items, t)
     etag = cache.etag_of(body)
-    packed = gzip.compress(body, compresslevel=6, mtime=0) if body else b""
-    kept = cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
-                          gzipped_body=packed, marker=marker)
-    if kept and not query:
-        cache.edge_put(name, t.z, t.x, t.y, versions=versions, marker=marker, gzipped_body=packed)
-    return etag, body, packed
+    packed = _gzip(body) if gzip_now else None
+
+    def keep() -> bool:
+        gzipped = packed if packed is not None else _gzip(body)
+        kept = cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
+                              gzipped_body=gzipped, marker=marker)
+        if kept and not query:
+            cache.edge_put(name, t.z, t.x, t.y, versions=versions, marker=marker, gzipped_body=gzipped)
+        return kept
+
+    return etag, body, packed, keep
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=6, mtime=0) if body else b""
 
 
 def tiles_covering(bounds: tuple[float, float, float, float], z: int):
@@ -55,8 +70,9 @@ def cache_warm(*, layer_ids: list[str], min_zoom: int, max_zoom: int, stdout=Non
         bounds = vector.layers_bounds([layer])
         for z in range(min_zoom, min(max_zoom, settings.TILES_MAX_ZOOM) + 1):
             for x, y in tiles_covering(bounds, z):
-                _, body, _ = vector_tile_build(name=layer_id, layers=[layer], t=vector.TileRequest(z, x, y),
-                                               query={})
+                _, body, _, keep = vector_tile_build(name=layer_id, layers=[layer],
+                                                     t=vector.TileRequest(z, x, y), query={})
+                keep()
                 counts["tiles"] += 1
                 counts["empty"] += not body
             if stdout:

@@ -5,6 +5,7 @@ import gzip
 import os
 import subprocess
 import tempfile
+import time
 
 import pytest
 import requests
@@ -44,7 +45,22 @@ def edge_server(live_server, edge, kubu_raya):
 def fetch(base, layer, z, x, y, headers=GZ, query=""):
     response = requests.get(f"{base}/tiles/{layer}/{z}/{x}/{y}.mvt{query}", headers=headers, timeout=30)
     body = response.content  # requests undoes Content-Encoding: gzip
+    if response.headers.get("X-Tile-Cache") == "miss":
+        _kept(layer, z, x, y, query, mirrored=not query and response.status_code == 200)
     return response, (decode(body) if response.status_code == 200 else {})
+
+
+def _kept(layer, z, x, y, query, mirrored, seconds=5.0):
+    """A miss is kept (and mirrored) after its response was sent
+    (write-behind): wait for it."""
+    params = dict(p.split("=", 1) for p in query.lstrip("?").split("&") if p)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = cache.tile_lookup(layer, z, x, y, params, body=None)
+        if found is not None and found[0] is not None and (
+                not mirrored or cache.edge_path(layer, z, x, y).exists()):
+            return
+        time.sleep(0.02)
 
 
 def report_ids_in(layers: dict) -> set:

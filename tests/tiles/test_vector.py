@@ -189,7 +189,11 @@ def _wsgi_get(app, path, **headers):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        body = b"".join(app(environ, start_response))
+        # As a WSGI server does: send the body, then close (the tile is kept then).
+        iterable = app(environ, start_response)
+        body = b"".join(iterable)
+        if hasattr(iterable, "close"):
+            iterable.close()
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
