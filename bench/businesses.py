@@ -10,8 +10,8 @@ parameters:
 - near: near=<a point close to a desa centre>&radius_m=2000, ordered by distance;
 - bbox: a box of about 2 x 2 km around a desa centre.
 
-The reference for each request is the same SQL (the statements the API's
-selector runs for that page) executed directly through psycopg in this
+The reference for each request is the same SQL (the statements the API runs
+for that page: selector and GeoJSON) executed directly through psycopg in this
 process, measured in the same run; the ratio HTTP / SQL shows what the HTTP, Django and GeoJSON
 layers add. Target: p99 <= 50 ms for each kind.
 
@@ -43,6 +43,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from businesses import selectors  # noqa: E402
 from businesses.models import Business  # noqa: E402
 from geo.selectors import desa_centroids  # noqa: E402
+from layers.policy.businesses import businesses_public_features_json  # noqa: E402
 
 TARGET = int(os.environ.get("BENCH_BUSINESSES", 100_000))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 400))
@@ -85,12 +86,13 @@ def selector_filters(params: dict) -> dict:
 
 
 def sql_time(params: dict) -> float:
-    """Seconds to run, directly via psycopg, the statements the API's
-    selector runs for this page (the dictionary expansion of a text query,
-    then the page of each tier it reads)."""
+    """Seconds to run, directly via psycopg, the statements the API runs for
+    this page (the dictionary expansion of a text query, the ids of each tier
+    it reads, then the page's GeoJSON built in SQL)."""
     filters = selector_filters(params)
     with CaptureQueriesContext(connection) as captured:
-        selectors.businesses_search_page(limit=LIMIT, offset=0, **filters)
+        rows = selectors.businesses_search_page_ids(limit=LIMIT, offset=0, **filters)
+        businesses_public_features_json(rows[:LIMIT])
     statements = [q["sql"] for q in captured.captured_queries]
     with connection.cursor() as cursor:
         start = time.perf_counter()

@@ -295,18 +295,36 @@ def _window_last_id() -> int | None:
 
 
 def businesses_search_page(*, limit: int, offset: int, **filters) -> list[Business]:
-    """One page of the search, prefetched for the public output. Fetches up
-    to limit + 1 rows so the caller can tell whether a next page exists.
-    Tiers are read in order and a tier is counted only when the page starts
-    beyond it."""
+    """One page of the search as Business instances, prefetched for
+    business_public_dict. Fetches up to limit + 1 rows so the caller can tell
+    whether a next page exists."""
+    return _search_page(limit=limit, offset=offset, rows=businesses_public_for_output, **filters)
+
+
+def businesses_search_page_ids(*, limit: int, offset: int, **filters) -> list[tuple[int, float | None]]:
+    """The same page as (id, distance in metres or None) pairs, for
+    layers.policy.businesses.businesses_public_features_json (the API): no
+    model instance is built."""
     if filters.get("near"):
-        return _near_page(limit=limit, offset=offset, **filters)
-    rows: list[Business] = []
+        found = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", "distance_m"),
+                             **filters)
+        return [(pk, distance.m) for pk, distance in found]
+    found = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", flat=True), **filters)
+    return [(pk, None) for pk in found]
+
+
+def _search_page(*, limit: int, offset: int, rows, **filters) -> list:
+    """Tiers are read in order and a tier is counted only when the page
+    starts beyond it. `rows` turns a queryset of the page into what is
+    fetched (instances or values)."""
+    if filters.get("near"):
+        return _near_page(limit=limit, offset=offset, rows=rows, **filters)
+    page: list = []
     skip, need = offset, limit + 1
     tiers = businesses_search_tiers(**filters)
     windowed = bool(filters.get("q"))
     for tier in tiers:
-        tier = businesses_public_for_output(tier)
+        tier = rows(tier)
         if skip:
             found = list(tier[skip:skip + need])
             if not found:
@@ -320,14 +338,14 @@ def businesses_search_page(*, limit: int, offset: int, **filters) -> list[Busine
                 found = list(tier.filter(id__lte=bound)[:need])
             if len(found) < need:
                 found = list(tier[:need])
-        rows += found
+        page += found
         need -= len(found)
         if need <= 0:
             break
-    return rows
+    return page
 
 
-def _near_page(*, limit: int, offset: int, **filters) -> list[Business]:
+def _near_page(*, limit: int, offset: int, rows, **filters) -> list:
     """A page by distance, name and id in two index-friendly statements. An
     index scan in distance order cannot also order by name, so first the
     distance of the last row of the page is read from the KNN index, then
@@ -343,7 +361,7 @@ def _near_page(*, limit: int, offset: int, **filters) -> list[Business]:
         geog = qs.query.annotations["knn"].source_expressions[1]
         qs = qs.filter(BoxOverlaps(F("public_geog"), Func(geog, Value(last * 1.01 + 1), function="_ST_Expand")),
                        knn__lte=last)
-    return list(businesses_public_for_output(qs.order_by("knn", "name", "id"))[offset:want])
+    return list(rows(qs.order_by("knn", "name", "id"))[offset:want])
 
 
 def business_get_public(*, business_id: int) -> Business | None:
