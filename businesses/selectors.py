@@ -145,7 +145,12 @@ def _text_tiers(text: TextQuery) -> list[Q]:
         # Then businesses with only some of the words ("soesoe kedelai"
         # still finds the soy businesses when no one sells soy milk).
         some = functools.reduce(operator.or_, [_overlap(w for w, _ws, _s in text.expansions[k]) for k in ks])
-        tiers = [exact, match & ~exact] if exact is not None else [match]
+        if exact is None:
+            tiers = [match]
+        elif all(len(text.expansions[k]) == 1 for k in ks):
+            tiers = [exact]  # each word expands to itself only: match is exact
+        else:
+            tiers = [exact, match & ~exact]
         return [*tiers, some & ~match]
     # One word: bands of equal (word similarity, similarity), best first;
     # the first band is the exact word when it exists.
