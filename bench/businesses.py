@@ -43,7 +43,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from businesses import selectors  # noqa: E402
 from businesses.models import Business  # noqa: E402
 from geo.selectors import desa_centroids  # noqa: E402
-from layers.policy.businesses import businesses_public_features_json  # noqa: E402
+from layers.policy.businesses import businesses_public_page_json  # noqa: E402
 
 TARGET = int(os.environ.get("BENCH_BUSINESSES", 100_000))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 400))
@@ -87,12 +87,12 @@ def selector_filters(params: dict) -> dict:
 
 def sql_time(params: dict) -> float:
     """Seconds to run, directly via psycopg, the statements the API runs for
-    this page (the dictionary expansion of a text query, the ids of each tier
-    it reads, then the page's GeoJSON built in SQL)."""
+    this page (the dictionary expansion of a text query and the ids of each
+    tier it reads; then the page selected and built as GeoJSON in SQL)."""
     filters = selector_filters(params)
     with CaptureQueriesContext(connection) as captured:
-        rows = selectors.businesses_search_page_ids(limit=LIMIT, offset=0, **filters)
-        businesses_public_features_json(rows[:LIMIT])
+        page = selectors.businesses_search_page_query(limit=LIMIT, offset=0, **filters)
+        businesses_public_page_json(sql=page.sql, params=page.params, limit=LIMIT, with_distance=page.with_distance)
     statements = [q["sql"] for q in captured.captured_queries]
     with connection.cursor() as cursor:
         start = time.perf_counter()

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.selectors import user_has_role
 from config.api_errors import ApiError
-from layers.policy.businesses import business_public_feature_json, businesses_public_features_json
+from layers.policy.businesses import business_public_feature_json, businesses_public_page_json
 
 from . import selectors, services
 from .models import Business, KbliCode
@@ -47,16 +47,17 @@ class BusinessListApi(APIView):
         params.is_valid(raise_exception=True)
         p = params.validated_data
         limit, offset = p["limit"], p["offset"]
-        rows = selectors.businesses_search_page_ids(
+        page = selectors.businesses_search_page_query(
             limit=limit, offset=offset,
             q=p.get("q", ""), sector=p.get("sector", ""), scale=p.get("scale", ""),
             certificate=p.get("certificate", ""), desa_code=p.get("desa", ""),
             kecamatan_code=p.get("kecamatan", ""), near=p.get("near"), radius_m=p.get("radius_m"),
             bbox=p.get("bbox"))
-        has_next = len(rows) > limit
-        # The features arrive as one JSON string built by PostgreSQL (the
+        # The page is selected and rendered as GeoJSON in one statement (the
         # policy's SQL rendering); only the envelope is written here.
-        features, returned = businesses_public_features_json(rows[:limit])
+        features, returned, fetched = businesses_public_page_json(
+            sql=page.sql, params=page.params, limit=limit, with_distance=page.with_distance)
+        has_next = fetched > limit
         links = []
         if has_next:
             query = request.query_params.copy()

@@ -307,15 +307,45 @@ def businesses_search_page(*, limit: int, offset: int, **filters) -> list[Busine
 
 
 def businesses_search_page_ids(*, limit: int, offset: int, **filters) -> list[tuple[int, float | None]]:
-    """The same page as (id, distance in metres or None) pairs, for
-    layers.policy.businesses.businesses_public_features_json (the API): no
-    model instance is built."""
+    """The same page as (id, distance in metres or None) pairs: no model
+    instance is built."""
     if filters.get("near"):
         found = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", "distance_m"),
                              **filters)
         return [(pk, distance.m) for pk, distance in found]
     found = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", flat=True), **filters)
     return [(pk, None) for pk in found]
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """A page of the search as SQL for
+    layers.policy.businesses.businesses_public_page_json: rows of (id,
+    distance_m, ord), up to limit + 1 of them."""
+
+    sql: str
+    params: list
+    with_distance: bool
+
+
+def businesses_search_page_query(*, limit: int, offset: int, **filters) -> PageQuery:
+    """The page of businesses_search_page as SQL, so that the API renders it
+    in the same statement that selects it. A text query still reads its
+    tiers here (they are consecutive statements); the page is then its ids."""
+    want = offset + limit + 1
+    if filters.get("near"):
+        qs = _near_page_queryset(limit=limit, offset=offset, **filters)
+        sql, params = qs.values("id", "distance_m", "knn", "name")[offset:want].query.sql_with_params()
+        return PageQuery(f"SELECT s.id, s.distance_m, row_number() OVER (ORDER BY s.knn, s.name, s.id) AS ord "
+                         f"FROM ({sql}) AS s", list(params), with_distance=True)
+    if not filters.get("q"):
+        (qs,) = businesses_search_tiers(**filters)
+        sql, params = qs.values("id", "name")[offset:want].query.sql_with_params()
+        return PageQuery(f"SELECT s.id, NULL::float8 AS distance_m, row_number() OVER (ORDER BY s.name, s.id) AS ord "
+                         f"FROM ({sql}) AS s", list(params), with_distance=False)
+    ids = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", flat=True), **filters)
+    return PageQuery("SELECT p.id, NULL::float8 AS distance_m, p.ord FROM unnest(%s::bigint[]) WITH ORDINALITY "
+                     "AS p(id, ord)", [ids], with_distance=False)
 
 
 def _search_page(*, limit: int, offset: int, rows, **filters) -> list:
@@ -351,10 +381,15 @@ def _search_page(*, limit: int, offset: int, rows, **filters) -> list:
 
 
 def _near_page(*, limit: int, offset: int, rows, **filters) -> list:
+    return list(rows(_near_page_queryset(limit=limit, offset=offset, **filters))[offset:offset + limit + 1])
+
+
+def _near_page_queryset(*, limit: int, offset: int, **filters) -> QuerySet[Business]:
     """A page by distance, name and id in two index-friendly statements. An
     index scan in distance order cannot also order by name, so first the
-    distance of the last row of the page is read from the KNN index, then
-    the businesses up to that distance (a small box) are sorted in full:
+    distance of the last row of the page is read from the KNN index (here),
+    then the businesses up to that distance (a small box) are sorted in full
+    (the queryset returned, to slice [offset:offset + limit + 1]):
     businesses at the same distance (home-based ones share their desa point)
     are all there to be ordered by name."""
     (qs,) = businesses_search_tiers(**filters)
@@ -366,7 +401,7 @@ def _near_page(*, limit: int, offset: int, rows, **filters) -> list:
         geog = qs.query.annotations["knn"].source_expressions[1]
         qs = qs.filter(BoxOverlaps(F("public_geog"), Func(geog, Value(last * 1.01 + 1), function="_ST_Expand")),
                        knn__lte=last)
-    return list(rows(qs.order_by("knn", "name", "id"))[offset:want])
+    return qs.order_by("knn", "name", "id")
 
 
 def business_get_public(*, business_id: int) -> Business | None:

@@ -175,7 +175,8 @@ def business_public_feature(b: Business, *, distance_m: float | None = None) -> 
 # One GeoJSON Feature per row of `b` (businesses_business), `d` and `k` (its
 # desa and kecamatan) and `p` (the page: id, distance_m, ord). Mirrors
 # business_public_feature() field by field, in the same key order (json, not
-# jsonb, which would reorder keys). Parameters are named: %(rejected)s, %(media_url)s.
+# jsonb, which would reorder keys). Positional parameters: _feature_params()
+# before the page's, _where_params() after.
 _PROPERTIES_SQL = """json_build_object(
     'id', b.id, 'name', b.name, 'description', b.description, 'products', b.products, 'sector', b.sector,
     'kbli', COALESCE((SELECT json_agg(json_build_object('code', c.code, 'title', COALESCE(t.title, ''))
@@ -193,7 +194,7 @@ _PROPERTIES_SQL = """json_build_object(
                                   'issued_on', c.issued_on, 'expires_on', c.expires_on,
                                   'verification_status', c.verification_status) ORDER BY c.kind, c.number)
                                 FROM businesses_certificate c
-                               WHERE c.business_id = b.id AND c.verification_status <> %(rejected)s),
+                               WHERE c.business_id = b.id AND c.verification_status <> %s),
                              '[]'::json),
     'contacts', COALESCE((SELECT json_agg(json_build_object('kind', e -> 'kind', 'value', e -> 'value') ORDER BY n)
                             FROM jsonb_array_elements(CASE WHEN jsonb_typeof(b.contacts) = 'array'
@@ -201,7 +202,7 @@ _PROPERTIES_SQL = """json_build_object(
                                  WITH ORDINALITY AS x(e, n)),
                          '[]'::json),
     'opening_hours', COALESCE(NULLIF(NULLIF(b.opening_hours, 'null'), '[]'), '{{}}'),
-    'photos', COALESCE((SELECT json_agg(json_build_object('url', %(media_url)s || ph.image, 'caption', ph.caption)
+    'photos', COALESCE((SELECT json_agg(json_build_object('url', %s || ph.image, 'caption', ph.caption)
                                         ORDER BY ph.id)
                           FROM businesses_businessphoto ph WHERE ph.business_id = b.id),
                        '[]'::json),
@@ -219,7 +220,7 @@ _FROM_SQL = """
   JOIN businesses_business b ON b.id = p.id
   LEFT JOIN geo_area d ON d.id = b.desa_id
   LEFT JOIN geo_area k ON k.id = b.kecamatan_id
- WHERE b.status = %(active)s AND b.verification_status <> %(rejected)s"""
+ WHERE b.status = %s AND b.verification_status <> %s"""
 
 
 def _media_url() -> str:
@@ -228,30 +229,44 @@ def _media_url() -> str:
     return BusinessPhoto._meta.get_field("image").storage.url("")
 
 
-def _feature_params() -> dict:
-    return {"active": Business.Status.ACTIVE, "rejected": Verification.REJECTED, "media_url": _media_url()}
+def _feature_params() -> list:
+    return [Verification.REJECTED, _media_url()]
+
+
+def _where_params() -> list:
+    return [Business.Status.ACTIVE, Verification.REJECTED]
+
+
+def businesses_public_page_json(*, sql: str, params: list, limit: int, with_distance: bool) -> tuple[str, int, int]:
+    """One statement: the public Features of a page given as SQL (`sql`,
+    `params`: rows of id, distance_m in metres or NULL, ord from 1), as
+    (JSON array as text, features in it, rows of the page). Rows after
+    `limit` are counted, not rendered (a page fetches limit + 1 to know
+    whether there is a next one). Ids that are not public (any more) are
+    left out: the filter of businesses_public() is applied again here."""
+    distance = ", 'distance_m', round(p.distance_m::numeric, 1)" if with_distance else ""
+    statement = (f"SELECT COALESCE(json_agg({_FEATURE_SQL.format(distance=distance)} ORDER BY p.ord) "
+                 f"FILTER (WHERE p.ord <= %s), '[]'::json)::text, count(*) FILTER (WHERE p.ord <= %s), count(*) "
+                 f"FROM ({sql}) AS p{_FROM_SQL}")
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*_feature_params(), limit, limit, *params, *_where_params()])
+        return cursor.fetchone()
 
 
 def businesses_public_features_json(rows: list[tuple[int, float | None]]) -> tuple[str, int]:
     """(JSON array of public Features as text, its length) for `rows` of
-    (business id, distance in metres or None), in that order, in one
-    statement. Ids that are not public (any more) are left out: the filter
-    of businesses_public() is applied again here."""
-    with_distance = any(distance is not None for _id, distance in rows)
-    distance = ", 'distance_m', round(p.distance_m::numeric, 1)" if with_distance else ""
-    sql = (f"SELECT COALESCE(json_agg({_FEATURE_SQL.format(distance=distance)} ORDER BY p.ord), '[]'::json)::text, "
-           f"count(*) FROM unnest(%(ids)s::bigint[], %(distances)s::float8[]) WITH ORDINALITY AS p(id, distance_m, ord)"
-           f"{_FROM_SQL}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {**_feature_params(), "ids": [i for i, _d in rows], "distances": [d for _i, d in rows]})
-        features, returned = cursor.fetchone()
+    (business id, distance in metres or None), in that order."""
+    features, returned, _rows = businesses_public_page_json(
+        sql="SELECT * FROM unnest(%s::bigint[], %s::float8[]) WITH ORDINALITY AS p(id, distance_m, ord)",
+        params=[[i for i, _d in rows], [d for _i, d in rows]], limit=len(rows),
+        with_distance=any(d is not None for _i, d in rows))
     return features, returned
 
 
 def business_public_feature_json(business_id: int) -> str | None:
     """One public Feature as JSON text, or None (unknown or not public)."""
-    sql = f"SELECT ({_FEATURE_SQL.format(distance='')})::text FROM (SELECT %(id)s::bigint AS id) AS p{_FROM_SQL}"
+    sql = f"SELECT ({_FEATURE_SQL.format(distance='')})::text FROM (SELECT %s::bigint AS id) AS p{_FROM_SQL}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**_feature_params(), "id": business_id})
+        cursor.execute(sql, [*_feature_params(), business_id, *_where_params()])
         row = cursor.fetchone()
     return row[0] if row else None

@@ -87,3 +87,29 @@ def test_sql_features_never_carry_the_exact_point_or_the_owner(varied, owner):
     assert exact not in text
     for secret in (owner.name, owner.phone, owner.home_address, "75000000", "240000000"):
         assert secret not in text
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "keripik"}, {"q": "sembako"}, {"sector": "pangan_olahan"},
+                                    {"near": "NEAR", "radius_m": 2000}, {"near": "NEAR", "q": "kripik"},
+                                    {"bbox": "BBOX"}, {"limit": 2}, {"limit": 2, "offset": 2},
+                                    {"near": "NEAR", "limit": 1, "offset": 1}])
+def test_api_page_is_the_selector_page_rendered_by_the_policy(client, varied, sungai_raya_point, params):
+    lon, lat = sungai_raya_point
+    params = {**params}
+    if "near" in params:
+        params["near"] = f"{lon},{lat}"
+    if "bbox" in params:
+        params["bbox"] = f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"
+    body = client.get("/api/v1/businesses/", params).json()
+    limit, offset = params.get("limit", 20), params.get("offset", 0)
+    filters = {key: value for key, value in params.items() if key not in ("limit", "offset", "near", "bbox")}
+    if "near" in params:
+        filters.update(near=(lon, lat), radius_m=params.get("radius_m", 5000.0))
+    if "bbox" in params:
+        filters["bbox"] = tuple(map(float, params["bbox"].split(",")))
+    page = selectors.businesses_search_page(limit=limit, offset=offset, **filters)
+    distances = [b.distance_m.m for b in page[:limit]] if "near" in params else None
+    assert page
+    assert body["features"] == python_features([b.pk for b in page[:limit]], distances)
+    assert body["numberReturned"] == len(page[:limit]) and body["limit"] == limit and body["offset"] == offset
+    assert bool(body["links"]) == (len(page) > limit)
