@@ -306,17 +306,6 @@ def businesses_search_page(*, limit: int, offset: int, **filters) -> list[Busine
     return _search_page(limit=limit, offset=offset, rows=businesses_public_for_output, **filters)
 
 
-def businesses_search_page_ids(*, limit: int, offset: int, **filters) -> list[tuple[int, float | None]]:
-    """The same page as (id, distance in metres or None) pairs: no model
-    instance is built."""
-    if filters.get("near"):
-        found = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", "distance_m"),
-                             **filters)
-        return [(pk, distance.m) for pk, distance in found]
-    found = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", flat=True), **filters)
-    return [(pk, None) for pk in found]
-
-
 @dataclass(frozen=True)
 class PageQuery:
     """A page of the search as SQL for
@@ -402,10 +391,6 @@ def _near_page_queryset(*, limit: int, offset: int, **filters) -> QuerySet[Busin
         qs = qs.filter(BoxOverlaps(F("public_geog"), Func(geog, Value(last * 1.01 + 1), function="_ST_Expand")),
                        knn__lte=last)
     return qs.order_by("knn", "name", "id")
-
-
-def business_get_public(*, business_id: int) -> Business | None:
-    return businesses_public().filter(pk=business_id).first()
 
 
 def businesses_of_owner(*, user) -> QuerySet[Business]:

@@ -16,9 +16,9 @@
 
 Every public output of businesses (API, layers, tiles, exports) reads
 through `businesses_public()`, and is rendered by `business_public_dict()`
-(Python, one business) or by `businesses_public_features_json()` (the same
-fields built inside PostgreSQL for the API's pages: a page leaves the
-database as one JSON string and Python never builds a feature). The two
+(Python, one business) or by `businesses_public_page_json()` (the same
+fields built inside PostgreSQL for the API's pages and detail: a page
+leaves the database as one JSON string and Python never builds a feature). The two
 renderings are kept identical by tests/businesses/test_policy.py.
 """
 import json

@@ -1,7 +1,8 @@
 """The two renderings of a public business (layers.policy.businesses): the
 Python one (business_public_feature, used by the portal) and the SQL one
-(businesses_public_features_json, used by the API's pages and detail) give
-the same Feature, field by field, for every case the policy distinguishes."""
+(businesses_public_page_json and its wrappers, used by the API's pages and
+detail) give the same Feature, field by field, for every case the policy
+distinguishes."""
 import datetime
 import json
 
@@ -61,8 +62,9 @@ def test_sql_features_equal_python_features(varied):
 
 
 def test_sql_features_carry_the_distance_of_a_near_search(varied, sungai_raya_point):
-    rows = selectors.businesses_search_page_ids(limit=10, offset=0, near=sungai_raya_point, radius_m=2000)
-    assert len(rows) == len(varied) and all(d is not None for _i, d in rows)
+    rows = [(b.pk, b.distance_m.m) for b in
+            selectors.businesses_search_page(limit=10, offset=0, near=sungai_raya_point, radius_m=2000)]
+    assert len(rows) == len(varied)
     text, _returned = businesses_public_features_json(rows)
     assert json.loads(text) == python_features([i for i, _d in rows], [d for _i, d in rows])
     assert [f["properties"]["distance_m"] for f in json.loads(text)] == sorted(round(d, 1) for _i, d in rows)
