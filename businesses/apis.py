@@ -63,8 +63,8 @@ class BusinessListApi(APIView):
             query = request.query_params.copy()
             query["offset"] = offset + limit
             query["limit"] = limit
-            links.append({"rel": "next", "type": "application/geo+json",
-                          "href": request.build_absolute_uri(request.path) + "?" + urlencode(query, doseq=True)})
+            href = request.build_absolute_uri(request.path) + "?" + urlencode(query, doseq=True)
+            links.append({"rel": "next", "type": "application/geo+json", "href": href})
         tail = json.dumps({"numberReturned": returned, "limit": limit, "offset": offset, "links": links},
                           ensure_ascii=False, separators=(",", ":"))
         body = '{"type":"FeatureCollection","features":' + features + "," + tail[1:]

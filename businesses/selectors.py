@@ -330,8 +330,8 @@ def businesses_search_page_query(*, limit: int, offset: int, **filters) -> PageQ
     if not filters.get("q"):
         (qs,) = businesses_search_tiers(**filters)
         sql, params = qs.values("id", "name")[offset:want].query.sql_with_params()
-        return PageQuery(f"SELECT s.id, NULL::float8 AS distance_m, row_number() OVER (ORDER BY s.name, s.id) AS ord "
-                         f"FROM ({sql}) AS s", list(params), with_distance=False)
+        return PageQuery(f"SELECT s.id, NULL::float8 AS distance_m, "
+                         f"row_number() OVER (ORDER BY s.name, s.id) AS ord FROM ({sql}) AS s", list(params), with_distance=False)
     ids = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", flat=True), **filters)
     return PageQuery("SELECT p.id, NULL::float8 AS distance_m, p.ord FROM unnest(%s::bigint[]) WITH ORDINALITY "
                      "AS p(id, ord)", [ids], with_distance=False)

@@ -9,7 +9,8 @@ from django.db import migrations, models
 def _index(**options):
     return django.contrib.postgres.indexes.GinIndex(
         models.Func(models.F('search_text'), models.Value(' '), function='string_to_array',
-                    output_field=django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), size=None)),
+                    output_field=django.contrib.postgres.fields.ArrayField(base_field=models.TextField(),
+                                                                           size=None)),
         name='businesses_search_words', **options)
 
 

@@ -196,7 +196,8 @@ _PROPERTIES_SQL = """json_build_object(
                                 FROM businesses_certificate c
                                WHERE c.business_id = b.id AND c.verification_status <> %s),
                              '[]'::json),
-    'contacts', COALESCE((SELECT json_agg(json_build_object('kind', e -> 'kind', 'value', e -> 'value') ORDER BY n)
+    'contacts', COALESCE((SELECT json_agg(json_build_object('kind', e -> 'kind', 'value', e -> 'value')
+                                          ORDER BY n)
                             FROM jsonb_array_elements(CASE WHEN jsonb_typeof(b.contacts) = 'array'
                                                            THEN b.contacts ELSE '[]' END)
                                  WITH ORDINALITY AS x(e, n)),
@@ -237,7 +238,8 @@ def _where_params() -> list:
     return [Business.Status.ACTIVE, Verification.REJECTED]
 
 
-def businesses_public_page_json(*, sql: str, params: list, limit: int, with_distance: bool) -> tuple[str, int, int]:
+def businesses_public_page_json(*, sql: str, params: list, limit: int, with_distance: bool
+                                ) -> tuple[str, int, int]:
     """One statement: the public Features of a page given as SQL (`sql`,
     `params`: rows of id, distance_m in metres or NULL, ord from 1), as
     (JSON array as text, features in it, rows of the page). Rows after
@@ -246,7 +248,8 @@ def businesses_public_page_json(*, sql: str, params: list, limit: int, with_dist
     left out: the filter of businesses_public() is applied again here."""
     distance = ", 'distance_m', round(p.distance_m::numeric, 1)" if with_distance else ""
     statement = (f"SELECT COALESCE(json_agg({_FEATURE_SQL.format(distance=distance)} ORDER BY p.ord) "
-                 f"FILTER (WHERE p.ord <= %s), '[]'::json)::text, count(*) FILTER (WHERE p.ord <= %s), count(*) "
+                 f"FILTER (WHERE p.ord <= %s), '[]'::json)::text, "
+                 f"count(*) FILTER (WHERE p.ord <= %s), count(*) "
                  f"FROM ({sql}) AS p{_FROM_SQL}")
     with connection.cursor() as cursor:
         cursor.execute(statement, [*_feature_params(), limit, limit, *params, *_where_params()])

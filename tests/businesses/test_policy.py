@@ -33,10 +33,12 @@ def varied(make_business, owner, owner_user, verifier):
                              issued_on=datetime.date(2025, 1, 2), expires_on=datetime.date(2030, 1, 2))
     services.certificate_add(business=consented, actor=verifier, kind="halal", number="ID61110000123",
                              halal_route="self_declare")
-    rejected = services.certificate_add(business=consented, actor=verifier, kind="halal", number="ID00000000000")
+    rejected = services.certificate_add(business=consented, actor=verifier, kind="halal",
+                                        number="ID00000000000")
     rejected.verification_status = Verification.REJECTED
     rejected.save()
-    BusinessPhoto.objects.create(business=consented, image="businesses/2026/11/etalase_1.jpg", caption="Etalase")
+    BusinessPhoto.objects.create(business=consented, image="businesses/2026/11/etalase_1.jpg",
+                                 caption="Etalase")
     BusinessPhoto.objects.create(business=consented, image="businesses/2026/11/produk.jpg", caption="")
     shop = make_business(name="Toko Kelontong Tanpa KBLI", dx=0.001, kbli_codes=[], products="sembako")
     unknown_code = make_business(name="Usaha Kode Lama", dx=0.0015, kbli_codes=["47111"], products="sembako")
