@@ -3,9 +3,11 @@
 Public outputs (search, detail) are rendered only by
 layers.policy.businesses; owner/verifier outputs by
 serializers.business_private_dict, behind a role or ownership check."""
+import json
 from urllib.parse import urlencode
 
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -16,7 +18,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.selectors import user_has_role
 from config.api_errors import ApiError
-from layers.policy.businesses import business_public_feature, businesses_public_for_output
+from layers.policy.businesses import business_public_feature_json, businesses_public_page_json
 
 from . import selectors, services
 from .models import Business, KbliCode
@@ -45,25 +47,28 @@ class BusinessListApi(APIView):
         params.is_valid(raise_exception=True)
         p = params.validated_data
         limit, offset = p["limit"], p["offset"]
-        rows = selectors.businesses_search_page(
+        page = selectors.businesses_search_page_query(
             limit=limit, offset=offset,
             q=p.get("q", ""), sector=p.get("sector", ""), scale=p.get("scale", ""),
             certificate=p.get("certificate", ""), desa_code=p.get("desa", ""),
             kecamatan_code=p.get("kecamatan", ""), near=p.get("near"), radius_m=p.get("radius_m"),
             bbox=p.get("bbox"))
-        has_next = len(rows) > limit
-        rows = rows[:limit]
-        features = [business_public_feature(
-            b, distance_m=b.distance_m.m if getattr(b, "distance_m", None) is not None else None) for b in rows]
+        # The page is selected and rendered as GeoJSON in one statement (the
+        # policy's SQL rendering); only the envelope is written here.
+        features, returned, fetched = businesses_public_page_json(
+            sql=page.sql, params=page.params, limit=limit, with_distance=page.with_distance)
+        has_next = fetched > limit
         links = []
         if has_next:
             query = request.query_params.copy()
             query["offset"] = offset + limit
             query["limit"] = limit
-            links.append({"rel": "next", "type": "application/geo+json",
-                          "href": request.build_absolute_uri(request.path) + "?" + urlencode(query, doseq=True)})
-        return Response({"type": "FeatureCollection", "features": features, "numberReturned": len(features),
-                         "limit": limit, "offset": offset, "links": links})
+            href = request.build_absolute_uri(request.path) + "?" + urlencode(query, doseq=True)
+            links.append({"rel": "next", "type": "application/geo+json", "href": href})
+        tail = json.dumps({"numberReturned": returned, "limit": limit, "offset": offset, "links": links},
+                          ensure_ascii=False, separators=(",", ":"))
+        body = '{"type":"FeatureCollection","features":' + features + "," + tail[1:]
+        return HttpResponse(body.encode(), content_type="application/json")
 
     def post(self, request):
         if not request.user.is_authenticated:
@@ -87,13 +92,10 @@ class BusinessListApi(APIView):
 
 class BusinessDetailApi(APIView):
     def get(self, request, business_id: int):
-        business = selectors.business_get_public(business_id=business_id)
-        if business is None:
+        feature = business_public_feature_json(business_id)
+        if feature is None:
             raise ApiError("not_found", _("Usaha tidak ditemukan."), status_code=404)
-        business = businesses_public_for_output(Business.objects.filter(pk=business.pk)
-                                                .select_related("desa", "kecamatan")
-                                                .defer("location")).get()
-        return Response(business_public_feature(business))
+        return HttpResponse(feature.encode(), content_type="application/json")
 
     def patch(self, request, business_id: int):
         if not request.user.is_authenticated:

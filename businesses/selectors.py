@@ -145,7 +145,12 @@ def _text_tiers(text: TextQuery) -> list[Q]:
         # Then businesses with only some of the words ("soesoe kedelai"
         # still finds the soy businesses when no one sells soy milk).
         some = functools.reduce(operator.or_, [_overlap(w for w, _ws, _s in text.expansions[k]) for k in ks])
-        tiers = [exact, match & ~exact] if exact is not None else [match]
+        if exact is None:
+            tiers = [match]
+        elif all(len(text.expansions[k]) == 1 for k in ks):
+            tiers = [exact]  # each word expands to itself only: match is exact
+        else:
+            tiers = [exact, match & ~exact]
         return [*tiers, some & ~match]
     # One word: bands of equal (word similarity, similarity), best first;
     # the first band is the exact word when it exists.
@@ -295,18 +300,55 @@ def _window_last_id() -> int | None:
 
 
 def businesses_search_page(*, limit: int, offset: int, **filters) -> list[Business]:
-    """One page of the search, prefetched for the public output. Fetches up
-    to limit + 1 rows so the caller can tell whether a next page exists.
-    Tiers are read in order and a tier is counted only when the page starts
-    beyond it."""
+    """One page of the search as Business instances, prefetched for
+    business_public_dict. Fetches up to limit + 1 rows so the caller can tell
+    whether a next page exists."""
+    return _search_page(limit=limit, offset=offset, rows=businesses_public_for_output, **filters)
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """A page of the search as SQL for
+    layers.policy.businesses.businesses_public_page_json: rows of (id,
+    distance_m, ord), up to limit + 1 of them."""
+
+    sql: str
+    params: list
+    with_distance: bool
+
+
+def businesses_search_page_query(*, limit: int, offset: int, **filters) -> PageQuery:
+    """The page of businesses_search_page as SQL, so that the API renders it
+    in the same statement that selects it. A text query still reads its
+    tiers here (they are consecutive statements); the page is then its ids."""
+    want = offset + limit + 1
     if filters.get("near"):
-        return _near_page(limit=limit, offset=offset, **filters)
-    rows: list[Business] = []
+        qs = _near_page_queryset(limit=limit, offset=offset, **filters)
+        sql, params = qs.values("id", "distance_m", "knn", "name")[offset:want].query.sql_with_params()
+        return PageQuery(f"SELECT s.id, s.distance_m, row_number() OVER (ORDER BY s.knn, s.name, s.id) AS ord "
+                         f"FROM ({sql}) AS s", list(params), with_distance=True)
+    if not filters.get("q"):
+        (qs,) = businesses_search_tiers(**filters)
+        sql, params = qs.values("id", "name")[offset:want].query.sql_with_params()
+        return PageQuery(f"SELECT s.id, NULL::float8 AS distance_m, "
+                         f"row_number() OVER (ORDER BY s.name, s.id) AS ord FROM ({sql}) AS s", list(params), with_distance=False)
+    ids = _search_page(limit=limit, offset=offset, rows=lambda qs: qs.values_list("id", flat=True), **filters)
+    return PageQuery("SELECT p.id, NULL::float8 AS distance_m, p.ord FROM unnest(%s::bigint[]) WITH ORDINALITY "
+                     "AS p(id, ord)", [ids], with_distance=False)
+
+
+def _search_page(*, limit: int, offset: int, rows, **filters) -> list:
+    """Tiers are read in order and a tier is counted only when the page
+    starts beyond it. `rows` turns a queryset of the page into what is
+    fetched (instances or values)."""
+    if filters.get("near"):
+        return _near_page(limit=limit, offset=offset, rows=rows, **filters)
+    page: list = []
     skip, need = offset, limit + 1
     tiers = businesses_search_tiers(**filters)
     windowed = bool(filters.get("q"))
     for tier in tiers:
-        tier = businesses_public_for_output(tier)
+        tier = rows(tier)
         if skip:
             found = list(tier[skip:skip + need])
             if not found:
@@ -320,18 +362,23 @@ def businesses_search_page(*, limit: int, offset: int, **filters) -> list[Busine
                 found = list(tier.filter(id__lte=bound)[:need])
             if len(found) < need:
                 found = list(tier[:need])
-        rows += found
+        page += found
         need -= len(found)
         if need <= 0:
             break
-    return rows
+    return page
 
 
-def _near_page(*, limit: int, offset: int, **filters) -> list[Business]:
+def _near_page(*, limit: int, offset: int, rows, **filters) -> list:
+    return list(rows(_near_page_queryset(limit=limit, offset=offset, **filters))[offset:offset + limit + 1])
+
+
+def _near_page_queryset(*, limit: int, offset: int, **filters) -> QuerySet[Business]:
     """A page by distance, name and id in two index-friendly statements. An
     index scan in distance order cannot also order by name, so first the
-    distance of the last row of the page is read from the KNN index, then
-    the businesses up to that distance (a small box) are sorted in full:
+    distance of the last row of the page is read from the KNN index (here),
+    then the businesses up to that distance (a small box) are sorted in full
+    (the queryset returned, to slice [offset:offset + limit + 1]):
     businesses at the same distance (home-based ones share their desa point)
     are all there to be ordered by name."""
     (qs,) = businesses_search_tiers(**filters)
@@ -343,11 +390,7 @@ def _near_page(*, limit: int, offset: int, **filters) -> list[Business]:
         geog = qs.query.annotations["knn"].source_expressions[1]
         qs = qs.filter(BoxOverlaps(F("public_geog"), Func(geog, Value(last * 1.01 + 1), function="_ST_Expand")),
                        knn__lte=last)
-    return list(businesses_public_for_output(qs.order_by("knn", "name", "id"))[offset:want])
-
-
-def business_get_public(*, business_id: int) -> Business | None:
-    return businesses_public().filter(pk=business_id).first()
+    return qs.order_by("knn", "name", "id")
 
 
 def businesses_of_owner(*, user) -> QuerySet[Business]:

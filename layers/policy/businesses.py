@@ -15,13 +15,18 @@
 - Closed and rejected businesses are not listed.
 
 Every public output of businesses (API, layers, tiles, exports) reads
-through `businesses_public()` and `business_public_dict()`.
+through `businesses_public()`, and is rendered by `business_public_dict()`
+(Python, one business) or by `businesses_public_page_json()` (the same
+fields built inside PostgreSQL for the API's pages and detail: a page
+leaves the database as one JSON string and Python never builds a feature). The two
+renderings are kept identical by tests/businesses/test_policy.py.
 """
 import json
 from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, QuerySet
 from django.db.models.functions import JSONObject
@@ -163,3 +168,108 @@ def business_public_feature(b: Business, *, distance_m: float | None = None) -> 
                      "coordinates": [round(b.public_location.x, 6), round(b.public_location.y, 6)]},
         "properties": business_public_dict(b, distance_m=distance_m),
     }
+
+
+# --- the same public feature, built in SQL ----------------------------------
+#
+# One GeoJSON Feature per row of `b` (businesses_business), `d` and `k` (its
+# desa and kecamatan) and `p` (the page: id, distance_m, ord). Mirrors
+# business_public_feature() field by field, in the same key order (json, not
+# jsonb, which would reorder keys). Positional parameters: _feature_params()
+# before the page's, _where_params() after.
+_PROPERTIES_SQL = """json_build_object(
+    'id', b.id, 'name', b.name, 'description', b.description, 'products', b.products, 'sector', b.sector,
+    'kbli', COALESCE((SELECT json_agg(json_build_object('code', c.code, 'title', COALESCE(t.title, ''))
+                                      ORDER BY c.n)
+                        FROM unnest(b.kbli_codes) WITH ORDINALITY AS c(code, n)
+                        LEFT JOIN businesses_kblicode t ON t.edition = b.kbli_edition AND t.code = c.code),
+                     '[]'::json),
+    'kbli_edition', b.kbli_edition,
+    'scale', NULLIF(b.scale, ''), 'scale_rule', NULLIF(b.scale_rule, ''),
+    'has_nib', b.nib <> '',
+    'nib', CASE WHEN b.numbers_public AND b.nib <> '' THEN b.nib END,
+    'certificates', COALESCE((SELECT json_agg(json_build_object(
+                                  'kind', c.kind, 'halal_route', NULLIF(c.halal_route, ''),
+                                  'number', CASE WHEN b.numbers_public THEN c.number END,
+                                  'issued_on', c.issued_on, 'expires_on', c.expires_on,
+                                  'verification_status', c.verification_status) ORDER BY c.kind, c.number)
+                                FROM businesses_certificate c
+                               WHERE c.business_id = b.id AND c.verification_status <> %s),
+                             '[]'::json),
+    'contacts', COALESCE((SELECT json_agg(json_build_object('kind', e -> 'kind', 'value', e -> 'value')
+                                          ORDER BY n)
+                            FROM jsonb_array_elements(CASE WHEN jsonb_typeof(b.contacts) = 'array'
+                                                           THEN b.contacts ELSE '[]' END)
+                                 WITH ORDINALITY AS x(e, n)),
+                         '[]'::json),
+    'opening_hours', COALESCE(NULLIF(NULLIF(b.opening_hours, 'null'), '[]'), '{{}}'),
+    'photos', COALESCE((SELECT json_agg(json_build_object('url', %s || ph.image, 'caption', ph.caption)
+                                        ORDER BY ph.id)
+                          FROM businesses_businessphoto ph WHERE ph.business_id = b.id),
+                       '[]'::json),
+    'desa', CASE WHEN d.id IS NOT NULL THEN json_build_object('code', d.code, 'name', d.name) END,
+    'kecamatan', CASE WHEN k.id IS NOT NULL THEN json_build_object('code', k.code, 'name', k.name) END,
+    'location_precision', CASE WHEN b.public_location_exact THEN 'exact' ELSE 'desa' END,
+    'status', b.status, 'verification_status', b.verification_status, 'is_synthetic', b.is_synthetic
+    {distance})"""
+
+# Coordinates: 6 decimals (about 10 cm), as business_public_feature rounds.
+_FEATURE_SQL = ("json_build_object('type', 'Feature', 'id', b.id, "
+                "'geometry', ST_AsGeoJSON(b.public_location, 6)::json, 'properties', " + _PROPERTIES_SQL + ")")
+
+_FROM_SQL = """
+  JOIN businesses_business b ON b.id = p.id
+  LEFT JOIN geo_area d ON d.id = b.desa_id
+  LEFT JOIN geo_area k ON k.id = b.kecamatan_id
+ WHERE b.status = %s AND b.verification_status <> %s"""
+
+
+def _media_url() -> str:
+    # FileSystemStorage.url(name) is MEDIA_URL + name quoted for a URL; the
+    # names Django gives uploads (get_valid_name) need no quoting.
+    return BusinessPhoto._meta.get_field("image").storage.url("")
+
+
+def _feature_params() -> list:
+    return [Verification.REJECTED, _media_url()]
+
+
+def _where_params() -> list:
+    return [Business.Status.ACTIVE, Verification.REJECTED]
+
+
+def businesses_public_page_json(*, sql: str, params: list, limit: int, with_distance: bool
+                                ) -> tuple[str, int, int]:
+    """One statement: the public Features of a page given as SQL (`sql`,
+    `params`: rows of id, distance_m in metres or NULL, ord from 1), as
+    (JSON array as text, features in it, rows of the page). Rows after
+    `limit` are counted, not rendered (a page fetches limit + 1 to know
+    whether there is a next one). Ids that are not public (any more) are
+    left out: the filter of businesses_public() is applied again here."""
+    distance = ", 'distance_m', round(p.distance_m::numeric, 1)" if with_distance else ""
+    statement = (f"SELECT COALESCE(json_agg({_FEATURE_SQL.format(distance=distance)} ORDER BY p.ord) "
+                 f"FILTER (WHERE p.ord <= %s), '[]'::json)::text, "
+                 f"count(*) FILTER (WHERE p.ord <= %s), count(*) "
+                 f"FROM ({sql}) AS p{_FROM_SQL}")
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*_feature_params(), limit, limit, *params, *_where_params()])
+        return cursor.fetchone()
+
+
+def businesses_public_features_json(rows: list[tuple[int, float | None]]) -> tuple[str, int]:
+    """(JSON array of public Features as text, its length) for `rows` of
+    (business id, distance in metres or None), in that order."""
+    features, returned, _rows = businesses_public_page_json(
+        sql="SELECT * FROM unnest(%s::bigint[], %s::float8[]) WITH ORDINALITY AS p(id, distance_m, ord)",
+        params=[[i for i, _d in rows], [d for _i, d in rows]], limit=len(rows),
+        with_distance=any(d is not None for _i, d in rows))
+    return features, returned
+
+
+def business_public_feature_json(business_id: int) -> str | None:
+    """One public Feature as JSON text, or None (unknown or not public)."""
+    sql = f"SELECT ({_FEATURE_SQL.format(distance='')})::text FROM (SELECT %s::bigint AS id) AS p{_FROM_SQL}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*_feature_params(), business_id, *_where_params()])
+        row = cursor.fetchone()
+    return row[0] if row else None
