@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon as ShapelyPolygon
 from shapely.ops import unary_union
@@ -200,3 +201,25 @@ def test_bulk_assignment_through_cells_agrees_with_single_lookup_on_a_grid_with_
             (lon, lat)
         kinds["outside" if single is None else "approximate" if single.approximate else "covered"] += 1
     assert kinds["covered"] > 100 and kinds["approximate"] >= 2 and kinds["outside"] > 50
+
+
+def test_lookup_statement_is_prepared_once_and_its_plan_reused(kubu_raya):
+    # Django turns psycopg's prepared statements off on its connections; the
+    # lookup asked for prepare=True and was silently planned on every call.
+    # Django's own statements must stay unprepared (they bind on the client).
+    def lookup_plans():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement, generic_plans + custom_plans, generic_plans"
+                           " FROM pg_prepared_statements WHERE NOT from_sql")
+            return cursor.fetchall()
+
+    before = {s: (n, g) for s, n, g in lookup_plans()}
+    for i in range(8):
+        assert point_locate(lon=109.40 + i * 0.001, lat=-0.10).desa is not None
+        list(Area.objects.filter(edition=kubu_raya, level="kecamatan")[:3])
+    statements = lookup_plans()
+    assert len(statements) == 1
+    statement, executions, generic = statements[0]
+    assert "covering AS" in statement
+    assert executions - before.get(statement, (0, 0))[0] == 8
+    assert generic >= 1  # PostgreSQL settled on one generic plan (no planning per call)
