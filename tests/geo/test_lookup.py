@@ -223,3 +223,98 @@ def test_lookup_statement_is_prepared_once_and_its_plan_reused(kubu_raya):
     assert "covering AS" in statement
     assert executions - before.get(statement, (0, 0))[0] == 8
     assert generic >= 1  # PostgreSQL settled on one generic plan (no planning per call)
+
+
+@pytest.fixture
+def drf_dispatches(monkeypatch):
+    """How many requests reached DRF's dispatch (the lean path skips it)."""
+    from geo.apis import AreasCoveringApi
+    calls = []
+    dispatch = AreasCoveringApi.dispatch
+
+    def counting(self, request, *args, **kwargs):
+        calls.append(request.get_full_path())
+        return dispatch(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(AreasCoveringApi, "dispatch", counting)
+    return calls
+
+
+def _answer(response) -> tuple:
+    headers = {k: v for k, v in response.headers.items() if k != "X-Request-ID"}
+    return response.status_code, headers, response.content
+
+
+def test_lean_path_answers_byte_for_byte_as_drf(client, kubu_raya, desa_shapes, drf_dispatches):
+    regency = unary_union([g for _, g in desa_shapes.values()])
+    west = min((xy for poly in regency.geoms for xy in poly.exterior.coords), key=lambda xy: xy[0])
+    inside = [g.representative_point() for _, (_, g) in sorted(desa_shapes.items())[::9]]
+    edge = next(xy for xy in _exterior_vertices(desa_shapes[KAMPUNG_BARU][1])
+                if point_locate(lon=xy[0], lat=xy[1]).also_covered_by)
+    points = [(p.x, p.y) for p in inside] + [edge, (west[0] - 0.002, west[1]), (106.8456, -6.2088)]
+    kinds = set()
+    for lon, lat in points:
+        params = {"lon": repr(lon), "lat": repr(lat)}
+        lean = client.get(URL, params)
+        assert drf_dispatches == []
+        drf = client.get(URL, {**params, "format": "json"})
+        assert len(drf_dispatches) == 1
+        drf_dispatches.clear()
+        assert _answer(lean) == _answer(drf), (lon, lat)
+        body = lean.json()
+        kinds.add("outside" if lean.status_code == 404 else "approximate" if body["approximate"]
+                  else "shared edge" if body["also_covered_by"] else "inside")
+    assert kinds == {"inside", "shared edge", "approximate", "outside"}
+    # English on request, from either path
+    lean = client.get(URL, {"lon": "106.8", "lat": "-6.2"}, HTTP_ACCEPT_LANGUAGE="en")
+    drf = client.get(URL, {"lon": "106.8", "lat": "-6.2", "format": "json"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert _answer(lean) == _answer(drf) and lean["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("params, headers", [
+    ({"lon": "abc", "lat": "-0.1"}, {}),            # invalid: DRF's validation answers
+    ({"lon": "109.4", "lat": "nan"}, {}),
+    ({"lon": "190", "lat": "0"}, {}),
+    ({"lon": "109.4"}, {}),
+    ({"lon": "109.4", "lat": "-0.1"}, {"HTTP_ACCEPT": "text/html"}),  # the browsable API
+    ({"lon": "109.4", "lat": "-0.1"}, {"HTTP_ACCEPT": "application/json; indent=2"}),
+    ({"lon": "109.4", "lat": "-0.1"}, {"HTTP_AUTHORIZATION": "Token nope"}),  # 401 from DRF
+])
+def test_requests_the_lean_path_cannot_answer_exactly_go_through_drf(client, kubu_raya, drf_dispatches,
+                                                                      params, headers):
+    response = client.get(URL, params, **headers)
+    assert len(drf_dispatches) == 1
+    assert response.status_code in (200, 400, 401)
+    if response.status_code != 200:
+        assert response.json()["code"] in ("invalid_coordinates", "not_authenticated")
+
+
+def test_lean_path_keeps_the_per_ip_throttle_and_counts_a_request_once(client, kubu_raya, monkeypatch,
+                                                                        drf_dispatches):
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+
+    monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, "anon", "3/min")
+    cache.clear()
+    try:
+        point = {"lon": "109.3724", "lat": "-0.0715"}
+        codes = [client.get(URL, point).status_code for _ in range(3)]
+        assert codes == [200, 200, 200] and drf_dispatches == []
+        refused = client.get(URL, point)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "throttled"
+        assert int(refused["Retry-After"]) > 0
+        assert len(cache.get("throttle_anon_127.0.0.1")) == 3  # the refused one is not recorded
+        assert len(cache.get("throttle_user_127.0.0.1")) == 4  # DRF records it where allowed
+        drf = client.get(URL, {**point, "format": "json"})
+        assert (drf.status_code, drf.json()["code"]) == (429, "throttled")
+    finally:
+        cache.clear()
+
+
+def test_covering_endpoint_is_still_documented_in_the_openapi_schema(kubu_raya):
+    from drf_spectacular.generators import SchemaGenerator
+
+    operation = SchemaGenerator().get_schema(request=None, public=True)["paths"][URL]["get"]
+    assert operation["summary"].startswith("Which kabupaten, kecamatan, desa")
+    assert {(p["name"], p["required"]) for p in operation["parameters"]} >= {("lon", True), ("lat", True)}
