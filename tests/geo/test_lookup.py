@@ -318,3 +318,36 @@ def test_covering_endpoint_is_still_documented_in_the_openapi_schema(kubu_raya):
     operation = SchemaGenerator().get_schema(request=None, public=True)["paths"][URL]["get"]
     assert operation["summary"].startswith("Which kabupaten, kecamatan, desa")
     assert {(p["name"], p["required"]) for p in operation["parameters"]} >= {("lon", True), ("lat", True)}
+
+
+def test_lean_path_reads_and_writes_the_throttle_histories_in_one_cache_call_each(client, kubu_raya,
+                                                                                  monkeypatch):
+    # Redis behind the cache: DRF's per-IP and per-user throttles cost four
+    # round trips a request one by one; the lean path makes two.
+    from django.core.cache import cache, caches
+
+    backend, calls, depth = caches["default"], [], [0]
+    for name in ("get", "set", "get_many", "set_many"):
+        method = getattr(backend, name)
+
+        def counted(*args, _name=name, _method=method, **kwargs):
+            if not depth[0]:
+                calls.append(_name)
+            depth[0] += 1
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(backend, name, counted)
+    cache.clear()
+    try:
+        assert client.get(URL, {"lon": "109.3724", "lat": "-0.0715"}).status_code == 200
+        assert calls == ["get_many", "set_many"]
+        assert len(cache.get("throttle_anon_127.0.0.1")) == len(cache.get("throttle_user_127.0.0.1")) == 1
+        calls.clear()
+        assert client.get(URL, {"lon": "109.3724", "lat": "-0.0715", "format": "json"}).status_code == 200
+        assert calls == ["get", "set", "get", "set"]  # DRF, one throttle after the other
+        assert len(cache.get("throttle_anon_127.0.0.1")) == 2
+    finally:
+        cache.clear()
