@@ -351,3 +351,22 @@ def test_lean_path_reads_and_writes_the_throttle_histories_in_one_cache_call_eac
         assert len(cache.get("throttle_anon_127.0.0.1")) == 2
     finally:
         cache.clear()
+
+
+def test_lean_path_answers_a_signed_in_user_as_drf_and_throttles_per_user(client, kubu_raya, drf_dispatches):
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+
+    user = get_user_model().objects.create_user(username="warga-peta", password="x-panjang-sekali-1")
+    client.force_login(user)
+    cache.clear()
+    try:
+        point = {"lon": "109.3724", "lat": "-0.0715"}
+        lean = client.get(URL, point)
+        assert drf_dispatches == []
+        drf = client.get(URL, {**point, "format": "json"})
+        assert _answer(lean) == _answer(drf)
+        assert len(cache.get(f"throttle_user_{user.pk}")) == 2  # keyed by the user, from both paths
+        assert cache.get("throttle_anon_127.0.0.1") is None  # the anonymous limit is not theirs
+    finally:
+        cache.clear()
