@@ -8,7 +8,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication, TokenAuthentication
 from rest_framework.fields import FloatField
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -75,6 +77,7 @@ def _outside_coverage(lon: float, lat: float) -> ApiError:
 # them instead of counting the request a second time.
 _THROTTLE_WAITS = "kr_geo_throttle_waits"
 _JSON = JSONRenderer()
+_SESSION_OR_HEADER_AUTH = (SessionAuthentication, TokenAuthentication, BasicAuthentication)
 
 
 class AreasCoveringApi(APIView):
@@ -129,9 +132,14 @@ class AreasCoveringApi(APIView):
         probe = cls(**initkwargs)
         probe.head = probe.get  # as View.setup() does; Allow lists HEAD
         drf_headers = probe.default_response_headers  # Allow, and Vary: Accept
+        # The lean path skips DRF's authentication and permission checks: it
+        # is only used while anyone may look up a point and the only
+        # credentials are Django's session or an Authorization header.
+        lean = (all(p is AllowAny for p in probe.permission_classes)
+                and all(a in _SESSION_OR_HEADER_AUTH for a in probe.authentication_classes))
 
         def view(request, *args, **kwargs):
-            coords = _lean_coordinates(request)
+            coords = _lean_coordinates(request) if lean else None
             if coords is None:
                 return drf_view(request, *args, **kwargs)
             waits = _throttle_waits(request, cls(**initkwargs))

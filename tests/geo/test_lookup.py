@@ -370,3 +370,16 @@ def test_lean_path_answers_a_signed_in_user_as_drf_and_throttles_per_user(client
         assert cache.get("throttle_anon_127.0.0.1") is None  # the anonymous limit is not theirs
     finally:
         cache.clear()
+
+
+def test_lean_path_is_off_when_the_view_asks_for_a_permission(kubu_raya, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.permissions import IsAuthenticated
+
+    from geo.apis import AreasCoveringApi
+
+    guarded = type("GuardedCoveringApi", (AreasCoveringApi,), {"permission_classes": [IsAuthenticated]}).as_view()
+    request = rf.get(URL, {"lon": "109.3724", "lat": "-0.0715"})
+    request.user = AnonymousUser()
+    response = guarded(request)
+    assert response.status_code in (401, 403)
