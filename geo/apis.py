@@ -1,13 +1,22 @@
 """HTTP adapters for the geography; logic lives in geo.selectors."""
 import json
+import math
 
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication, TokenAuthentication
+from rest_framework.fields import FloatField
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from config.api_errors import ApiError
+from config.api_errors import ApiError, error_body
 
 from . import selectors
 from .attribution import DATA_ATTRIBUTION
@@ -52,7 +61,42 @@ def location_payload(location) -> dict:
     }
 
 
+def _covering_body(lon: float, lat: float, location) -> dict:
+    return {"lon": lon, "lat": lat, **location_payload(location),
+            "service_areas": [_service_area_ref(sa) for sa in location.service_areas],
+            "attribution": DATA_ATTRIBUTION}
+
+
+def _outside_coverage(lon: float, lat: float) -> ApiError:
+    return ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
+                    status_code=404, extra={"lon": lon, "lat": lat})
+
+
+# Set on the Django request by the lean path once it has run the throttles
+# (the waits of those that refused): the DRF view then answers the 429 from
+# them instead of counting the request a second time.
+_THROTTLE_WAITS = "kr_geo_throttle_waits"
+_JSON = JSONRenderer()
+_SESSION_OR_HEADER_AUTH = (SessionAuthentication, TokenAuthentication, BasicAuthentication)
+
+
 class AreasCoveringApi(APIView):
+    """The point lookup, the hottest public endpoint.
+
+    A plain anonymous or session JSON GET with valid coordinates is answered
+    by a lean path (`as_view` below) instead of DRF's dispatch: the same
+    throttles (run as DRF runs them), the same body rendered by DRF's
+    JSONRenderer, the same Allow and Vary headers; the whole Django middleware
+    stack (request id, access log, latency metric, security headers, locale,
+    database faults as 503, statement timeout) still wraps it. DRF's dispatch,
+    negotiation and serializer validation cost more than the lookup statement
+    itself. Everything else (HEAD, OPTIONS, Authorization headers, other
+    Accept types, ?format=, invalid coordinates, a refused throttle) goes
+    through DRF and this class, which also documents the endpoint
+    (drf-spectacular reads `view.cls`). tests/geo/test_lookup.py pins that
+    both paths answer byte for byte alike.
+    """
+
     @extend_schema(
         summary="Which kabupaten, kecamatan, desa and service areas cover a point",
         description=(
@@ -72,12 +116,125 @@ class AreasCoveringApi(APIView):
         lon, lat = coords.validated_data["lon"], coords.validated_data["lat"]
         location = selectors.point_locate(lon=lon, lat=lat)
         if location is None:
-            raise ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
-                           status_code=404, extra={"lon": lon, "lat": lat})
-        body = {"lon": lon, "lat": lat, **location_payload(location),
-                "service_areas": [_service_area_ref(sa) for sa in location.service_areas],
-                "attribution": DATA_ATTRIBUTION}
-        return Response(body)
+            raise _outside_coverage(lon, lat)
+        return Response(_covering_body(lon, lat, location))
+
+    def check_throttles(self, request):
+        waits = getattr(request._request, _THROTTLE_WAITS, None)
+        if waits is None:
+            return super().check_throttles(request)
+        if waits:  # refused in the lean path: answer as DRF would, without counting again
+            self.throttled(request, max((w for w in waits if w is not None), default=None))
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        drf_view = super().as_view(**initkwargs)
+        probe = cls(**initkwargs)
+        probe.head = probe.get  # as View.setup() does; Allow lists HEAD
+        drf_headers = probe.default_response_headers  # Allow, and Vary: Accept
+        # The lean path skips DRF's authentication and permission checks: it
+        # is only used while anyone may look up a point and the only
+        # credentials are Django's session or an Authorization header.
+        lean = (all(p is AllowAny for p in probe.permission_classes)
+                and all(a in _SESSION_OR_HEADER_AUTH for a in probe.authentication_classes))
+
+        def view(request, *args, **kwargs):
+            coords = _lean_coordinates(request) if lean else None
+            if coords is None:
+                return drf_view(request, *args, **kwargs)
+            waits = _throttle_waits(request, cls(**initkwargs))
+            if waits:
+                setattr(request, _THROTTLE_WAITS, waits)
+                return drf_view(request, *args, **kwargs)
+            lon, lat = coords
+            location = selectors.point_locate(lon=lon, lat=lat)
+            if location is None:
+                exc = _outside_coverage(lon, lat)
+                body, status = error_body(exc.code, exc.message, exc.fields, **exc.extra), exc.status_code
+            else:
+                body, status = _covering_body(lon, lat, location), 200
+            response = HttpResponse(_JSON.render(body), content_type=_JSON.media_type, status=status)
+            patch_vary_headers(response, drf_headers["Vary"].split(", "))
+            response["Allow"] = drf_headers["Allow"]
+            return response
+
+        view.cls, view.initkwargs, view.login_required = cls, initkwargs, False
+        return csrf_exempt(view)
+
+
+def _throttle_waits(request, view) -> list:
+    """The waits of the throttles refusing `request`, as
+    APIView.check_throttles collects them (every throttle is asked; those
+    that allow record the request). DRF's rate throttles (per IP, per user)
+    read and write their histories one by one, four Redis round trips per
+    request; here their histories are read in one call and the new ones
+    written in one, by the same rule (SimpleRateThrottle.allow_request)."""
+    waits, batched = [], []
+    for throttle in view.get_throttles():
+        if _batchable(throttle):
+            if throttle.rate is None:
+                continue
+            throttle.key = throttle.get_cache_key(request, view)
+            if throttle.key is not None:
+                batched.append(throttle)
+        elif not throttle.allow_request(request, view):
+            waits.append(throttle.wait())
+    keys = [t.key for t in batched]
+    if len(set(keys)) != len(keys) or len({id(t.cache) for t in batched}) > 1:
+        return waits + [t.wait() for t in batched if not t.allow_request(request, view)]  # one by one
+    if not batched:
+        return waits
+    cache = batched[0].cache
+    histories = cache.get_many(keys)
+    writes: dict[int, dict] = {}
+    for t in batched:
+        t.history, t.now = histories.get(t.key, []), t.timer()
+        while t.history and t.history[-1] <= t.now - t.duration:
+            t.history.pop()
+        if len(t.history) >= t.num_requests:
+            waits.append(t.wait())
+        else:
+            t.history.insert(0, t.now)
+            writes.setdefault(t.duration, {})[t.key] = t.history
+    for duration, values in writes.items():
+        cache.set_many(values, duration)
+    return waits
+
+
+def _batchable(throttle) -> bool:
+    kind = type(throttle)
+    return (isinstance(throttle, SimpleRateThrottle)
+            and kind.allow_request is SimpleRateThrottle.allow_request
+            and kind.throttle_success is SimpleRateThrottle.throttle_success
+            and kind.throttle_failure is SimpleRateThrottle.throttle_failure)
+
+
+_LEAN_ACCEPT = (None, "*/*", "application/json")  # what DRF answers with compact JSON
+_MAX_NUMBER_LENGTH = FloatField.MAX_STRING_LENGTH
+
+
+def _lean_coordinates(request) -> tuple[float, float] | None:
+    """(lon, lat) when the lean path may answer this request exactly as DRF
+    would; None sends it through DRF. Coordinates are read as
+    CoordinatesInput reads them (the last value of a repeated parameter,
+    float(), the same bounds, finite); anything it would refuse goes to DRF
+    for the error. Token authentication and other renderers stay with DRF."""
+    if (request.method != "GET" or "HTTP_AUTHORIZATION" in request.META
+            or request.META.get("HTTP_ACCEPT") not in _LEAN_ACCEPT):
+        return None
+    query = request.GET
+    if "format" in query:
+        return None
+    lon, lat = query.get("lon"), query.get("lat")
+    if lon is None or lat is None or len(lon) > _MAX_NUMBER_LENGTH or len(lat) > _MAX_NUMBER_LENGTH:
+        return None
+    try:
+        lon, lat = float(lon), float(lat)
+    except ValueError:
+        return None
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return lon, lat
 
 
 class AreaListApi(APIView):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon as ShapelyPolygon
 from shapely.ops import unary_union
@@ -200,3 +201,185 @@ def test_bulk_assignment_through_cells_agrees_with_single_lookup_on_a_grid_with_
             (lon, lat)
         kinds["outside" if single is None else "approximate" if single.approximate else "covered"] += 1
     assert kinds["covered"] > 100 and kinds["approximate"] >= 2 and kinds["outside"] > 50
+
+
+def test_lookup_statement_is_prepared_once_and_its_plan_reused(kubu_raya):
+    # Django turns psycopg's prepared statements off on its connections; the
+    # lookup asked for prepare=True and was silently planned on every call.
+    # Django's own statements must stay unprepared (they bind on the client).
+    def lookup_plans():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement, generic_plans + custom_plans, generic_plans"
+                           " FROM pg_prepared_statements WHERE NOT from_sql")
+            return cursor.fetchall()
+
+    before = {s: (n, g) for s, n, g in lookup_plans()}
+    for i in range(8):
+        assert point_locate(lon=109.40 + i * 0.001, lat=-0.10).desa is not None
+        list(Area.objects.filter(edition=kubu_raya, level="kecamatan")[:3])
+    statements = lookup_plans()
+    assert len(statements) == 1
+    statement, executions, generic = statements[0]
+    assert "covering AS" in statement
+    assert executions - before.get(statement, (0, 0))[0] == 8
+    assert generic >= 1  # PostgreSQL settled on one generic plan (no planning per call)
+
+
+@pytest.fixture
+def drf_dispatches(monkeypatch):
+    """How many requests reached DRF's dispatch (the lean path skips it)."""
+    from geo.apis import AreasCoveringApi
+    calls = []
+    dispatch = AreasCoveringApi.dispatch
+
+    def counting(self, request, *args, **kwargs):
+        calls.append(request.get_full_path())
+        return dispatch(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(AreasCoveringApi, "dispatch", counting)
+    return calls
+
+
+def _answer(response) -> tuple:
+    headers = {k: v for k, v in response.headers.items() if k != "X-Request-ID"}
+    return response.status_code, headers, response.content
+
+
+def test_lean_path_answers_byte_for_byte_as_drf(client, kubu_raya, desa_shapes, drf_dispatches):
+    regency = unary_union([g for _, g in desa_shapes.values()])
+    west = min((xy for poly in regency.geoms for xy in poly.exterior.coords), key=lambda xy: xy[0])
+    inside = [g.representative_point() for _, (_, g) in sorted(desa_shapes.items())[::9]]
+    edge = next(xy for xy in _exterior_vertices(desa_shapes[KAMPUNG_BARU][1])
+                if point_locate(lon=xy[0], lat=xy[1]).also_covered_by)
+    points = [(p.x, p.y) for p in inside] + [edge, (west[0] - 0.002, west[1]), (106.8456, -6.2088)]
+    kinds = set()
+    for lon, lat in points:
+        params = {"lon": repr(lon), "lat": repr(lat)}
+        lean = client.get(URL, params)
+        assert drf_dispatches == []
+        drf = client.get(URL, {**params, "format": "json"})
+        assert len(drf_dispatches) == 1
+        drf_dispatches.clear()
+        assert _answer(lean) == _answer(drf), (lon, lat)
+        body = lean.json()
+        kinds.add("outside" if lean.status_code == 404 else "approximate" if body["approximate"]
+                  else "shared edge" if body["also_covered_by"] else "inside")
+    assert kinds == {"inside", "shared edge", "approximate", "outside"}
+    # English on request, from either path
+    lean = client.get(URL, {"lon": "106.8", "lat": "-6.2"}, HTTP_ACCEPT_LANGUAGE="en")
+    drf = client.get(URL, {"lon": "106.8", "lat": "-6.2", "format": "json"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert _answer(lean) == _answer(drf) and lean["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("params, headers", [
+    ({"lon": "abc", "lat": "-0.1"}, {}),            # invalid: DRF's validation answers
+    ({"lon": "109.4", "lat": "nan"}, {}),
+    ({"lon": "190", "lat": "0"}, {}),
+    ({"lon": "109.4"}, {}),
+    ({"lon": "109.4", "lat": "-0.1"}, {"HTTP_ACCEPT": "text/html"}),  # the browsable API
+    ({"lon": "109.4", "lat": "-0.1"}, {"HTTP_ACCEPT": "application/json; indent=2"}),
+    ({"lon": "109.4", "lat": "-0.1"}, {"HTTP_AUTHORIZATION": "Token nope"}),  # 401 from DRF
+])
+def test_requests_the_lean_path_cannot_answer_exactly_go_through_drf(client, kubu_raya, drf_dispatches,
+                                                                      params, headers):
+    response = client.get(URL, params, **headers)
+    assert len(drf_dispatches) == 1
+    assert response.status_code in (200, 400, 401)
+    if response.status_code != 200:
+        assert response.json()["code"] in ("invalid_coordinates", "not_authenticated")
+
+
+def test_lean_path_keeps_the_per_ip_throttle_and_counts_a_request_once(client, kubu_raya, monkeypatch,
+                                                                        drf_dispatches):
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+
+    monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, "anon", "3/min")
+    cache.clear()
+    try:
+        point = {"lon": "109.3724", "lat": "-0.0715"}
+        codes = [client.get(URL, point).status_code for _ in range(3)]
+        assert codes == [200, 200, 200] and drf_dispatches == []
+        refused = client.get(URL, point)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "throttled"
+        assert int(refused["Retry-After"]) > 0
+        assert len(cache.get("throttle_anon_127.0.0.1")) == 3  # the refused one is not recorded
+        assert len(cache.get("throttle_user_127.0.0.1")) == 4  # DRF records it where allowed
+        drf = client.get(URL, {**point, "format": "json"})
+        assert (drf.status_code, drf.json()["code"]) == (429, "throttled")
+    finally:
+        cache.clear()
+
+
+def test_covering_endpoint_is_still_documented_in_the_openapi_schema(kubu_raya):
+    from drf_spectacular.generators import SchemaGenerator
+
+    operation = SchemaGenerator().get_schema(request=None, public=True)["paths"][URL]["get"]
+    assert operation["summary"].startswith("Which kabupaten, kecamatan, desa")
+    assert {(p["name"], p["required"]) for p in operation["parameters"]} >= {("lon", True), ("lat", True)}
+
+
+def test_lean_path_reads_and_writes_the_throttle_histories_in_one_cache_call_each(client, kubu_raya,
+                                                                                  monkeypatch):
+    # Redis behind the cache: DRF's per-IP and per-user throttles cost four
+    # round trips a request one by one; the lean path makes two.
+    from django.core.cache import cache, caches
+
+    backend, calls, depth = caches["default"], [], [0]
+    for name in ("get", "set", "get_many", "set_many"):
+        method = getattr(backend, name)
+
+        def counted(*args, _name=name, _method=method, **kwargs):
+            if not depth[0]:
+                calls.append(_name)
+            depth[0] += 1
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(backend, name, counted)
+    cache.clear()
+    try:
+        assert client.get(URL, {"lon": "109.3724", "lat": "-0.0715"}).status_code == 200
+        assert calls == ["get_many", "set_many"]
+        assert len(cache.get("throttle_anon_127.0.0.1")) == len(cache.get("throttle_user_127.0.0.1")) == 1
+        calls.clear()
+        assert client.get(URL, {"lon": "109.3724", "lat": "-0.0715", "format": "json"}).status_code == 200
+        assert calls == ["get", "set", "get", "set"]  # DRF, one throttle after the other
+        assert len(cache.get("throttle_anon_127.0.0.1")) == 2
+    finally:
+        cache.clear()
+
+
+def test_lean_path_answers_a_signed_in_user_as_drf_and_throttles_per_user(client, kubu_raya, drf_dispatches):
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+
+    user = get_user_model().objects.create_user(username="warga-peta", password="x-panjang-sekali-1")
+    client.force_login(user)
+    cache.clear()
+    try:
+        point = {"lon": "109.3724", "lat": "-0.0715"}
+        lean = client.get(URL, point)
+        assert drf_dispatches == []
+        drf = client.get(URL, {**point, "format": "json"})
+        assert _answer(lean) == _answer(drf)
+        assert len(cache.get(f"throttle_user_{user.pk}")) == 2  # keyed by the user, from both paths
+        assert cache.get("throttle_anon_127.0.0.1") is None  # the anonymous limit is not theirs
+    finally:
+        cache.clear()
+
+
+def test_lean_path_is_off_when_the_view_asks_for_a_permission(kubu_raya, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.permissions import IsAuthenticated
+
+    from geo.apis import AreasCoveringApi
+
+    guarded = type("GuardedCoveringApi", (AreasCoveringApi,), {"permission_classes": [IsAuthenticated]}).as_view()
+    request = rf.get(URL, {"lon": "109.3724", "lat": "-0.0715"})
+    request.user = AnonymousUser()
+    response = guarded(request)
+    assert response.status_code in (401, 403)
