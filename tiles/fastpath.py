@@ -1,11 +1,16 @@
-"""Cached tiles answered before Django: a WSGI wrapper that serves a tile
-found in the cache store (or a 304 for its ETag) with one Redis round trip
-and no middleware, URL resolution, registry or database; anything else
-(a miss, a bad URL, another path) goes to Django unchanged. The tile views
+"""Tiles answered before Django: a WSGI wrapper that serves a tile found in
+the cache store (or a 304 for its ETag) with one Redis round trip and no
+middleware, URL resolution, registry or database. A miss of an unfiltered
+tile of known layers is built here too (`build_missed`: the same
+services.vector_tile_build, one SQL statement, kept in the cache after the
+response is sent), since Django's request cycle would cost as much as a
+z16 tile's statement. Anything else (filters, a bad URL, an error, another
+path) goes to Django unchanged, which answers it as before. The tile views
 use the same `cached_tile` function, so both paths answer alike.
 """
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl
 
@@ -13,6 +18,8 @@ from django.conf import settings
 
 from common.metrics import TILE_CACHE
 from tiles import cache
+
+log = logging.getLogger(__name__)
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 FILTER_PARAMS = ("category", "status", "period")
@@ -70,6 +77,51 @@ def cached_tile(name: str, z: int, x: int, y: int, query: dict[str, str], *, acc
     return status, tile_headers(etag, gzipped=accept_gzip, empty=not body) + [("X-Tile-Cache", "hit")], body
 
 
+class _Body:
+    """The response body; close() (called by the server once it is sent)
+    keeps the built tile in the cache."""
+
+    def __init__(self, body: bytes, keep):
+        self.body, self.keep = body, keep
+
+    def __iter__(self):
+        yield self.body
+
+    def close(self):
+        try:
+            self.keep()
+        except Exception:  # a cache that is down costs the next request a rebuild, never this response
+            log.exception("tile not kept in the cache")
+
+
+def build_missed(name: str, z: int, x: int, y: int, *, accept_gzip: bool, if_none_match: str | None,
+                 build_state) -> tuple[int, list, bytes, object] | None:
+    """(status, headers, body, keep) of an unfiltered tile built here, or
+    None when Django must answer (unknown layer, out of range, too many
+    layers): the view's checks, in the same order."""
+    from tiles import services, sources, vector
+
+    names = name.split(",")
+    t = vector.TileRequest(z, x, y)
+    try:
+        t.check()
+    except vector.TileOutOfRange:
+        return None
+    if len(names) > settings.TILES_MAX_COMPOSITE or len(set(names)) != len(names):
+        return None
+    layers = [sources.layer_get(n) for n in names]
+    if any(layer is None for layer in layers):
+        return None
+    etag, body, packed, keep = services.vector_tile_build(name=name, layers=layers, t=t, query={},
+                                                          build_state=build_state, gzip_now=accept_gzip)
+    if if_none_match and etag_matches(if_none_match, etag):
+        return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b"", keep
+    TILE_CACHE.labels(layer=name, result="miss" if body else "empty").inc()
+    out = (packed if accept_gzip else body) if body else b""
+    return (200 if body else 204, tile_headers(etag, gzipped=accept_gzip, empty=not body)
+            + [("X-Tile-Cache", "miss")], out, keep)
+
+
 def wrap(application):
     """The WSGI application with cached tiles answered first."""
 
@@ -90,11 +142,23 @@ def wrap(application):
                     # The view need not ask the cache again for this request.
                     if answer is None:
                         environ[MISSED] = state.get("build") or True
+                        if not query and settings.TILES_BUILD_BEFORE_DJANGO:
+                            answer = _build_or_none(match, environ, state)
                 if answer is not None:
-                    status, headers, body = answer
+                    status, headers, body, *keep = answer
                     headers.append(("Content-Length", str(len(body))))
                     start_response(_REASONS[status], headers)
-                    return [body]
+                    return _Body(body, keep[0]) if keep else [body]
         return application(environ, start_response)
 
     return tiles_first
+
+
+def _build_or_none(match, environ, state):
+    try:
+        return build_missed(match[1], int(match[2]), int(match[3]), int(match[4]),
+                            accept_gzip="gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""),
+                            if_none_match=environ.get("HTTP_IF_NONE_MATCH"), build_state=state.get("build"))
+    except Exception:  # the database or the cache failed: Django answers (503 and recovery are its job)
+        log.warning("tile %s/%s/%s/%s: built by Django after an error before it", *match.groups(), exc_info=True)
+        return None

@@ -239,6 +239,9 @@ TILES_MARKER_TTL = 3600
 # shows a tile older than the data.
 TILES_CACHE_CONTROL = env("TILES_CACHE_CONTROL", default="public, max-age=0, must-revalidate")
 TILES_MAX_ZOOM = 20
+# Build a missed unfiltered tile in the WSGI fast path, before Django's
+# request cycle (tiles.fastpath); off: every miss goes through the view.
+TILES_BUILD_BEFORE_DJANGO = env.bool("TILES_BUILD_BEFORE_DJANGO", default=True)
 TILES_EXTENT = 4096
 TILES_BUFFER = 64
 # Safety cap on features in one tile of one layer (exact geometries only;
