@@ -180,13 +180,18 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     # primary key (a concurrent retry committed first) or on the tracking
     # code (a collision) rolls the attempt back whole, then the original is
     # returned or another code drawn.
+    # The report row goes in last: its insert fires the tile-cell trigger
+    # (tiles.aggregates), whose row locks on the shared cells are then held
+    # only until the commit that follows, not through the other inserts
+    # (their foreign keys to the report are checked at commit: Django
+    # declares them DEFERRABLE INITIALLY DEFERRED).
     for _attempt in range(5):
         report.tracking_code = tracking_code_new()
         try:
             with transaction.atomic():
-                report.save(force_insert=True)
                 _report_created_rows(report=report, reporter=reporter, subject=subject, clean=clean,
                                      route=route, now=now)
+                report.save(force_insert=True)
             break
         except IntegrityError:
             original = Report.objects.filter(id=report_id).first()
