@@ -242,9 +242,10 @@ def bbox_margin_deg(*, lat: float, metres: float) -> float:
 # column (&&, the GiST index Django creates for the PointField) and the exact
 # geodesic test and distance on the few rows inside the box. The box is wider
 # than the radius in every direction (bbox_margin_deg), so it
-# only prefilters: no report within the radius is lost.
+# only prefilters: no report within the radius is lost. The whole rows come
+# back as Report instances (Manager.raw), so no second query fetches them.
 _CANDIDATES_SQL = """
-SELECT r.id, ST_Distance(r.location::geography, q.g) AS distance_m
+SELECT r.*, ST_Distance(r.location::geography, q.g) AS distance_m
   FROM reports_report r,
        (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
                ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
@@ -266,16 +267,16 @@ def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=
     if not category.duplicate_radius_m:
         return []
     since = timezone.now() - datetime.timedelta(days=category.duplicate_window_days)
-    with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, {"lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
-                                         "margin": bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m),
-                                         "code": category.code, "since": since,
-                                         "exclude": exclude_id or "00000000-0000-0000-0000-000000000000",
-                                         "limit": limit})
-        rows = cursor.fetchall()
-    # The policy reads each candidate's category (publication class).
-    reports = Report.objects.select_related("category").in_bulk([r[0] for r in rows])
-    return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]
+    found = list(Report.objects.raw(_CANDIDATES_SQL, {
+        "lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
+        "margin": bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m), "code": category.code,
+        "since": since, "exclude": exclude_id or "00000000-0000-0000-0000-000000000000", "limit": limit}))
+    for report in found:
+        # The policy reads each candidate's category (publication class):
+        # the same row as `category` unless it is another taxonomy version.
+        if report.category_id == category.id:
+            report.category = category
+    return [(report, round(report.distance_m, 1)) for report in found]
 
 
 # Raw SQL: the ORM cannot target the functional index on
