@@ -16,7 +16,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from accounts.selectors import user_has_role
+from accounts.selectors import user_agency_ids, user_has_role
 from common.throttles import SubmitRateThrottle
 from config.api_errors import ApiError
 from layers.policy import reports as policy
@@ -213,11 +213,12 @@ class ReportNearbyApi(APIView):
                                OpenApiParameter("limit", int)])
     def get(self, request):
         q = _valid(NearbyQuery, request.query_params)
-        found = selectors.reports_nearby(user=request.user, lon=q["lon"], lat=q["lat"], radius_m=q["radius_m"],
-                                         statuses=q.get("status") or None, limit=q["limit"])
-        if found is None:
+        agency_ids = user_agency_ids(user=request.user, roles=selectors.AGENCY_ROLES)
+        if not agency_ids:
             raise ApiError("permission_denied", _("Hanya petugas instansi yang dapat memakai fitur ini."),
                            status_code=403)
+        found = selectors.reports_nearby(agency_ids=agency_ids, lon=q["lon"], lat=q["lat"], radius_m=q["radius_m"],
+                                         statuses=q.get("status") or None, limit=q["limit"])
         return Response({"count": len(found), "results": [
             {"id": str(r.id), "tracking_code": r.tracking_code, "category": r.category, "status": r.status,
              "lon": r.lon, "lat": r.lat, "distance_m": r.distance_m, "desa": r.desa,

@@ -301,7 +301,7 @@ WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
                   ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
 SELECT n.id, n.tracking_code, c.code, n.status, ST_X(n.location), ST_Y(n.location), n.distance_m,
        d.name, n.description, n.deadline
-  FROM q, {agencies} AS a(agency_id)
+  FROM q, unnest(%(agencies)s::bigint[]) AS a(agency_id)
   CROSS JOIN LATERAL (
         SELECT r.id, r.tracking_code, r.status, r.location, r.description, r.deadline, r.category_id,
                r.desa_id, ST_Distance(r.location::geography, q.g) AS distance_m
@@ -339,17 +339,12 @@ class NearbyReport:
     deadline: datetime.date
 
 
-def reports_nearby(*, agency_ids: set[int] | None = None, user=None, lon: float, lat: float, radius_m: float,
-                   statuses: list[str] | None = None, limit: int = 50) -> list[NearbyReport] | None:
+def reports_nearby(*, agency_ids: set[int], lon: float, lat: float, radius_m: float,
+                   statuses: list[str] | None = None, limit: int = 50) -> list[NearbyReport]:
     """The caller's agencies' reports within radius_m metres (geodesic),
     nearest first, with the distance; open ones unless `statuses` says. One
-    query.
-
-    The agencies are `agency_ids`, or with `user` those of the user's active
-    agency memberships (accounts.selectors.memberships_active), read in the
-    same statement: one round trip fewer per request. With `user`, None means
-    the user acts for no agency (checked only when nothing was found)."""
-    if user is None and not agency_ids:
+    query."""
+    if not agency_ids:
         return []
     if not statuses:
         status_clause, knn = _OPEN_CLAUSE, _KNN_OPEN
@@ -358,31 +353,14 @@ def reports_nearby(*, agency_ids: set[int] | None = None, user=None, lon: float,
         status_clause, knn = "AND r.status = ANY(%(statuses)s) " + _OPEN_CLAUSE, _KNN_OPEN
     else:
         status_clause, knn = "AND r.status = ANY(%(statuses)s)", _KNN_ANY
-    params = {"lon": lon, "lat": lat, "radius": radius_m, "statuses": statuses or [], "fetch": limit * 2,
-              "limit": limit}
-    if user is None:
-        agencies = "unnest(%(agencies)s::bigint[])"
-        params["agencies"] = sorted(agency_ids)
-    else:
-        # The membership rule as the ORM compiles it, its %s placeholders
-        # renamed for this statement's named parameters (it has no literal %).
-        member_sql, member_params = (memberships_active(user=user)
-                                     .filter(role__in=AGENCY_ROLES, agency__isnull=False)
-                                     .values("agency_id").distinct().query.sql_with_params())
-        parts = member_sql.split("%s")
-        if len(parts) != len(member_params) + 1 or "%" in "".join(parts):
-            raise ValueError("unexpected placeholders in the membership query")
-        agencies = "(" + "".join(part + (f"%(m{i})s" if i < len(member_params) else "")
-                                 for i, part in enumerate(parts)) + ")"
-        params.update({f"m{i}": value for i, value in enumerate(member_params)})
     with connection.cursor() as cursor:
         # fetch > limit: the KNN order is by sphere distance (or degrees), the
         # answer by spheroid distance (they differ by < 0.7 %), so a margin of
         # rows is re-ordered exactly.
-        cursor.execute(_NEARBY_SQL.format(agencies=agencies, status_clause=status_clause, knn=knn), params)
+        cursor.execute(_NEARBY_SQL.format(status_clause=status_clause, knn=knn),
+                       {"agencies": sorted(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
+                        "statuses": statuses or [], "fetch": limit * 2, "limit": limit})
         rows = cursor.fetchall()
-    if not rows and user is not None and not user_agency_ids(user=user, roles=AGENCY_ROLES):
-        return None
     return [NearbyReport(id=rid, tracking_code=code, category=category, status=status, lon=x, lat=y,
                          distance_m=round(distance, 1), desa=desa, description=description, deadline=deadline)
             for rid, code, category, status, x, y, distance, desa, description, deadline in rows]
