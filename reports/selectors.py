@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.selectors import memberships_active, user_agency_ids, user_has_role
-from geo.models import Agency
+from geo.models import Agency, Area
 from geo.selectors import PointLocation
 
 from .models import Category, Report, RoutingRule
@@ -140,10 +140,7 @@ def _routing_decide_sql(*, category: Category, location: PointLocation, point: P
     rule = RoutingRule(id=rule_id, category=category, area_id=area_id, service_area_id=service_area_id,
                        agency=agency)
     rule._state.adding, rule._state.db = False, connection.alias
-    area = None
-    if area_id is not None:
-        from geo.models import Area
-        area = Area(id=area_id, level=level, code=code, name=name)
+    area = Area(id=area_id, level=level, code=code, name=name) if area_id is not None else None
     return _rule_result(category, rule, area, service_area_name)
 
 
