@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,9 +88,8 @@ class SubmissionResult:
     duplicates: list = field(default_factory=list)
 
 
-def _validate_submission(*, category_code, lon, lat, accuracy_m, description):
+def _validate_submission(*, category, category_code, lon, lat, accuracy_m, description):
     fields = {}
-    category = selectors.category_get(code=category_code) if category_code else None
     if not category_code:
         fields["category"] = ["required"]
     elif category is None:
@@ -130,12 +129,17 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     unique index until the first insert commits, then fails and returns the
     committed original. Bad input raises ApiError before anything is written.
     """
-    # A retry is rare: a bare primary-key probe first, the related rows only then.
-    if Report.objects.filter(id=report_id).exists():
+    # A retry is rare: the category and a bare primary-key probe in one query
+    # (the probe alone when the category is unknown), the related rows only then.
+    category = (selectors.categories_active().filter(code=category_code)
+                .annotate(report_exists=Exists(Report.objects.filter(id=report_id))).first()
+                if category_code else None)
+    if category.report_exists if category is not None else Report.objects.filter(id=report_id).exists():
         existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").get(id=report_id)
         return SubmissionResult(existing, False)
     category, lon, lat, accuracy_m = _validate_submission(
-        category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m, description=description)
+        category=category, category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m,
+        description=description)
     if channel not in Report.Channel.values:
         raise ApiError("invalid", _("Kanal tidak dikenal."), fields={"channel": ["invalid"]})
     if category.photo_required and not photo and not photo_optional:
