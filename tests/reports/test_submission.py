@@ -39,6 +39,12 @@ def test_retry_with_the_same_id_returns_the_original_and_creates_nothing(submit,
     assert ReportEvent.objects.filter(report_id=report_id).count() == 1
     assert ReportPhoto.objects.filter(report_id=report_id).count() == 1
     assert Report.objects.get(id=report_id).description == "Jalan berlubang besar"
+    # The probe also answers when the retry names a category that is not
+    # (or no longer) active: the original, not a validation error.
+    third = submit(users["resident"], report_id=report_id, category="tidak-ada", photo=None)
+    assert third.status_code == 200 and third.json()["tracking_code"] == first.json()["tracking_code"]
+    unknown = submit(users["resident"], category="tidak-ada", photo=None)
+    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_category"
 
 
 @pytest.mark.django_db(transaction=True)
