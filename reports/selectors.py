@@ -124,7 +124,7 @@ SELECT rr.id, rr.area_id, rr.service_area_id, ra.level, ra.code, ra.name, sa.nam
 
 
 def _routing_decide_sql(*, category: Category, location: PointLocation, point: Point, area_ids) -> RoutingResult:
-    agency_fields = [f for f in Agency._meta.concrete_fields]
+    agency_fields = list(Agency._meta.concrete_fields)
     level_rank = "CASE ra.level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in _LEVEL_RANK.items()) \
         + " ELSE 0 END"
     sql = _ROUTING_SQL.format(agency_columns=", ".join(f"ag.{f.column}" for f in agency_fields),
