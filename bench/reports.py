@@ -84,7 +84,8 @@ def gunicorn(workers: int, threads: int, redis_url: str = ""):
 
 
 def hammer(port, seconds, clients, make_request):
-    """clients threads, each on its own keep-alive connection; returns (count, errors, latencies ms)."""
+    """clients threads, each on its own keep-alive connection; returns (requests/s, errors,
+    latencies ms, client CPU in cores)."""
     stop = time.perf_counter() + seconds
     lock = threading.Lock()
     totals = {"n": 0, "errors": 0, "lat": []}
@@ -114,12 +115,16 @@ def hammer(port, seconds, clients, make_request):
             totals["lat"].extend(lat)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return totals["n"] / (time.perf_counter() - t0), totals["errors"], totals["lat"]
+    wall = time.perf_counter() - t0
+    # The client's own CPU (cores busy on average): near 1 means the Python
+    # client, not the server, may be what limits the rate.
+    totals["client_cores"] = (time.process_time() - cpu0) / wall
+    return totals["n"] / wall, totals["errors"], totals["lat"], totals["client_cores"]
 
 
 def main():
@@ -214,13 +219,14 @@ def main():
 
     with gunicorn(workers=args.workers, threads=4, redis_url=args.redis) as port:
         hammer(port, 2, args.clients, health_request)  # warm up
-        health_rate, _, _ = hammer(port, args.seconds / 2, args.clients, health_request)
-        rate, errors, lat = hammer(port, args.seconds, args.clients, submit_request)
+        health_rate, _, _, health_client = hammer(port, args.seconds / 2, args.clients, health_request)
+        rate, errors, lat, submit_client = hammer(port, args.seconds, args.clients, submit_request)
         created = Report.objects.filter(id__in=submitted).count()
         print(f"[submit] {rate:,.0f} submissions/s over HTTP ({args.clients} clients, {args.workers} workers, "
               f"{args.seconds:.0f} s; {created:,} created, {errors} errors; latency p50 "
               f"{percentile(lat, 50):.1f} ms p99 {percentile(lat, 99):.1f} ms); reference GET /healthz "
-              f"{health_rate:,.0f} req/s; ratio {rate / health_rate:.2f}")
+              f"{health_rate:,.0f} req/s; ratio {rate / health_rate:.2f}; client CPU {submit_client:.2f} cores "
+              f"(healthz: {health_client:.2f})")
 
         # Nearby, sequential on one kept-alive connection (latency, not throughput).
         rng = random.Random(7)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.selectors import memberships_active, user_agency_ids, user_has_role
-from geo.models import Agency, ServiceAreaPart
+from geo.models import Agency, Area
 from geo.selectors import PointLocation
 
 from .models import Category, Report, RoutingRule
@@ -60,41 +60,91 @@ def routing_decide(*, category: Category, location: PointLocation, point: Point 
     the lowest rule id. No rule: the category's default agency. No default:
     None, the coordinator's triage queue.
 
-    With `point`, the service areas are matched inside the one rules query
-    (a service area's parts covering the point, or its code list naming the
-    desa, kecamatan or kabupaten), so `location` need not carry them
-    (point_locate(with_service_areas=False) saves a query per submission).
+    With `point` (the submission path), one SQL statement ranks the rules
+    and matches the service areas (a service area's parts covering the
+    point, or its code list naming the desa, kecamatan or kabupaten), so
+    `location` need not carry them (point_locate(with_service_areas=False)
+    saves a query per submission); without, the rules are ranked here
+    against `location.service_areas`. A test holds the two paths equal.
     """
     area_ids = [a.id for a in (location.desa, location.kecamatan, location.kabupaten) if a is not None]
+    if point is not None:
+        return _routing_decide_sql(category=category, location=location, point=point, area_ids=area_ids)
     rules = (RoutingRule.objects.filter(category=category, is_active=True, agency__is_active=True)
              .filter(Q(area__isnull=True) | Q(area_id__in=area_ids))
              .select_related("agency", "area", "service_area"))
-    if point is not None:
-        covering = ServiceAreaPart.objects.filter(service_area_id=OuterRef("service_area_id"), geom__covers=point)
-        rules = rules.filter(Q(service_area__isnull=True) | Q(service_area__area_codes__overlap=location.codes)
-                             | Exists(covering))
-        service_area_ids = None
-    else:
-        service_area_ids = [s.id for s in location.service_areas]
+    service_area_ids = [s.id for s in location.service_areas]
     best, best_key = None, None
     for rule in rules:
         if rule.area_id is not None and rule.area_id not in area_ids:
             continue
-        if (service_area_ids is not None and rule.service_area_id is not None
-                and rule.service_area_id not in service_area_ids):
+        if rule.service_area_id is not None and rule.service_area_id not in service_area_ids:
             continue
         key = (_LEVEL_RANK.get(rule.area.level, 0) if rule.area_id else 0,
                1 if rule.service_area_id else 0, -rule.id)
         if best_key is None or key > best_key:
             best, best_key = rule, key
     if best is not None:
-        where = []
-        if best.area_id:
-            where.append(f"{best.area.level} {best.area.code} {best.area.name}")
-        if best.service_area_id:
-            where.append(f"wilayah layanan '{best.service_area.name}'")
-        return RoutingResult(best.agency, best, f"aturan #{best.id}: {category.code} di {' + '.join(where) or 'semua wilayah'}"
-                             f" -> {best.agency.code}")
+        return _rule_result(category, best, best.area if best.area_id else None,
+                            best.service_area.name if best.service_area_id else None)
+    return _default_result(category)
+
+
+def _rule_result(category: Category, rule: RoutingRule, area, service_area_name: str | None) -> RoutingResult:
+    where = []
+    if area is not None:
+        where.append(f"{area.level} {area.code} {area.name}")
+    if service_area_name is not None:
+        where.append(f"wilayah layanan '{service_area_name}'")
+    return RoutingResult(rule.agency, rule, f"aturan #{rule.id}: {category.code} di {' + '.join(where) or 'semua wilayah'}"
+                         f" -> {rule.agency.code}")
+
+
+# Raw SQL, the submission path: the rules query of routing_decide with the
+# ranking in SQL, so one row comes back instead of every rule of the
+# category as model instances (the Puskesmas categories have dozens, each
+# with its agency, area and service area). Same order as the key above:
+# area level, then a service area, then the lowest id.
+_ROUTING_SQL = """
+SELECT rr.id, rr.area_id, rr.service_area_id, ra.level, ra.code, ra.name, sa.name, {agency_columns}
+  FROM reports_routingrule rr
+  JOIN geo_agency ag ON ag.id = rr.agency_id AND ag.is_active
+  LEFT JOIN geo_area ra ON ra.id = rr.area_id
+  LEFT JOIN geo_servicearea sa ON sa.id = rr.service_area_id
+ WHERE rr.category_id = %(category)s AND rr.is_active
+   AND (rr.area_id IS NULL OR rr.area_id = ANY(%(areas)s))
+   AND (rr.service_area_id IS NULL OR sa.area_codes && %(codes)s::varchar[]
+        OR EXISTS (SELECT 1 FROM geo_serviceareapart sp
+                    WHERE sp.service_area_id = rr.service_area_id
+                      AND ST_Covers(sp.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))))
+ ORDER BY CASE WHEN rr.area_id IS NULL THEN 0 ELSE {level_rank} END DESC,
+          (rr.service_area_id IS NOT NULL) DESC, rr.id
+ LIMIT 1
+"""
+
+
+def _routing_decide_sql(*, category: Category, location: PointLocation, point: Point, area_ids) -> RoutingResult:
+    agency_fields = list(Agency._meta.concrete_fields)
+    level_rank = "CASE ra.level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in _LEVEL_RANK.items()) \
+        + " ELSE 0 END"
+    sql = _ROUTING_SQL.format(agency_columns=", ".join(f"ag.{f.column}" for f in agency_fields),
+                              level_rank=level_rank)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"category": category.id, "areas": area_ids, "codes": list(location.codes),
+                             "lon": point.x, "lat": point.y})
+        row = cursor.fetchone()
+    if row is None:
+        return _default_result(category)
+    rule_id, area_id, service_area_id, level, code, name, service_area_name, *agency_values = row
+    agency = Agency.from_db(connection.alias, [f.attname for f in agency_fields], agency_values)
+    rule = RoutingRule(id=rule_id, category=category, area_id=area_id, service_area_id=service_area_id,
+                       agency=agency)
+    rule._state.adding, rule._state.db = False, connection.alias
+    area = Area(id=area_id, level=level, code=code, name=name) if area_id is not None else None
+    return _rule_result(category, rule, area, service_area_name)
+
+
+def _default_result(category: Category) -> RoutingResult:
     if category.default_agency_id and category.default_agency.is_active:
         return RoutingResult(category.default_agency, None,
                              f"instansi bawaan kategori {category.code} -> {category.default_agency.code}")
@@ -189,9 +239,10 @@ def bbox_margin_deg(*, lat: float, metres: float) -> float:
 # column (&&, the GiST index Django creates for the PointField) and the exact
 # geodesic test and distance on the few rows inside the box. The box is wider
 # than the radius in every direction (bbox_margin_deg), so it
-# only prefilters: no report within the radius is lost.
+# only prefilters: no report within the radius is lost. The whole rows come
+# back as Report instances (Manager.raw), so no second query fetches them.
 _CANDIDATES_SQL = """
-SELECT r.id, ST_Distance(r.location::geography, q.g) AS distance_m
+SELECT r.*, ST_Distance(r.location::geography, q.g) AS distance_m
   FROM reports_report r,
        (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
                ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
@@ -213,16 +264,16 @@ def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=
     if not category.duplicate_radius_m:
         return []
     since = timezone.now() - datetime.timedelta(days=category.duplicate_window_days)
-    with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, {"lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
-                                         "margin": bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m),
-                                         "code": category.code, "since": since,
-                                         "exclude": exclude_id or "00000000-0000-0000-0000-000000000000",
-                                         "limit": limit})
-        rows = cursor.fetchall()
-    # The policy reads each candidate's category (publication class).
-    reports = Report.objects.select_related("category").in_bulk([r[0] for r in rows])
-    return [(reports[rid], round(d, 1)) for rid, d in rows if rid in reports]
+    found = list(Report.objects.raw(_CANDIDATES_SQL, {
+        "lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
+        "margin": bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m), "code": category.code,
+        "since": since, "exclude": exclude_id or "00000000-0000-0000-0000-000000000000", "limit": limit}))
+    for report in found:
+        # The policy reads each candidate's category (publication class):
+        # the same row as `category` unless it is another taxonomy version.
+        if report.category_id == category.id:
+            report.category = category
+    return [(report, round(report.distance_m, 1)) for report in found]
 
 
 # Raw SQL: the ORM cannot target the functional index on

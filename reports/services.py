@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -87,9 +88,8 @@ class SubmissionResult:
     duplicates: list = field(default_factory=list)
 
 
-def _validate_submission(*, category_code, lon, lat, accuracy_m, description):
+def _validate_submission(*, category, category_code, lon, lat, accuracy_m, description):
     fields = {}
-    category = selectors.category_get(code=category_code) if category_code else None
     if not category_code:
         fields["category"] = ["required"]
     elif category is None:
@@ -129,12 +129,17 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     unique index until the first insert commits, then fails and returns the
     committed original. Bad input raises ApiError before anything is written.
     """
-    # A retry is rare: a bare primary-key probe first, the related rows only then.
-    if Report.objects.filter(id=report_id).exists():
+    # A retry is rare: the category and a bare primary-key probe in one query
+    # (the probe alone when the category is unknown), the related rows only then.
+    category = (selectors.categories_active().filter(code=category_code)
+                .annotate(report_exists=Exists(Report.objects.filter(id=report_id))).first()
+                if category_code else None)
+    if category.report_exists if category is not None else Report.objects.filter(id=report_id).exists():
         existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").get(id=report_id)
         return SubmissionResult(existing, False)
     category, lon, lat, accuracy_m = _validate_submission(
-        category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m, description=description)
+        category=category, category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m,
+        description=description)
     if channel not in Report.Channel.values:
         raise ApiError("invalid", _("Kanal tidak dikenal."), fields={"channel": ["invalid"]})
     if category.photo_required and not photo and not photo_optional:
@@ -180,11 +185,16 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     # primary key (a concurrent retry committed first) or on the tracking
     # code (a collision) rolls the attempt back whole, then the original is
     # returned or another code drawn.
+    # The report is written last, in one statement with its event and routing
+    # decision right before the commit (_insert_together): the tile-cell
+    # trigger (tiles.aggregates) fires at the end of that statement, so its
+    # row locks on cells shared by every report of a category are held only
+    # until the commit (the foreign keys to the report are checked at the
+    # commit: Django declares them DEFERRABLE INITIALLY DEFERRED).
     for _attempt in range(5):
         report.tracking_code = tracking_code_new()
         try:
             with transaction.atomic():
-                report.save(force_insert=True)
                 _report_created_rows(report=report, reporter=reporter, subject=subject, clean=clean,
                                      route=route, now=now)
             break
@@ -198,8 +208,8 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
 
 
 def _report_created_rows(*, report, reporter, subject, clean, route, now) -> None:
-    """The rows that go with a new report, in its transaction, and what runs
-    after the commit."""
+    """A new report and the rows that go with it, in its transaction, and
+    what runs after the commit."""
     if subject:
         ReportSubject.objects.create(report=report, **subject)
     photo_row = None
@@ -208,13 +218,39 @@ def _report_created_rows(*, report, reporter, subject, clean, route, now) -> Non
             report=report, kind=ReportPhoto.Kind.SUBMISSION, image=clean.content,
             content_type=clean.content_type, width=clean.width, height=clean.height,
             size_bytes=clean.content.size, uploaded_by=reporter)
-    ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.CREATED, to_status=S.RECEIVED,
-                               public=True, author=reporter, photo=photo_row, created_at=now)
-    RoutingDecision.objects.create(report=report, kind=RoutingDecision.Kind.AUTOMATIC, agency=route.agency,
-                                   rule=route.rule, reason=route.reason)
+    _insert_together(
+        ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, to_status=S.RECEIVED,
+                    public=True, author=reporter, photo=photo_row, created_at=now),
+        RoutingDecision(report=report, kind=RoutingDecision.Kind.AUTOMATIC, agency=route.agency,
+                        rule=route.rule, reason=route.reason),
+        report)
     _on_commit_changed(report.id, None, report.location)
     if report.agency_id:
         enqueue(tasks.notify_agency_new_report, str(report.id))
+
+
+def _insert_together(*rows) -> None:
+    """INSERT new model instances in one statement (all but the last as
+    data-modifying CTEs), each as Model.save(force_insert=True) writes it
+    (Django's insert compiler: defaults, pre_save, placeholders): one round
+    trip instead of one per row. Their foreign keys to each other are checked
+    at the commit (deferred). Keys the database assigns are not read back.
+    The last row's statement-level triggers fire at the end of the statement
+    (the report last: see report_submit)."""
+    parts, params = [], []
+    for row in rows:
+        fields = [f for f in row._meta.local_concrete_fields if not (f.primary_key and f.db_returning)]
+        query = InsertQuery(type(row))
+        query.insert_values(fields, [row])
+        ((sql, row_params),) = query.get_compiler(connection=connection).as_sql()
+        parts.append(sql)
+        params.extend(row_params)
+    *ctes, last = parts
+    sql = "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(ctes)) + " " + last if ctes else last
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for row in rows:
+        row._state.adding, row._state.db = False, connection.alias
 
 
 def _on_commit_changed(report_id, old_location, new_location):

@@ -7,10 +7,18 @@ themselves, so a cell never straddles two tiles). Each row of
 confidentiality in one cell and sums their Mercator coordinates, so a tile
 shows one point per cell at the mean position of its reports.
 
+Only zooms CELL_MIN_ZOOM..CELL_MAX_ZOOM are stored. The grids nest (a cell
+of zoom z is the 2^k x 2^k cells of zoom z + k below it, the parent of cell
+cx being cx >> k, exactly, since the cell sizes differ by powers of two), so
+a tile below CELL_MIN_ZOOM groups the stored cells of CELL_MIN_ZOOM: at most
+1,400 rows at 1,000,000 reports (a few ms). Not storing them matters on
+writes: a cell of zoom 0-5 holds the whole regency, so every submission of a
+category upserted the same rows and held their locks until its commit.
+
 The table holds every report (it is internal, never published as is); the
 tile statement keeps only the rows the publication policy allows
 (layers.policy.tiles). Triggers on reports_report keep it current in the
-same transaction as the write (migration 0002): statement-level with
+same transaction as the write (migrations 0002, 0003): statement-level with
 transition tables, so a COPY of a million rows is one set-based update.
 """
 from __future__ import annotations
@@ -53,6 +61,10 @@ def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
         where.append("c.status = %s")
         params.append(str(props["status"]))
     cells = settings.TILES_CELLS_PER_TILE
+    # Below CELL_MIN_ZOOM: the stored cells of CELL_MIN_ZOOM, grouped by
+    # their parent cell at t.z (shift 0 at the stored zooms).
+    base_z = max(t.z, CELL_MIN_ZOOM)
+    shift = base_z - t.z
     sql = (
         "(SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'), ''::bytea) FROM ("
         " SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sum(c.sum_x) / sum(c.n), sum(c.sum_y) / sum(c.n)), 3857),"
@@ -60,31 +72,44 @@ def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
         " FROM tiles_reportcell c"
         " WHERE c.z = %s AND c.cx BETWEEN %s AND %s AND c.cy BETWEEN %s AND %s AND "
         + " AND ".join(where) +
-        " GROUP BY c.cx, c.cy HAVING sum(c.n) > 0) AS mvt WHERE mvt.geom IS NOT NULL)"
+        f" GROUP BY c.cx >> {shift:d}, c.cy >> {shift:d} HAVING sum(c.n) > 0) AS mvt WHERE mvt.geom IS NOT NULL)"
     )
+    x0, y0 = (t.x * cells) << shift, (t.y * cells) << shift
+    span = cells << shift
     params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER,
-              t.z, t.x * cells, t.x * cells + cells - 1, t.y * cells, t.y * cells + cells - 1, *params]
+              base_z, x0, x0 + span - 1, y0, y0 + span - 1, *params]
     return sql, params
 
 
 # --- Maintenance: triggers on reports_report -------------------------------------
-# Zooms with precomputed cells (0..CELL_MAX_ZOOM) and the grid are fixed in
-# the trigger; changing them means a migration and tiles_cells_rebuild.
+# Stored zooms (CELL_MIN_ZOOM..CELL_MAX_ZOOM) and the grid are fixed in the
+# trigger; changing them means a migration and cells_rebuild().
+CELL_MIN_ZOOM = 6
 CELL_MAX_ZOOM = 12
 CELLS_PER_TILE = 16
 
-_UPSERT = """
+# The delta is grouped once at CELL_MAX_ZOOM, then each group is counted in
+# its parent cell at every stored zoom (cx >> (12 - z), the nesting above):
+# the rows to group and upsert per zoom are the changed zoom-12 cells, not
+# the changed reports. ORDER BY: concurrent writers lock cells in one order.
+_UPSERT_TEMPLATE = """
 INSERT INTO tiles_reportcell AS c (z, cx, cy, category_id, status, confidential, n, sum_x, sum_y)
-SELECT zz.z,
-       floor((d.x + 20037508.342789244) / (40075016.68557849 / (2 ^ zz.z * 16)))::int,
-       floor((20037508.342789244 - d.y) / (40075016.68557849 / (2 ^ zz.z * 16)))::int,
-       d.category_id, d.status, d.confidential, sum(d.sign)::int, sum(d.sign * d.x), sum(d.sign * d.y)
-  FROM ({delta}) AS d CROSS JOIN generate_series(0, 12) AS zz(z)
+SELECT zz.z, g.cx >> ({max_z} - zz.z), g.cy >> ({max_z} - zz.z), g.category_id, g.status, g.confidential,
+       sum(g.n)::int, sum(g.sum_x), sum(g.sum_y)
+  FROM (SELECT floor((d.x + 20037508.342789244) / (40075016.68557849 / (2 ^ {max_z} * {cells})))::int AS cx,
+               floor((20037508.342789244 - d.y) / (40075016.68557849 / (2 ^ {max_z} * {cells})))::int AS cy,
+               d.category_id, d.status, d.confidential,
+               sum(d.sign) AS n, sum(d.sign * d.x) AS sum_x, sum(d.sign * d.y) AS sum_y
+          FROM ({delta}) AS d
+         GROUP BY 1, 2, 3, 4, 5) AS g
+  CROSS JOIN generate_series({min_z}, {max_z}) AS zz(z)
  GROUP BY 1, 2, 3, 4, 5, 6
  ORDER BY 1, 2, 3, 4, 5, 6
 ON CONFLICT (z, cx, cy, category_id, status, confidential) DO UPDATE
    SET n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
 """
+_UPSERT = (_UPSERT_TEMPLATE.replace("{min_z}", str(CELL_MIN_ZOOM)).replace("{max_z}", str(CELL_MAX_ZOOM))
+           .replace("{cells}", str(CELLS_PER_TILE)))
 
 
 def _rows(relation: str, sign: int, where: str = "") -> str:

@@ -132,3 +132,21 @@ def test_nearby_merges_the_agencies_of_a_crew_and_filters_closed_statuses(users,
     assert [r["id"] for r in resolved["results"]] == [ids["w50"]]
     limited = client_for(crew).get("/api/v1/reports/nearby", {"lon": lon, "lat": lat, "limit": 2}).json()
     assert [r["id"] for r in limited["results"]] == [str(flood.id), ids["s300"]]
+
+
+def test_nearby_reads_only_active_agency_memberships(users, make_user, ring):
+    """The agencies are read in the nearby statement itself: an expired
+    membership of the reports' agency shows nothing (403 without another),
+    and a coordinator (no agency role) is refused."""
+    import datetime
+
+    from accounts.models import Membership, Role
+    (lon, lat), ids = ring
+    crew = make_user("kru_lama", Role.FIELD_CREW, "dishub")
+    here = {"lon": lon, "lat": lat, "radius_m": 2000}
+    assert len(client_for(crew).get("/api/v1/reports/nearby", here).json()["results"]) == 5
+    Membership.objects.filter(user=crew).update(valid_to=datetime.date.today() - datetime.timedelta(days=1))
+    expired = client_for(crew).get("/api/v1/reports/nearby", here)
+    assert expired.status_code == 403 and expired.json()["code"] == "permission_denied"
+    coordinator = make_user("koordinator_dekat", Role.COORDINATOR)
+    assert client_for(coordinator).get("/api/v1/reports/nearby", here).status_code == 403

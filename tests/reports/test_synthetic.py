@@ -38,7 +38,9 @@ def test_bulk_import_assigns_desa_and_routes_like_a_submission(kubu_raya, desa_p
     sr, kb = desa_point(SUNGAI_RAYA), desa_point(KAMPUNG_BARU)
     rows = [
         ImportRow(id=uuid.uuid4(), tracking_code="KR-TEST-0001", category_code="health-visit",
-                  lon=sr[0], lat=sr[1], created_at=now),
+                  lon=sr[0], lat=sr[1], created_at=now, status="verified",
+                  events=(("created", "", "received", "", True, now),
+                          ("status", "received", "verified", "dicek", False, now + datetime.timedelta(hours=1)))),
         ImportRow(id=uuid.uuid4(), tracking_code="KR-TEST-0002", category_code="building-fire",
                   lon=sr[0], lat=sr[1], created_at=now),
         ImportRow(id=uuid.uuid4(), tracking_code="KR-TEST-0003", category_code="road-damage",
@@ -54,10 +56,17 @@ def test_bulk_import_assigns_desa_and_routes_like_a_submission(kubu_raya, desa_p
                         "KR-TEST-0003": "pupr", "KR-TEST-0004": None}
     report = Report.objects.get(tracking_code="KR-TEST-0003")
     assert report.desa.code == KAMPUNG_BARU and report.kecamatan.code == "61.12.06"
-    assert ReportEvent.objects.filter(report__in=Report.objects.all()).count() == 4
+    # A row's own history as given; a row without one gets the public "created" entry.
+    timeline = lambda code: list(ReportEvent.objects.filter(report__tracking_code=code).order_by("created_at")  # noqa: E731
+                                 .values_list("kind", "from_status", "to_status", "note", "public", "created_at"))
+    assert timeline("KR-TEST-0001") == [("created", "", "received", "", True, now),
+                                        ("status", "received", "verified", "dicek", False,
+                                         now + datetime.timedelta(hours=1))]
+    assert timeline("KR-TEST-0003") == [("created", "", "received", "", True, now)]
+    assert ReportEvent.objects.filter(report__in=Report.objects.all()).count() == 5
     # Re-running the same import creates nothing.
     assert reports_import(rows=rows)["inserted"] == 0
-    assert ReportEvent.objects.count() == 4
+    assert ReportEvent.objects.count() == 5
 
 
 def test_demo_users_are_idempotent_and_can_log_in(kubu_raya, client):
