@@ -15,5 +15,9 @@ class Command(BaseCommand):
                             help="rebuild only when due (a report changed, a day passed or a month began)")
 
     def handle(self, *args, **options):
-        rebuilt = report_counts_refresh_if_due() if options["if_due"] else report_counts_refresh(force=True)
+        if options["if_due"]:
+            rebuilt = report_counts_refresh_if_due()
+            self.stdout.write("report counts rebuilt" if rebuilt else "report counts current: not rebuilt")
+            return
+        rebuilt = report_counts_refresh(force=True)
         self.stdout.write("report counts rebuilt" if rebuilt else "nothing to rebuild (no reports app, or busy)")
