@@ -268,6 +268,8 @@ def businesses_public_features_json(rows: list[tuple[int, float | None]]) -> tup
 
 def business_public_feature_json(business_id: int) -> str | None:
     """One public Feature as JSON text, or None (unknown or not public)."""
+    if not -2**63 <= business_id < 2**63:  # no such id, and PostgreSQL's bigint would refuse it
+        return None
     sql = f"SELECT ({_FEATURE_SQL.format(distance='')})::text FROM (SELECT %s::bigint AS id) AS p{_FROM_SQL}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*_feature_params(), business_id, *_where_params()])

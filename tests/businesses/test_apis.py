@@ -246,3 +246,11 @@ def test_business_changed_is_sent_on_commit_with_public_points(make_business, su
     assert len(received) == 1 and received[0]["business_id"] == business.pk
     assert received[0]["old_location"] is None
     assert (received[0]["new_location"].x, received[0]["new_location"].y) == sungai_raya_point
+
+
+@pytest.mark.parametrize("business_id", ["0", "9223372036854775808", "95299702474285629612176179200"])
+def test_an_id_no_business_can_have_is_a_404_not_a_500(client, home_business, business_id):
+    """Found by schemathesis: an id past PostgreSQL's bigint reached the SQL detail page."""
+    response = client.get(f"/api/v1/businesses/{business_id}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
