@@ -4,8 +4,6 @@ serializer), which is what keeps cached tiles and 304s cheap. The raster
 metadata, value and zonal endpoints under /api/v1/ are DRF."""
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
@@ -13,17 +11,11 @@ from django.views.decorators.http import require_GET
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.metrics import TILE_CACHE
 from config.api_errors import ApiError, error_body
-from tiles import cache, fastpath, services, sources, vector
+from tiles import cache, fastpath, sources, vector
 from tiles import raster as raster_mod
 from tiles.selectors import raster_get, rasters_list, zones_for
 from tiles.serializers import PointInputSerializer, RasterOutputSerializer, ZonalInputSerializer
-
-log = logging.getLogger(__name__)
-
-MVT_TYPE = "application/vnd.mapbox-vector-tile"
-
 
 def _error(status: int, code: str, message, **extra) -> JsonResponse:
     return JsonResponse(error_body(code, message, **extra), status=status)
@@ -43,20 +35,6 @@ _variant = cache.tile_variant
 _etag_matches = fastpath.etag_matches
 
 
-def _tile_response(etag: str, body: bytes, gzipped: bool, status: int = 200) -> HttpResponse:
-    if not body:
-        response = HttpResponse(status=204)
-    else:
-        response = HttpResponse(body, content_type=MVT_TYPE, status=status)
-        if gzipped:
-            response["Content-Encoding"] = "gzip"
-    response["ETag"] = f'W/"{etag}"'
-    response["Cache-Control"] = settings.TILES_CACHE_CONTROL
-    response["Vary"] = "Accept-Encoding"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
 def _not_modified(etag: str, gzipped: bool) -> HttpResponse:
     response = HttpResponse(status=304)
     response["ETag"] = f'W/"{etag}"'
@@ -65,24 +43,35 @@ def _not_modified(etag: str, gzipped: bool) -> HttpResponse:
     return response
 
 
+_NOT_FOUND = {"composite": _("Terlalu banyak lapisan dalam satu tile."), "layer": _("Lapisan tidak ditemukan.")}
+
+
+def _response(status: int, headers: list, body: bytes) -> HttpResponse:
+    response = HttpResponse(body, status=status)
+    for header, value in headers:
+        response[header] = value
+    if not body:
+        del response["Content-Type"]
+    return response
+
+
 @require_GET
 def vector_tile(request, layers: str, z: int, x: int, y: int):
-    """GET /tiles/{layer}[,{layer}...]/{z}/{x}/{y}.mvt[?category=&status=&period=]"""
-    names = layers.split(",")
-    t = vector.TileRequest(z, x, y)
-    try:
-        t.check()
-    except vector.TileOutOfRange:
-        return _not_found()
-    if len(names) > settings.TILES_MAX_COMPOSITE or len(set(names)) != len(names):
-        return _not_found(_("Terlalu banyak lapisan dalam satu tile."))
-    name = ",".join(names)
+    """GET /tiles/{layer}[,{layer}...]/{z}/{x}/{y}.mvt[?category=&status=&period=]
+    Resolved, looked up and built by the functions of the fast path
+    (tiles.fastpath), which answers most requests before Django; here the
+    filters are checked and errors are answered."""
+    resolved = fastpath.tile_resolve(layers, z, x, y)
+    if isinstance(resolved, str):
+        return _not_found(_NOT_FOUND.get(resolved))
+    layer_objs, t = resolved
+    name = ",".join(layer.id for layer in layer_objs)
     query = _filter_query(request)
     gzipped = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
 
-    # The cached path, from the cache store only (as tiles.fastpath), unless
-    # the fast path in front of Django already missed for this request.
+    # The cached path, from the cache store only, unless the fast path in
+    # front of Django already missed for this request.
     answer, state = None, {}
     missed = request.META.get(fastpath.MISSED)
     if missed:
@@ -91,46 +80,23 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
         answer = fastpath.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match,
                                       state=state)
     if answer is not None:
-        status, headers, body = answer
-        response = HttpResponse(body, status=status)
-        for header, value in headers:
-            response[header] = value
-        if not body:
-            del response["Content-Type"]
-        return response
+        return _response(*answer)
 
-    # A miss: resolve the layers (through the registry and its policy),
-    # check the filters, build the tile in one statement, keep it.
-    layer_objs = [sources.layer_get(n) for n in names]
-    if any(layer is None for layer in layer_objs):
-        return _not_found(_("Lapisan tidak ditemukan."))
+    # A miss: check the filters, build the tile in one statement, keep it
+    # once the response is sent (the server calls close()).
     for param in query:
         if not any(sources.filter_applies(layer, param) for layer in layer_objs):
             return _error(400, "invalid_filter", _("Filter ini tidak berlaku untuk lapisan ini."),
                           fields={param: [str(_("Tidak didukung oleh lapisan ini."))]})
     try:
-        etag, body, packed, keep = services.vector_tile_build(name=name, layers=layer_objs, t=t, query=query,
-                                                              build_state=state.get("build"), gzip_now=gzipped)
+        status, headers, body, keep = fastpath.tile_build_answer(
+            name, layer_objs, t, query, accept_gzip=gzipped, if_none_match=if_none_match,
+            build_state=state.get("build"))
     except ValueError as exc:
         return _error(400, "invalid_filter", _("Nilai filter tidak valid."), fields={"filter": [str(exc)]})
-    if if_none_match and _etag_matches(if_none_match, etag):
-        response = _not_modified(etag, gzipped)
-    else:
-        TILE_CACHE.labels(layer=name, result="miss" if body else "empty").inc()
-        response = _tile_response(etag, packed if gzipped else body, gzipped)
-        response["X-Tile-Cache"] = "miss"
-    # Write-behind: the server calls close() once the response is sent.
-    response._resource_closers.append(_keeping(keep, name))
+    response = _response(status, headers, body)
+    response._resource_closers.append(fastpath.after_response(keep))
     return response
-
-
-def _keeping(keep, name: str):
-    def run():
-        try:
-            keep()
-        except Exception:  # a cache that is down costs the next request a rebuild, never this response
-            log.exception("tile %s not kept in the cache", name)
-    return run
 
 
 @require_GET

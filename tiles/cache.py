@@ -295,6 +295,11 @@ def tile_key(name: str, z: int, x: int, y: int) -> str:
     return f"b:{name}:{z}:{x}:{y}"
 
 
+def marker_key(name: str, z: int, x: int, y: int) -> str:
+    """The tile's invalidation marker: a new token at every point write."""
+    return f"m:{name}:{z}:{x}:{y}"
+
+
 def query_hash(query: dict[str, str]) -> str:
     if not query:
         return "-"
@@ -315,7 +320,7 @@ def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
     `build`: what tile_build_state would return, read in the same round trip
     (so a miss goes on to build without asking the store again)."""
     names = name.split(",")
-    found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), f"m:{name}:{z}:{x}:{y}",
+    found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), marker_key(name, z, x, y),
                            query_hash(query), f"|{body or 'e'}")
     if found is None:
         return None
@@ -328,11 +333,9 @@ def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
 def tile_build_state(name: str, z: int, x: int, y: int) -> tuple[list[str], bytes | None]:
     """Read before building a tile: the layers' versions (created if
     missing) and the tile's invalidation marker, in one round trip."""
-    names = name.split(",")
-    s = store()
-    keys = [f"v:{n}" for n in names] + [f"m:{name}:{z}:{x}:{y}"]
-    values = s.get_many(keys)
+    keys, values = _state_read(name, z, x, y)
     if any(v is None for v in values[:-1]):
+        s = store()
         for key, v in zip(keys[:-1], values[:-1]):
             if v is None:
                 s.add(key, _token())
@@ -340,12 +343,18 @@ def tile_build_state(name: str, z: int, x: int, y: int) -> tuple[list[str], byte
     return [v.decode() for v in values[:-1]], values[-1]
 
 
+def _state_read(name: str, z: int, x: int, y: int) -> tuple[list[str], list[bytes | None]]:
+    """The keys of a tile's layer versions and marker, and their values."""
+    keys = [f"v:{n}" for n in name.split(",")] + [marker_key(name, z, x, y)]
+    return keys, store().get_many(keys)
+
+
 def tile_put(name, z, x, y, variant, *, etag: str, body: bytes, gzipped_body: bytes,
              marker: bytes | None) -> bool:
     """Keep a built tile unless it was invalidated while being built (its
     marker changed): then the tile may miss that write, and is dropped."""
     s = store()
-    kept = s.put_if_marker(f"m:{name}:{z}:{x}:{y}", marker, tile_key(name, z, x, y),
+    kept = s.put_if_marker(marker_key(name, z, x, y), marker, tile_key(name, z, x, y),
                            {f"{variant}|e": etag.encode(), f"{variant}|d": body, f"{variant}|g": gzipped_body},
                            settings.TILES_CACHE_TTL)
     if kept and "," in name:
@@ -365,7 +374,7 @@ def edge_path(name: str, z: int, x: int, y: int) -> Path | None:
 
 
 def _edge_current(name: str, z: int, x: int, y: int, versions: list[str], marker: bytes | None) -> bool:
-    values = store().get_many([f"v:{n}" for n in name.split(",")] + [f"m:{name}:{z}:{x}:{y}"])
+    _, values = _state_read(name, z, x, y)
     return values[-1] == marker and [v.decode() if v else None for v in values[:-1]] == versions
 
 
@@ -453,14 +462,6 @@ def _names_with(layer_id: str) -> list[str]:
     return [layer_id] + sorted(c for c in composites if layer_id in c.split(","))
 
 
-def tile_marker(name, z, x, y) -> bytes | None:
-    """Changes whenever the tile is invalidated. A miss reads it before
-    building the tile and again before keeping it: a write that committed in
-    between (and so may be missing from the tile) prevents the keep."""
-    (value,) = store().get_many([f"m:{name}:{z}:{x}:{y}"])
-    return value
-
-
 def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
     """Drop the cached tiles of `layer_id` (and of composites containing it)
     that show a point at (lon, lat), at every zoom. Returns tiles dropped."""
@@ -468,7 +469,7 @@ def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
     tiles = [(name, z, x, y) for z, x, y in tiles_at_point(lon, lat) for name in names]
     s = store()
     token = _token()
-    s.set_many({f"m:{name}:{z}:{x}:{y}": token for name, z, x, y in tiles}, settings.TILES_MARKER_TTL)
+    s.set_many({marker_key(*tile): token for tile in tiles}, settings.TILES_MARKER_TTL)
     _edge_drop_tiles(tiles)
     return s.delete_many([tile_key(*tile) for tile in tiles])
 

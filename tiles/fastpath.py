@@ -77,42 +77,56 @@ def cached_tile(name: str, z: int, x: int, y: int, query: dict[str, str], *, acc
     return status, tile_headers(etag, gzipped=accept_gzip, empty=not body) + [("X-Tile-Cache", "hit")], body
 
 
+def after_response(keep):
+    """`keep` (tiles.services.vector_tile_build) as a closer to run once the
+    response is sent: a cache that is down costs the next request a rebuild,
+    never this response."""
+    def run():
+        try:
+            keep()
+        except Exception:
+            log.exception("tile not kept in the cache")
+    return run
+
+
 class _Body:
     """The response body; close() (called by the server once it is sent)
     keeps the built tile in the cache."""
 
     def __init__(self, body: bytes, keep):
-        self.body, self.keep = body, keep
+        self.body, self.close = body, after_response(keep)
 
     def __iter__(self):
         yield self.body
 
-    def close(self):
-        try:
-            self.keep()
-        except Exception:  # a cache that is down costs the next request a rebuild, never this response
-            log.exception("tile not kept in the cache")
 
-
-def build_missed(name: str, z: int, x: int, y: int, *, accept_gzip: bool, if_none_match: str | None,
-                 build_state) -> tuple[int, list, bytes, object] | None:
-    """(status, headers, body, keep) of an unfiltered tile built here, or
-    None when Django must answer (unknown layer, out of range, too many
-    layers): the view's checks, in the same order."""
-    from tiles import services, sources, vector
+def tile_resolve(name: str, z: int, x: int, y: int):
+    """(layers, TileRequest) of a tile URL, or why it names no tile: "range"
+    (z/x/y), "composite" (too many or repeated layers) or "layer" (unknown)."""
+    from tiles import sources, vector
 
     names = name.split(",")
     t = vector.TileRequest(z, x, y)
     try:
         t.check()
     except vector.TileOutOfRange:
-        return None
+        return "range"
     if len(names) > settings.TILES_MAX_COMPOSITE or len(set(names)) != len(names):
-        return None
+        return "composite"
     layers = [sources.layer_get(n) for n in names]
     if any(layer is None for layer in layers):
-        return None
-    etag, body, packed, keep = services.vector_tile_build(name=name, layers=layers, t=t, query={},
+        return "layer"
+    return layers, t
+
+
+def tile_build_answer(name: str, layers: list, t, query: dict[str, str], *, accept_gzip: bool,
+                      if_none_match: str | None, build_state) -> tuple[int, list, bytes, object]:
+    """(status, headers, body, keep) of a missed tile built now, for the fast
+    path and the view alike; `keep` runs after the response
+    (after_response). ValueError on a bad filter value."""
+    from tiles import services
+
+    etag, body, packed, keep = services.vector_tile_build(name=name, layers=layers, t=t, query=query,
                                                           build_state=build_state, gzip_now=accept_gzip)
     if if_none_match and etag_matches(if_none_match, etag):
         return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b"", keep
@@ -120,6 +134,18 @@ def build_missed(name: str, z: int, x: int, y: int, *, accept_gzip: bool, if_non
     out = (packed if accept_gzip else body) if body else b""
     return (200 if body else 204, tile_headers(etag, gzipped=accept_gzip, empty=not body)
             + [("X-Tile-Cache", "miss")], out, keep)
+
+
+def build_missed(name: str, z: int, x: int, y: int, *, accept_gzip: bool, if_none_match: str | None,
+                 build_state) -> tuple[int, list, bytes, object] | None:
+    """The answer of an unfiltered tile built here, or None when Django must
+    answer (a URL that names no tile)."""
+    resolved = tile_resolve(name, z, x, y)
+    if isinstance(resolved, str):
+        return None
+    layers, t = resolved
+    return tile_build_answer(name, layers, t, {}, accept_gzip=accept_gzip, if_none_match=if_none_match,
+                             build_state=build_state)
 
 
 def wrap(application):

@@ -12,12 +12,12 @@ import datetime
 import re
 
 from layers import registry
+# The filters a tile URL accepts (?category=&status=&period=), mapped below
+# to the registry's filters on the layers that publish the field; the fast
+# path keys the cache by the same names.
+from tiles.fastpath import FILTER_PARAMS  # noqa: F401
 
 LAYER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")
-
-# The filters a tile URL accepts (?category=&status=&period=), mapped to the
-# registry's filters on the layers that publish the field.
-FILTER_PARAMS = ("category", "status", "period")
 
 
 def layer_get(layer_id: str):

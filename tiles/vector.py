@@ -92,24 +92,25 @@ def _features_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, lis
     integer_id = getattr(layer, "id_type", "string") == "integer"
     props = ", ".join(f"s.{_q(f)}" for f in fields if f != "id")
     id_col = "s.id" if integer_id else "s.id::text AS id"
-    head = "(SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'" + (", 'id'" if integer_id else "") + "), ''::bytea)"
+    asmvt = "COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'" + (", 'id'" if integer_id else "") + "), ''::bytea)"
     mvt_geom = "ST_AsMVTGeom(ST_Transform(s.geom, 3857), ST_TileEnvelope(%s, %s, %s), %s, %s, true)"
     head_params = [layer.id, settings.TILES_EXTENT]
     geom_params = [t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER]
     key = getattr(layer, "tile_geometry_key", None)
     if key:
+        key = _q(key)
         sql = (
             "(WITH s AS MATERIALIZED (SELECT * FROM (" + src_sql + ") AS s WHERE s.geom && " + _ENVELOPE_4326 + "),"
-            " g AS MATERIALIZED (SELECT s.key, " + mvt_geom + " AS geom FROM (SELECT DISTINCT ON (s." + _q(key) + ") s."
-            + _q(key) + " AS key, s.geom FROM s ORDER BY s." + _q(key) + ") AS s)"
-            " SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'" + (", 'id'" if integer_id else "") + "), ''::bytea)"
+            " g AS MATERIALIZED (SELECT s.key, " + mvt_geom + " AS geom FROM (SELECT DISTINCT ON (s." + key + ") s."
+            + key + " AS key, s.geom FROM s ORDER BY s." + key + ") AS s)"
+            " SELECT " + asmvt +
             " FROM (SELECT " + id_col + ", g.geom" + (", " + props if props else "") +
-            " FROM s JOIN g ON g.key = s." + _q(key) + " WHERE g.geom IS NOT NULL LIMIT %s) AS mvt)"
+            " FROM s JOIN g ON g.key = s." + key + " WHERE g.geom IS NOT NULL LIMIT %s) AS mvt)"
         )
         params = [*src_params, *_envelope_params(t), *geom_params, *head_params, settings.TILES_MAX_FEATURES]
         return sql, params
     sql = (
-        head + " FROM (SELECT " + id_col + ", " + mvt_geom + " AS geom"
+        "(SELECT " + asmvt + " FROM (SELECT " + id_col + ", " + mvt_geom + " AS geom"
         + (", " + props if props else "") +
         " FROM (" + src_sql + ") AS s"
         " WHERE s.geom && " + _ENVELOPE_4326 +
