@@ -58,14 +58,6 @@ def _refresh_due(state, now) -> bool:
     return not (age < datetime.timedelta(days=1) and (not state.dirty or age < min_interval))
 
 
-def report_counts_refresh_if_due() -> bool:
-    """The periodic job (beat): rebuild only when due (see _refresh_due)."""
-    state = SummaryState.objects.filter(name=REPORT_COUNTS).first()
-    if state is not None and state.refreshed_at is not None and not _refresh_due(state, timezone.now()):
-        return False
-    return report_counts_refresh()
-
-
 def report_counts_refresh(*, force: bool = False) -> bool:
     """Rebuild layers_reportcountcell if it is missing, dirty (and not
     refreshed in the last LAYERS_REPORT_COUNTS_MIN_INTERVAL_S) or older than a

@@ -131,7 +131,33 @@ class InformationRequest(models.Model):
         return self.extended_due_on or self.due_on
 
 
-class RequesterProfile(models.Model):
+class RequesterIdentityFields(models.Model):
+    """What the law asks of a requester (domain.md 1.3), kept by a profile and
+    snapshotted on each request."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Perorangan (WNI)")
+        ENTITY = "entity", _("Badan hukum Indonesia")
+        GROUP = "group", _("Kelompok orang")
+
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(max_length=200)
+    id_number = models.CharField(max_length=40,
+                                 help_text="NIK (perorangan) or the entity's legal document number.")
+    address = models.TextField()
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    occupation = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def identity(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "id_number": self.id_number, "address": self.address,
+                "phone": self.phone, "email": self.email, "occupation": self.occupation}
+
+
+class RequesterProfile(RequesterIdentityFields):
     """A registered pemohon informasi publik (domain.md 7.2): the identity the
     law asks of a requester (name, NIK or the entity's legal document number,
     address, contact; domain.md 1.3). Personal data (P3, domain.md 7.5): read
@@ -139,50 +165,20 @@ class RequesterProfile(models.Model):
     `RequesterIdentity`, which the handling PPID reads. The account holds the
     `requester` role (accounts.Role.REQUESTER) while it has a profile."""
 
-    class Kind(models.TextChoices):
-        PERSON = "person", _("Perorangan (WNI)")
-        ENTITY = "entity", _("Badan hukum Indonesia")
-        GROUP = "group", _("Kelompok orang")
-
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="ppid_requester")
-    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.PERSON)
-    name = models.CharField(max_length=200)
-    id_number = models.CharField(max_length=40,
-                                 help_text="NIK (perorangan) or the entity's legal document number.")
-    address = models.TextField()
-    phone = models.CharField(max_length=30, blank=True)
-    email = models.EmailField(blank=True)
-    occupation = models.CharField(max_length=100, blank=True)
     registered_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return f"requester #{self.pk}"
 
-    def identity(self) -> dict:
-        return {"kind": self.kind, "name": self.name, "id_number": self.id_number, "address": self.address,
-                "phone": self.phone, "email": self.email, "occupation": self.occupation}
 
-
-class RequesterIdentity(models.Model):
+class RequesterIdentity(RequesterIdentityFields):
     """Identity of the requester at the time of the request (P3 personal data:
     never public, never exported; read by the handling PPID only)."""
 
-    class Kind(models.TextChoices):
-        PERSON = "person", _("Perorangan (WNI)")
-        ENTITY = "entity", _("Badan hukum Indonesia")
-        GROUP = "group", _("Kelompok orang")
-
     request = models.OneToOneField(InformationRequest, on_delete=models.CASCADE, related_name="identity")
-    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.PERSON)
-    name = models.CharField(max_length=200)
-    id_number = models.CharField(max_length=40,
-                                 help_text="NIK (perorangan) or the entity's legal document number.")
-    address = models.TextField()
-    phone = models.CharField(max_length=30, blank=True)
-    email = models.EmailField(blank=True)
-    occupation = models.CharField(max_length=100, blank=True)
 
 
 class Objection(models.Model):

@@ -51,6 +51,12 @@ def _tile(client, query=""):
                       if response.status_code == 200 else [])
 
 
+def _cells(features, desa, category) -> list[dict]:
+    """The properties of the tile's cells of one desa and category."""
+    return [f["properties"] for f in features
+            if f["properties"]["area_code"] == desa and f["properties"]["category_code"] == category.code]
+
+
 def test_a_tile_holds_one_month_the_current_one_by_default(client, sick, tile_cache):
     now = timezone.localtime()
     march = datetime.datetime(2026, 3, 10, 2, tzinfo=datetime.timezone.utc)
@@ -63,15 +69,11 @@ def test_a_tile_holds_one_month_the_current_one_by_default(client, sick, tile_ca
     # One feature per area and category: the polygon is not repeated per month.
     keys = [(f["properties"]["area_code"], f["properties"]["category_code"]) for f in features]
     assert len(keys) == len(set(keys))
-    mine = [f["properties"] for f in features if f["properties"]["area_code"] == desa
-            and f["properties"]["category_code"] == sick.code]
-    assert [(c["count"], c["count_display"]) for c in mine] == [(5, "5")]
+    assert [(c["count"], c["count_display"]) for c in _cells(features, desa, sick)] == [(5, "5")]
 
     _, features = _tile(client, "?period=2026-03")
     assert {f["properties"]["period"] for f in features} == {"2026-03"}
-    mine = [f["properties"] for f in features if f["properties"]["area_code"] == desa
-            and f["properties"]["category_code"] == sick.code]
-    assert [c["count"] for c in mine] == [6]
+    assert [c["count"] for c in _cells(features, desa, sick)] == [6]
 
 
 @pytest.mark.parametrize("period", ["2026-3", "2026-13", "2026-03-01/2026-03-31", "maret"])
@@ -91,7 +93,8 @@ def test_the_default_month_is_not_a_filter_for_the_cache(sick):
     assert sources.filters_for(layer, {"period": "2025-12"}) == {"properties": {"period": "2025-12"}}
 
 
-def test_a_rebuild_of_the_counts_drops_the_cached_tiles(client, sick, tile_cache, settings):
+def test_a_rebuild_of_the_counts_drops_the_cached_tiles(client, sick, tile_cache,
+                                                       django_capture_on_commit_callbacks):
     """A report's own signal arrives before the counts are rebuilt (in the
     background in production): a tile built in between shows the old count
     and must not outlive the rebuild."""
@@ -101,27 +104,17 @@ def test_a_rebuild_of_the_counts_drops_the_cached_tiles(client, sick, tile_cache
     report_counts_refresh(force=True)
     response, features = _tile(client)
     assert response["X-Tile-Cache"] == "miss"
-    count = [f["properties"]["count"] for f in features
-             if f["properties"]["area_code"] == desa and f["properties"]["category_code"] == sick.code]
-    assert count == [5]
+    assert [c["count"] for c in _cells(features, desa, sick)] == [5]
     assert _tile(client)[0]["X-Tile-Cache"] == "hit"
 
     # Reports written without the signal (a bulk import), then the rebuild.
     _reports(sick, 2, timezone.now())
     assert _tile(client)[0]["X-Tile-Cache"] == "hit"
-    with django_capture_on_commit():
+    with django_capture_on_commit_callbacks(execute=True):
         report_counts_refresh(force=True)
     response, features = _tile(client)
     assert response["X-Tile-Cache"] == "miss"
-    count = [f["properties"]["count"] for f in features
-             if f["properties"]["area_code"] == desa and f["properties"]["category_code"] == sick.code]
-    assert count == [7]
-
-
-def django_capture_on_commit():
-    from django.test import TestCase
-
-    return TestCase.captureOnCommitCallbacks(execute=True)
+    assert [c["count"] for c in _cells(features, desa, sick)] == [7]
 
 
 def test_a_new_month_makes_the_counts_due(kubu_raya):

@@ -4,7 +4,7 @@ periodic job (Celery beat): it rebuilds only when a report changed, the
 counts are a day old or a new month began."""
 from django.core.management.base import BaseCommand
 
-from layers.services import report_counts_refresh, report_counts_refresh_if_due
+from layers.services import report_counts_refresh
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["if_due"]:
-            rebuilt = report_counts_refresh_if_due()
+            rebuilt = report_counts_refresh()  # not forced: only when due
             self.stdout.write("report counts rebuilt" if rebuilt else "report counts current: not rebuilt")
             return
         rebuilt = report_counts_refresh(force=True)
