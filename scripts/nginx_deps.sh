@@ -5,6 +5,7 @@
 set -euo pipefail
 
 say() { echo "[nginx] $*"; }
+. "$(dirname "$0")/_apt.sh"
 
 missing=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
@@ -13,12 +14,5 @@ if [ ${#missing[@]} = 0 ]; then
   say "nginx and wrk present"
   exit 0
 fi
-if [ "$(id -u)" != 0 ]; then
-  say "missing ${missing[*]}; install them as root (apt-get install ${missing[*]}); their tests will be skipped"
-  exit 0
-fi
-say "installing ${missing[*]}"
-apt-get update -qq
-# The package starts no server here (no systemd); the tests start their own.
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-say "installed ${missing[*]}"
+# Without root, the tests that run them are skipped.
+apt_install 0 "${missing[@]}"

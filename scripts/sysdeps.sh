@@ -4,6 +4,7 @@
 set -euo pipefail
 
 say() { echo "[sysdeps] $*"; }
+. "$(dirname "$0")/_apt.sh"
 
 missing=()
 ldconfig -p | grep -q 'libgdal\.so' || missing+=(gdal-bin)
@@ -16,11 +17,4 @@ if [ ${#missing[@]} -eq 0 ]; then
   say "GDAL, GEOS and PROJ libraries present"
   exit 0
 fi
-if [ "$(id -u)" != 0 ]; then
-  say "missing system packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})"
-  exit 1
-fi
-say "installing ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-say "installed ${missing[*]}"
+apt_install 1 "${missing[@]}"

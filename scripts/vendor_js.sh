@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "[vendor] $*"; }
+. scripts/_apt.sh
 
 DEST=portal/static/portal/vendor
 PACKAGES=(leaflet@1.9.4 leaflet.vectorgrid@1.3.0)
@@ -16,15 +17,7 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then
   say "present: ${PACKAGES[*]}"
   exit 0
 fi
-if ! command -v npm >/dev/null; then
-  if [ "$(id -u)" != 0 ]; then
-    say "npm is missing; install it as root (apt-get install npm)"
-    exit 1
-  fi
-  say "installing npm"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
-fi
+command -v npm >/dev/null || apt_install 1 npm
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
