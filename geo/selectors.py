@@ -20,6 +20,8 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from common.db import prepared_cursor
+
 from .models import LOOKUP_CELL_DEG, Agency, Area, Edition, ServiceArea
 
 @dataclass
@@ -137,24 +139,6 @@ def _area_from_row(values) -> Area | None:
     return None if values[0] is None else Area.from_db(connection.alias, _AREA_FIELDS, values)
 
 
-# Django opens its psycopg connections with prepare_threshold=None (prepared
-# statements off, for connection poolers), and psycopg then ignores
-# `prepare=True` without a word: the lookup statement was planned on every
-# call (0.6-1.2 ms, more than running it). A threshold no statement reaches
-# keeps automatic preparation off, so only statements executed with
-# prepare=True are prepared (Django's own cursors bind on the client and never
-# are). After five executions PostgreSQL keeps one generic plan for the
-# session (plan_cache_mode auto; measured: 0.5 ms a lookup instead of 1.7 ms).
-# A transaction-mode pooler in front of PostgreSQL would need protocol-level
-# prepared statements (PgBouncer >= 1.21, max_prepared_statements).
-_EXPLICIT_PREPARE_ONLY = 2**31 - 1
-
-
-def _allow_explicit_prepare(conn) -> None:
-    if conn.prepare_threshold is None:
-        conn.prepare_threshold = _EXPLICIT_PREPARE_ONLY
-
-
 def point_locate(*, lon: float, lat: float, edition: Edition | None = None,
                  with_service_areas: bool = True) -> PointLocation | None:
     """Desa (by the edge rule), its kecamatan and kabupaten (by code), and the
@@ -163,13 +147,9 @@ def point_locate(*, lon: float, lat: float, edition: Edition | None = None,
               "with_service_areas": with_service_areas, **_nearest_bounds(lat=lat)}
     # One round trip: the current edition, the desa with its parents and the
     # service areas come from the same statement, prepared once per database
-    # connection (planning it took twice as long as running it). Django's
-    # cursors bind on the client and cannot prepare; errors are mapped to
-    # django.db's as on any Django cursor.
-    connection.ensure_connection()
-    _allow_explicit_prepare(connection.connection)
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_LOCATE_SQL, params, prepare=True)
+    # connection (planning it took twice as long as running it: common.db).
+    with prepared_cursor() as cursor:
+        cursor.execute(_LOCATE_SQL, params)
         rows = cursor.fetchall()
     if not rows:
         return None

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
+from common.db import prepared_cursor
 from tiles import aggregates
 
 
@@ -167,7 +168,12 @@ def tile_sql(items: list[tuple], t: TileRequest) -> tuple[str, list]:
 
 def tile_render(items: list[tuple], t: TileRequest) -> bytes:
     sql, params = tile_sql(items, t)
-    with connection.cursor() as cursor:
+    # Point features are prepared (common.db): planning a z16 reports tile
+    # took 0.4 ms of its 1.0 ms. Clusters and polygons are not: their generic
+    # plans were slower than planning each time (report cells z10: 11.5 ms vs
+    # 8.3 ms; kecamatan z8: 6.2 ms vs 5.3 ms).
+    prepare = all(is_point_layer(layer) and not clusters_at(layer, t.z) for layer, _ in items)
+    with prepared_cursor() if prepare else connection.cursor() as cursor:
         cursor.execute(sql, params)
         (body,) = cursor.fetchone()
     return bytes(body or b"")
