@@ -13,6 +13,8 @@ Rows whose id already exists are skipped (ON CONFLICT DO NOTHING), so an
 import can be re-run; rows outside coverage are dropped and counted.
 """
 import datetime
+import queue
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -169,67 +171,125 @@ def _deadline(day: datetime.date, days: int) -> datetime.date:
     return add_working_days(day, days)
 
 
-def reports_import(*, rows: Iterable[ImportRow], batch_size: int = 50_000) -> dict:
-    """Load rows in batches (one transaction each); returns counts."""
+def reports_import(*, rows: Iterable[ImportRow], batch_size: int = 50_000, workers: int | None = None) -> dict:
+    """Load rows in batches (one transaction each); returns counts.
+
+    Up to `workers` batches (default REPORTS_IMPORT_WORKERS) load at once,
+    each on its own database connection: a batch is mostly PostgreSQL's work
+    (indexes, triggers, foreign-key checks) on one core, and no two batches
+    wait for each other (the tile cells are appended: tiles.aggregates).
+    Inside the caller's transaction the batches load one after another in it.
+    A failed batch stops the import with its error; batches already committed
+    stay (the import can be re-run: known ids are skipped)."""
     categories = {c.code: c for c in Category.objects.filter(is_active=True)}
     edition = edition_current()
-    tz = datetime.timezone(datetime.timedelta(hours=7))  # Asia/Pontianak has no DST
     params = {"edition": edition.id, "tolerance": settings.GEO_NEAREST_TOLERANCE_M,
               "margin": settings.GEO_NEAREST_TOLERANCE_M / 111_000 * 1.05}
     counts = {"read": 0, "inserted": 0, "skipped": 0}
-    batch = []
-    # temp_buffers for the staging tables is left to the server configuration:
-    # SET temp_buffers fails once the session has touched any temporary table.
+    workers = settings.REPORTS_IMPORT_WORKERS if workers is None else workers
 
-    def flush():
-        if not batch:
-            return
-        stage, events = [], []
-        for r in batch:
-            category = categories[r.category_code]
-            local_day = r.created_at.astimezone(tz).date()
-            stage.append((r.id, r.tracking_code, category.id, f"SRID=4326;POINT({r.lon!r} {r.lat!r})", r.accuracy_m, r.status, r.channel,
-                          r.description, r.confidential or category.force_confidential, r.created_at,
-                          r.updated_at or r.created_at, r.verified_at, r.resolved_at,
-                          _deadline(local_day, category.target_days), r.is_synthetic, r.supporters_count,
-                          bool(r.events)))
-            for kind, from_status, to_status, note, public, at in r.events:
-                events.append((r.id, kind, from_status, to_status, note, public, at))
-        with transaction.atomic(), connection.cursor() as cursor:
-            # An import can be re-run (ids are kept), so waiting for the WAL
-            # flush at commit buys nothing here.
-            cursor.execute("SET LOCAL synchronous_commit = off")
-            # The planner's row estimates for the fresh staging tables are
-            # high enough to trigger JIT compilation of each statement, which
-            # cost more than it saves (150 ms of the 200 ms desa fallback for
-            # 20,000 rows); these statements are simple scans and joins.
-            cursor.execute("SET LOCAL jit = off")
-            for statement in _statements(_STAGE_DDL):
-                cursor.execute(statement)
-            with cursor.copy(f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
-                for values in stage:
-                    copy.write_row(values)
-            if events:
-                with cursor.copy(f"COPY reports_stage_event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
-                    for values in events:
-                        copy.write_row(values)
-            for statement in _statements(_ASSIGN_SQL):
-                cursor.execute(statement, params if "%(" in statement else None)
-            cursor.execute(_INSERT_SQL, params)
-            inserted = cursor.rowcount
-            cursor.execute(_EVENTS_SQL)
-        counts["inserted"] += inserted
-        counts["skipped"] += len(batch) - inserted
-        batch.clear()
+    def batches():
+        batch = []
+        for row in rows:
+            if row.category_code not in categories:
+                raise ValueError(f"unknown category {row.category_code}")
+            batch.append(row)
+            counts["read"] += 1
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
-    for row in rows:
-        if row.category_code not in categories:
-            raise ValueError(f"unknown category {row.category_code}")
-        batch.append(row)
-        counts["read"] += 1
-        if len(batch) >= batch_size:
-            flush()
-    flush()
+    counted = threading.Lock()
+
+    def load(batch) -> None:
+        inserted = _batch_load(batch, categories=categories, params=params)
+        with counted:
+            counts["inserted"] += inserted
+            counts["skipped"] += len(batch) - inserted
+
+    if workers <= 1 or connection.in_atomic_block:
+        for batch in batches():
+            load(batch)
+    else:
+        _in_parallel(batches(), load, workers=workers)
     return counts
 
 
+def _in_parallel(items, fn, *, workers: int) -> None:
+    """fn(item) for each item on `workers` threads (each with its own
+    database connection, closed at the end); at most `workers` items wait in
+    memory. The first error stops the feeding and is raised."""
+    todo: queue.Queue = queue.Queue(maxsize=workers)
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            while (item := todo.get()) is not None:
+                if not errors:
+                    try:
+                        fn(item)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                        errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, name=f"reports-import-{i}", daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for item in items:
+            if errors:
+                break
+            todo.put(item)
+    finally:
+        for _ in threads:
+            todo.put(None)
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _batch_load(batch: list[ImportRow], *, categories: dict, params: dict) -> int:
+    """One batch in one transaction of this thread's connection; returns the
+    rows inserted."""
+    tz = datetime.timezone(datetime.timedelta(hours=7))  # Asia/Pontianak has no DST
+    stage, events = [], []
+    for r in batch:
+        category = categories[r.category_code]
+        local_day = r.created_at.astimezone(tz).date()
+        stage.append((r.id, r.tracking_code, category.id, f"SRID=4326;POINT({r.lon!r} {r.lat!r})", r.accuracy_m,
+                      r.status, r.channel, r.description, r.confidential or category.force_confidential,
+                      r.created_at, r.updated_at or r.created_at, r.verified_at, r.resolved_at,
+                      _deadline(local_day, category.target_days), r.is_synthetic, r.supporters_count,
+                      bool(r.events)))
+        for kind, from_status, to_status, note, public, at in r.events:
+            events.append((r.id, kind, from_status, to_status, note, public, at))
+    # temp_buffers for the staging tables is left to the server configuration:
+    # SET temp_buffers fails once the session has touched any temporary table.
+    with transaction.atomic(), connection.cursor() as cursor:
+        # An import can be re-run (ids are kept), so waiting for the WAL
+        # flush at commit buys nothing here.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        # The planner's row estimates for the fresh staging tables are
+        # high enough to trigger JIT compilation of each statement, which
+        # cost more than it saves (150 ms of the 200 ms desa fallback for
+        # 20,000 rows); these statements are simple scans and joins.
+        cursor.execute("SET LOCAL jit = off")
+        for statement in _statements(_STAGE_DDL):
+            cursor.execute(statement)
+        with cursor.copy(f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+            for values in stage:
+                copy.write_row(values)
+        if events:
+            with cursor.copy(f"COPY reports_stage_event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
+                for values in events:
+                    copy.write_row(values)
+        for statement in _statements(_ASSIGN_SQL):
+            cursor.execute(statement, params if "%(" in statement else None)
+        cursor.execute(_INSERT_SQL, params)
+        inserted = cursor.rowcount
+        cursor.execute(_EVENTS_SQL)
+    return inserted

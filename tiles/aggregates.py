@@ -18,8 +18,17 @@ category upserted the same rows and held their locks until its commit.
 The table holds every report (it is internal, never published as is); the
 tile statement keeps only the rows the publication policy allows
 (layers.policy.tiles). Triggers on reports_report keep it current in the
-same transaction as the write (migrations 0002, 0003): statement-level with
-transition tables, so a COPY of a million rows is one set-based update.
+same transaction as the write (migrations 0002-0004): statement-level with
+transition tables, so a COPY of a million rows is one set-based write.
+
+The triggers append: each write adds its change as rows of counts and sums
+(negative for a report that left a cell), and a tile sums the rows of each
+cell when read. No writer updates a row another writer touches, so
+concurrent submissions and import batches never wait for each other's
+commit (with one row per cell updated in place, two 50,000-row import
+batches took 23.7 s together against 10.6 s appending). cells_compact()
+(the tiles_cells_compact job, every few minutes) folds each cell's rows
+back into one.
 """
 from __future__ import annotations
 
@@ -90,10 +99,10 @@ CELLS_PER_TILE = 16
 
 # The delta is grouped once at CELL_MAX_ZOOM, then each group is counted in
 # its parent cell at every stored zoom (cx >> (12 - z), the nesting above):
-# the rows to group and upsert per zoom are the changed zoom-12 cells, not
-# the changed reports. ORDER BY: concurrent writers lock cells in one order.
-_UPSERT_TEMPLATE = """
-INSERT INTO tiles_reportcell AS c (z, cx, cy, category_id, status, confidential, n, sum_x, sum_y)
+# the rows to group and append per zoom are the changed zoom-12 cells, not
+# the changed reports.
+_APPEND_TEMPLATE = """
+INSERT INTO tiles_reportcell (z, cx, cy, category_id, status, confidential, n, sum_x, sum_y)
 SELECT zz.z, g.cx >> ({max_z} - zz.z), g.cy >> ({max_z} - zz.z), g.category_id, g.status, g.confidential,
        sum(g.n)::int, sum(g.sum_x), sum(g.sum_y)
   FROM (SELECT floor((d.x + 20037508.342789244) / (40075016.68557849 / (2 ^ {max_z} * {cells})))::int AS cx,
@@ -104,11 +113,8 @@ SELECT zz.z, g.cx >> ({max_z} - zz.z), g.cy >> ({max_z} - zz.z), g.category_id, 
          GROUP BY 1, 2, 3, 4, 5) AS g
   CROSS JOIN generate_series({min_z}, {max_z}) AS zz(z)
  GROUP BY 1, 2, 3, 4, 5, 6
- ORDER BY 1, 2, 3, 4, 5, 6
-ON CONFLICT (z, cx, cy, category_id, status, confidential) DO UPDATE
-   SET n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
 """
-_UPSERT = (_UPSERT_TEMPLATE.replace("{min_z}", str(CELL_MIN_ZOOM)).replace("{max_z}", str(CELL_MAX_ZOOM))
+_APPEND = (_APPEND_TEMPLATE.replace("{min_z}", str(CELL_MIN_ZOOM)).replace("{max_z}", str(CELL_MAX_ZOOM))
            .replace("{cells}", str(CELLS_PER_TILE)))
 
 
@@ -126,19 +132,19 @@ _CHANGED = ("AND (o.location, o.category_id, o.status, o.confidential)"
 TRIGGER_SQL = f"""
 CREATE FUNCTION tiles_reportcell_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-{_UPSERT.format(delta=_rows("new_rows", 1))};
+{_APPEND.format(delta=_rows("new_rows", 1))};
 RETURN NULL;
 END $$;
 
 CREATE FUNCTION tiles_reportcell_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-{_UPSERT.format(delta=_rows("old_rows", -1))};
+{_APPEND.format(delta=_rows("old_rows", -1))};
 RETURN NULL;
 END $$;
 
 CREATE FUNCTION tiles_reportcell_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-{_UPSERT.format(delta=(
+{_APPEND.format(delta=(
     "SELECT * FROM (" + _rows("old_rows", -1).replace(" AS r WHERE", " AS r JOIN new_rows n ON n.id = r.id"
     " JOIN old_rows o ON o.id = r.id WHERE") + " " + _CHANGED + ") AS gone UNION ALL SELECT * FROM ("
     + _rows("new_rows", 1).replace(" AS r WHERE", " AS r JOIN old_rows o ON o.id = r.id"
@@ -164,7 +170,28 @@ DROP FUNCTION IF EXISTS tiles_reportcell_on_delete();
 DROP FUNCTION IF EXISTS tiles_reportcell_on_update();
 """
 
-REBUILD_SQL = "TRUNCATE tiles_reportcell;\n" + _UPSERT.format(delta=_rows("reports_report", 1))
+REBUILD_SQL = "TRUNCATE tiles_reportcell;\n" + _APPEND.format(delta=_rows("reports_report", 1))
+
+# Each cell with several rows becomes one; a cell whose reports all left
+# (n = 0) goes. Rows appended by writers that commit meanwhile are not in
+# this statement's snapshot and stay as they are: the sums stay exact.
+_KEY = "z, cx, cy, category_id, status, confidential"
+COMPACT_SQL = f"""
+WITH merged AS (
+    DELETE FROM tiles_reportcell c
+     USING (SELECT {_KEY} FROM tiles_reportcell GROUP BY {_KEY} HAVING count(*) > 1) AS d
+     WHERE (c.z, c.cx, c.cy, c.category_id, c.status, c.confidential)
+         = (d.z, d.cx, d.cy, d.category_id, d.status, d.confidential)
+    RETURNING c.*
+), folded AS (
+    INSERT INTO tiles_reportcell ({_KEY}, n, sum_x, sum_y)
+    SELECT {_KEY}, sum(n), sum(sum_x), sum(sum_y) FROM merged GROUP BY {_KEY} HAVING sum(n) <> 0
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM merged), (SELECT count(*) FROM folded)
+"""
+# Any constant: one compaction at a time (a second caller skips).
+_COMPACT_LOCK = 5_000_002
 
 
 def cells_rebuild() -> int:
@@ -174,3 +201,18 @@ def cells_rebuild() -> int:
         cursor.execute(REBUILD_SQL)
         cursor.execute("SELECT count(*) FROM tiles_reportcell")
         return cursor.fetchone()[0]
+
+
+def cells_compact() -> tuple[int, int] | None:
+    """Fold the rows of each cell into one (see the module docstring).
+    Returns (rows read, rows written), or None when another compaction runs.
+    Reads stay exact throughout: a tile sums a cell's rows either way."""
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_COMPACT_LOCK])
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(COMPACT_SQL)
+        read, written = cursor.fetchone()
+    return read, written

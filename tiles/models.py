@@ -6,7 +6,9 @@ class ReportCell(models.Model):
     """Reports in one grid cell of one zoom, per category, status and
     confidentiality (see tiles.aggregates). Internal: the tile statement
     filters it through layers.policy.tiles before anything is published.
-    Kept current by triggers on reports_report, in the writing transaction."""
+    Kept current by triggers on reports_report, in the writing transaction;
+    a cell may have several rows (appended changes) until compacted: readers
+    sum them."""
 
     z = models.SmallIntegerField()
     cx = models.IntegerField(help_text="Cell column from the west edge of the Web Mercator world.")
@@ -19,9 +21,9 @@ class ReportCell(models.Model):
     sum_y = models.FloatField(help_text="Sum of EPSG:3857 y of the reports (metres).")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["z", "cx", "cy", "category_id", "status", "confidential"],
-                                    name="tiles_reportcell_key"),
+        indexes = [
+            models.Index(fields=["z", "cx", "cy", "category_id", "status", "confidential"],
+                         name="tiles_reportcell_cell"),
         ]
 
 

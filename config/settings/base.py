@@ -198,6 +198,9 @@ REPORTS_NOTIFY_ATTEMPTS = 3
 REPORTS_WEBHOOK_TIMEOUT = 5
 # Days after resolution during which the reporter may dispute it.
 REPORTS_DISPUTE_DAYS = 14
+# Batches of a bulk import (reports.bulk) loading at once, each on its own
+# database connection; 1 loads them one after another.
+REPORTS_IMPORT_WORKERS = env.int("REPORTS_IMPORT_WORKERS", default=2)
 # --- Layers (OGC API - Features, exports, planners' queries; issue 5) -------
 # Default and maximum `limit` of an OGC API items page (pygeoapi `limits`).
 LAYERS_DEFAULT_ITEMS = env.int("LAYERS_DEFAULT_ITEMS", default=10)
@@ -280,7 +283,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "inter
 CELERY_TIMEZONE = TIME_ZONE
 # Management commands a job may run (ops.tasks.command_run); absent ones are skipped.
 OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
-                    "ppid_send_reminders", "businesses_import", "geo_import_areas", "layers_refresh_counts"]
+                    "ppid_send_reminders", "businesses_import", "geo_import_areas", "layers_refresh_counts", "tiles_cells_compact"]
 CELERY_BEAT_SCHEDULE = {
     "notifications-retry": {"task": "ops.command_run", "schedule": 600.0, "args": ["reports_notify_retry"]},
     "density-refresh": {"task": "ops.command_run", "schedule": 900.0, "args": ["tiles_density_refresh"]},
@@ -290,6 +293,9 @@ CELERY_BEAT_SCHEDULE = {
                               "args": ["layers_refresh_counts", "--if-due"]},
     # Hourly, yet each reminder goes out once (recorded per deadline and day);
     # the commands of the same names are dry runs unless given --commit.
+    # Report cells are appended by every write (tiles.aggregates); folding
+    # them keeps low-zoom tiles reading about one row per cell.
+    "tiles-cells-compact": {"task": "ops.command_run", "schedule": 300.0, "args": ["tiles_cells_compact"]},
     "datasets-refresh-reminders": {"task": "datasets.refresh_reminders", "schedule": 3600.0},
     "ppid-reminders": {"task": "ppid.send_reminders", "schedule": 3600.0},
     "deadline-reminders": {"task": "ops.reports_deadline_reminders", "schedule": 3600.0},

@@ -130,6 +130,69 @@ def test_triggers_keep_cells_through_create_move_and_close(reports_schema):
     assert q("SELECT COALESCE(sum(n), 0) FROM tiles_reportcell")[0][0] == 0
 
 
+def _cells_with_several_rows():
+    return q("SELECT count(*) FROM (SELECT 1 FROM tiles_reportcell"
+             " GROUP BY z, cx, cy, category_id, status, confidential HAVING count(*) > 1) d")[0][0]
+
+
+def test_compaction_folds_each_cell_into_one_row_and_changes_no_tile(reports_layer):
+    ids = [report_create(*HERE) for _ in range(3)]
+    report_move(ids[0], HERE, FAR)
+    report_close(ids[1], HERE)
+    # Every write appended its change: the cell of HERE has several rows.
+    assert _cells_with_several_rows() > 0
+    tiles = {(z, place): vector.tile_render([(reports_layer, None)], vector.TileRequest(z, *tile_of(*place, z)))
+             for z in (3, 6, 9, 12) for place in (HERE, FAR)}
+    counts = cell_counts(*HERE), cell_counts(*FAR)
+    read, written = aggregates.cells_compact()
+    assert read > written > 0
+    assert _cells_with_several_rows() == 0
+    assert q("SELECT count(*) FROM tiles_reportcell WHERE n = 0")[0][0] == 0
+    assert (cell_counts(*HERE), cell_counts(*FAR)) == counts
+    assert counts[0][12] == 1 and counts[1][12] == 1  # one report left at each place (one rejected)
+    for (z, place), body in tiles.items():
+        assert vector.tile_render([(reports_layer, None)], vector.TileRequest(z, *tile_of(*place, z))) == body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_to_one_cell_do_not_wait_for_each_other():
+    """Two submissions in the same place: the second commits while the first
+    is still open (cells are appended, no row is shared), and both count."""
+    import psycopg
+
+    settings = connection.settings_dict
+    dsn = dict(host=settings["HOST"] or None, port=settings["PORT"] or None, user=settings["USER"] or None,
+               password=settings["PASSWORD"] or None, dbname=settings["NAME"])
+    schema = f"tiles_c{uuid.uuid4().hex[:8]}"
+    setup = psycopg.connect(**dsn, autocommit=True)
+    first = psycopg.connect(**dsn)
+    second = psycopg.connect(**dsn)
+    try:
+        setup.execute(f"CREATE SCHEMA {schema}")
+        setup.execute(f"SET search_path = {schema}, public")
+        setup.execute("""CREATE TABLE reports_report (id uuid PRIMARY KEY, category_id int NOT NULL,
+                         status varchar(20) NOT NULL, confidential boolean NOT NULL DEFAULT false,
+                         location geometry(Point, 4326) NOT NULL)""")
+        setup.execute("CREATE TABLE tiles_reportcell (LIKE public.tiles_reportcell INCLUDING ALL)")
+        setup.execute(aggregates.TRIGGER_SQL)
+        insert = ("INSERT INTO reports_report VALUES (gen_random_uuid(), 1, 'received', false,"
+                  " ST_SetSRID(ST_MakePoint(%s, %s), 4326))")
+        for conn in (first, second):
+            conn.execute(f"SET search_path = {schema}, public")
+            conn.execute("SET lock_timeout = '2s'")
+        first.execute(insert, HERE)  # open, not committed
+        second.execute(insert, HERE)  # would wait (and time out) on a row the first one updated
+        second.commit()
+        first.commit()
+        assert setup.execute("SELECT z, sum(n) FROM tiles_reportcell GROUP BY z ORDER BY z").fetchall() == [
+            (z, 2) for z in range(aggregates.CELL_MIN_ZOOM, aggregates.CELL_MAX_ZOOM + 1)]
+    finally:
+        first.close()
+        second.close()
+        setup.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        setup.close()
+
+
 def test_bulk_insert_is_counted_like_single_rows(reports_schema):
     q("""INSERT INTO reports_report SELECT gen_random_uuid(), 1, 'received', false,
            ST_SetSRID(ST_MakePoint(109.30 + g * 0.001, -0.10), 4326) FROM generate_series(1, 300) g""")
