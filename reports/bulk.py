@@ -55,7 +55,7 @@ _EVENT_COLUMNS = ("report_id", "kind", "from_status", "to_status", "note", "publ
 # nearest desa part within the tolerance (geodesic metres, && prefilter).
 _ASSIGN_SQL = """
 CREATE INDEX reports_stage_geom ON reports_stage USING gist (geom);
-ANALYZE reports_stage;
+ANALYZE reports_stage (geom);
 CREATE TEMP TABLE reports_stage_desa ON COMMIT DROP AS
 SELECT DISTINCT ON (s.id) s.id, p.area_id AS desa_id, false AS approximate
   FROM geo_areapart p JOIN reports_stage s ON ST_Covers(p.geom, s.geom)

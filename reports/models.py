@@ -132,8 +132,10 @@ class Report(models.Model):
     agency = models.ForeignKey("geo.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                db_index=False, help_text="Handling agency; null = the coordinator's triage queue.")
     routing_reason = models.CharField(max_length=300, blank=True)
+    # reporter and merged_into: partial indexes below (most rows have neither:
+    # imports, anonymous reports; every index entry costs each bulk insert).
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="reports")
+                                 related_name="reports", db_index=False)
     on_behalf_of_rt = models.ForeignKey("geo.Area", null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+", db_index=False, help_text="RT unit of a ketua RT filing for a resident.")
     confidential = models.BooleanField(default=False, help_text="Reporter identity hidden (rahasia).")
@@ -145,7 +147,7 @@ class Report(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateField(help_text="Target date in working days (Asia/Pontianak calendar).")
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="merged_reports")
+                                    related_name="merged_reports", db_index=False)
     supporters_count = models.PositiveIntegerField(default=0, help_text="Merged duplicates and supporters.")
     is_synthetic = models.BooleanField(default=False)
 
@@ -155,6 +157,9 @@ class Report(models.Model):
             models.Index(fields=["agency", "status"], name="reports_agency_status"),
             models.Index(fields=["category", "status"], name="reports_category_status"),
             models.Index(fields=["created_at"], name="reports_created"),
+            models.Index(fields=["reporter"], name="reports_reporter", condition=models.Q(reporter__isnull=False)),
+            models.Index(fields=["merged_into"], name="reports_merged_into",
+                         condition=models.Q(merged_into__isnull=False)),
         ]
         constraints = [
             # A constraint rather than unique=True: no extra LIKE index.
