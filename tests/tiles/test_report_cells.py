@@ -99,7 +99,7 @@ def cell_counts(lon, lat):
         (row,) = q("SELECT floor((ST_X(p) + %s) / %s)::int, floor((%s - ST_Y(p)) / %s)::int FROM"
                    " (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 3857) AS p) s",
                    [aggregates.MERC_HALF, size, aggregates.MERC_HALF, size, lon, lat])
-        base = max(z, aggregates.CELL_MIN_ZOOM)
+        base = next(s for s in aggregates.CELL_ZOOMS if s >= z)
         out[z] = q("SELECT COALESCE(sum(n), 0) FROM tiles_reportcell WHERE z = %s AND cx >> %s = %s"
                    " AND cy >> %s = %s AND category_id = 1 AND status <> 'rejected'",
                    [base, base - z, row[0], base - z, row[1]])[0][0]
@@ -185,7 +185,7 @@ def test_concurrent_writers_to_one_cell_do_not_wait_for_each_other():
         second.commit()
         first.commit()
         assert setup.execute("SELECT z, sum(n) FROM tiles_reportcell GROUP BY z ORDER BY z").fetchall() == [
-            (z, 2) for z in range(aggregates.CELL_MIN_ZOOM, aggregates.CELL_MAX_ZOOM + 1)]
+            (z, 2) for z in aggregates.CELL_ZOOMS]
     finally:
         first.close()
         second.close()
@@ -204,7 +204,7 @@ def test_bulk_insert_is_counted_like_single_rows(reports_schema):
     rebuilt = q("SELECT z, cx, cy, n, sum_x, sum_y FROM tiles_reportcell ORDER BY 1, 2, 3")
     assert [r[:4] for r in rebuilt] == [r[:4] for r in incremental]
     # Only the stored zooms have rows; the others are grouped when read.
-    assert {r[0] for r in rebuilt} == set(range(aggregates.CELL_MIN_ZOOM, aggregates.CELL_MAX_ZOOM + 1))
+    assert {r[0] for r in rebuilt} == set(aggregates.CELL_ZOOMS) == {6, 8, 10, 12}
 
 
 def test_cells_at_each_stored_zoom_equal_the_cells_computed_at_that_zoom(reports_schema):
@@ -215,24 +215,24 @@ def test_cells_at_each_stored_zoom_equal_the_cells_computed_at_that_zoom(reports
            ST_SetSRID(ST_MakePoint(109.0 + g * 0.0005, -0.9 + g * 0.0004), 4326) FROM generate_series(1, 2000) g""")
     mismatched = q("""
         SELECT z.z, count(*) FROM reports_report r
-          CROSS JOIN generate_series(%s, %s) AS z(z)
+          CROSS JOIN unnest(%s::int[]) AS z(z)
           CROSS JOIN LATERAL (SELECT ST_Transform(r.location, 3857) AS m) t
           LEFT JOIN tiles_reportcell c ON c.z = z.z
                AND c.cx = floor((ST_X(t.m) + %s) / (%s / 2 ^ (z.z + 4)))::int
                AND c.cy = floor((%s - ST_Y(t.m)) / (%s / 2 ^ (z.z + 4)))::int
          WHERE c.z IS NULL GROUP BY 1""",
-                   [aggregates.CELL_MIN_ZOOM, aggregates.CELL_MAX_ZOOM, aggregates.MERC_HALF, 2 * aggregates.MERC_HALF,
+                   [list(aggregates.CELL_ZOOMS), aggregates.MERC_HALF, 2 * aggregates.MERC_HALF,
                     aggregates.MERC_HALF, 2 * aggregates.MERC_HALF])
     assert mismatched == []
     assert q("SELECT z, sum(n) FROM tiles_reportcell GROUP BY z ORDER BY z") == [
-        (z, 2000) for z in range(aggregates.CELL_MIN_ZOOM, aggregates.CELL_MAX_ZOOM + 1)]
+        (z, 2000) for z in aggregates.CELL_ZOOMS]
 
 
 def test_precomputed_clusters_equal_clusters_computed_live(client, reports_layer, tile_cache):
     q("""INSERT INTO reports_report SELECT gen_random_uuid(), 1 + (g %% 4), 'received', false,
            ST_SetSRID(ST_MakePoint(109.30 + (g %% 37) * 0.004, -0.20 + (g %% 23) * 0.005), 4326)
            FROM generate_series(1, 500) g""")
-    for z in (0, 3, 5, 6, 8, 10, 12):  # 0-5 grouped from the stored zoom-6 cells when read
+    for z in (0, 3, 5, 6, 7, 8, 9, 10, 11, 12):  # 0-5 from the stored zoom 6, odd zooms from the next even one
         t = vector.TileRequest(z, *tile_of(109.35, -0.15, z))
         cells = vector.tile_render([(reports_layer, None)], t)
         sql, params = vector._live_clusters_sql(reports_layer, t, None)
