@@ -190,7 +190,10 @@ def main():
     result = reports_import(rows=rows, batch_size=50_000)
     bulk_seconds = time.perf_counter() - t0
     bulk_rate = result["read"] / bulk_seconds
-    print(f"[bulk] {result['read']:,} rows in {bulk_seconds:.1f} s: {bulk_rate:,.0f} reports/s "
+    from django.conf import settings
+
+    print(f"[bulk] {result['read']:,} rows in {bulk_seconds:.1f} s ({settings.REPORTS_IMPORT_WORKERS} batches at "
+          f"once): {bulk_rate:,.0f} reports/s "
           f"(inserted {result['inserted']:,}, outside coverage {result['skipped']:,}); reference bare COPY "
           f"{copy_rate:,.0f} rows/s; ratio {bulk_rate / copy_rate:.2f}")
     with connection.cursor() as cursor:

@@ -52,7 +52,7 @@ from django.test import Client  # noqa: E402
 
 from tiles import aggregates, cache, sources, vector  # noqa: E402
 
-ZOOMS = (8, 10, 12, 14, 16)
+ZOOMS = (8, 9, 10, 11, 12, 14, 16)
 CATEGORIES = [(1, "jalan-rusak", "P0"), (2, "lampu-jalan", "P0"), (3, "sampah", "P0"), (4, "banjir", "P0"),
               (5, "drainase", "P0"), (6, "pohon-tumbang", "P0"), (7, "warga-sakit", "P1"),
               (8, "gizi-buruk", "P1"), (9, "pungli", "P2"), (10, "kekerasan", "P3")]
