@@ -186,11 +186,11 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     # code (a collision) rolls the attempt back whole, then the original is
     # returned or another code drawn.
     # The report is written last, in one statement with its event and routing
-    # decision right before the commit (_insert_together): the tile-cell
-    # trigger (tiles.aggregates) fires at the end of that statement, so its
-    # row locks on cells shared by every report of a category are held only
-    # until the commit (the foreign keys to the report are checked at the
-    # commit: Django declares them DEFERRABLE INITIALLY DEFERRED).
+    # decision right before the commit (_insert_together): one round trip,
+    # and the tile-cell trigger (tiles.aggregates, appending: no row shared
+    # with other writers) fires once at the end of it (the foreign keys to
+    # the report are checked at the commit: Django declares them DEFERRABLE
+    # INITIALLY DEFERRED).
     for _attempt in range(5):
         report.tracking_code = tracking_code_new()
         try:
