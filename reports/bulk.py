@@ -78,7 +78,16 @@ SELECT s.id, n.area_id, true
 # (area level, then service area, then lowest id), else the category's
 # default agency; "bukan wewenang" rows go to triage (no agency).
 _INSERT_SQL = """
-WITH routed AS (
+WITH rules AS MATERIALIZED (
+    -- The active rules, ranked once per batch (not once per row): 37 rows.
+    SELECT rr.id, rr.agency_id, rr.category_id, rr.area_id, rr.service_area_id, sa.area_codes,
+           CASE ra.level WHEN 'rt' THEN 6 WHEN 'rw' THEN 5 WHEN 'dusun' THEN 4 WHEN 'desa' THEN 3
+                         WHEN 'kecamatan' THEN 2 WHEN 'kabupaten' THEN 1 ELSE 0 END AS level_rank
+      FROM reports_routingrule rr
+      LEFT JOIN geo_area ra ON ra.id = rr.area_id
+      LEFT JOIN geo_servicearea sa ON sa.id = rr.service_area_id
+     WHERE rr.is_active
+), routed AS (
     SELECT s.*, sd.desa_id, sd.approximate, d.parent_id AS kecamatan_id, rule.id AS rule_id,
            COALESCE(rule.agency_id, cat.default_agency_id) AS routed_agency_id, cat.code AS category_code
       FROM reports_stage s
@@ -88,19 +97,15 @@ WITH routed AS (
       LEFT JOIN geo_area kab ON kab.id = k.parent_id
       JOIN reports_category cat ON cat.id = s.category_id
       LEFT JOIN LATERAL (
-            SELECT rr.id, rr.agency_id
-              FROM reports_routingrule rr
-              LEFT JOIN geo_area ra ON ra.id = rr.area_id
-              LEFT JOIN geo_servicearea sa ON sa.id = rr.service_area_id
-             WHERE rr.category_id = s.category_id AND rr.is_active
-               AND (rr.area_id IS NULL OR rr.area_id IN (d.id, k.id, kab.id))
-               AND (rr.service_area_id IS NULL
-                    OR sa.area_codes && ARRAY[d.code, k.code, kab.code]::varchar[]
+            SELECT r.id, r.agency_id
+              FROM rules r
+             WHERE r.category_id = s.category_id
+               AND (r.area_id IS NULL OR r.area_id IN (d.id, k.id, kab.id))
+               AND (r.service_area_id IS NULL
+                    OR r.area_codes && ARRAY[d.code, k.code, kab.code]::varchar[]
                     OR EXISTS (SELECT 1 FROM geo_serviceareapart sp
-                                WHERE sp.service_area_id = sa.id AND ST_Covers(sp.geom, s.geom)))
-             ORDER BY CASE ra.level WHEN 'rt' THEN 6 WHEN 'rw' THEN 5 WHEN 'dusun' THEN 4 WHEN 'desa' THEN 3
-                                    WHEN 'kecamatan' THEN 2 WHEN 'kabupaten' THEN 1 ELSE 0 END DESC,
-                      (rr.service_area_id IS NOT NULL) DESC, rr.id
+                                WHERE sp.service_area_id = r.service_area_id AND ST_Covers(sp.geom, s.geom)))
+             ORDER BY r.level_rank DESC, (r.service_area_id IS NOT NULL) DESC, r.id
              LIMIT 1) rule ON true
 ), inserted AS (
 INSERT INTO reports_report (
