@@ -207,9 +207,13 @@ def reports_import(*, rows: Iterable[ImportRow], batch_size: int = 50_000, worke
             yield batch
 
     counted = threading.Lock()
+    # Staging is Python's work (the GIL): one batch at a time, so the first
+    # batch reaches PostgreSQL while the next one is being staged instead of
+    # both being staged at half speed while the database waits.
+    staging = threading.Lock()
 
     def load(batch) -> None:
-        inserted = _batch_load(batch, categories=categories, params=params)
+        inserted = _batch_load(batch, categories=categories, params=params, staging=staging)
         with counted:
             counts["inserted"] += inserted
             counts["skipped"] += len(batch) - inserted
@@ -257,9 +261,34 @@ def _in_parallel(items, fn, *, workers: int) -> None:
         raise errors[0]
 
 
-def _batch_load(batch: list[ImportRow], *, categories: dict, params: dict) -> int:
+def _batch_load(batch: list[ImportRow], *, categories: dict, params: dict, staging) -> int:
     """One batch in one transaction of this thread's connection; returns the
-    rows inserted."""
+    rows inserted. `staging` (a lock) is held while the rows are built and
+    copied in."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # An import can be re-run (ids are kept), so waiting for the WAL
+        # flush at commit buys nothing here.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        # The planner's row estimates for the fresh staging tables are
+        # high enough to trigger JIT compilation of each statement, which
+        # cost more than it saves (150 ms of the 200 ms desa fallback for
+        # 20,000 rows); these statements are simple scans and joins.
+        cursor.execute("SET LOCAL jit = off")
+        for statement in _statements(_STAGE_DDL):
+            cursor.execute(statement)
+        with staging:
+            _stage_copy(cursor, batch, categories)
+        for statement in _statements(_ASSIGN_SQL):
+            cursor.execute(statement, params if "%(" in statement else None)
+        cursor.execute(_INSERT_SQL, params)
+        inserted = cursor.rowcount
+        cursor.execute(_EVENTS_SQL)
+    return inserted
+
+
+def _stage_copy(cursor, batch: list[ImportRow], categories: dict) -> None:
+    # temp_buffers for the staging tables is left to the server configuration:
+    # SET temp_buffers fails once the session has touched any temporary table.
     tz = datetime.timezone(datetime.timedelta(hours=7))  # Asia/Pontianak has no DST
     stage, events = [], []
     for r in batch:
@@ -272,29 +301,10 @@ def _batch_load(batch: list[ImportRow], *, categories: dict, params: dict) -> in
                       bool(r.events)))
         for kind, from_status, to_status, note, public, at in r.events:
             events.append((r.id, kind, from_status, to_status, note, public, at))
-    # temp_buffers for the staging tables is left to the server configuration:
-    # SET temp_buffers fails once the session has touched any temporary table.
-    with transaction.atomic(), connection.cursor() as cursor:
-        # An import can be re-run (ids are kept), so waiting for the WAL
-        # flush at commit buys nothing here.
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        # The planner's row estimates for the fresh staging tables are
-        # high enough to trigger JIT compilation of each statement, which
-        # cost more than it saves (150 ms of the 200 ms desa fallback for
-        # 20,000 rows); these statements are simple scans and joins.
-        cursor.execute("SET LOCAL jit = off")
-        for statement in _statements(_STAGE_DDL):
-            cursor.execute(statement)
-        with cursor.copy(f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
-            for values in stage:
+    with cursor.copy(f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+        for values in stage:
+            copy.write_row(values)
+    if events:
+        with cursor.copy(f"COPY reports_stage_event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
+            for values in events:
                 copy.write_row(values)
-        if events:
-            with cursor.copy(f"COPY reports_stage_event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
-                for values in events:
-                    copy.write_row(values)
-        for statement in _statements(_ASSIGN_SQL):
-            cursor.execute(statement, params if "%(" in statement else None)
-        cursor.execute(_INSERT_SQL, params)
-        inserted = cursor.rowcount
-        cursor.execute(_EVENTS_SQL)
-    return inserted
