@@ -85,8 +85,9 @@ def test_language_switch_shows_english(browser, live_server, kubu_raya):
     select = browser.find_element(By.ID, "lang-select")
     select.find_element(By.CSS_SELECTOR, "option[value=en]").click()
     browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
-    WebDriverWait(browser, 10).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en")
+    # Read the language from the document at each poll: an element found on
+    # the old page goes stale when the new one replaces it mid-read.
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.documentElement.lang") == "en")
     assert "Report" in browser.find_element(By.CSS_SELECTOR, "header nav").text
 
 

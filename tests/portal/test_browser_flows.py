@@ -9,6 +9,7 @@ import uuid
 
 import mapbox_vector_tile
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -31,7 +32,10 @@ PASSWORD = "rahasia-sekali-123"
 
 
 def _wait(driver, condition, timeout: float = 20):
-    return WebDriverWait(driver, timeout).until(condition)
+    # A condition reading an element of a page being replaced sees it go
+    # stale: poll again rather than fail (as for a missing element).
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
+                                                              StaleElementReferenceException)).until(condition)
 
 
 def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
