@@ -27,6 +27,7 @@ from common.workdays import add_working_days
 from geo.selectors import edition_current
 
 from .models import Category
+from .selectors import LEVEL_RANK_SQL
 
 _STAGE_DDL = """
 DROP TABLE IF EXISTS pg_temp.reports_stage, pg_temp.reports_stage_event, pg_temp.reports_stage_inserted,
@@ -90,8 +91,7 @@ _INSERT_SQL = """
 WITH rules AS MATERIALIZED (
     -- The active rules, ranked once per batch (not once per row): 37 rows.
     SELECT rr.id, rr.agency_id, rr.category_id, rr.area_id, rr.service_area_id, sa.area_codes,
-           CASE ra.level WHEN 'rt' THEN 6 WHEN 'rw' THEN 5 WHEN 'dusun' THEN 4 WHEN 'desa' THEN 3
-                         WHEN 'kecamatan' THEN 2 WHEN 'kabupaten' THEN 1 ELSE 0 END AS level_rank
+           {level_rank} AS level_rank
       FROM reports_routingrule rr
       LEFT JOIN geo_area ra ON ra.id = rr.area_id
       LEFT JOIN geo_servicearea sa ON sa.id = rr.service_area_id
@@ -134,7 +134,7 @@ ON CONFLICT DO NOTHING
 RETURNING id
 )
 INSERT INTO reports_stage_inserted SELECT id FROM inserted
-"""
+""".replace("{level_rank}", LEVEL_RANK_SQL)
 
 # A row without a history gets the one public "created" entry, written here
 # from the staged row rather than copied from Python (half the COPY).

@@ -49,6 +49,10 @@ class RoutingResult:
 
 
 _LEVEL_RANK = {"rt": 6, "rw": 5, "dusun": 4, "desa": 3, "kecamatan": 2, "kabupaten": 1}
+# The same ranking in SQL, of the rule's area joined as `ra` (0 without
+# one): the submission's routing statement and the bulk import's.
+LEVEL_RANK_SQL = ("CASE ra.level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in _LEVEL_RANK.items())
+                  + " ELSE 0 END")
 
 
 def routing_decide(*, category: Category, location: PointLocation, point: Point | None = None) -> RoutingResult:
@@ -117,26 +121,23 @@ SELECT rr.id, rr.area_id, rr.service_area_id, ra.level, ra.code, ra.name, sa.nam
         OR EXISTS (SELECT 1 FROM geo_serviceareapart sp
                     WHERE sp.service_area_id = rr.service_area_id
                       AND ST_Covers(sp.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))))
- ORDER BY CASE WHEN rr.area_id IS NULL THEN 0 ELSE {level_rank} END DESC,
-          (rr.service_area_id IS NOT NULL) DESC, rr.id
+ ORDER BY {level_rank} DESC, (rr.service_area_id IS NOT NULL) DESC, rr.id
  LIMIT 1
 """
+_ROUTING_AGENCY_ATTNAMES = [f.attname for f in Agency._meta.concrete_fields]
+_ROUTING_SQL = _ROUTING_SQL.format(
+    agency_columns=", ".join(f"ag.{f.column}" for f in Agency._meta.concrete_fields), level_rank=LEVEL_RANK_SQL)
 
 
 def _routing_decide_sql(*, category: Category, location: PointLocation, point: Point, area_ids) -> RoutingResult:
-    agency_fields = list(Agency._meta.concrete_fields)
-    level_rank = "CASE ra.level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in _LEVEL_RANK.items()) \
-        + " ELSE 0 END"
-    sql = _ROUTING_SQL.format(agency_columns=", ".join(f"ag.{f.column}" for f in agency_fields),
-                              level_rank=level_rank)
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"category": category.id, "areas": area_ids, "codes": list(location.codes),
-                             "lon": point.x, "lat": point.y})
+        cursor.execute(_ROUTING_SQL, {"category": category.id, "areas": area_ids, "codes": list(location.codes),
+                                      "lon": point.x, "lat": point.y})
         row = cursor.fetchone()
     if row is None:
         return _default_result(category)
     rule_id, area_id, service_area_id, level, code, name, service_area_name, *agency_values = row
-    agency = Agency.from_db(connection.alias, [f.attname for f in agency_fields], agency_values)
+    agency = Agency.from_db(connection.alias, _ROUTING_AGENCY_ATTNAMES, agency_values)
     rule = RoutingRule(id=rule_id, category=category, area_id=area_id, service_area_id=service_area_id,
                        agency=agency)
     rule._state.adding, rule._state.db = False, connection.alias

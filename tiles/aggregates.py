@@ -35,7 +35,7 @@ back into one.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 # Half the Web Mercator world width, metres (EPSG:3857).
 MERC_HALF = 20037508.342789244
@@ -210,8 +210,6 @@ def cells_compact() -> tuple[int, int] | None:
     """Fold the rows of each cell into one (see the module docstring).
     Returns (rows read, rows written), or None when another compaction runs.
     Reads stay exact throughout: a tile sums a cell's rows either way."""
-    from django.db import transaction
-
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_COMPACT_LOCK])
         if not cursor.fetchone()[0]:

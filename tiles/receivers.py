@@ -31,13 +31,16 @@ def _invalidate_points(layer_id: str, *points) -> None:
 
 def on_report_changed(sender, report_id=None, old_location=None, new_location=None, **kwargs):
     _invalidate_points(settings.TILES_REPORTS_LAYER, old_location, new_location)
-    for layer_id in REPORT_COUNT_LAYERS:
-        cache.tiles_invalidate_layer(layer_id)
+    _invalidate_report_counts()
 
 
 def on_report_counts_rebuilt(sender, **kwargs):
     """The counts a report-counts tile shows changed only now: a tile built
     between the report's commit and this rebuild showed the previous counts."""
+    _invalidate_report_counts()
+
+
+def _invalidate_report_counts() -> None:
     for layer_id in REPORT_COUNT_LAYERS:
         cache.tiles_invalidate_layer(layer_id)
 

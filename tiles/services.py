@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-import logging
 import math
 from collections.abc import Callable
 
