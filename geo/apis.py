@@ -13,9 +13,9 @@ from rest_framework.fields import FloatField
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from common.throttles import throttle_waits
 from config.api_errors import ApiError, error_body
 
 from . import selectors
@@ -142,7 +142,7 @@ class AreasCoveringApi(APIView):
             coords = _lean_coordinates(request) if lean else None
             if coords is None:
                 return drf_view(request, *args, **kwargs)
-            waits = _throttle_waits(request, cls(**initkwargs))
+            waits = throttle_waits(request, cls(**initkwargs))
             if waits:
                 setattr(request, _THROTTLE_WAITS, waits)
                 return drf_view(request, *args, **kwargs)
@@ -160,53 +160,6 @@ class AreasCoveringApi(APIView):
 
         view.cls, view.initkwargs, view.login_required = cls, initkwargs, False
         return csrf_exempt(view)
-
-
-def _throttle_waits(request, view) -> list:
-    """The waits of the throttles refusing `request`, as
-    APIView.check_throttles collects them (every throttle is asked; those
-    that allow record the request). DRF's rate throttles (per IP, per user)
-    read and write their histories one by one, four Redis round trips per
-    request; here their histories are read in one call and the new ones
-    written in one, by the same rule (SimpleRateThrottle.allow_request)."""
-    waits, batched = [], []
-    for throttle in view.get_throttles():
-        if _batchable(throttle):
-            if throttle.rate is None:
-                continue
-            throttle.key = throttle.get_cache_key(request, view)
-            if throttle.key is not None:
-                batched.append(throttle)
-        elif not throttle.allow_request(request, view):
-            waits.append(throttle.wait())
-    keys = [t.key for t in batched]
-    if len(set(keys)) != len(keys) or len({id(t.cache) for t in batched}) > 1:
-        return waits + [t.wait() for t in batched if not t.allow_request(request, view)]  # one by one
-    if not batched:
-        return waits
-    cache = batched[0].cache
-    histories = cache.get_many(keys)
-    writes: dict[int, dict] = {}
-    for t in batched:
-        t.history, t.now = histories.get(t.key, []), t.timer()
-        while t.history and t.history[-1] <= t.now - t.duration:
-            t.history.pop()
-        if len(t.history) >= t.num_requests:
-            waits.append(t.wait())
-        else:
-            t.history.insert(0, t.now)
-            writes.setdefault(t.duration, {})[t.key] = t.history
-    for duration, values in writes.items():
-        cache.set_many(values, duration)
-    return waits
-
-
-def _batchable(throttle) -> bool:
-    kind = type(throttle)
-    return (isinstance(throttle, SimpleRateThrottle)
-            and kind.allow_request is SimpleRateThrottle.allow_request
-            and kind.throttle_success is SimpleRateThrottle.throttle_success
-            and kind.throttle_failure is SimpleRateThrottle.throttle_failure)
 
 
 _LEAN_ACCEPT = (None, "*/*", "application/json")  # what DRF answers with compact JSON

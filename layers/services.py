@@ -18,13 +18,12 @@ _REFRESH_LOCK = 5_000_001
 
 
 def report_counts_mark_dirty(**_kwargs) -> None:
-    """Receiver of reports.signals.report_changed. Usually one UPDATE that
+    """Receiver of reports.signals.report_changed: one UPDATE, which usually
     touches nothing (already dirty), so concurrent submissions do not queue
-    on the state row's lock."""
-    if SummaryState.objects.filter(name=REPORT_COUNTS, dirty=False).update(dirty=True):
-        return
-    if not SummaryState.objects.filter(name=REPORT_COUNTS).exists():
-        SummaryState.objects.get_or_create(name=REPORT_COUNTS, defaults={"dirty": True})
+    on the state row's lock. Without a state row the counts were never built
+    and every reader builds them (report_counts_prepare_read), so there is
+    nothing to mark."""
+    SummaryState.objects.filter(name=REPORT_COUNTS, dirty=False).update(dirty=True)
 
 
 REFRESH_THREAD = "report-counts-refresh"

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
-from common.throttles import SubmitRateThrottle
+from common.throttles import BatchedThrottles, SubmitRateThrottle
 from config.api_errors import ApiError
 from layers.policy import reports as policy
 
@@ -60,7 +60,7 @@ class CategoryListApi(APIView):
             for c in selectors.categories_active()])
 
 
-class ReportListCreateApi(APIView):
+class ReportListCreateApi(BatchedThrottles, APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     # submissions limited per user / per client IP (THROTTLE_REPORT_SUBMIT); listing is not
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, SubmitRateThrottle]
@@ -203,7 +203,7 @@ class ReportCandidatesApi(APIView):
                          for r, d in found if policy.report_is_public(r)])
 
 
-class ReportNearbyApi(APIView):
+class ReportNearbyApi(BatchedThrottles, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="Nearest reports of the caller's agency, by true distance (metres)",

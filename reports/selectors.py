@@ -236,23 +236,33 @@ def bbox_margin_deg(*, lat: float, metres: float) -> float:
     return metres / 110_574 / max(math.cos(math.radians(lat)), 0.01) * 1.05
 
 
-# Raw SQL: one statement with a bounding-box prefilter on the bare geometry
-# column (&&, the GiST index Django creates for the PointField) and the exact
-# geodesic test and distance on the few rows inside the box. The box is wider
-# than the radius in every direction (bbox_margin_deg), so it
-# only prefilters: no report within the radius is lost. The whole rows come
-# back as Report instances (Manager.raw), so no second query fetches them.
+# Raw SQL: one statement. For each category row of the code (one per
+# taxonomy version) the inner query walks the partial GiST index on
+# (category_id, location) of open reports (migration 0006) with a
+# bounding-box prefilter (&&); the exact geodesic test and distance run on
+# the few rows inside the box. The box is wider than the radius in every
+# direction (bbox_margin_deg), so it only prefilters: no report within the
+# radius is lost. OFFSET 0 keeps ST_DWithin out of the inner query: there
+# the planner would match it to the agency geography index instead, with a
+# row estimate 50x too low (every open report in the box, all categories).
+# category_id is compared with c.id (bigint = bigint: GiST cannot use a
+# cross-type comparison). The whole rows come back as Report instances
+# (Manager.raw), so no second query fetches them.
 _CANDIDATES_SQL = """
+WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
+                  ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
 SELECT r.*, ST_Distance(r.location::geography, q.g) AS distance_m
-  FROM reports_report r,
-       (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
-               ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) q
- WHERE r.location && ST_Expand(q.p, %(margin)s)
+  FROM q, reports_category c
+ CROSS JOIN LATERAL (
+       SELECT r.* FROM reports_report r
+        WHERE r.category_id = c.id
+          AND r.location && ST_Expand(q.p, %(margin)s)
+          AND r.status NOT IN ('resolved', 'rejected', 'merged')
+          AND r.created_at >= %(since)s
+          AND r.id <> %(exclude)s
+       OFFSET 0) r
+ WHERE c.code = %(code)s
    AND ST_DWithin(r.location::geography, q.g, %(radius)s)
-   AND r.category_id IN (SELECT id FROM reports_category WHERE code = %(code)s)
-   AND r.status NOT IN ('resolved', 'rejected', 'merged')
-   AND r.created_at >= %(since)s
-   AND r.id <> %(exclude)s
  ORDER BY distance_m, r.created_at
  LIMIT %(limit)s
 """

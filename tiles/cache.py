@@ -81,6 +81,40 @@ class RedisStore:
     def _k(self, key: str) -> str:
         return self.prefix + key
 
+    # A point write in one round trip: the composites containing the layer
+    # (the set "composites"), then for each name and tile a new marker and
+    # the tile's hash deleted. The tile keys are built here from the prefix,
+    # as tile_key/marker_key build them (one Redis server, not a Cluster).
+    _INVALIDATE_POINT = """
+    local layer, token, ttl, prefix = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+    local names = {layer}
+    for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+      for part in string.gmatch(c, '[^,]+') do
+        if part == layer then table.insert(names, c) break end
+      end
+    end
+    local dropped = 0
+    for _, name in ipairs(names) do
+      for i = 5, #ARGV do
+        redis.call('SET', prefix .. 'm:' .. name .. ':' .. ARGV[i], token, 'EX', ttl)
+        dropped = dropped + redis.call('DEL', prefix .. 'b:' .. name .. ':' .. ARGV[i])
+      end
+    end
+    return {dropped, unpack(names)}
+    """
+
+    def invalidate_point(self, layer_id: str, tiles: list[tuple[int, int, int]], token: bytes,
+                         ttl: int) -> tuple[int, list[str]]:
+        """New markers for, and deletion of, `tiles` (z, x, y) of the layer and
+        of every composite containing it: (tiles dropped, names)."""
+        if not hasattr(self, "_invalidate_point"):
+            self._invalidate_point = self.redis.register_script(self._INVALIDATE_POINT)
+        dropped, *names = self._invalidate_point(
+            keys=[self._k("composites")],
+            args=[layer_id, token, ttl, self.prefix, *(f"{z}:{x}:{y}" for z, x, y in tiles)])
+        return dropped, [n.decode() for n in names]
+
+
     def put_if_marker(self, marker_key: str, marker: bytes | None, key: str, mapping: dict, ttl: int) -> bool:
         if not hasattr(self, "_put_if"):
             self._put_if = self.redis.register_script(self._PUT_IF)
@@ -223,6 +257,12 @@ class FileStore:
                 shutil.rmtree(path, ignore_errors=True)
                 n += 1
         return n
+
+    def invalidate_point(self, layer_id, tiles, token, ttl):
+        names = _names_with(layer_id, self.set_members("composites"))
+        keys = [(name, z, x, y) for z, x, y in tiles for name in names]
+        self.set_many({marker_key(*k): token for k in keys}, ttl)
+        return self.delete_many([tile_key(*k) for k in keys]), names
 
     def set_add(self, key, member):
         self._write(self._path(key) / _safe(member), b"1")
@@ -457,21 +497,18 @@ def tiles_at_point(lon: float, lat: float, *, max_zoom: int | None = None,
     return out
 
 
-def _names_with(layer_id: str) -> list[str]:
-    composites = store().set_members("composites")
+def _names_with(layer_id: str, composites: set[str]) -> list[str]:
     return [layer_id] + sorted(c for c in composites if layer_id in c.split(","))
 
 
 def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
     """Drop the cached tiles of `layer_id` (and of composites containing it)
     that show a point at (lon, lat), at every zoom. Returns tiles dropped."""
-    names = _names_with(layer_id)
-    tiles = [(name, z, x, y) for z, x, y in tiles_at_point(lon, lat) for name in names]
-    s = store()
-    token = _token()
-    s.set_many({marker_key(*tile): token for tile in tiles}, settings.TILES_MARKER_TTL)
-    _edge_drop_tiles(tiles)
-    return s.delete_many([tile_key(*tile) for tile in tiles])
+    tiles = tiles_at_point(lon, lat)
+    dropped, names = store().invalidate_point(layer_id, tiles, _token(), settings.TILES_MARKER_TTL)
+    if edge_root() is not None:
+        _edge_drop_tiles([(name, z, x, y) for z, x, y in tiles for name in names])
+    return dropped
 
 
 def tiles_invalidate_layer(layer_id: str) -> None:

@@ -246,3 +246,33 @@ def test_state_read_by_the_cache_lookup_equals_the_build_state_and_catches_a_wri
     cache.tiles_invalidate_point("desa", *SUNGAI_RAYA)  # a write commits mid-build
     assert not cache.tile_put("desa", z, x, y, cache.tile_variant(versions, {}), etag="e", body=b"old",
                               gzipped_body=b"old", marker=marker)
+
+
+def test_point_write_drops_its_tiles_in_the_layer_and_composites_holding_it_only(any_tile_cache):
+    """One call (one Lua script on Redis) drops the tiles showing the point in
+    the layer and in every composite containing it, at every zoom, and gives
+    each a new marker; other layers' and composites' tiles and the layer's
+    tiles elsewhere stay cached."""
+    elsewhere = (109.6, -0.6)
+
+    def put(name, lon_lat, z):
+        x, y = tile_of(*lon_lat, z)
+        versions, marker = cache.tile_build_state(name, z, x, y)
+        assert cache.tile_put(name, z, x, y, cache.tile_variant(versions, {}), etag="e", body=b"b",
+                              gzipped_body=b"g", marker=marker)
+        return name, z, x, y
+
+    def cached(tile):
+        return cache.tile_lookup(*tile, {}, body="d") == ("e", b"b")
+
+    dropped = [put(name, SUNGAI_RAYA, z) for name in ("reports", "desa,reports") for z in (0, 9, 14)]
+    kept = ([put(name, SUNGAI_RAYA, z) for name in ("desa", "desa,kecamatan") for z in (0, 9, 14)]
+            + [put("reports", elsewhere, 14), put("desa,reports", elsewhere, 14)])
+    markers = {t: cache._state_read(*t)[1][-1] for t in dropped}
+    assert all(cached(t) for t in dropped + kept)
+
+    assert cache.tiles_invalidate_point("reports", *SUNGAI_RAYA) == len(dropped)
+    assert not any(cached(t) for t in dropped)
+    assert all(cached(t) for t in kept)
+    assert all(cache._state_read(*t)[1][-1] not in (None, markers[t]) for t in dropped)
+    assert cache.tiles_invalidate_point("reports", *SUNGAI_RAYA) == 0  # nothing left to drop
