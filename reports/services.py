@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F
+from django.db.models import F
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -129,12 +129,10 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     unique index until the first insert commits, then fails and returns the
     committed original. Bad input raises ApiError before anything is written.
     """
-    # A retry is rare: the category and a bare primary-key probe in one query
-    # (the probe alone when the category is unknown), the related rows only then.
-    category = (selectors.categories_active().filter(code=category_code)
-                .annotate(report_exists=Exists(Report.objects.filter(id=report_id))).first()
-                if category_code else None)
-    if category.report_exists if category is not None else Report.objects.filter(id=report_id).exists():
+    # A retry is rare: the category and a bare primary-key probe in one query,
+    # the related rows only then.
+    category, exists = selectors.category_for_submission(code=category_code or "", report_id=report_id)
+    if exists:
         existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").get(id=report_id)
         return SubmissionResult(existing, False)
     category, lon, lat, accuracy_m = _validate_submission(
