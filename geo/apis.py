@@ -3,20 +3,14 @@ import json
 import math
 
 from django.db.models import Exists, OuterRef
-from django.http import HttpResponse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication, TokenAuthentication
 from rest_framework.fields import FloatField
-from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.throttles import throttle_waits
-from config.api_errors import ApiError, error_body
+from common.lean import LEAN_ACCEPT, LeanThrottles, lean_view
+from config.api_errors import ApiError
 
 from . import selectors
 from .attribution import DATA_ATTRIBUTION
@@ -72,15 +66,7 @@ def _outside_coverage(lon: float, lat: float) -> ApiError:
                     status_code=404, extra={"lon": lon, "lat": lat})
 
 
-# Set on the Django request by the lean path once it has run the throttles
-# (the waits of those that refused): the DRF view then answers the 429 from
-# them instead of counting the request a second time.
-_THROTTLE_WAITS = "kr_geo_throttle_waits"
-_JSON = JSONRenderer()
-_SESSION_OR_HEADER_AUTH = (SessionAuthentication, TokenAuthentication, BasicAuthentication)
-
-
-class AreasCoveringApi(APIView):
+class AreasCoveringApi(LeanThrottles, APIView):
     """The point lookup, the hottest public endpoint.
 
     A plain anonymous or session JSON GET with valid coordinates is answered
@@ -113,56 +99,21 @@ class AreasCoveringApi(APIView):
             raise ApiError("invalid_coordinates",
                            _("Koordinat tidak valid: lon -180..180 dan lat -90..90 (derajat desimal, EPSG:4326)."),
                            fields=coords.errors)
-        lon, lat = coords.validated_data["lon"], coords.validated_data["lat"]
-        location = selectors.point_locate(lon=lon, lat=lat)
-        if location is None:
-            raise _outside_coverage(lon, lat)
-        return Response(_covering_body(lon, lat, location))
-
-    def check_throttles(self, request):
-        waits = getattr(request._request, _THROTTLE_WAITS, None)
-        if waits is None:
-            return super().check_throttles(request)
-        if waits:  # refused in the lean path: answer as DRF would, without counting again
-            self.throttled(request, max((w for w in waits if w is not None), default=None))
+        return Response(_covering(coords.validated_data["lon"], coords.validated_data["lat"]))
 
     @classmethod
     def as_view(cls, **initkwargs):
-        drf_view = super().as_view(**initkwargs)
-        probe = cls(**initkwargs)
-        probe.head = probe.get  # as View.setup() does; Allow lists HEAD
-        drf_headers = probe.default_response_headers  # Allow, and Vary: Accept
-        # The lean path skips DRF's authentication and permission checks: it
-        # is only used while anyone may look up a point and the only
-        # credentials are Django's session or an Authorization header.
-        lean = (all(p is AllowAny for p in probe.permission_classes)
-                and all(a in _SESSION_OR_HEADER_AUTH for a in probe.authentication_classes))
-
-        def view(request, *args, **kwargs):
-            coords = _lean_coordinates(request) if lean else None
-            if coords is None:
-                return drf_view(request, *args, **kwargs)
-            waits = throttle_waits(request, cls(**initkwargs))
-            if waits:
-                setattr(request, _THROTTLE_WAITS, waits)
-                return drf_view(request, *args, **kwargs)
-            lon, lat = coords
-            location = selectors.point_locate(lon=lon, lat=lat)
-            if location is None:
-                exc = _outside_coverage(lon, lat)
-                body, status = error_body(exc.code, exc.message, exc.fields, **exc.extra), exc.status_code
-            else:
-                body, status = _covering_body(lon, lat, location), 200
-            response = HttpResponse(_JSON.render(body), content_type=_JSON.media_type, status=status)
-            patch_vary_headers(response, drf_headers["Vary"].split(", "))
-            response["Allow"] = drf_headers["Allow"]
-            return response
-
-        view.cls, view.initkwargs, view.login_required = cls, initkwargs, False
-        return csrf_exempt(view)
+        return lean_view(cls, initkwargs, super().as_view(**initkwargs), read=_lean_coordinates,
+                         answer=lambda request, coords: (_covering(*coords), 200))
 
 
-_LEAN_ACCEPT = (None, "*/*", "application/json")  # what DRF answers with compact JSON
+def _covering(lon: float, lat: float) -> dict:
+    location = selectors.point_locate(lon=lon, lat=lat)
+    if location is None:
+        raise _outside_coverage(lon, lat)
+    return _covering_body(lon, lat, location)
+
+
 _MAX_NUMBER_LENGTH = FloatField.MAX_STRING_LENGTH
 
 
@@ -173,7 +124,7 @@ def _lean_coordinates(request) -> tuple[float, float] | None:
     float(), the same bounds, finite); anything it would refuse goes to DRF
     for the error. Token authentication and other renderers stay with DRF."""
     if (request.method != "GET" or "HTTP_AUTHORIZATION" in request.META
-            or request.META.get("HTTP_ACCEPT") not in _LEAN_ACCEPT):
+            or request.META.get("HTTP_ACCEPT") not in LEAN_ACCEPT):
         return None
     query = request.GET
     if "format" in query:

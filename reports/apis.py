@@ -2,6 +2,9 @@
 shapes in layers.policy.reports."""
 import csv
 import io
+import json
+import math
+import uuid
 
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
@@ -17,14 +20,22 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
+from common.lean import LEAN_ACCEPT, LeanThrottles, lean_view
 from common.throttles import BatchedThrottles, SubmitRateThrottle
 from config.api_errors import ApiError
 from layers.policy import reports as policy
 
 from . import selectors, services
 from .models import PersonalDataAccess, Report, ReportPhoto
-from .serializers import (NearbyQuery, PointQuery, ReportSubmitInput, TransitionInput, event_list,
-                          report_internal_dict, report_own_dict)
+from .serializers import (
+    NearbyQuery,
+    PointQuery,
+    ReportSubmitInput,
+    TransitionInput,
+    event_list,
+    report_internal_dict,
+    report_own_dict,
+)
 
 NOT_FOUND = ("not_found", _("Laporan tidak ditemukan."))
 
@@ -60,25 +71,15 @@ class CategoryListApi(APIView):
             for c in selectors.categories_active()])
 
 
-class ReportListCreateApi(BatchedThrottles, APIView):
+class ReportListCreateApi(LeanThrottles, APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     # submissions limited per user / per client IP (THROTTLE_REPORT_SUBMIT); listing is not
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, SubmitRateThrottle]
 
     @extend_schema(summary="Submit a report (idempotent on the client-chosen id)", request=ReportSubmitInput)
     def post(self, request):
-        data = _valid(ReportSubmitInput, request.data)
-        result = services.report_submit(
-            report_id=data["id"], category_code=data["category"], lon=data["lon"], lat=data["lat"],
-            accuracy_m=data.get("accuracy_m"), description=data.get("description", ""),
-            confidential=data["confidential"], anonymous=data["anonymous"], channel=data["channel"],
-            reporter=request.user if request.user.is_authenticated else None,
-            on_behalf_of_rt_code=data.get("on_behalf_of_rt") or None,
-            subject={"name": data.get("subject_name"), "age": data.get("subject_age"),
-                     "condition": data.get("subject_condition")},
-            photo=data.get("photo"))
-        body = policy.report_receipt_dict(result.report, duplicates=result.duplicates)
-        return Response(body, status=201 if result.created else 200)
+        body, status = _submit(request, _valid(ReportSubmitInput, request.data))
+        return Response(body, status=status)
 
     @extend_schema(summary="The caller's own reports")
     def get(self, request):
@@ -86,6 +87,90 @@ class ReportListCreateApi(BatchedThrottles, APIView):
             raise ApiError("not_authenticated", _("Perlu masuk (login) terlebih dahulu."), status_code=401)
         reports = selectors.reports_of_reporter(user=request.user).order_by("-created_at")[:200]
         return Response([policy.report_receipt_dict(r) for r in reports])
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        """A plain anonymous JSON submission is answered by a lean path
+        (common.lean) instead of DRF's dispatch: the same throttles, the same
+        service call and receipt (_submit), errors in the same shape. DRF's
+        request wrapping, negotiation, parser and serializer cost more than
+        the duplicate check. Anything else (a signed-in caller, an
+        Authorization header, a photo or form, another Accept type, ?format=,
+        a body the serializer would refuse or convert, fields the lean path
+        does not read) goes through DRF. tests/reports/test_submission.py pins
+        that both answer alike."""
+        return lean_view(cls, initkwargs, super().as_view(**initkwargs), read=_lean_submission, answer=_submit)
+
+
+def _submit(request, data: dict) -> tuple[dict, int]:
+    """Submit validated `data` (ReportSubmitInput's fields) for the caller:
+    (receipt body, status). Both paths of ReportListCreateApi answer through it."""
+    result = services.report_submit(
+        report_id=data["id"], category_code=data["category"], lon=data["lon"], lat=data["lat"],
+        accuracy_m=data.get("accuracy_m"), description=data.get("description", ""),
+        confidential=data["confidential"], anonymous=data["anonymous"], channel=data["channel"],
+        reporter=request.user if request.user.is_authenticated else None,
+        on_behalf_of_rt_code=data.get("on_behalf_of_rt") or None,
+        subject={"name": data.get("subject_name"), "age": data.get("subject_age"),
+                 "condition": data.get("subject_condition")},
+        photo=data.get("photo"))
+    return policy.report_receipt_dict(result.report, duplicates=result.duplicates), 201 if result.created else 200
+
+
+_LEAN_CONTENT_TYPES = ("application/json", "application/json; charset=utf-8")
+_LEAN_MAX_BYTES = 65_536  # a larger body (a long description) goes through DRF
+_LEAN_CHANNELS = frozenset(ReportSubmitInput().fields["channel"].choices)
+_CATEGORY_MAX = ReportSubmitInput().fields["category"].max_length
+
+
+def _json_constant(name):
+    raise ValueError(name)  # NaN, Infinity: DRF's parser refuses them
+
+
+def _number(value) -> bool:
+    return type(value) is int or type(value) is float and math.isfinite(value)
+
+
+def _lean_submission(request) -> dict | None:
+    """The validated fields when ReportSubmitInput would accept the body
+    unchanged, as DRF would hand them to the view; None sends the request
+    through DRF (for its error, or a conversion this does not repeat)."""
+    if (request.method != "POST" or "HTTP_AUTHORIZATION" in request.META
+            or request.META.get("CONTENT_TYPE", "").lower() not in _LEAN_CONTENT_TYPES
+            or request.META.get("HTTP_ACCEPT") not in LEAN_ACCEPT or "format" in request.GET
+            or not request.META.get("CONTENT_LENGTH", "").isdigit()
+            or int(request.META["CONTENT_LENGTH"]) > _LEAN_MAX_BYTES or request.user.is_authenticated):
+        return None
+    try:
+        data = json.loads(request.body.decode("utf-8"), parse_constant=_json_constant)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    if not isinstance(data, dict) or not data.keys() <= _LEAN_FIELDS:
+        return None
+    report_id, category = data.get("id"), data.get("category")
+    lon, lat, accuracy_m = data.get("lon"), data.get("lat"), data.get("accuracy_m")
+    description = data.get("description", "")
+    if not (isinstance(report_id, str) and isinstance(category, str) and 0 < len(category) <= _CATEGORY_MAX
+            and category == category.strip() and category.isascii() and category.isprintable() and _number(lon) and -180 <= lon <= 180
+            and _number(lat) and -90 <= lat <= 90
+            and (accuracy_m is None or _number(accuracy_m) and 0 <= accuracy_m <= 100_000)
+            and isinstance(description, str) and "\x00" not in description
+            and all(type(data.get(k, False)) is bool for k in ("confidential", "anonymous"))
+            and data.get("channel", Report.Channel.APP) in _LEAN_CHANNELS):
+        return None
+    try:
+        description.encode("utf-8")  # lone surrogates: DRF refuses them
+        report_id = uuid.UUID(hex=report_id)
+    except ValueError:
+        return None
+    return {"id": report_id, "category": category, "lon": float(lon), "lat": float(lat),
+            "accuracy_m": None if accuracy_m is None else float(accuracy_m), "description": description.strip(),
+            "confidential": data.get("confidential", False), "anonymous": data.get("anonymous", False),
+            "channel": data.get("channel", Report.Channel.APP)}
+
+
+_LEAN_FIELDS = frozenset({"id", "category", "lon", "lat", "accuracy_m", "description", "confidential", "anonymous",
+                          "channel"})
 
 
 class ReportDetailApi(APIView):

@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.selectors import memberships_active, user_agency_ids, user_has_role
-from geo.models import Agency, Area
 from common.db import prepared_cursor
+from geo.models import Agency, Area
 from geo.selectors import PointLocation
 
 from .models import Category, Report, RoutingRule

@@ -314,9 +314,24 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_
 # public processes (gunicorn via deploy/gunicorn.conf.py, production settings)
 # run with 15 s; management commands and bulk loads run without one.
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=0)
-if DB_STATEMENT_TIMEOUT_MS:
-    DATABASES["default"]["OPTIONS"]["options"] = (
-        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} -c idle_in_transaction_session_timeout=60000")
+# How PostgreSQL plans the statements the project prepares (common.db: the
+# point lookup, a submission's category, routing and duplicate check,
+# point-layer tiles; Django's own statements are not prepared): one generic
+# plan per statement and connection. With `auto` PostgreSQL kept planning the
+# lookup for every point (its custom plans looked cheaper), 0.8 ms a lookup
+# instead of 0.3 ms. `auto` restores PostgreSQL's default.
+DB_PLAN_CACHE_MODE = env("DB_PLAN_CACHE_MODE", default="force_generic_plan")
+
+
+def db_connection_options(statement_timeout_ms: int) -> str:
+    """The server settings every connection starts with (libpq `options`)."""
+    options = [f"-c plan_cache_mode={DB_PLAN_CACHE_MODE}"]
+    if statement_timeout_ms:
+        options += [f"-c statement_timeout={statement_timeout_ms}", "-c idle_in_transaction_session_timeout=60000"]
+    return " ".join(options)
+
+
+DATABASES["default"]["OPTIONS"]["options"] = db_connection_options(DB_STATEMENT_TIMEOUT_MS)
 # /metrics answers these networks (and a bearer token when OPS_METRICS_TOKEN is set).
 OPS_METRICS_ALLOWED_NETWORKS = env.list("OPS_METRICS_ALLOWED_NETWORKS",
                                         default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",

@@ -1,6 +1,6 @@
 """Production: secrets from the environment, HTTPS only, limits on every public path."""
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, REST_FRAMEWORK, env
+from .base import DATABASES, REST_FRAMEWORK, db_connection_options, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -40,10 +40,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Every query from a public process is bounded (ms); bulk commands set
 # DB_STATEMENT_TIMEOUT_MS=0 in their own environment (deploy/systemd).
-_timeout = env.int("DB_STATEMENT_TIMEOUT_MS", default=15000)
-if _timeout:
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c statement_timeout={_timeout} -c idle_in_transaction_session_timeout=60000")
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=15000)
+DATABASES["default"]["OPTIONS"]["options"] = db_connection_options(DB_STATEMENT_TIMEOUT_MS)
 # nginx adds the client address to X-Forwarded-For; throttles key on it.
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=1)
 

@@ -12,7 +12,7 @@ from PIL import Image
 from reports.models import Report, ReportEvent, ReportPhoto, ReportSubject
 from reports.services import categories_seed, report_submit
 
-from .conftest import SUNGAI_RAYA, jpeg_bytes
+from .conftest import SUNGAI_RAYA, client_for, jpeg_bytes
 
 
 def test_submission_assigns_desa_kecamatan_agency_and_deadline(submit, users):
@@ -182,3 +182,136 @@ def test_a_submission_runs_few_queries_before_its_commit(submit, users, django_c
     assert len(statements) <= 5, "\n".join(statements)
     assert sum("geo_areapart" in s for s in statements) == 1  # the lookup, once
     assert len(callbacks) >= 2  # report_changed and the agency notification, after the commit
+
+
+# --- The lean path of POST /api/v1/reports/ (reports.apis) ---------------------
+
+@pytest.fixture
+def drf_dispatches(monkeypatch):
+    """Submissions that reached DRF's dispatch (the lean path skips it)."""
+    from reports.apis import ReportListCreateApi
+    calls = []
+    dispatch = ReportListCreateApi.dispatch
+
+    def counting(self, request, *args, **kwargs):
+        calls.append(request.get_full_path())
+        return dispatch(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(ReportListCreateApi, "dispatch", counting)
+    return calls
+
+
+def _post_json(client, body, query="", **headers):
+    import json
+    return client.post(f"/api/v1/reports/{query}", json.dumps(body), content_type="application/json", **headers)
+
+
+def _comparable(response) -> tuple:
+    """Status, headers and body with what differs between two submissions
+    (ids, tracking codes, times) masked."""
+    headers = {k: v for k, v in response.headers.items() if k not in ("X-Request-ID", "Content-Length")}
+    body = response.json()
+    if "tracking_code" in body:
+        body = {**body, "id": "<id>", "tracking_code": "<code>", "created_at": "<t>"}
+    return response.status_code, headers, body
+
+
+def test_lean_submission_answers_as_drf(client, users, desa_point, drf_dispatches):
+    """The same bodies through the lean path and through DRF (?format=json):
+    the same status, headers and receipt, errors included, the same rows."""
+    lon, lat = desa_point(SUNGAI_RAYA)
+    bodies = [
+        {"category": "flood", "lon": lon, "lat": lat, "description": "  Banjir setinggi lutut  "},
+        {"category": "street-light", "lon": lon, "lat": lat, "accuracy_m": 12, "confidential": True,
+         "channel": "web"},
+        {"category": "health-visit", "lon": lon, "lat": lat, "anonymous": True},
+        {"category": "ufo-sighting", "lon": lon, "lat": lat},
+        {"category": "flood", "lon": 108.30, "lat": -0.05},
+        {"category": "flood", "lon": lon, "lat": lat, "description": "x" * 2001},
+        {"category": "road-damage", "lon": lon, "lat": lat},                  # a photo is required
+    ]
+    fields = ["category_id", "desa_id", "agency_id", "description", "confidential", "anonymous", "channel",
+              "accuracy_m", "reporter_id", "deadline"]
+    codes = set()
+    for body in bodies:
+        lean = _post_json(client, {"id": str(uuid.uuid4()), **body})
+        assert drf_dispatches == []
+        rows = {}
+        if lean.status_code == 201:
+            # Out of the way, or the second would list it as a duplicate.
+            rows["lean"] = Report.objects.values(*fields).get(id=lean.json()["id"])
+            Report.objects.filter(id=lean.json()["id"]).delete()
+        drf = _post_json(client, {"id": str(uuid.uuid4()), **body}, query="?format=json")
+        assert len(drf_dispatches) == 1
+        drf_dispatches.clear()
+        assert _comparable(lean) == _comparable(drf), body
+        codes.add(lean.json().get("code", lean.status_code))
+        if lean.status_code == 201:
+            assert rows["lean"] == Report.objects.values(*fields).get(id=drf.json()["id"])
+    assert codes == {201, "unknown_category", "outside_coverage", "description_too_long", "photo_required"}
+    # A retry of a lean submission answers the original from either path.
+    report_id = str(uuid.uuid4())
+    first = _post_json(client, {"id": report_id, **bodies[0]})
+    again = [_post_json(client, {"id": report_id, **bodies[0]}, query=query) for query in ("", "?format=json")]
+    assert again[0].status_code == again[1].status_code == 200 and again[0].content == again[1].content
+    assert again[0].json()["tracking_code"] == first.json()["tracking_code"]
+    assert Report.objects.filter(id=report_id).count() == 1
+    # English on request, from either path.
+    lean = _post_json(client, {"id": str(uuid.uuid4()), **bodies[4]}, HTTP_ACCEPT_LANGUAGE="en")
+    drf = _post_json(client, {"id": str(uuid.uuid4()), **bodies[4]}, query="?format=json",
+                     HTTP_ACCEPT_LANGUAGE="en")
+    assert _comparable(lean) == _comparable(drf) and lean["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("change", [
+    {"lon": "109.37"},                      # a string: DRF converts it
+    {"accuracy_m": "12"},
+    {"confidential": "true"},
+    {"lat": True},
+    {"id": 12345},                          # an integer id: DRF's UUIDField reads it
+    {"category": " flood"},                 # DRF trims
+    {"description": None},                  # DRF's error
+    {"description": "lone \ud800 surrogate"},
+    {"subject_name": "Budi"},               # a field the lean path does not read
+    {"channel": "import"},
+    {"lon": 1e400},                         # not finite
+])
+def test_submissions_the_lean_path_would_not_read_exactly_go_through_drf(client, users, desa_point,
+                                                                        drf_dispatches, change):
+    lon, lat = desa_point(SUNGAI_RAYA)
+    response = _post_json(client, {"id": str(uuid.uuid4()), "category": "flood", "lon": lon, "lat": lat, **change})
+    assert len(drf_dispatches) == 1
+    assert response.status_code in (201, 400), response.content
+
+
+def test_signed_in_token_form_and_html_submissions_go_through_drf(client, users, desa_point, drf_dispatches):
+    lon, lat = desa_point(SUNGAI_RAYA)
+    body = {"id": str(uuid.uuid4()), "category": "flood", "lon": lon, "lat": lat}
+    assert _post_json(client_for(users["resident"]), body).status_code == 201       # session
+    assert _post_json(client, {**body, "id": str(uuid.uuid4())}, HTTP_AUTHORIZATION="Token nope").status_code == 401
+    assert client.post("/api/v1/reports/", {**body, "id": str(uuid.uuid4())}).status_code == 201   # a form
+    assert _post_json(client, {**body, "id": str(uuid.uuid4())}, HTTP_ACCEPT="text/html").status_code == 201
+    assert len(drf_dispatches) == 4
+    assert Report.objects.get(id=body["id"]).reporter == users["resident"]
+
+
+def test_lean_submission_keeps_the_per_ip_throttle_and_counts_once(client, users, desa_point, monkeypatch,
+                                                                  drf_dispatches):
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+
+    monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, "report_submit", "2/min")
+    cache.clear()
+    lon, lat = desa_point(SUNGAI_RAYA)
+    try:
+        answers = [_post_json(client, {"id": str(uuid.uuid4()), "category": "flood", "lon": lon, "lat": lat},
+                              REMOTE_ADDR="198.51.100.20") for _ in range(3)]
+        assert [r.status_code for r in answers] == [201, 201, 429]
+        assert answers[2].json()["code"] == "throttled" and answers[2]["Retry-After"]
+        assert len(drf_dispatches) == 1  # the refusal is answered by DRF, from the lean path's count
+        assert len(cache.get("throttle_report_submit_ip-198.51.100.20")) == 2
+        other = _post_json(client, {"id": str(uuid.uuid4()), "category": "flood", "lon": lon, "lat": lat},
+                           REMOTE_ADDR="198.51.100.21")
+        assert other.status_code == 201
+    finally:
+        cache.clear()
