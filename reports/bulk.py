@@ -85,26 +85,29 @@ SELECT s.id, n.area_id, true
 """
 
 # Routing, as reports.selectors.routing_decide: the most specific active rule
-# (area level, then service area, then lowest id), else the category's
-# default agency; "bukan wewenang" rows go to triage (no agency).
+# of an active agency (area level, then service area, then lowest id), else
+# the category's default agency while it is active; "bukan wewenang" rows go
+# to triage (no agency).
 _INSERT_SQL = """
 WITH rules AS MATERIALIZED (
     -- The active rules, ranked once per batch (not once per row): 37 rows.
     SELECT rr.id, rr.agency_id, rr.category_id, rr.area_id, rr.service_area_id, sa.area_codes,
            {level_rank} AS level_rank
       FROM reports_routingrule rr
+      JOIN geo_agency ag ON ag.id = rr.agency_id AND ag.is_active
       LEFT JOIN geo_area ra ON ra.id = rr.area_id
       LEFT JOIN geo_servicearea sa ON sa.id = rr.service_area_id
      WHERE rr.is_active
 ), routed AS (
     SELECT s.*, sd.desa_id, sd.approximate, d.parent_id AS kecamatan_id, rule.id AS rule_id,
-           COALESCE(rule.agency_id, cat.default_agency_id) AS routed_agency_id, cat.code AS category_code
+           COALESCE(rule.agency_id, dag.id) AS routed_agency_id, cat.code AS category_code
       FROM reports_stage s
       JOIN reports_stage_desa sd ON sd.id = s.id
       JOIN geo_area d ON d.id = sd.desa_id
       LEFT JOIN geo_area k ON k.id = d.parent_id
       LEFT JOIN geo_area kab ON kab.id = k.parent_id
       JOIN reports_category cat ON cat.id = s.category_id
+      LEFT JOIN geo_agency dag ON dag.id = cat.default_agency_id AND dag.is_active
       LEFT JOIN LATERAL (
             SELECT r.id, r.agency_id
               FROM rules r

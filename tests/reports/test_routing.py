@@ -1,5 +1,6 @@
 """Routing on real desa points: category x area (x service area) -> agency."""
 import pytest
+from django.contrib.gis.geos import Point
 
 from geo.models import Agency, Area
 from geo.selectors import point_locate
@@ -96,3 +97,38 @@ def test_service_areas_matched_in_the_rules_query_route_like_the_lookup(taxonomy
             by_service_area += expected.rule is not None and expected.rule.service_area_id is not None
     assert differences == []
     assert by_service_area > 100  # Puskesmas working areas and the fire post were exercised
+
+
+def test_an_inactive_agency_gets_no_reports_from_a_submission_or_an_import(taxonomy, desa_point):
+    """A rule or default agency whose agency is deactivated is passed over
+    alike by the submission's routing and the bulk import's: the next rule,
+    else the default agency, else triage."""
+    import datetime
+    import uuid
+
+    from django.utils import timezone
+
+    from reports.bulk import ImportRow, reports_import
+
+    fire = Category.objects.get(code="building-fire")
+    post = _locate(desa_point, SUNGAI_RAYA)
+    Agency.objects.filter(code="damkar-pos-sungai-raya").update(is_active=False)
+    Agency.objects.filter(code="pupr").update(is_active=False)
+    road = Category.objects.get(code="road-damage")
+    assert road.default_agency.code == "pupr"
+    expected = {"building-fire": routing_decide(category=fire, location=post).agency,
+                "road-damage": routing_decide(category=road, location=post).agency}
+    assert expected["building-fire"] is not None and expected["building-fire"].code != "damkar-pos-sungai-raya"
+    assert expected["road-damage"] is None  # its only agency is inactive: triage
+    # The submission path (routing in SQL with the point) decides the same.
+    point = Point(*desa_point(SUNGAI_RAYA), srid=4326)
+    assert routing_decide(category=fire, location=post, point=point).agency == expected["building-fire"]
+    assert routing_decide(category=road, location=post, point=point).agency is None
+    now = timezone.now() - datetime.timedelta(hours=1)
+    lon, lat = desa_point(SUNGAI_RAYA)
+    rows = [ImportRow(id=uuid.uuid4(), tracking_code=f"KR-INAK-000{i}", category_code=code, lon=lon, lat=lat,
+                      created_at=now) for i, code in enumerate(expected)]
+    assert reports_import(rows=rows)["inserted"] == 2
+    imported = dict(Report.objects.filter(tracking_code__startswith="KR-INAK").values_list("category__code",
+                                                                                          "agency_id"))
+    assert imported == {code: agency.id if agency else None for code, agency in expected.items()}
