@@ -27,15 +27,8 @@ from layers.policy import reports as policy
 
 from . import selectors, services
 from .models import PersonalDataAccess, Report, ReportPhoto
-from .serializers import (
-    NearbyQuery,
-    PointQuery,
-    ReportSubmitInput,
-    TransitionInput,
-    event_list,
-    report_internal_dict,
-    report_own_dict,
-)
+from .serializers import (NearbyQuery, PointQuery, ReportSubmitInput, TransitionInput, event_list,
+                          report_internal_dict, report_own_dict)
 
 NOT_FOUND = ("not_found", _("Laporan tidak ditemukan."))
 
@@ -151,8 +144,8 @@ def _lean_submission(request) -> dict | None:
     lon, lat, accuracy_m = data.get("lon"), data.get("lat"), data.get("accuracy_m")
     description = data.get("description", "")
     if not (isinstance(report_id, str) and isinstance(category, str) and 0 < len(category) <= _CATEGORY_MAX
-            and category == category.strip() and category.isascii() and category.isprintable() and _number(lon) and -180 <= lon <= 180
-            and _number(lat) and -90 <= lat <= 90
+            and category == category.strip() and category.isascii() and category.isprintable()
+            and _number(lon) and -180 <= lon <= 180 and _number(lat) and -90 <= lat <= 90
             and (accuracy_m is None or _number(accuracy_m) and 0 <= accuracy_m <= 100_000)
             and isinstance(description, str) and "\x00" not in description
             and all(type(data.get(k, False)) is bool for k in ("confidential", "anonymous"))

@@ -158,9 +158,8 @@ SELECT rr.id, rr.area_id, rr.service_area_id, ra.level, ra.code, ra.name, sa.nam
  ORDER BY {level_rank} DESC, (rr.service_area_id IS NOT NULL) DESC, rr.id
  LIMIT 1
 """
-_ROUTING_AGENCY_ATTNAMES = [f.attname for f in Agency._meta.concrete_fields]
-_ROUTING_SQL = _ROUTING_SQL.format(
-    agency_columns=", ".join(f"ag.{f.column}" for f in Agency._meta.concrete_fields), level_rank=LEVEL_RANK_SQL)
+_ROUTING_SQL = _ROUTING_SQL.format(agency_columns=", ".join(f"ag.{c}" for c in _AGENCY_COLUMNS),
+                                   level_rank=LEVEL_RANK_SQL)
 
 
 def _routing_decide_sql(*, category: Category, location: PointLocation, point: Point, area_ids) -> RoutingResult:
@@ -171,7 +170,7 @@ def _routing_decide_sql(*, category: Category, location: PointLocation, point: P
     if row is None:
         return _default_result(category)
     rule_id, area_id, service_area_id, level, code, name, service_area_name, *agency_values = row
-    agency = Agency.from_db(connection.alias, _ROUTING_AGENCY_ATTNAMES, agency_values)
+    agency = Agency.from_db(connection.alias, _AGENCY_ATTNAMES, agency_values)
     rule = RoutingRule(id=rule_id, category=category, area_id=area_id, service_area_id=service_area_id,
                        agency=agency)
     rule._state.adding, rule._state.db = False, connection.alias
