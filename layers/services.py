@@ -83,10 +83,32 @@ def report_counts_refresh(*, force: bool = False) -> bool:
 
 
 def _report_counts_rebuild(*, source, now, desa_level: str) -> bool:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_REFRESH_LOCK])
+    """One rebuild at a time (a session advisory lock; others return False).
+
+    The dirty flag is cleared before the counts' snapshot is taken, not when
+    they are stored: a report committed after the snapshot is marked by its
+    writer after its commit, so the flag stays set and the next refresh picks
+    it up (clearing it at the end lost such a mark, and the counts lagged
+    until they were a day old). A failed rebuild sets the flag again."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_REFRESH_LOCK])
         if not cursor.fetchone()[0]:
             return False
+    try:
+        SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"dirty": False})
+        try:
+            _report_counts_store(source=source, now=now, desa_level=desa_level)
+        except BaseException:
+            SummaryState.objects.filter(name=REPORT_COUNTS).update(dirty=True)
+            raise
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_REFRESH_LOCK])
+    return True
+
+
+def _report_counts_store(*, source, now, desa_level: str) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('statement_timeout', %s, true)",
                        [str(settings.LAYERS_PLANNER_TIMEOUT_MS)])
         cursor.execute("DELETE FROM layers_reportcountcell")
@@ -100,6 +122,5 @@ def _report_counts_rebuild(*, source, now, desa_level: str) -> bool:
               FROM ({source.sql}) AS s JOIN geo_area d ON d.id = s.desa_id
              WHERE s.aggregate_level = %s OR d.parent_id IS NOT NULL
              GROUP BY 1, 2, 3""", [desa_level, *source.params, desa_level])
-        SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"refreshed_at": now, "dirty": False})
+        SummaryState.objects.filter(name=REPORT_COUNTS).update(refreshed_at=now)
         transaction.on_commit(lambda: report_counts_rebuilt.send(sender=REPORT_COUNTS))
-    return True
