@@ -31,12 +31,11 @@ def _invalidate_points(layer_id: str, *points) -> None:
 
 def on_report_changed(sender, report_id=None, old_location=None, new_location=None, **kwargs):
     _invalidate_points(settings.TILES_REPORTS_LAYER, old_location, new_location)
-    if settings.LAYERS_REPORT_COUNTS_REFRESH_INLINE:
-        # The counts are rebuilt by the next read, so a cached tile would
-        # hide the change. Otherwise a report-counts tile changes only when
-        # the counts are rebuilt (on_report_counts_rebuilt): a new version on
-        # every report write would only empty that layer's cache.
-        _invalidate_report_counts()
+    # Also needed where a beat worker rebuilds the counts on schedule: on an
+    # install without one, the rebuild starts from a report-counts read that
+    # misses the cache (layers.services.report_counts_prepare_read), so a
+    # cached tile would hold the old counts until it expires.
+    _invalidate_report_counts()
 
 
 def on_report_counts_rebuilt(sender, **kwargs):

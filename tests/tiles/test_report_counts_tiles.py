@@ -117,6 +117,24 @@ def test_a_rebuild_of_the_counts_drops_the_cached_tiles(client, sick, tile_cache
     assert [c["count"] for c in _cells(features, desa, sick)] == [7]
 
 
+def test_a_report_write_drops_the_cached_tiles_where_a_read_starts_the_rebuild(client, sick, tile_cache, settings):
+    """On an install without a beat worker the counts are rebuilt when a
+    report-counts read misses the cache (in the background): a report's
+    signal must drop the cached tiles, or reads would keep hitting the old
+    tile and never start the rebuild (tiles live TILES_CACHE_TTL, a week)."""
+    from layers.services import report_counts_refresh
+    from reports.models import Report
+    from reports.signals import report_changed
+
+    settings.LAYERS_REPORT_COUNTS_REFRESH_INLINE = False
+    _reports(sick, 5, timezone.now())
+    report_counts_refresh(force=True)
+    _tile(client)
+    assert _tile(client)[0]["X-Tile-Cache"] == "hit"
+    report_changed.send(sender=Report, report_id=None, old_location=None, new_location=Point(*SUNGAI_RAYA))
+    assert _tile(client)[0]["X-Tile-Cache"] == "miss"
+
+
 def test_a_new_month_makes_the_counts_due(kubu_raya):
     from layers.models import SummaryState
     from layers.services import _refresh_due
