@@ -12,7 +12,13 @@ psycopg cursor with server-side binding whose execute() prepares. A threshold
 no statement reaches keeps automatic preparation off, so only these
 statements are prepared. After five executions PostgreSQL keeps one generic
 plan per statement and session when it costs no more than the custom ones
-(plan_cache_mode auto). A transaction-mode pooler in front of PostgreSQL needs
+(plan_cache_mode auto); the connections are opened with
+DB_PLAN_CACHE_MODE=force_generic_plan (config/settings/base.py), so they keep
+the generic plan from the first execution. That mode applies to every
+statement sent with server-side parameters, not only these: one whose plan
+must see its parameters' values (geo.selectors.points_assign_desa, a million
+points in arrays) sets plan_cache_mode=force_custom_plan for its transaction.
+A transaction-mode pooler in front of PostgreSQL needs
 protocol-level prepared statements (PgBouncer >= 1.21, max_prepared_statements).
 """
 import contextlib
