@@ -39,3 +39,20 @@ def desa_shapes() -> dict:
     path = Path(settings.KR_DATA_DIR) / "kubu_raya_desa.geojson"
     data = json.loads(path.read_text())
     return {f["properties"]["code"]: (f["properties"]["name"], shape(f["geometry"])) for f in data["features"]}
+
+
+@pytest.fixture
+def count_drf_dispatches(monkeypatch):
+    """count_drf_dispatches(SomeApi) -> the list of paths of the requests
+    that reached SomeApi's DRF dispatch (a lean path, common.lean, skips it)."""
+    def count(view_class):
+        calls = []
+        dispatch = view_class.dispatch
+
+        def counting(self, request, *args, **kwargs):
+            calls.append(request.get_full_path())
+            return dispatch(self, request, *args, **kwargs)
+
+        monkeypatch.setattr(view_class, "dispatch", counting)
+        return calls
+    return count

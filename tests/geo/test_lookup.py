@@ -226,18 +226,10 @@ def test_lookup_statement_is_prepared_once_and_its_plan_reused(kubu_raya):
 
 
 @pytest.fixture
-def drf_dispatches(monkeypatch):
+def drf_dispatches(count_drf_dispatches):
     """How many requests reached DRF's dispatch (the lean path skips it)."""
     from geo.apis import AreasCoveringApi
-    calls = []
-    dispatch = AreasCoveringApi.dispatch
-
-    def counting(self, request, *args, **kwargs):
-        calls.append(request.get_full_path())
-        return dispatch(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(AreasCoveringApi, "dispatch", counting)
-    return calls
+    return count_drf_dispatches(AreasCoveringApi)
 
 
 def _answer(response) -> tuple:

@@ -187,18 +187,10 @@ def test_a_submission_runs_few_queries_before_its_commit(submit, users, django_c
 # --- The lean path of POST /api/v1/reports/ (reports.apis) ---------------------
 
 @pytest.fixture
-def drf_dispatches(monkeypatch):
+def drf_dispatches(count_drf_dispatches):
     """Submissions that reached DRF's dispatch (the lean path skips it)."""
     from reports.apis import ReportListCreateApi
-    calls = []
-    dispatch = ReportListCreateApi.dispatch
-
-    def counting(self, request, *args, **kwargs):
-        calls.append(request.get_full_path())
-        return dispatch(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(ReportListCreateApi, "dispatch", counting)
-    return calls
+    return count_drf_dispatches(ReportListCreateApi)
 
 
 def _post_json(client, body, query="", **headers):
