@@ -22,6 +22,7 @@ A transaction-mode pooler in front of PostgreSQL needs
 protocol-level prepared statements (PgBouncer >= 1.21, max_prepared_statements).
 """
 import contextlib
+import functools
 
 import psycopg
 from django.db import connection
@@ -66,3 +67,38 @@ def prepared_cursor():
         conn.prepare_threshold = EXPLICIT_PREPARE_ONLY
     with connection._prepare_cursor(_Preparing(psycopg.Cursor(conn))) as cursor:
         yield cursor
+
+
+# --- Model instances from the rows of a raw statement -------------------------
+
+def model_columns(model, alias: str) -> str:
+    """The model's columns, qualified by `alias`, in the order model_from_row
+    reads them: `SELECT {model_columns(Report, "r")} FROM reports_report r`."""
+    return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
+
+
+@functools.cache
+def _layout(model) -> tuple[list[str], int, list]:
+    """The model's attribute names in column order, the position of its
+    primary key, and (position, converters, column) of the fields whose
+    values the ORM converts after reading them (a geometry, from EWKB), as its
+    compiler finds them; the converters take the connection when called."""
+    fields = model._meta.concrete_fields
+    compiler = model.objects.none().query.get_compiler(connection=connection)
+    converters = compiler.get_converters([f.get_col(model._meta.db_table) for f in fields])
+    return ([f.attname for f in fields], fields.index(model._meta.pk),
+            [(pos, convs, column) for pos, (convs, column) in converters.items()])
+
+
+def model_from_row(model, row, start: int = 0):
+    """The instance held by `row[start:]` (the values of model_columns(model,
+    ...)), converted as the ORM converts them; None when its primary key is
+    NULL (an outer join that found nothing)."""
+    attnames, pk, converters = _layout(model)
+    values = list(row[start:start + len(attnames)])
+    if values[pk] is None:
+        return None
+    for pos, convs, column in converters:
+        for convert in convs:
+            values[pos] = convert(values[pos], column, connection)
+    return model.from_db(connection.alias, attnames, values)

@@ -6,11 +6,12 @@ point lookup or of a submission's duplicate check.
     class AreasCoveringApi(LeanThrottles, APIView):
         @classmethod
         def as_view(cls, **initkwargs):
-            return lean_view(cls, initkwargs, super().as_view(**initkwargs), read=..., answer=...)
+            return lean_view(cls, initkwargs, super().as_view(**initkwargs), method="GET", read=..., answer=...)
 
 `read(request)` returns the arguments when the lean path can answer exactly
 as DRF would, None otherwise (the request then goes through DRF: errors,
-other formats, credentials). The lean path runs the view's throttles as DRF
+conversions); it only sees `method` requests without an Authorization header
+that ask for compact JSON. The lean path runs the view's throttles as DRF
 does (common.throttles; a refusal is answered by DRF from the same count),
 calls `answer(request, args) -> (body, status)`, renders with DRF's
 JSONRenderer, turns an ApiError into the same error body, and sets the Allow
@@ -36,7 +37,7 @@ from config.api_errors import ApiError, error_body
 _THROTTLE_WAITS = "kr_lean_throttle_waits"
 JSON = JSONRenderer()
 # What DRF answers with compact JSON.
-LEAN_ACCEPT = (None, "*/*", "application/json")
+_LEAN_ACCEPT = (None, "*/*", "application/json")
 _SESSION_OR_HEADER_AUTH = (SessionAuthentication, TokenAuthentication, BasicAuthentication)
 
 
@@ -44,16 +45,15 @@ class LeanThrottles(BatchedThrottles):
     """The throttles of a view with a lean path: a request the lean path
     counted and refused is answered by DRF without counting it again."""
 
-    def check_throttles(self, request):
+    def throttle_waits(self, request) -> list:
         waits = getattr(request._request, _THROTTLE_WAITS, None)
-        if waits is None:
-            return super().check_throttles(request)
-        if waits:
-            self.throttled(request, max((w for w in waits if w is not None), default=None))
+        return super().throttle_waits(request) if waits is None else waits
 
 
-def lean_view(cls, initkwargs: dict, drf_view, *, read: Callable, answer: Callable):
-    probe = cls(**initkwargs)
+def lean_view(cls, initkwargs: dict, drf_view, *, method: str, read: Callable, answer: Callable):
+    """`method` requests without an Authorization header, asking for compact
+    JSON (no other Accept type, no ?format=), go to `read`; the rest to DRF."""
+    probe = cls(**initkwargs)  # a view instance for its headers and throttles (it keeps no request)
     if hasattr(probe, "get"):
         probe.head = probe.get  # as View.setup() does; Allow lists HEAD
     drf_headers = probe.default_response_headers  # Allow, and Vary: Accept
@@ -61,10 +61,13 @@ def lean_view(cls, initkwargs: dict, drf_view, *, read: Callable, answer: Callab
             and all(a in _SESSION_OR_HEADER_AUTH for a in probe.authentication_classes))
 
     def view(request, *args, **kwargs):
-        arguments = read(request) if lean else None
+        arguments = None
+        if (lean and request.method == method and "HTTP_AUTHORIZATION" not in request.META
+                and request.META.get("HTTP_ACCEPT") in _LEAN_ACCEPT and "format" not in request.GET):
+            arguments = read(request)
         if arguments is None:
             return drf_view(request, *args, **kwargs)
-        waits = throttle_waits(request, cls(**initkwargs))
+        waits = throttle_waits(request, probe)
         if waits:
             setattr(request, _THROTTLE_WAITS, waits)
             return drf_view(request, *args, **kwargs)

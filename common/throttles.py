@@ -82,6 +82,9 @@ class BatchedThrottles:
     throttle)."""
 
     def check_throttles(self, request):
-        waits = throttle_waits(request, self)
+        waits = self.throttle_waits(request)
         if waits:
             self.throttled(request, max((w for w in waits if w is not None), default=None))
+
+    def throttle_waits(self, request) -> list:
+        return throttle_waits(request, self)

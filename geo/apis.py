@@ -9,7 +9,7 @@ from rest_framework.fields import FloatField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.lean import LEAN_ACCEPT, LeanThrottles, lean_view
+from common.lean import LeanThrottles, lean_view
 from config.api_errors import ApiError
 
 from . import selectors
@@ -103,7 +103,7 @@ class AreasCoveringApi(LeanThrottles, APIView):
 
     @classmethod
     def as_view(cls, **initkwargs):
-        return lean_view(cls, initkwargs, super().as_view(**initkwargs), read=_lean_coordinates,
+        return lean_view(cls, initkwargs, super().as_view(**initkwargs), method="GET", read=_lean_coordinates,
                          answer=lambda request, coords: (_covering(*coords), 200))
 
 
@@ -122,14 +122,8 @@ def _lean_coordinates(request) -> tuple[float, float] | None:
     would; None sends it through DRF. Coordinates are read as
     CoordinatesInput reads them (the last value of a repeated parameter,
     float(), the same bounds, finite); anything it would refuse goes to DRF
-    for the error. Token authentication and other renderers stay with DRF."""
-    if (request.method != "GET" or "HTTP_AUTHORIZATION" in request.META
-            or request.META.get("HTTP_ACCEPT") not in LEAN_ACCEPT):
-        return None
-    query = request.GET
-    if "format" in query:
-        return None
-    lon, lat = query.get("lon"), query.get("lat")
+    for the error."""
+    lon, lat = request.GET.get("lon"), request.GET.get("lat")
     if lon is None or lat is None or len(lon) > _MAX_NUMBER_LENGTH or len(lat) > _MAX_NUMBER_LENGTH:
         return None
     try:

@@ -96,11 +96,10 @@ def _report_counts_rebuild(*, source, now, desa_level: str) -> bool:
             return False
     try:
         SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"dirty": False})
-        try:
-            _report_counts_store(source=source, now=now, desa_level=desa_level)
-        except BaseException:
-            SummaryState.objects.filter(name=REPORT_COUNTS).update(dirty=True)
-            raise
+        _report_counts_store(source=source, now=now, desa_level=desa_level)
+    except BaseException:
+        SummaryState.objects.filter(name=REPORT_COUNTS).update(dirty=True)
+        raise
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_REFRESH_LOCK])

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
-from common.lean import LEAN_ACCEPT, LeanThrottles, lean_view
+from common.lean import LeanThrottles, lean_view
 from common.throttles import BatchedThrottles, SubmitRateThrottle
 from config.api_errors import ApiError
 from layers.policy import reports as policy
@@ -92,7 +92,8 @@ class ReportListCreateApi(LeanThrottles, APIView):
         a body the serializer would refuse or convert, fields the lean path
         does not read) goes through DRF. tests/reports/test_submission.py pins
         that both answer alike."""
-        return lean_view(cls, initkwargs, super().as_view(**initkwargs), read=_lean_submission, answer=_submit)
+        return lean_view(cls, initkwargs, super().as_view(**initkwargs), method="POST", read=_lean_submission,
+                         answer=_submit)
 
 
 def _submit(request, data: dict) -> tuple[dict, int]:
@@ -112,8 +113,9 @@ def _submit(request, data: dict) -> tuple[dict, int]:
 
 _LEAN_CONTENT_TYPES = ("application/json", "application/json; charset=utf-8")
 _LEAN_MAX_BYTES = 65_536  # a larger body (a long description) goes through DRF
-_LEAN_CHANNELS = frozenset(ReportSubmitInput().fields["channel"].choices)
-_CATEGORY_MAX = ReportSubmitInput().fields["category"].max_length
+_SUBMIT_FIELDS = ReportSubmitInput().fields
+_LEAN_FIELDS = frozenset({"id", "category", "lon", "lat", "accuracy_m", "description", "confidential", "anonymous",
+                          "channel"})
 
 
 def _json_constant(name):
@@ -127,12 +129,11 @@ def _number(value) -> bool:
 def _lean_submission(request) -> dict | None:
     """The validated fields when ReportSubmitInput would accept the body
     unchanged, as DRF would hand them to the view; None sends the request
-    through DRF (for its error, or a conversion this does not repeat)."""
-    if (request.method != "POST" or "HTTP_AUTHORIZATION" in request.META
-            or request.META.get("CONTENT_TYPE", "").lower() not in _LEAN_CONTENT_TYPES
-            or request.META.get("HTTP_ACCEPT") not in LEAN_ACCEPT or "format" in request.GET
-            or not request.META.get("CONTENT_LENGTH", "").isdigit()
-            or int(request.META["CONTENT_LENGTH"]) > _LEAN_MAX_BYTES or request.user.is_authenticated):
+    through DRF (for its error, or a conversion this does not repeat). NUL
+    characters never get here (ops.middleware refuses them)."""
+    length = request.META.get("CONTENT_LENGTH", "")
+    if (request.META.get("CONTENT_TYPE", "").lower() not in _LEAN_CONTENT_TYPES
+            or not length.isdigit() or int(length) > _LEAN_MAX_BYTES or request.user.is_authenticated):
         return None
     try:
         data = json.loads(request.body.decode("utf-8"), parse_constant=_json_constant)
@@ -143,13 +144,15 @@ def _lean_submission(request) -> dict | None:
     report_id, category = data.get("id"), data.get("category")
     lon, lat, accuracy_m = data.get("lon"), data.get("lat"), data.get("accuracy_m")
     description = data.get("description", "")
-    if not (isinstance(report_id, str) and isinstance(category, str) and 0 < len(category) <= _CATEGORY_MAX
+    confidential, anonymous = data.get("confidential", False), data.get("anonymous", False)
+    channel = data.get("channel", _SUBMIT_FIELDS["channel"].default)
+    if not (isinstance(report_id, str) and isinstance(category, str)
+            and 0 < len(category) <= _SUBMIT_FIELDS["category"].max_length
             and category == category.strip() and category.isascii() and category.isprintable()
             and _number(lon) and -180 <= lon <= 180 and _number(lat) and -90 <= lat <= 90
             and (accuracy_m is None or _number(accuracy_m) and 0 <= accuracy_m <= 100_000)
-            and isinstance(description, str) and "\x00" not in description
-            and all(type(data.get(k, False)) is bool for k in ("confidential", "anonymous"))
-            and data.get("channel", Report.Channel.APP) in _LEAN_CHANNELS):
+            and isinstance(description, str) and type(confidential) is bool and type(anonymous) is bool
+            and channel in _SUBMIT_FIELDS["channel"].choices):
         return None
     try:
         description.encode("utf-8")  # lone surrogates: DRF refuses them
@@ -158,12 +161,7 @@ def _lean_submission(request) -> dict | None:
         return None
     return {"id": report_id, "category": category, "lon": float(lon), "lat": float(lat),
             "accuracy_m": None if accuracy_m is None else float(accuracy_m), "description": description.strip(),
-            "confidential": data.get("confidential", False), "anonymous": data.get("anonymous", False),
-            "channel": data.get("channel", Report.Channel.APP)}
-
-
-_LEAN_FIELDS = frozenset({"id", "category", "lon", "lat", "accuracy_m", "description", "confidential", "anonymous",
-                          "channel"})
+            "confidential": confidential, "anonymous": anonymous, "channel": channel}
 
 
 class ReportDetailApi(APIView):

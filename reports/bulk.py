@@ -317,12 +317,10 @@ def _stage_copy(cursor, batch: list[ImportRow], categories: dict) -> None:
             events.append((r.id, kind, from_status, to_status, note, public, at))
     # Binary COPY: a quarter of the Python time of the text format (0.16 s
     # against 0.67 s for 50,000 rows), and no text for PostgreSQL to parse.
-    with cursor.copy(f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(_STAGE_TYPES)
-        for values in stage:
-            copy.write_row(values)
-    if events:
-        with cursor.copy(f"COPY reports_stage_event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_EVENT_TYPES)
-            for values in events:
-                copy.write_row(values)
+    for table, columns, types, rows in (("reports_stage", _STAGE_COLUMNS, _STAGE_TYPES, stage),
+                                        ("reports_stage_event", _EVENT_COLUMNS, _EVENT_TYPES, events)):
+        if rows:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                for values in rows:
+                    copy.write_row(values)

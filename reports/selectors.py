@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.selectors import memberships_active, user_agency_ids, user_has_role
-from common.db import prepared_cursor
+from common.db import model_columns, model_from_row, prepared_cursor
 from geo.models import Agency, Area
 from geo.selectors import PointLocation
 
@@ -44,14 +44,9 @@ def category_get(*, code: str) -> Category | None:
 # a code with its default agency (categories_active), and whether a report
 # with the client-chosen id exists (a retry), in one round trip; through the
 # ORM the query alone cost 1.2 ms of Python, four times the database's work.
-_CATEGORY_COLUMNS = [f.column for f in Category._meta.concrete_fields]
-_CATEGORY_ATTNAMES = [f.attname for f in Category._meta.concrete_fields]
-_AGENCY_COLUMNS = [f.column for f in Agency._meta.concrete_fields]
-_AGENCY_ATTNAMES = [f.attname for f in Agency._meta.concrete_fields]
 _SUBMISSION_CATEGORY_SQL = f"""
 SELECT EXISTS (SELECT 1 FROM reports_report WHERE id = %(report_id)s),
-       {", ".join(f"c.{c}" for c in _CATEGORY_COLUMNS)},
-       {", ".join(f"a.{c}" for c in _AGENCY_COLUMNS)}
+       {model_columns(Category, "c")}, {model_columns(Agency, "a")}
   FROM (SELECT 1) one
   LEFT JOIN reports_category c ON c.code = %(code)s AND c.is_active
   LEFT JOIN geo_agency a ON a.id = c.default_agency_id
@@ -63,14 +58,11 @@ def category_for_submission(*, code: str, report_id) -> tuple[Category | None, b
     report `report_id` exists)."""
     with prepared_cursor() as cursor:
         cursor.execute(_SUBMISSION_CATEGORY_SQL, {"code": code, "report_id": report_id})
-        exists, *values = cursor.fetchone()
-    category_values, agency_values = values[:len(_CATEGORY_COLUMNS)], values[len(_CATEGORY_COLUMNS):]
-    if category_values[0] is None:
-        return None, exists
-    category = Category.from_db(connection.alias, _CATEGORY_ATTNAMES, category_values)
-    category.default_agency = (Agency.from_db(connection.alias, _AGENCY_ATTNAMES, agency_values)
-                               if agency_values[0] is not None else None)
-    return category, exists
+        row = cursor.fetchone()
+    category = model_from_row(Category, row, start=1)
+    if category is not None:
+        category.default_agency = model_from_row(Agency, row, start=1 + len(Category._meta.concrete_fields))
+    return category, row[0]
 
 
 # --- Routing -----------------------------------------------------------------
@@ -158,8 +150,7 @@ SELECT rr.id, rr.area_id, rr.service_area_id, ra.level, ra.code, ra.name, sa.nam
  ORDER BY {level_rank} DESC, (rr.service_area_id IS NOT NULL) DESC, rr.id
  LIMIT 1
 """
-_ROUTING_SQL = _ROUTING_SQL.format(agency_columns=", ".join(f"ag.{c}" for c in _AGENCY_COLUMNS),
-                                   level_rank=LEVEL_RANK_SQL)
+_ROUTING_SQL = _ROUTING_SQL.format(agency_columns=model_columns(Agency, "ag"), level_rank=LEVEL_RANK_SQL)
 
 
 def _routing_decide_sql(*, category: Category, location: PointLocation, point: Point, area_ids) -> RoutingResult:
@@ -169,8 +160,8 @@ def _routing_decide_sql(*, category: Category, location: PointLocation, point: P
         row = cursor.fetchone()
     if row is None:
         return _default_result(category)
-    rule_id, area_id, service_area_id, level, code, name, service_area_name, *agency_values = row
-    agency = Agency.from_db(connection.alias, _AGENCY_ATTNAMES, agency_values)
+    rule_id, area_id, service_area_id, level, code, name, service_area_name = row[:7]
+    agency = model_from_row(Agency, row, start=7)
     rule = RoutingRule(id=rule_id, category=category, area_id=area_id, service_area_id=service_area_id,
                        agency=agency)
     rule._state.adding, rule._state.db = False, connection.alias
@@ -282,7 +273,6 @@ def bbox_margin_deg(*, lat: float, metres: float) -> float:
 # cross-type comparison). The whole rows come back as Report instances, so
 # no second query fetches them. Prepared (common.db): planning cost three
 # times the work.
-_REPORT_FIELDS = Report._meta.concrete_fields
 _CANDIDATES_SQL = """
 WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
                   ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
@@ -300,10 +290,7 @@ SELECT {columns}, ST_Distance(r.location::geography, q.g) AS distance_m
    AND ST_DWithin(r.location::geography, q.g, %(radius)s)
  ORDER BY distance_m, r.created_at
  LIMIT %(limit)s
-""".format(columns=", ".join(f"r.{f.column}" for f in _REPORT_FIELDS))
-
-
-_REPORT_ATTNAMES = [f.attname for f in _REPORT_FIELDS]
+""".format(columns=model_columns(Report, "r"))
 _NO_REPORT = uuid.UUID(int=0)
 
 
@@ -321,20 +308,14 @@ def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=
             "since": since, "exclude": exclude_id or _NO_REPORT, "limit": limit})
         rows = cursor.fetchall()
     found = []
-    if rows:
-        # The fields' converters, as the ORM applies them (the geometry).
-        compiler = Report.objects.none().query.get_compiler(connection=connection)
-        converters = compiler.get_converters([f.get_col(Report._meta.db_table) for f in _REPORT_FIELDS])
-        for *values, distance_m in compiler.apply_converters(rows, converters):
-            report = Report.from_db(connection.alias, _REPORT_ATTNAMES, values)
-            report.distance_m = distance_m
-            found.append(report)
-    for report in found:
+    for row in rows:
+        report = model_from_row(Report, row)
         # The policy reads each candidate's category (publication class):
         # the same row as `category` unless it is another taxonomy version.
         if report.category_id == category.id:
             report.category = category
-    return [(report, round(report.distance_m, 1)) for report in found]
+        found.append((report, round(row[-1], 1)))
+    return found
 
 
 # Raw SQL: the ORM cannot target the functional index on

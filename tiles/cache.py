@@ -114,7 +114,6 @@ class RedisStore:
             args=[layer_id, token, ttl, self.prefix, *(f"{z}:{x}:{y}" for z, x, y in tiles)])
         return dropped, [n.decode() for n in names]
 
-
     def put_if_marker(self, marker_key: str, marker: bytes | None, key: str, mapping: dict, ttl: int) -> bool:
         if not hasattr(self, "_put_if"):
             self._put_if = self.redis.register_script(self._PUT_IF)
