@@ -1,9 +1,12 @@
 """JSON API of the PPID: requests, the officer's actions, objections, the
 annual report and the Daftar Informasi Publik. Thin: logic is in services,
 selectors and layers.policy.ppid."""
+import datetime
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -203,11 +206,23 @@ class ObjectionDisputeApi(APIView):
 
 
 class AnnualReportApi(APIView):
-    @extend_schema(summary="Laporan tahunan layanan informasi publik (UU 14/2008 Pasal 12), tanpa data pribadi")
+    @extend_schema(
+        summary="Laporan tahunan layanan informasi publik (UU 14/2008 Pasal 12), tanpa data pribadi",
+        parameters=[OpenApiParameter(
+            "as_of", OpenApiTypes.DATE, required=False,
+            description="Tanggal acuan (YYYY-MM-DD, WIB) untuk menilai permohonan yang belum diputus "
+                        "terlambat atau belum; bawaan: hari ini")])
     def get(self, request, year):
-        if not 2000 <= year <= timezone.localdate().year:
+        today = timezone.localdate()
+        if not 2000 <= year <= today.year:
             raise ApiError("invalid_year", _("Tahun tidak valid."), status_code=404)
-        return Response(annual_report_public(year=year, today=timezone.localdate()))
+        as_of = today
+        if "as_of" in request.query_params:
+            try:
+                as_of = datetime.date.fromisoformat(request.query_params["as_of"])
+            except ValueError:
+                raise ApiError("invalid_date", _("Tanggal acuan harus berformat YYYY-MM-DD."))
+        return Response(annual_report_public(year=year, today=as_of))
 
 
 class InformationListApi(APIView):

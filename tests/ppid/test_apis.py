@@ -150,7 +150,10 @@ def _register_year(make_request, officer, other_requester, requester):
 
 def test_annual_report_matches_the_register(make_request, officer, other_requester, requester):
     _register_year(make_request, officer, other_requester, requester)
-    report = APIClient().get("/api/v1/ppid/annual-report/2026/").json()
+    # Judged as of 1 December 2026: the request of 20 November (due 4 December)
+    # is pending and not yet late. The date is passed in, never read from the
+    # clock, so the figures below hold on any day the suite runs.
+    report = APIClient().get("/api/v1/ppid/annual-report/2026/?as_of=2026-12-01").json()
     register = InformationRequest.objects.filter(received_on__year=2026)
     assert report["requests_received"] == register.count() == 5
     assert report["granted"] == register.filter(decision="granted").count() == 1
@@ -170,6 +173,11 @@ def test_annual_report_matches_the_register(make_request, officer, other_request
     assert report["decided_late"] == 1
     assert report["decided_within_10_working_days"] == 2
     assert report["objections"]["filed"] == 1 and report["objections"]["pending"] == 1
+    # A week later the same pending request has passed its due date.
+    later = APIClient().get("/api/v1/ppid/annual-report/2026/?as_of=2026-12-08").json()
+    assert later["decided_late"] == 2
+    bad = APIClient().get("/api/v1/ppid/annual-report/2026/?as_of=kemarin")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_date"
 
 
 def test_annual_report_contains_no_personal_data(make_request, officer, other_requester, requester):
