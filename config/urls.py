@@ -28,3 +28,5 @@ urlpatterns = [
 handler500 = "ops.apis.server_error"
 # SuspiciousOperation (bad Host, a GeoJSON naming an external CRS) answers JSON 400.
 handler400 = "ops.apis.bad_request"
+# Unmatched paths under /api/, /ogc/, /tiles/ and /open311/ answer JSON 404.
+handler404 = "ops.apis.not_found"

@@ -79,6 +79,23 @@ def metrics(request):
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
+def not_found(request, exception=None, *args, **kwargs):
+    """handler404: under the machine interfaces a JSON error in the shape each
+    of them uses (OGC exception, Open311 error list, the API's code/message);
+    the portal's pages keep Django's HTML page."""
+    from django.views.defaults import page_not_found
+
+    path = request.path
+    message = _("Tidak ditemukan.")
+    if path.startswith("/ogc/"):
+        return JsonResponse({"code": "NotFound", "description": message}, status=404)
+    if path.startswith("/open311/"):
+        return JsonResponse([{"code": 404, "description": message}], safe=False, status=404)
+    if path.startswith(("/api/", "/tiles/")):
+        return JsonResponse({"code": "not_found", "message": message}, status=404)
+    return page_not_found(request, exception)
+
+
 def bad_request(request, exception=None, *args, **kwargs):
     """handler400: SuspiciousOperation (a disallowed Host, a GeoJSON naming an external CRS, ...) as JSON."""
     return JsonResponse({"code": "invalid", "message": _("Permintaan tidak valid.")}, status=400)

@@ -3,6 +3,7 @@ publication policy (layers.policy.*) through portal.selectors, geography from
 geo.selectors; the agency workspace reads through reports' own selectors and
 writes through the reports API."""
 import hashlib
+import re
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -82,9 +83,16 @@ def lapor(request):
                                                  "lapor_text": {k: str(v) for k, v in LAPOR_TEXT.items()}})
 
 
+TRACKING_CODE_CHARS = re.compile(r"[-A-Z0-9_]{1,64}")
+
+
 def lacak_cari(request):
     code = (request.GET.get("kode") or "").strip().upper()
     if code:
+        if not TRACKING_CODE_CHARS.fullmatch(code):
+            # No tracking code has such characters ("/" cannot even be in the path).
+            return render(request, "portal/lacak.html", {"nav": "lacak", "code": code[:100], "tracked": None,
+                                                         "dispute_error": ""}, status=404)
         from django.shortcuts import redirect
         return redirect("portal:lacak", code=code)
     return render(request, "portal/lacak_cari.html", {"nav": "lacak"})

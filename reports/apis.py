@@ -314,9 +314,12 @@ class ReportQueueApi(APIView):
         qs = selectors.reports_queue(user=request.user, status=status or None, overdue=overdue)
         try:
             limit = min(int(request.query_params.get("limit", 100)), 500)
-            offset = max(int(request.query_params.get("offset", 0)), 0)
+            offset = int(request.query_params.get("offset", 0))
         except ValueError:
-            raise ApiError("invalid", _("limit/offset tidak valid."))
+            raise ApiError("invalid", _("limit/offset tidak valid.")) from None
+        if limit < 1 or not 0 <= offset <= 10**9:
+            raise ApiError("invalid", _("limit minimal 1 dan offset 0-1000000000."),
+                           fields={"limit" if limit < 1 else "offset": ["invalid"]})
         rows = list(qs[offset:offset + limit])
         today = timezone.localdate()
         return Response({"results": [

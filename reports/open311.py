@@ -142,11 +142,23 @@ def _status_notes(reports: list[Report]) -> dict:
     return notes
 
 
+# Dates outside this range select nothing more than its ends would (no report
+# predates the service); clamping keeps year 1 or 9999 away from overflows.
+EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+LATEST = datetime.datetime(9000, 1, 1, tzinfo=datetime.timezone.utc)
+
+
 def _parse_dt(value):
     dt = parse_datetime(value)
     if dt is None:
         raise ValueError(value)
-    return dt if timezone.is_aware(dt) else timezone.make_aware(dt)
+    if timezone.is_naive(dt):
+        dt = dt.replace(tzinfo=datetime.timezone.utc)
+    try:
+        dt = dt.astimezone(datetime.timezone.utc)
+    except OverflowError:
+        return EARLIEST if dt.year < 5000 else LATEST
+    return min(max(dt, EARLIEST), LATEST)
 
 
 @csrf_exempt

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from layers.registry import CRS84, Layer, field_value_coerce
 
 RESERVED = {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs"}
+# PostgreSQL's OFFSET is a bigint; no collection comes near this.
+MAX_OFFSET = 10**9
 CRS84_ALIASES = {CRS84, CRS84.replace("http://", "https://")}
 
 
@@ -42,7 +44,7 @@ def _int(params, name: str, default: int, minimum: int, maximum: int | None = No
         return default
     try:
         value = int(raw)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise invalid(_("%(name)s harus bilangan bulat.") % {"name": name}) from None
     if value < minimum:
         raise invalid(_("%(name)s minimal %(min)s.") % {"name": name, "min": minimum})
@@ -166,7 +168,7 @@ def items_query_parse(request, layer: Layer) -> ItemsQuery:
         # Above the maximum the limit is clamped, as pygeoapi does (Part 1
         # allows either); numberReturned and `next` tell the client.
         limit=min(_int(params, "limit", settings.LAYERS_DEFAULT_ITEMS, 1), settings.LAYERS_MAX_ITEMS),
-        offset=_int(params, "offset", 0, 0, None),
+        offset=_int(params, "offset", 0, 0, MAX_OFFSET),
         filters=filters,
         fmt=format_parse(request),
     )

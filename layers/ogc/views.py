@@ -33,9 +33,11 @@ HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 
 
-def _url(request, name: str, *args, **query) -> str:
-    url = request.build_absolute_uri(reverse(name, args=args))
-    query = {k: v for k, v in query.items() if v is not None}
+def _url(request, url_name: str, *args, query: dict | None = None, **more) -> str:
+    """Absolute URL of `url_name` with a query string. Pass client parameters
+    in `query` (a property filter may be called `name`, `f` or anything)."""
+    url = request.build_absolute_uri(reverse(url_name, args=args))
+    query = {k: v for k, v in {**(query or {}), **more}.items() if v is not None}
     return f"{url}?{urlencode(query)}" if query else url
 
 
@@ -43,9 +45,10 @@ def _link(href: str, rel: str, media_type: str, title: str) -> dict:
     return {"href": href, "rel": rel, "type": media_type, "title": str(title)}
 
 
-def _self_and_alternate(request, name: str, *args, fmt: str, json_type: str = JSON, **query) -> list[dict]:
-    json_link = _url(request, name, *args, f="json", **query)
-    html_link = _url(request, name, *args, f="html", **query)
+def _self_and_alternate(request, url_name: str, *args, fmt: str, json_type: str = JSON,
+                        query: dict | None = None) -> list[dict]:
+    json_link = _url(request, url_name, *args, query={**(query or {}), "f": "json"})
+    html_link = _url(request, url_name, *args, query={**(query or {}), "f": "html"})
     if fmt == "html":
         return [_link(html_link, "self", HTML, _("Dokumen ini")),
                 _link(json_link, "alternate", json_type, _("Dokumen ini sebagai JSON"))]
@@ -93,7 +96,9 @@ def collection_document(request, layer: Layer, *, fmt: str = "json") -> dict:
         "crs": [CRS84],
         "links": [
             *_self_and_alternate(request, "ogc-collection", layer.id, fmt=fmt),
-            _link(_url(request, "ogc-items", layer.id, f="json"), "items", GEOJSON, _("Fitur (GeoJSON)")),
+            # No query string on this link: GDAL's OAPIF driver (3.6) appends
+            # "/{id}" to it when it fetches one feature.
+            _link(_url(request, "ogc-items", layer.id), "items", GEOJSON, _("Fitur (GeoJSON)")),
             _link(_url(request, "ogc-items", layer.id, f="html"), "items", HTML, _("Fitur (HTML)")),
             _link(_url(request, "layers-metadata", layer.id), "describedby", JSON,
                   _("Metadata Satu Data")),
@@ -183,18 +188,19 @@ class ItemsView(OgcView):
                    if layer.count_is_cheap else None)
         passthrough = {k: v for k, v in request.GET.items() if k not in ("f", "offset", "limit", "after")}
         links = _self_and_alternate(request, "ogc-items", layer.id, fmt=query.fmt, json_type=GEOJSON,
-                                    limit=query.limit, offset=query.offset or None,
-                                    after=request.GET.get("after"), **passthrough)
+                                    query={**passthrough, "limit": query.limit, "offset": query.offset or None,
+                                           "after": request.GET.get("after")})
         if returned == query.limit:
             # Keyset `next` (after the last id) unless the client pages by
             # offset: following it never re-reads skipped rows.
             position = {"offset": query.offset + query.limit} if query.offset else {"after": last_id}
-            links.append(_link(_url(request, "ogc-items", layer.id, f="json", limit=query.limit,
-                                    **position, **passthrough),
+            links.append(_link(_url(request, "ogc-items", layer.id,
+                                    query={**passthrough, "f": "json", "limit": query.limit, **position}),
                                "next", GEOJSON, _("Halaman berikutnya")))
         if query.offset > 0:
-            links.append(_link(_url(request, "ogc-items", layer.id, f="json", limit=query.limit,
-                                    offset=max(query.offset - query.limit, 0) or None, **passthrough),
+            links.append(_link(_url(request, "ogc-items", layer.id,
+                                    query={**passthrough, "f": "json", "limit": query.limit,
+                                           "offset": max(query.offset - query.limit, 0) or None}),
                                "prev", GEOJSON, _("Halaman sebelumnya")))
         links.append(_link(_url(request, "ogc-collection", layer.id, f="json"), "collection", JSON,
                            layer.title))
