@@ -10,6 +10,8 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -42,6 +44,8 @@ def _business_for_edit(request, business_id) -> Business:
 
 
 class BusinessListApi(APIView):
+    @extend_schema(summary="Search public businesses (GeoJSON FeatureCollection, paged by limit/offset)",
+                   parameters=[SearchInput], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         params = SearchInput(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -70,6 +74,7 @@ class BusinessListApi(APIView):
         body = '{"type":"FeatureCollection","features":' + features + "," + tail[1:]
         return HttpResponse(body.encode(), content_type="application/json")
 
+    @extend_schema(request=BusinessInput)
     def post(self, request):
         if not request.user.is_authenticated:
             raise ApiError("not_authenticated", _("Perlu masuk (login) terlebih dahulu."), status_code=401)
@@ -97,6 +102,7 @@ class BusinessDetailApi(APIView):
             raise ApiError("not_found", _("Usaha tidak ditemukan."), status_code=404)
         return HttpResponse(feature.encode(), content_type="application/json")
 
+    @extend_schema(request=BusinessPatchInput)
     def patch(self, request, business_id: int):
         if not request.user.is_authenticated:
             raise ApiError("not_authenticated", _("Perlu masuk (login) terlebih dahulu."), status_code=401)
@@ -120,6 +126,7 @@ class BusinessMineApi(APIView):
 class CertificateCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=CertificateInput)
     def post(self, request, business_id: int):
         business = _business_for_edit(request, business_id)
         data = CertificateInput(data=request.data)
@@ -132,6 +139,7 @@ class CertificateCreateApi(APIView):
 class ConsentCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=ConsentInput)
     def post(self, request, business_id: int):
         business = _business_for_edit(request, business_id)
         data = ConsentInput(data=request.data)
@@ -144,6 +152,7 @@ class ConsentCreateApi(APIView):
 class VerificationApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=VerificationInput)
     def post(self, request, business_id: int):
         _require_role(request.user, [Role.UMKM_VERIFIER])
         business = get_object_or_404(Business, pk=business_id)
@@ -180,6 +189,7 @@ class StatsApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(parameters=[StatsInput])
     def get(self, request):
         _require_role(request.user, STATS_ROLES)
         params = StatsInput(data=request.query_params)

@@ -19,7 +19,9 @@ class IdentityInput(serializers.Serializer):
                                       help_text=_("NIK 16 digit atau nomor akta/pengesahan badan hukum."))
     address = serializers.CharField()
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # No default here: a default of "" is not an e-mail address, which made
+    # the OpenAPI document invalid; validate() fills it in.
+    email = serializers.EmailField(required=False, allow_blank=True)
     occupation = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
@@ -30,6 +32,7 @@ class IdentityInput(serializers.Serializer):
             raise serializers.ValidationError({"id_number": [_("Nomor dokumen badan hukum tidak valid.")]})
         if not attrs.get("phone") and not attrs.get("email"):
             raise serializers.ValidationError({"email": [_("Isi nomor telepon atau alamat surel.")]})
+        attrs.setdefault("email", "")
         return attrs
 
 

@@ -10,7 +10,8 @@ from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -223,6 +224,10 @@ class ReportTransitionApi(APIView):
 class ReportNoteApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(summary="Add a note to the report's timeline (public=true shows it to the reporter and the public)",
+                   request=inline_serializer("ReportNoteInput", {
+                       "note": drf_serializers.CharField(), "public": drf_serializers.BooleanField(required=False)}),
+                   responses={201: inline_serializer("ReportNoteCreated", {"id": drf_serializers.IntegerField()})})
     def post(self, request, report_id):
         event = services.report_add_note(report_id=report_id, actor=request.user, note=request.data.get("note", ""),
                                          public=str(request.data.get("public", "")).lower() in ("1", "true"))
