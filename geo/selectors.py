@@ -11,6 +11,7 @@ distance. Anything further is outside coverage.
 import contextlib
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -367,3 +368,38 @@ def desa_centroids(*, edition: Edition | None = None) -> list[tuple[str, float, 
              WHERE a.edition_id = %s AND a.level = 'desa' ORDER BY a.code
             """, [edition.id if edition else None])
         return cursor.fetchall()
+
+
+_ADDRESS_PREFIXES = re.compile(r"^(desa|kelurahan|kel\.?|ds\.?|kecamatan|kec\.?)\s+", re.IGNORECASE)
+
+
+def desa_point_for_address(*, address_id: str = "", address_string: str = "",
+                           edition: Edition | None = None) -> tuple[str, float, float] | None:
+    """(desa code, lon, lat) of a point inside the desa an Open311 address
+    names, or None when it names none or several. `address_id` is a desa's
+    Kemendagri code (what Open311 answers carry as address_id);
+    `address_string` is read as comma-separated parts, a desa's name in one
+    of them ("Desa Kuala Dua, Kec. Sungai Raya", "Kuala Dua"), a kecamatan's
+    name in another narrowing same-named desa."""
+    edition = edition or edition_current()
+    if edition is None:
+        return None
+    desa = Area.objects.filter(edition=edition, level=Area.Level.DESA, boundary__isnull=False)
+    if address_id:
+        matches = list(desa.filter(code=address_id.strip()[:40]))
+    else:
+        parts = {_ADDRESS_PREFIXES.sub("", part.strip()).strip().lower()
+                 for part in re.split(r"[,;\n]", address_string[:500])} - {""}
+        if not parts:
+            return None
+        named = [a for a in desa.select_related("parent") if a.name.lower() in parts]
+        matches = named
+        if len(named) > 1:
+            matches = [a for a in named if a.parent and a.parent.name.lower() in parts]
+    if len(matches) != 1:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM geo_areaboundary "
+                       "WHERE area_id = %s) AS s", [matches[0].id])
+        lon, lat = cursor.fetchone()
+    return matches[0].code, lon, lat

@@ -15,6 +15,27 @@ from .models import LOOKUP_CELL_DEG, Area, AreaBoundary, Edition, ServiceArea
 from .selectors import lookup_margin_deg
 
 
+# Published coordinates have 7 decimals (layers.selectors.COORDINATE_DIGITS):
+# boundaries are stored on that grid, valid there (a shape valid at full
+# precision can self-intersect once rounded: kecamatan 61.12.03 did) and with
+# counter-clockwise exterior rings (RFC 7946 3.1.6), so every output (OGC API,
+# GeoJSON, GeoPackage, tiles) sends them as they are.
+OUTPUT_GRID = 1e-7
+
+
+def geometry_for_output(geom: MultiPolygon) -> MultiPolygon:
+    """`geom` on the 7-decimal grid, valid there, exterior rings CCW."""
+    import shapely
+    from shapely.geometry.polygon import orient
+
+    snapped = shapely.set_precision(shapely.from_wkb(bytes(geom.wkb)), OUTPUT_GRID)
+    parts = [orient(p, 1.0) for p in shapely.get_parts(snapped)
+             if p.geom_type == "Polygon" and not p.is_empty]
+    if not parts:
+        return geom
+    return GEOSGeometry(memoryview(shapely.MultiPolygon(parts).wkb), srid=geom.srid)
+
+
 class GeometryError(ValueError):
     """A geometry that cannot be made into a valid (Multi)Polygon in EPSG:4326."""
 
@@ -48,7 +69,7 @@ def geometry_normalise(geom: GEOSGeometry) -> NormalisedGeometry:
     if not multi.valid:
         multi = MultiPolygon(*_polygons_of(multi.make_valid()), srid=settings.GEO_STORAGE_SRID)
         repaired = True
-    return NormalisedGeometry(geom=multi, was_repaired=repaired)
+    return NormalisedGeometry(geom=geometry_for_output(multi), was_repaired=repaired)
 
 
 def _drop_z(geom: GEOSGeometry) -> GEOSGeometry:
@@ -143,12 +164,12 @@ def area_set_boundary(*, area: Area, geom: GEOSGeometry, source: str = "", refre
             cursor.execute(
                 """
                 UPDATE geo_areaboundary
-                   SET simple_geom = ST_Multi(ST_CollectionExtract(
-                           ST_MakeValid(ST_SimplifyPreserveTopology(geom, %(tol)s)), 3)),
+                   SET simple_geom = ST_ForcePolygonCCW(ST_Multi(ST_CollectionExtract(ST_ReducePrecision(
+                           ST_MakeValid(ST_SimplifyPreserveTopology(geom, %(tol)s)), %(grid)s), 3))),
                        area_km2 = ST_Area(geom::geography) / 1e6
                  WHERE id = %(id)s
                 """,
-                {"tol": settings.GEO_SIMPLIFY_TOLERANCE, "id": boundary.id},
+                {"tol": settings.GEO_SIMPLIFY_TOLERANCE, "grid": OUTPUT_GRID, "id": boundary.id},
             )
         area_refresh_parts(area=area)
         if refresh_lookup and area.level == Area.Level.DESA:

@@ -258,9 +258,12 @@ SELECT a.code AS id, b.geom AS geom, a.code AS code, a.name AS name,
 # (any level, current edition), or the union of both.
 _SERVICE_AREAS_SQL = """
 SELECT sa.id AS id,
-       ST_Multi(CASE WHEN sa.geom IS NOT NULL AND named.geom IS NOT NULL
-                     THEN ST_CollectionExtract(ST_Union(sa.geom, named.geom), 3)
-                     ELSE COALESCE(sa.geom, named.geom) END) AS geom,
+       -- A union comes out of GEOS with clockwise rings and new vertices:
+       -- back on the 7-decimal output grid, valid there, rings CCW (RFC 7946).
+       ST_ForcePolygonCCW(ST_Multi(ST_CollectionExtract(ST_ReducePrecision(
+           CASE WHEN sa.geom IS NOT NULL AND named.geom IS NOT NULL
+                THEN ST_CollectionExtract(ST_Union(sa.geom, named.geom), 3)
+                ELSE COALESCE(sa.geom, named.geom) END, 1e-7), 3))) AS geom,
        sa.name AS name, ag.code AS agency_code, ag.name AS agency_name, ag.kind AS agency_kind,
        array_to_string(sa.area_codes, ',') AS area_codes
   FROM geo_servicearea sa

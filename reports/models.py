@@ -140,7 +140,7 @@ class Report(models.Model):
                                         related_name="+", db_index=False, help_text="RT unit of a ketua RT filing for a resident.")
     confidential = models.BooleanField(default=False, help_text="Reporter identity hidden (rahasia).")
     anonymous = models.BooleanField(default=False, help_text="No reporter recorded.")
-    description = models.TextField(max_length=2000, blank=True)
+    description = models.TextField(max_length=4000, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     verified_at = models.DateTimeField(null=True, blank=True)

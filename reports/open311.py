@@ -9,6 +9,7 @@ reports arrive anonymous (no reporter identity is stored), without a photo
 (Open311 carries only a media_url, which is not fetched).
 """
 import datetime
+import math
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -18,8 +19,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
+from common.throttles import SubmitRateThrottle, throttle_waits
 from config.api_errors import ApiError
+from geo.selectors import desa_point_for_address
 from layers.policy import reports as policy
 
 from . import selectors, services
@@ -91,13 +96,20 @@ def _service(category) -> dict:
             "keywords": category.group, "group": category.group}
 
 
+def _open_categories():
+    """The services a client can POST and then read back: P0 categories
+    (policy.reports_public publishes only those; P1-P3 reports stay with
+    the agencies and are filed through the portal or the app)."""
+    return [c for c in selectors.categories_active() if policy.category_points_public(c)]
+
+
 def services_list(request, fmt):
-    return _respond(fmt, "services", "service", [_service(c) for c in selectors.categories_active()])
+    return _respond(fmt, "services", "service", [_service(c) for c in _open_categories()])
 
 
 def service_definition(request, code, fmt):
     category = selectors.category_get(code=code)
-    if category is None:
+    if category is None or not policy.category_points_public(category):
         return _error(fmt, 404, "service_code not found")
     body = {"service_code": category.code, "attributes": []}
     if fmt == "xml":
@@ -128,7 +140,8 @@ def _request_dict(report: Report, status_notes: str) -> dict:
         "zipcode": "",
         "lat": public["lat"],
         "long": public["lon"],
-        "media_url": "",
+        # No media_url: photos are not published, and "" fails the spec's
+        # schema (a URI); the field is optional.
     }
 
 
@@ -210,24 +223,56 @@ def request_detail(request, request_id, fmt):
     return _respond(fmt, "service_requests", "request", [_request_dict(report, _status_notes([report]).get(report.id, ""))])
 
 
+class _PostThrottles:
+    """The throttles of the report API's POST (per IP, and the report_submit
+    rate shared with POST /api/v1/reports/ by the same caller)."""
+
+    throttle_scope = None
+
+    def get_throttles(self):
+        return [throttle() for throttle in (*api_settings.DEFAULT_THROTTLE_CLASSES, SubmitRateThrottle)]
+
+
 def _requests_post(request, fmt):
     data = request.POST
     key = data.get("api_key", "")
     if not key or not Open311Key.objects.filter(key=key, is_active=True).exists():
         return _error(fmt, 403, "invalid api_key")
-    if not data.get("service_code"):
+    waits = throttle_waits(Request(request), _PostThrottles())
+    if waits:
+        wait = max((w for w in waits if w is not None), default=60)
+        response = _error(fmt, 429, "too many requests; retry after %d seconds" % math.ceil(wait))
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
+    code = data.get("service_code", "")
+    if not code:
         return _error(fmt, 400, "service_code is required")
-    if not data.get("lat") or not data.get("long"):
-        return _error(fmt, 400, "lat and long are required (address_string alone is not supported)")
+    category = selectors.category_get(code=code)
+    if category is None or not policy.category_points_public(category):
+        return _error(fmt, 400, "service_code not found (GET services.%s lists the services)" % fmt)
+    lat, lon, located = data.get("lat"), data.get("long"), ""
+    if not lat or not lon:
+        if not data.get("address_id") and not data.get("address_string"):
+            return _error(fmt, 400, "a location is required: lat and long, address_id (desa code) or "
+                                    "address_string (desa name)")
+        found = desa_point_for_address(address_id=data.get("address_id", ""),
+                                       address_string=data.get("address_string", ""))
+        if found is None:
+            return _error(fmt, 400, "address could not be located in Kabupaten Kubu Raya: give lat and long, "
+                                    "address_id (a desa code, e.g. 61.12.01.2001) or address_string naming "
+                                    "one desa (e.g. 'Desa Kapur, Kec. Sungai Raya')")
+        located, lon, lat = found
     try:
         result = services.report_submit(
-            report_id=uuid.uuid4(), category_code=data["service_code"], lon=data["long"], lat=data["lat"],
+            report_id=uuid.uuid4(), category_code=code, lon=lon, lat=lat,
             description=data.get("description", ""), channel=Report.Channel.OPEN311, anonymous=True,
             photo_optional=True)
     except ApiError as exc:
         return _error(fmt, exc.status_code, f"{exc.code}: {exc.message}")
     notice = (f"Kode pelacakan {result.report.tracking_code}: {settings.REPORTS_PUBLIC_BASE_URL}"
-              f"/laporan/{result.report.tracking_code}")
+              f"/lacak/{result.report.tracking_code}/")
+    if located:
+        notice += f" (lokasi: titik di dalam desa {located})"
     return _respond(fmt, "service_requests", "request",
                     [{"service_request_id": str(result.report.id), "service_notice": notice, "account_id": ""}],
                     status=201)

@@ -34,7 +34,9 @@ from .models import (Category, PersonalDataAccess, Report, ReportEvent, ReportPh
 from .photos import photo_clean
 from .signals import report_changed
 
-DESCRIPTION_MAX = 2000
+# Open311 GeoReport v2 allows 4,000 characters; one limit for every channel.
+DESCRIPTION_MAX = 4000
+NOTE_MAX = 2000
 S = Report.Status
 
 # Tracking codes avoid 0/O, 1/I/L and U (read out over the phone).
@@ -296,7 +298,7 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
     """Move a report to status `to`: the only place a status changes."""
     if to not in S.values:
         raise ApiError("invalid_status", _("Status tidak dikenal."), fields={"to": ["invalid"]})
-    if note and len(note) > DESCRIPTION_MAX:
+    if note and len(note) > NOTE_MAX:
         raise ApiError("note_too_long", _("Catatan terlalu panjang."), fields={"note": ["too_long"]})
     clean = photo_clean(upload=photo) if photo else None
     with transaction.atomic():
@@ -406,7 +408,7 @@ def report_add_note(*, report_id, actor, note: str, public: bool = False) -> Rep
     report = Report.objects.select_for_update().filter(id=report_id).first()
     if report is None or not selectors.report_access(user=actor, report=report).internal:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
-    if not note.strip() or len(note) > DESCRIPTION_MAX:
+    if not note.strip() or len(note) > NOTE_MAX:
         raise ApiError("invalid", _("Catatan kosong atau terlalu panjang."), fields={"note": ["invalid"]})
     return ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.NOTE, note=note, public=public,
                                       author=actor, created_at=timezone.now())

@@ -45,6 +45,12 @@ def reports_public() -> QuerySet[Report]:
             .select_related("category", "desa", "kecamatan", "agency"))
 
 
+def category_points_public(category: Category) -> bool:
+    """Whether reports of `category` are published as points (what
+    reports_public selects): Open311 offers only these services."""
+    return category.publication_class == PublicationClass.P0 and not category.force_confidential
+
+
 def report_is_public(report: Report) -> bool:
     return report.category.publication_class == PublicationClass.P0 and report.status not in HIDDEN_STATUSES
 
@@ -224,7 +230,7 @@ def report_notification_summary(report: Report) -> dict:
     """What an e-mail or webhook may carry: for P1-P3 only the tracking code
     and a link; for P0 also category, desa and (unless confidential) the
     description."""
-    link = f"{settings.REPORTS_PUBLIC_BASE_URL}/laporan/{report.tracking_code}"
+    link = f"{settings.REPORTS_PUBLIC_BASE_URL}/lacak/{report.tracking_code}/"
     summary = {"tracking_code": report.tracking_code, "link": link, "status": report.status,
                "report_id": str(report.id)}
     if report.category.publication_class == PublicationClass.P0:
@@ -233,5 +239,5 @@ def report_notification_summary(report: Report) -> dict:
     return summary
 
 
-__all__ = ["reports_public", "report_public_dict", "report_counts_public", "report_tracking_dict", "report_track_public",
+__all__ = ["category_points_public", "reports_public", "report_public_dict", "report_counts_public", "report_tracking_dict", "report_track_public",
            "report_timeline_public", "report_receipt_dict", "report_notification_summary", "SMALL_COUNT_THRESHOLD"]

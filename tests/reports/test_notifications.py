@@ -54,5 +54,5 @@ def test_reporter_hears_of_public_status_changes_with_a_link_only_for_restricted
     assert len(to_reporter) == 1
     body = to_reporter[0].body
     tracking = Report.objects.get(id=report_id).tracking_code
-    assert tracking in body and "/laporan/" in body
+    assert tracking in body and f"/lacak/{tracking}/" in body
     assert "demam" not in body and "Kunjungan" not in body
