@@ -98,8 +98,9 @@ def _service(category) -> dict:
 
 def _open_categories():
     """The services a client can POST and then read back: P0 categories
-    (policy.reports_public publishes only those; P1-P3 reports stay with
-    the agencies and are filed through the portal or the app)."""
+    (policy.reports_public publishes only those). A partner that knows a
+    P1-P3 code may still POST it: the report reaches the agency and only
+    its tracking page (service_notice) shows its progress."""
     return [c for c in selectors.categories_active() if policy.category_points_public(c)]
 
 
@@ -109,7 +110,7 @@ def services_list(request, fmt):
 
 def service_definition(request, code, fmt):
     category = selectors.category_get(code=code)
-    if category is None or not policy.category_points_public(category):
+    if category is None:
         return _error(fmt, 404, "service_code not found")
     body = {"service_code": category.code, "attributes": []}
     if fmt == "xml":
@@ -247,9 +248,6 @@ def _requests_post(request, fmt):
     code = data.get("service_code", "")
     if not code:
         return _error(fmt, 400, "service_code is required")
-    category = selectors.category_get(code=code)
-    if category is None or not policy.category_points_public(category):
-        return _error(fmt, 400, "service_code not found (GET services.%s lists the services)" % fmt)
     lat, lon, located = data.get("lat"), data.get("long"), ""
     if not lat or not lon:
         if not data.get("address_id") and not data.get("address_string"):

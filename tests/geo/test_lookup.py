@@ -4,6 +4,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+import shapely
 from django.conf import settings
 from django.db import connection
 from shapely.geometry import Point as ShapelyPoint
@@ -11,6 +12,7 @@ from shapely.geometry import Polygon as ShapelyPolygon
 from shapely.ops import unary_union
 
 from geo.models import Area
+from geo.services import OUTPUT_GRID
 from geo.selectors import point_locate, points_assign_desa
 
 KAMPUNG_BARU = "61.12.06.2011"
@@ -26,6 +28,9 @@ def _hole_points(geom):
 
 
 def _exterior_vertices(geom):
+    # Vertices of the stored boundary: the source's, on the 7-decimal output
+    # grid (geo.services.geometry_for_output).
+    geom = shapely.set_precision(geom, OUTPUT_GRID)
     polygons = list(getattr(geom, "geoms", [geom]))
     return {xy for p in polygons for xy in p.exterior.coords}
 

@@ -105,7 +105,7 @@ def _nothing_written(before):
     ({"point": (108.30, -0.05)}, "outside_coverage"),           # in the sea west of Kubu Raya
     ({"point": (112.0, 1.0)}, "outside_coverage"),              # Kapuas Hulu, far inland
     ({"point": (109.37, 0.07)}, "outside_coverage"),            # sign error: north of Pontianak
-    ({"description": "x" * 2001}, "description_too_long"),
+    ({"description": "x" * 4001}, "description_too_long"),
     ({"photo": b"%PDF-1.4 bukan gambar"}, "photo_type"),
     ({"photo": None}, "photo_required"),                        # road damage needs a photo
     ({"lon": "abc"}, "invalid"),
@@ -219,7 +219,7 @@ def test_lean_submission_answers_as_drf(client, users, desa_point, drf_dispatche
         {"category": "health-visit", "lon": lon, "lat": lat, "anonymous": True},
         {"category": "ufo-sighting", "lon": lon, "lat": lat},
         {"category": "flood", "lon": 108.30, "lat": -0.05},
-        {"category": "flood", "lon": lon, "lat": lat, "description": "x" * 2001},
+        {"category": "flood", "lon": lon, "lat": lat, "description": "x" * 4001},
         {"category": "road-damage", "lon": lon, "lat": lat},                  # a photo is required
     ]
     fields = ["category_id", "desa_id", "agency_id", "description", "confidential", "anonymous", "channel",
