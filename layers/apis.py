@@ -1,5 +1,8 @@
 """HTTP adapters of the layers app: catalogue, metadata, exports and the
 planners' queries. Logic lives in layers.selectors, exports and planner."""
+import os
+import re
+
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +19,52 @@ from config.api_errors import ApiError
 from . import exports, planner
 from .policy.planner import planner_report_source
 from .registry import Layer, layer_get, layers_public
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def ranged_file_response(request, file, content_type: str):
+    """The whole `file` (200), or one byte range of it (206; 416 when it
+    lies outside), with Content-Length and Accept-Ranges; HEAD gets the
+    headers alone. Several ranges in one request get the whole file (allowed
+    by RFC 9110)."""
+    size = file.seek(0, os.SEEK_END)
+    start, end, status = 0, size - 1, 200
+    match = _RANGE.match(request.headers.get("Range", "").replace(" ", ""))
+    if match and (match[1] or match[2]):
+        if match[1]:
+            start = int(match[1])
+            end = min(int(match[2]), size - 1) if match[2] else size - 1
+        else:
+            start, end = max(size - int(match[2]), 0), size - 1
+        if start >= size or start > end:
+            file.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        status = 206
+    length = end - start + 1
+    file.seek(start)
+    if request.method == "HEAD":
+        file.close()
+        response = HttpResponse(status=status, content_type=content_type)
+    else:
+        def body():
+            remaining = length
+            with file:
+                while remaining > 0:
+                    chunk = file.read(min(remaining, 1 << 16))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+                    yield chunk
+        response = StreamingHttpResponse(body(), status=status, content_type=content_type)
+    response["Content-Length"] = str(length)
+    response["Accept-Ranges"] = "bytes"
+    if status == 206:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
 
 
 def _layer_or_404(layer_id: str) -> Layer:
@@ -72,7 +121,7 @@ class LayerDownloadApi(APIView):
             raise ApiError("unsupported_format", _("Format harus geojson, csv atau gpkg."), status_code=404)
         filename = f"kuburaya-{layer.id}.{fmt}"
         if fmt == "geojson":
-            response = StreamingHttpResponse(exports.geojson_chunks(layer=layer), content_type=exports.FORMATS[fmt])
+            chunks = exports.geojson_chunks(layer=layer)
         elif fmt == "csv":
             geometry = request.query_params.get("geometry", "lonlat" if layer.geometry_type == "Point" else "wkt")
             if geometry not in ("wkt", "lonlat"):
@@ -80,8 +129,12 @@ class LayerDownloadApi(APIView):
             if geometry == "lonlat" and layer.geometry_type != "Point":
                 raise ApiError("invalid_geometry_option",
                                _("lon/lat hanya untuk layer titik; gunakan geometry=wkt."))
-            response = StreamingHttpResponse(exports.csv_chunks(layer=layer, geometry=geometry),
-                                             content_type=exports.FORMATS[fmt])
+            chunks = exports.csv_chunks(layer=layer, geometry=geometry)
+        if fmt in ("geojson", "csv"):
+            # Spooled to a temporary file (memory stays bounded), so that the
+            # answer has a Content-Length and honours Range: GDAL's /vsicurl/
+            # reads a remote file by HEAD and byte ranges.
+            response = ranged_file_response(request, exports.spool(chunks), exports.FORMATS[fmt])
         else:
             response = FileResponse(exports.geopackage_file(layer=layer), content_type=exports.FORMATS[fmt])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

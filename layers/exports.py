@@ -39,11 +39,34 @@ def geojson_chunks(*, layer: Layer, filters: dict | None = None) -> Iterator[byt
     yield b"\n]}\n"
 
 
+EXCEL_CELL_MAX = 32_767
+# UTF-8 byte order mark: Excel reads the file as UTF-8 only with it (names
+# such as "Sungai Ambawang Kuala" survive either way, but not every name is
+# ASCII); csv readers and GDAL skip it.
+CSV_BOM = "\ufeff"
+
+
+def spool(chunks: Iterator[bytes]):
+    """The chunks written to an anonymous temporary file (rewound later by
+    the caller); the memory held stays one chunk."""
+    file = tempfile.TemporaryFile()
+    for chunk in chunks:
+        file.write(chunk)
+    return file
+
+
 def csv_geometry_columns(layer: Layer, geometry: str) -> tuple[list[str], str]:
     """(header names, SQL select) of the geometry columns of a CSV export."""
+    digits = selectors.COORDINATE_DIGITS
     if geometry == "lonlat":
-        return ["lon", "lat"], "ST_X(q.geom), ST_Y(q.geom)"
-    return ["wkt"], f"ST_AsText(q.geom, {selectors.COORDINATE_DIGITS})"
+        # 7 decimals, as in GeoJSON (a float8 printed 17 significant digits).
+        return ["lon", "lat"], f"round(ST_X(q.geom)::numeric, {digits}), round(ST_Y(q.geom)::numeric, {digits})"
+    # A spreadsheet cell holds at most 32,767 characters (Excel): a longer WKT
+    # is simplified, as little as fits (GeoJSON and GeoPackage stay exact).
+    return ["wkt"], (f"(SELECT w FROM unnest(ARRAY[0, 0.00001, 0.00005, 0.0002, 0.001, 0.005, 0.02]::float8[]) AS t(tol),"
+                     f" LATERAL (SELECT ST_AsText(CASE WHEN t.tol = 0 THEN q.geom"
+                     f" ELSE ST_SimplifyPreserveTopology(q.geom, t.tol) END, {digits}) AS w) AS x"
+                     f" WHERE length(x.w) <= {EXCEL_CELL_MAX} ORDER BY t.tol LIMIT 1)")
 
 
 def _csv_value(value):
@@ -66,7 +89,7 @@ def csv_chunks(*, layer: Layer, geometry: str = "wkt", filters: dict | None = No
         csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         return buffer.getvalue().encode()
 
-    yield encode([["id", *geometry_names, *layer.fields]])
+    yield CSV_BOM.encode() + encode([["id", *geometry_names, *layer.fields]])
     for rows in selectors.rows_stream(layer=layer, filters=filters, select=select):
         yield encode([_csv_value(v) for v in row] for row in rows)
 

@@ -76,6 +76,21 @@ def features_count(*, layer: Layer, filters: dict | None) -> int:
         return cursor.fetchone()[0]
 
 
+def features_count_bounded(*, layer: Layer, filters: dict | None, timeout_ms: int) -> int | None:
+    """The count within `timeout_ms`, or None when it takes longer."""
+    from django.db.utils import OperationalError
+
+    sql, params = layer.table_sql(filters)
+    try:
+        with bounded_cursor(timeout_ms) as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS q", params)
+            return cursor.fetchone()[0]
+    except OperationalError as exc:
+        if "statement timeout" not in str(exc):
+            raise
+        return None
+
+
 def regency_extent() -> list[float] | None:
     """[minx, miny, maxx, maxy] of the current kabupaten (CRS84): the spatial
     extent every collection declares (cheap, and true for every layer)."""

@@ -101,7 +101,8 @@ def test_geojson_export_carries_metadata_and_licence(client, kubu_raya, tmp_path
 
 def test_csv_export_of_polygons_uses_wkt(client, kubu_raya, tmp_path):
     path = _download(client, tmp_path, "kecamatan", "csv")
-    lines = path.read_text().splitlines()
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("id,wkt,code,name")
     assert len(lines) == 10 and "MULTIPOLYGON" in lines[1]
     response = client.get("/api/v1/layers/kecamatan/download.csv?geometry=lonlat")
