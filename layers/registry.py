@@ -163,11 +163,17 @@ class Layer:
         bbox = filters.get("bbox")
         if bbox is not None:
             minx, miny, maxx, maxy = (float(v) for v in bbox)
+            # A box whose west edge lies east of its east edge crosses the
+            # antimeridian (OGC API - Features 7.15.3): two boxes.
+            boxes = ([(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)] if minx > maxx
+                     else [(minx, miny, maxx, maxy)])
             # && on the bare column keeps the GiST index usable; the exact
             # test follows (a polygon's box can touch the bbox without it).
-            where.append("t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
-                         " AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
-            params += [minx, miny, maxx, maxy] * 2
+            where.append("(" + " OR ".join(
+                ["(t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+                 " AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326)))"] * len(boxes)) + ")")
+            for box in boxes:
+                params += list(box) * 2
         interval = filters.get("datetime")
         if interval is not None:
             if not self.datetime_field:

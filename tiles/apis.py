@@ -4,10 +4,13 @@ serializer), which is what keeps cached tiles and 304s cheap. The raster
 metadata, value and zonal endpoints under /api/v1/ are DRF."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -55,7 +58,7 @@ def _response(status: int, headers: list, body: bytes) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def vector_tile(request, layers: str, z: int, x: int, y: int):
     """GET /tiles/{layer}[,{layer}...]/{z}/{x}/{y}.mvt[?category=&status=&period=]
     Resolved, looked up and built by the functions of the fast path
@@ -67,7 +70,7 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
     layer_objs, t = resolved
     name = ",".join(layer.id for layer in layer_objs)
     query = _filter_query(request)
-    gzipped = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+    gzipped = fastpath.accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", ""))
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
 
     # The cached path, from the cache store only, unless the fast path in
@@ -99,7 +102,7 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
     return response
 
 
-@require_GET
+@require_safe
 def tilejson(request, layers: str):
     """GET /tiles/{layer}[,{layer}...].json: TileJSON 3.0.0."""
     names = layers.split(",")
@@ -124,12 +127,21 @@ def tilejson(request, layers: str):
     }
     west, south, east, north = document["bounds"]
     document["center"] = [round((west + east) / 2, 6), round((south + north) / 2, 6), 9]
-    response = JsonResponse(document)
+    body = json.dumps(document, separators=(",", ":")).encode()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    if fastpath.etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = f'"{etag}"'
+    # The document changes with a layer's definition, not its data: cached
+    # like a tile (TILES_CACHE_CONTROL), revalidated by ETag.
+    response["Cache-Control"] = settings.TILES_CACHE_CONTROL
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
 
-@require_GET
+@require_safe
 def raster_tile(request, name: str, z: int, x: int, y: int):
     """GET /tiles/raster/{name}/{z}/{x}/{y}.png[?rescale=a,b&colormap_name=..&tilesize=256]"""
     t = vector.TileRequest(z, x, y)

@@ -30,6 +30,29 @@ MISSED = "kr.tiles.missed"
 _REASONS = {200: "200 OK", 204: "204 No Content", 304: "304 Not Modified"}
 
 
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header accepts gzip: named (or `*`) with a
+    q-value above zero ("gzip;q=0" refuses it, RFC 9110 12.5.3)."""
+    accepted = None
+    for item in header.lower().split(","):
+        coding, _sep, params = item.strip().partition(";")
+        coding = coding.strip()
+        if coding not in ("gzip", "x-gzip", "*"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if coding == "*" and accepted is not None:
+            continue  # an explicit gzip entry wins over the wildcard
+        accepted = q > 0
+    return bool(accepted)
+
+
 def etag_matches(header: str, etag: str) -> bool:
     for candidate in header.split(","):
         candidate = candidate.strip()
@@ -160,7 +183,7 @@ def wrap(application):
                 state: dict = {}
                 try:
                     answer = cached_tile(match[1], int(match[2]), int(match[3]), int(match[4]), query,
-                                         accept_gzip="gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""),
+                                         accept_gzip=accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")),
                                          if_none_match=environ.get("HTTP_IF_NONE_MATCH"), state=state)
                 except Exception:  # the cache is down: let Django build the tile
                     answer = None
@@ -183,7 +206,7 @@ def wrap(application):
 def _build_or_none(match, environ, state):
     try:
         return build_missed(match[1], int(match[2]), int(match[3]), int(match[4]),
-                            accept_gzip="gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""),
+                            accept_gzip=accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")),
                             if_none_match=environ.get("HTTP_IF_NONE_MATCH"), build_state=state.get("build"))
     except Exception:  # the database or the cache failed: Django answers (503 and recovery are its job)
         log.warning("tile %s/%s/%s/%s: built by Django after an error before it", *match.groups(), exc_info=True)

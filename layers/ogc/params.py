@@ -56,7 +56,9 @@ def _int(params, name: str, default: int, minimum: int, maximum: int | None = No
 def bbox_parse(raw: str) -> tuple[float, float, float, float]:
     parts = raw.split(",")
     if len(parts) == 6:
-        raise invalid(_("bbox tiga dimensi tidak didukung; gunakan minLon,minLat,maxLon,maxLat."))
+        # minLon,minLat,minZ,maxLon,maxLat,maxZ: the features are 2D, so the
+        # heights select nothing out.
+        parts = [parts[0], parts[1], parts[3], parts[4]]
     if len(parts) != 4:
         raise invalid(_("bbox harus berisi 4 angka: minLon,minLat,maxLon,maxLat (CRS84)."))
     try:
@@ -65,7 +67,7 @@ def bbox_parse(raw: str) -> tuple[float, float, float, float]:
         raise invalid(_("bbox harus berisi angka desimal.")) from None
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
         raise invalid(_("bbox di luar rentang bujur -180..180 / lintang -90..90."))
-    if minx > maxx or miny > maxy:
+    if miny > maxy:
         raise invalid(_("bbox: nilai minimum lebih besar dari maksimum."))
     return minx, miny, maxx, maxy
 

@@ -20,7 +20,7 @@ from layers import selectors
 from layers.registry import CRS84, Layer, LayerFilterError, layer_get, layers_public
 
 from .openapi import openapi_document
-from .params import OgcError, format_parse, items_query_parse
+from .params import CRS84_ALIASES, OgcError, format_parse, items_query_parse
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -163,6 +163,8 @@ class ConformanceView(OgcView):
 class OpenApiView(OgcView):
     def get(self, request):
         document = openapi_document(request, layers_public())
+        if request.GET.get("f", "").lower() in ("html", "text/html"):
+            return self.render_html(request, "service_doc.html", {"doc": document})
         return HttpResponse(json.dumps(document), content_type=OPENAPI)
 
 
@@ -295,7 +297,9 @@ class ItemView(OgcView):
     def get(self, request, collection_id: str, feature_id: str):
         layer = _layer_or_404(collection_id)
         fmt = format_parse(request)
-        unknown = [name for name in request.GET if name != "f"]
+        unknown = [name for name in request.GET if name not in ("f", "crs")]
+        if request.GET.get("crs") and request.GET["crs"] not in CRS84_ALIASES:
+            raise OgcError("InvalidParameterValue", _("Hanya CRS84 yang didukung untuk %(name)s.") % {"name": "crs"})
         if unknown:
             raise OgcError("InvalidParameterValue", _("Parameter tidak dikenal: %(names)s.") % {
                 "names": ", ".join(sorted(unknown))})
