@@ -64,6 +64,7 @@ fuzz: setup
 # Portal: vendored Leaflet assets (npm registry) and headless Chromium (Debian).
 portal-assets:
 	@bash scripts/vendor_js.sh
+	@bash scripts/vendor_maplibre.sh
 
 browser:
 	@bash scripts/browser_deps.sh

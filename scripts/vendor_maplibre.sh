@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Vendor MapLibre GL JS from the npm registry into
+# portal/static/portal/vendor/maplibre/ (like scripts/vendor_js.sh does for
+# Leaflet): the cross-origin browser test (tests/standards/test_maplibre_other_origin.py)
+# serves it from a second local origin. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "[vendor] $*"; }
+. scripts/_apt.sh
+
+DEST=portal/static/portal/vendor/maplibre
+PACKAGE=maplibre-gl@4.7.1
+STAMP="$DEST/.version"
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$PACKAGE" ]; then
+  say "present: $PACKAGE"
+  exit 0
+fi
+command -v npm >/dev/null || apt_install 1 npm
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && npm pack --silent "$PACKAGE" >/dev/null)
+tar xzf "$work"/maplibre-gl-*.tgz -C "$work"
+rm -rf "$DEST"
+mkdir -p "$DEST"
+cp "$work/package/dist/maplibre-gl.js" "$work/package/dist/maplibre-gl.css" "$work/package/LICENSE.txt" "$DEST/"
+echo "$PACKAGE" > "$STAMP"
+say "vendored $PACKAGE into $DEST"
