@@ -197,17 +197,19 @@ def vector_layer(layer) -> dict:
 
 
 def attribution(layers: list) -> str:
-    """Every layer's licence notice, then the boundary data's MIT notice
-    (the basemap's areas come from it, whatever the layer)."""
+    """One attribution string for every TileJSON of the built-in layers (a
+    map combining several sources shows it once: MapLibre stacks strings
+    that differ at all), then the licence of any other layer (a dataset)."""
     from geo.attribution import DATA_ATTRIBUTION
+    from layers.registry import BOUNDARY_LICENCE, SERVICE_LICENCE
 
-    parts = []
+    standard = f"Pemerintah Kabupaten Kubu Raya, {SERVICE_LICENCE} | MIT License. {DATA_ATTRIBUTION}"
+    known = {SERVICE_LICENCE, BOUNDARY_LICENCE, f"{SERVICE_LICENCE}; batas wilayah: {BOUNDARY_LICENCE}"}
+    parts = [standard]
     for layer in layers:
         notice = str(getattr(layer, "licence", "") or "")
-        if notice and notice not in parts:
+        if notice and notice not in known and notice not in parts:
             parts.append(notice)
-    if not any(DATA_ATTRIBUTION in p for p in parts):
-        parts.append("MIT License. " + DATA_ATTRIBUTION)
     return " | ".join(parts)
 
 

@@ -61,3 +61,12 @@ def test_six_number_and_antimeridian_bbox(client, kubu_raya):
     # West edge east of the east edge: the box crosses the antimeridian.
     assert matched("109.0,-1.0,-170.0,0.5") == 9
     assert matched("170.0,-1.0,-170.0,0.5") == 0
+
+
+def test_one_attribution_string_for_the_builtin_layers(client, kubu_raya):
+    names = ["desa", "kecamatan", "service-areas", "desa,kecamatan", "reports", "report-counts"]
+    attributions = {json.loads(client.get(f"/tiles/{name}.json").content)["attribution"] for name in names
+                    if client.get(f"/tiles/{name}.json").status_code == 200}
+    assert len(attributions) == 1
+    (text,) = attributions
+    assert "CC BY 4.0" in text and "MIT" in text and "Cahya DSN" in text
