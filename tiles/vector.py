@@ -188,7 +188,11 @@ _TILEJSON_TYPES = {"string": "String", "integer": "Number", "number": "Number", 
 def vector_layer(layer) -> dict:
     """A TileJSON vector_layers entry: the fields each feature carries."""
     fields = {name: _TILEJSON_TYPES.get(kind, "String") for name, kind in layer_fields(layer).items()}
-    fields.setdefault("id", "String")
+    if getattr(layer, "id_type", "string") != "integer":
+        # A text id (desa code, report UUID) travels as the property `id`
+        # (MapLibre: promoteId "id"); an integer id is the MVT feature id
+        # itself (feature-state works as is), not a property.
+        fields.setdefault("id", "String")
     entry = {"id": layer.id, "description": str(layer.description), "minzoom": 0,
              "maxzoom": settings.TILES_MAX_ZOOM, "fields": fields}
     if is_point_layer(layer):

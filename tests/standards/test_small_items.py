@@ -70,3 +70,17 @@ def test_one_attribution_string_for_the_builtin_layers(client, kubu_raya):
     assert len(attributions) == 1
     (text,) = attributions
     assert "CC BY 4.0" in text and "MIT" in text and "Cahya DSN" in text
+
+
+def test_integer_ids_are_mvt_feature_ids_and_tilejson_says_so(client, kubu_raya):
+    import mapbox_vector_tile
+
+    fields = json.loads(client.get("/tiles/service-areas.json").content)["vector_layers"][0]["fields"]
+    assert "id" not in fields
+    assert "id" in json.loads(client.get("/tiles/desa.json").content)["vector_layers"][0]["fields"]
+    response = client.get("/tiles/service-areas/9/411/256.mvt", HTTP_ACCEPT_ENCODING="identity")
+    assert response.status_code == 200
+    features = mapbox_vector_tile.decode(response.content)["service-areas"]["features"]
+    ogc_ids = {f["id"] for f in json.loads(
+        client.get("/ogc/collections/service-areas/items", {"limit": 1000}).content)["features"]}
+    assert features and all(f["id"] in ogc_ids for f in features)
