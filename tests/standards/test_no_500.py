@@ -87,3 +87,8 @@ def test_unmatched_portal_path_stays_html(client):
 def test_json_404_speaks_english_on_request(client):
     response = client.get("/api/nope", HTTP_ACCEPT_LANGUAGE="en")
     assert response.json()["message"] == "Not found."
+
+
+def test_queue_paging_error_in_english(users):
+    response = client_for(users["pupr"]).get("/api/v1/reports/queue/", {"limit": "-5"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()["message"] == "limit must be at least 1 and offset 0-1000000000."
