@@ -461,9 +461,11 @@ def tile_lists(z: int, rounds: int, per_round: int, rng: random.Random) -> list[
 
 
 def mvt_sql(z: int, x: int, y: int) -> tuple[str, list]:
-    """The tile of the copied public points, as plain ST_AsMVT (the reference)."""
+    """The tile of the copied public points, as plain ST_AsMVT (the reference):
+    the attributes our point tiles carry (the id, for a click to fetch the item,
+    and the tile_fields of the reports layer)."""
     return (f"WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env), "
-            f"m AS (SELECT ST_AsMVTGeom(ST_Transform(r.geom, 3857), b.env, 4096, 64, true) AS geom, "
+            f"m AS (SELECT r.id, ST_AsMVTGeom(ST_Transform(r.geom, 3857), b.env, 4096, 64, true) AS geom, "
             f"r.category_code, r.category_name, r.status, r.supporters_count "
             f"FROM {SCHEMA}.reports r, b WHERE r.geom && ST_Transform(ST_Expand(b.env, "
             f"(ST_XMax(b.env) - ST_XMin(b.env)) * 64 / 4096), 4326)) "
