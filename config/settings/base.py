@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "layers",
     "tiles",
     "portal",
+    "offline",
     "ppid",
     "datasets",
     "ops",
