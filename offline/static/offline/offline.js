@@ -238,6 +238,10 @@
         if (r.outcome === "refused" || r.outcome === "error") {
           refused.push({client_id: r.client_id, report_id: r.report_id || sent.report_id,
                         tracking_code: sent.tracking_code, message: r.message});
+          if (r.code === "not_found" && state.pkg) {
+            // No longer this crew's report: it leaves the phone's queue.
+            state.pkg.reports = state.pkg.reports.filter(function (rep) { return rep.id !== sent.report_id; });
+          }
         } else if (state.pkg) {
           state.pkg.reports.forEach(function (rep) { if (rep.id === r.report_id && r.status) { rep.status = r.status; } });
         }

@@ -151,7 +151,7 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) {
     // Basemap tiles saved for offline use: from the cache when there.
     if (request.method === "GET" && request.destination === "image") {
-      event.respondWith(caches.match(request).then(function (hit) { return hit || fetch(request); }));
+      event.respondWith(caches.match(request, {ignoreVary: true}).then(function (hit) { return hit || fetch(request); }));
     }
     return;
   }
@@ -174,7 +174,7 @@ self.addEventListener("fetch", function (event) {
   }
   if (url.pathname.indexOf("/api/v1/reports/") === 0 && url.pathname.indexOf("/photos/") > 0) {
     event.respondWith(caches.open("kr-private-photos").then(function (cache) {
-      return cache.match(request).then(function (hit) { return hit || fetch(request); });
+      return cache.match(request, {ignoreVary: true}).then(function (hit) { return hit || fetch(request); });
     }));
     return;
   }
