@@ -93,9 +93,14 @@ def crew_package(*, user) -> dict | None:
     reports = (Report.objects.filter(agency_id__in=agency_ids).exclude(status__in=Report.CLOSED_STATUSES)
                .select_related("category", "desa", "agency").prefetch_related("photos")
                .order_by("deadline", "created_at")[:QUEUE_LIMIT])
-    items = []
+    items, access_by_agency = [], {}
     for r in reports:
-        access = report_access(user=user, report=r)
+        # Access depends on the user's roles for the report's agency (the
+        # reporter's own rights only reopen resolved reports, never queued
+        # here): computed once per agency, not once per report.
+        if r.agency_id not in access_by_agency:
+            access_by_agency[r.agency_id] = report_access(user=user, report=r)
+        access = access_by_agency[r.agency_id]
         items.append({
             # The transitions this user may make now (the same rule the
             # server applies when the queued action arrives).
