@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "layers",
     "tiles",
     "portal",
+    "offline",
     "ppid",
     "datasets",
     "ops",

@@ -1,0 +1,348 @@
+/* The crew's offline page (/kerja/offline/): "Bawa offline" downloads the
+   crew's package (open queue, desa of the service area, basemap tiles under a
+   30 MB budget), keeps it encrypted in IndexedDB (AES-GCM, a non-extractable
+   key made for this sign-in; wiped on sign-out and when the package expires),
+   and lets the crew open reports, see them on the map with their own
+   position, write notes, change status and take evidence photos with no
+   network. Every action is queued with a client id and sent when the network
+   returns; the server applies each id once and says why it refused one. */
+(function () {
+  "use strict";
+  var DB = "kr-crew", $ = function (id) { return document.getElementById(id); };
+  var LABELS = {received: "Diterima", verified: "Diverifikasi", dispatched: "Didisposisi",
+                in_progress: "Diproses", resolved: "Selesai", rejected: "Ditolak",
+                not_our_authority: "Bukan wewenang", merged: "Digabung"};
+  var state = {pkg: null, queue: [], refused: [], position: null, map: null, layer: null};
+
+  function db() {
+    return new Promise(function (resolve, reject) {
+      var open = indexedDB.open(DB, 1);
+      open.onupgradeneeded = function () {
+        open.result.createObjectStore("kv");
+        open.result.createObjectStore("queue", {keyPath: "client_id"});
+      };
+      open.onsuccess = function () { resolve(open.result); };
+      open.onerror = function () { reject(open.error); };
+    });
+  }
+  function tx(storeName, mode, fn) {
+    return db().then(function (d) {
+      return new Promise(function (resolve, reject) {
+        var t = d.transaction(storeName, mode), req = fn(t.objectStore(storeName));
+        t.oncomplete = function () { d.close(); resolve(req ? req.result : undefined); };
+        t.onerror = function () { d.close(); reject(t.error); };
+      });
+    });
+  }
+  var kvGet = function (k) { return tx("kv", "readonly", function (s) { return s.get(k); }); };
+  var kvPut = function (k, v) { return tx("kv", "readwrite", function (s) { return s.put(v, k); }); };
+
+  function key() {
+    // One AES-GCM key per sign-in, never extractable; bound to the user id.
+    var who = $("crew").dataset.user;
+    return kvGet("key").then(function (rec) {
+      if (rec && rec.user === who) { return rec.key; }
+      return crypto.subtle.generateKey({name: "AES-GCM", length: 256}, false, ["encrypt", "decrypt"])
+        .then(function (k) { return kvPut("key", {user: who, key: k}).then(function () { return k; }); });
+    });
+  }
+  function seal(value) {
+    var iv = crypto.getRandomValues(new Uint8Array(12));
+    return key().then(function (k) {
+      return crypto.subtle.encrypt({name: "AES-GCM", iv: iv}, k, new TextEncoder().encode(JSON.stringify(value)));
+    }).then(function (data) { return {iv: iv, data: data}; });
+  }
+  function open(sealed) {
+    if (!sealed) { return Promise.resolve(null); }
+    return key().then(function (k) {
+      return crypto.subtle.decrypt({name: "AES-GCM", iv: sealed.iv}, k, sealed.data);
+    }).then(function (plain) { return JSON.parse(new TextDecoder().decode(plain)); })
+      .catch(function () { return null; });
+  }
+
+  function csrf() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function age(iso) {
+    var minutes = Math.round((Date.now() - new Date(iso).getTime()) / 60000);
+    if (minutes < 1) { return "baru saja"; }
+    if (minutes < 60) { return minutes + " menit lalu"; }
+    if (minutes < 48 * 60) { return Math.round(minutes / 60) + " jam lalu"; }
+    return Math.round(minutes / 1440) + " hari lalu";
+  }
+  function mb(bytes) { return (bytes / 1048576).toFixed(1).replace(".", ",") + " MB"; }
+  function distance(a, b) {
+    var r = 6371000, rad = Math.PI / 180, dLat = (b[1] - a[1]) * rad, dLon = (b[0] - a[0]) * rad;
+    var h = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
+            Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+    return 2 * r * Math.asin(Math.sqrt(h));
+  }
+  function say(text) { $("crew-status").textContent = text; }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+
+  function loadState() {
+    return Promise.all([kvGet("package").then(open), tx("queue", "readonly", function (s) { return s.getAll(); }),
+                        kvGet("refused")]).then(function (r) {
+      state.pkg = r[0];
+      state.queue = r[1] || [];
+      state.refused = r[2] || [];
+      if (state.pkg && Date.now() > new Date(state.pkg.generated_at).getTime() + state.pkg.expires_in_hours * 3600e3) {
+        state.pkg = null;
+        return kvPut("package", null);
+      }
+    });
+  }
+
+  function pendingFor(id) {
+    return state.queue.filter(function (a) { return a.report_id === id; });
+  }
+
+  function render() {
+    var list = $("crew-reports"), pkg = state.pkg;
+    list.innerHTML = "";
+    $("crew-queue-count").textContent = state.queue.length;
+    $("crew-fresh").textContent = pkg ? "Data diambil " + age(pkg.generated_at) + " (" +
+      new Date(pkg.generated_at).toLocaleString("id-ID", {timeZone: "Asia/Pontianak"}) + " WIB)" :
+      "Belum ada data offline di ponsel ini.";
+    var refusedBox = $("crew-refused");
+    refusedBox.innerHTML = "";
+    state.refused.forEach(function (r) {
+      refusedBox.appendChild(el("li", {"class": "refused", "data-client-id": r.client_id},
+                                (r.tracking_code || r.report_id) + ": " + r.message));
+    });
+    $("crew-refused-box").hidden = !state.refused.length;
+    if (!pkg) { return; }
+    var reports = pkg.reports.slice();
+    if (state.position) {
+      reports.sort(function (a, b) {
+        return distance(state.position, [a.lon, a.lat]) - distance(state.position, [b.lon, b.lat]);
+      });
+    }
+    reports.forEach(function (r) {
+      var pend = pendingFor(r.id), shown = r.status;
+      var next = r.next || [];
+      pend.forEach(function (a) { if (a.kind === "transition") { shown = a.to; next = []; } });
+      var card = el("li", {"class": "card", "data-report": r.id});
+      card.appendChild(el("h3", {}, r.tracking_code + " · " + r.category));
+      var meta = (LABELS[shown] || shown) + (pend.length ? " (menunggu sinyal)" : "") + " · " + (r.desa || "");
+      if (state.position) { meta += " · " + Math.round(distance(state.position, [r.lon, r.lat])) + " m"; }
+      card.appendChild(el("p", {"class": "meta"}, meta));
+      if (r.description) { card.appendChild(el("p", {}, r.description)); }
+      r.photos.forEach(function (src) { card.appendChild(el("img", {src: src, alt: "Foto laporan", loading: "lazy",
+                                                                    width: "120"})); });
+      var nav = el("a", {href: "geo:" + r.lat + "," + r.lon + "?q=" + r.lat + "," + r.lon}, "Navigasi");
+      card.appendChild(nav);
+      var form = el("form", {"class": "crew-action"});
+      var select = el("select", {name: "to", "aria-label": "Status baru"});
+      select.appendChild(el("option", {value: ""}, "Hanya catatan"));
+      next.forEach(function (s) { select.appendChild(el("option", {value: s}, LABELS[s] || s)); });
+      form.appendChild(select);
+      form.appendChild(el("textarea", {name: "note", rows: "2", placeholder: "Catatan lapangan"}));
+      form.appendChild(el("input", {type: "file", name: "photo", accept: "image/*", capture: "environment"}));
+      form.appendChild(el("button", {type: "submit"}, "Simpan"));
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        queueAction(r, form).then(render);
+      });
+      card.appendChild(form);
+      list.appendChild(card);
+    });
+    drawMap(reports);
+  }
+
+  function drawMap(reports) {
+    if (!window.L || !$("crew-map")) { return; }
+    if (!state.map) {
+      state.map = L.map("crew-map", {zoomControl: true});
+      var base = $("crew").dataset.basemap;
+      if (base) { L.tileLayer(base, {maxZoom: 19}).addTo(state.map); }
+    }
+    if (state.layer) { state.map.removeLayer(state.layer); }
+    state.layer = L.featureGroup();
+    L.geoJSON(state.pkg.desa, {style: {color: "#555", weight: 1, fill: false},
+      onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name); }}).addTo(state.layer);
+    reports.forEach(function (r) {
+      L.circleMarker([r.lat, r.lon], {radius: 7, color: "#b00", weight: 2}).bindPopup(r.tracking_code)
+        .addTo(state.layer);
+    });
+    if (state.position) {
+      L.circleMarker([state.position[1], state.position[0]], {radius: 6, color: "#06c", fillOpacity: 1})
+        .bindTooltip("Posisi Anda").addTo(state.layer);
+    }
+    state.layer.addTo(state.map);
+    if (state.pkg.bbox) {
+      state.map.fitBounds([[state.pkg.bbox[1], state.pkg.bbox[0]], [state.pkg.bbox[3], state.pkg.bbox[2]]]);
+    }
+  }
+
+  function downscale(file) {
+    // Long edge 1600 px, JPEG: a 3.5 MB phone photo becomes ~300 KB.
+    return new Promise(function (resolve, reject) {
+      var img = new Image(), url = URL.createObjectURL(file);
+      img.onload = function () {
+        var scale = Math.min(1, 1600 / Math.max(img.width, img.height));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(img.width * scale);
+        canvas.height = Math.round(img.height * scale);
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(url);
+        resolve(canvas.toDataURL("image/jpeg", 0.8));
+      };
+      img.onerror = function () { URL.revokeObjectURL(url); reject(new Error("foto")); };
+      img.src = url;
+    });
+  }
+
+  function queueAction(report, form) {
+    var to = form.elements.to.value, note = form.elements.note.value.trim();
+    var file = form.elements.photo.files[0];
+    if (!to && !note) { say("Tulis catatan atau pilih status."); return Promise.resolve(); }
+    return (file ? downscale(file) : Promise.resolve(null)).then(function (photo) {
+      var action = {client_id: crypto.randomUUID(), report_id: report.id, tracking_code: report.tracking_code,
+                    kind: to ? "transition" : "note", to: to || undefined, note: note, public: false,
+                    from_status: report.status,
+                    taken_at: new Date().toISOString()};
+      if (photo) { action.photo = photo; }
+      return tx("queue", "readwrite", function (s) { return s.put(action); }).then(function () {
+        state.queue.push(action);
+        say(navigator.onLine ? "Disimpan; mengirim..." : "Disimpan di ponsel; dikirim saat ada sinyal.");
+        if (navigator.onLine) { return sync(); }
+      });
+    });
+  }
+
+  var syncing = null;
+  function sync() {
+    if (syncing) { return syncing; }
+    if (!state.queue.length) { return Promise.resolve(); }
+    var batch = state.queue.slice();
+    syncing = fetch("/api/v1/offline/actions/", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept-Language": "id"},
+      body: JSON.stringify({actions: batch.map(function (a) {
+        var copy = Object.assign({}, a); delete copy.tracking_code; return copy; })})
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    }).then(function (data) {
+      var done = {}, refused = state.refused.slice();
+      data.results.forEach(function (r) {
+        done[r.client_id] = true;
+        var sent = batch.filter(function (a) { return a.client_id === r.client_id; })[0] || {};
+        if (r.outcome === "refused" || r.outcome === "error") {
+          refused.push({client_id: r.client_id, report_id: r.report_id || sent.report_id,
+                        tracking_code: sent.tracking_code, message: r.message});
+          if (r.code === "not_found" && state.pkg) {
+            // No longer this crew's report: it leaves the phone's queue.
+            state.pkg.reports = state.pkg.reports.filter(function (rep) { return rep.id !== sent.report_id; });
+          }
+        } else if (state.pkg) {
+          state.pkg.reports.forEach(function (rep) { if (rep.id === r.report_id && r.status) { rep.status = r.status; } });
+        }
+      });
+      state.refused = refused;
+      return tx("queue", "readwrite", function (s) {
+        Object.keys(done).forEach(function (id) { s.delete(id); });
+      }).then(function () {
+        state.queue = state.queue.filter(function (a) { return !done[a.client_id]; });
+        return Promise.all([kvPut("refused", refused), state.pkg ? seal(state.pkg).then(function (s) {
+          return kvPut("package", s); }) : null]);
+      }).then(function () {
+        say("Terkirim: " + Object.keys(done).length + " tindakan.");
+        document.documentElement.dataset.synced = String(Date.now());
+      });
+    }).catch(function () {
+      say("Belum terkirim; dicoba lagi saat ada sinyal.");
+    }).then(function () { syncing = null; render(); });
+    return syncing;
+  }
+
+  function download() {
+    say("Mengambil paket...");
+    return fetch("/api/v1/offline/package/", {credentials: "same-origin"}).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    }).then(function (pkg) {
+      var estimate = pkg.estimated_bytes, budget = pkg.budget_bytes;
+      $("crew-size").textContent = "Ukuran paket sekitar " + mb(estimate) + " (batas " + mb(budget) + "): " +
+        pkg.reports.length + " laporan, " + pkg.desa.features.length + " desa, " + pkg.basemap.tiles +
+        " ubin peta dasar.";
+      return seal(pkg).then(function (sealed) { return kvPut("package", sealed); }).then(function () {
+        state.pkg = pkg;
+        render();
+        return cacheExtras(pkg, budget);
+      });
+    }).then(function (used) {
+      say("Siap offline (" + mb(used) + ").");
+      document.documentElement.dataset.offlineReady = "1";
+    }).catch(function (error) { say("Gagal mengambil paket: " + error.message); });
+  }
+
+  function cacheExtras(pkg, budget) {
+    // Photos, then basemap tiles zoom by zoom, stopping at the budget.
+    var used = JSON.stringify(pkg).length, urls = [];
+    pkg.reports.forEach(function (r) { urls = urls.concat(r.photos); });
+    (pkg.basemap.zooms || []).forEach(function (z) {
+      for (var x = z.x[0]; x <= z.x[1]; x++) {
+        for (var y = z.y[0]; y <= z.y[1]; y++) {
+          urls.push(pkg.basemap.template.replace("{z}", z.z).replace("{x}", x).replace("{y}", y)
+                    .replace("{s}", "a"));
+        }
+      }
+    });
+    return Promise.all([caches.open("kr-private-photos"), caches.open("kr-offline-v1-basemap")]).then(function (c) {
+      return urls.reduce(function (chain, url) {
+        return chain.then(function () {
+          if (used >= budget) { return; }
+          var same = url.charAt(0) === "/", cache = same ? c[0] : c[1];
+          return fetch(url, same ? {credentials: "same-origin"} : {mode: "no-cors"}).then(function (response) {
+            if (!response.ok && response.type !== "opaque") { return; }
+            return response.clone().blob().then(function (b) {
+              used += b.size || 18000;
+              return cache.put(url, response);
+            });
+          }).catch(function () {});
+        });
+      }, Promise.resolve()).then(function () { return used; });
+    });
+  }
+
+  function wipe() {
+    return Promise.all([
+      new Promise(function (resolve) { var r = indexedDB.deleteDatabase(DB); r.onsuccess = r.onerror = r.onblocked = resolve; }),
+      caches.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return k.indexOf("kr-private") === 0; })
+          .map(function (k) { return caches.delete(k); }));
+      })]).then(function () {
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({type: "wipe"});
+      }
+    });
+  }
+  window.KROffline = {wipe: wipe, sync: sync};
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!$("crew-reports")) { return; }
+    $("crew-download").addEventListener("click", download);
+    $("crew-sync").addEventListener("click", sync);
+    $("crew-locate").addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (p) {
+        state.position = [p.coords.longitude, p.coords.latitude];
+        render();
+      }, function () { say("Lokasi tidak tersedia."); }, {enableHighAccuracy: true, timeout: 15000});
+    });
+    window.addEventListener("online", function () { sync(); });
+    window.addEventListener("offline", function () { say("Offline: tindakan disimpan di ponsel."); });
+    loadState().then(function () {
+      render();
+      document.documentElement.dataset.crewReady = "1";
+      if (navigator.onLine) { sync(); }
+    });
+  });
+})();

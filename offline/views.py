@@ -1,0 +1,58 @@
+"""The installable app's files (service worker at the root scope, manifest)
+and the crew's offline page."""
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.contrib.staticfiles import finders
+from django.utils.translation import gettext as _
+
+SW_VERSION = "kr-offline-v1"
+
+
+def service_worker(request):
+    """/sw.js: served from the root so that it may control every page."""
+    path = finders.find("offline/sw.js")
+    with open(path, encoding="utf-8") as f:
+        body = f.read()
+    body = body.replace("__SHELL__", _shell_json()).replace("__VERSION__", SW_VERSION)
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _shell_json() -> str:
+    import json
+
+    urls = ["/offline/", "/lapor/", "/kerja/offline/", static("offline/offline.js"), static("offline/icon-192.png"),
+            static("portal/vendor/leaflet/leaflet.js"), static("portal/vendor/leaflet/leaflet.css")]
+    return json.dumps(urls)
+
+
+def manifest(request):
+    import json
+
+    body = {
+        "name": "Kubu Raya Smart City - RT Online",
+        "short_name": "RT Online",
+        "description": _("Lapor, lacak, dan kerjakan laporan warga Kubu Raya, juga tanpa sinyal."),
+        "lang": "id", "dir": "ltr", "start_url": "/?source=pwa", "scope": "/", "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#0b5d3b",
+        "icons": [{"src": static("offline/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+                  {"src": static("offline/icon-512.png"), "sizes": "512x512", "type": "image/png",
+                   "purpose": "any maskable"}],
+    }
+    response = HttpResponse(json.dumps(body), content_type="application/manifest+json")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def offline_fallback(request):
+    return render(request, "offline/offline.html", {})
+
+
+@login_required(login_url="portal:masuk")
+def crew_offline(request):
+    return render(request, "offline/crew.html", {"basemap_url": settings.PORTAL_BASEMAP_URL})
