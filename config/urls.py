@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("tiles.urls")),
     path("", include("ppid.urls")),
     path("", include("datasets.urls")),
+    path("", include("residents.urls")),
     path("", include("portal.urls")),
 ]
 

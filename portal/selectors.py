@@ -400,3 +400,13 @@ def workspace_report(*, user, report_id) -> dict | None:
 class _EmptyParams(dict):
     def getlist(self, key):
         return []
+
+
+def report_public_point(*, report) -> dict | None:
+    """The report's location as the public projection gives it (None when
+    the report is not public as a point): the tracking page's mini-map."""
+    policy = _policy("reports")
+    if policy is None or not policy.report_is_public(report):
+        return None
+    public = policy.report_public_dict(report)
+    return {"lon": public["lon"], "lat": public["lat"]}

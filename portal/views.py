@@ -83,7 +83,9 @@ def lapor(request):
 
 
 def lacak_cari(request):
-    code = (request.GET.get("kode") or "").strip().upper()
+    from residents.selectors import code_normalize
+
+    code = code_normalize(request.GET.get("kode") or "")
     if code:
         from django.shortcuts import redirect
         return redirect("portal:lacak", code=code)
@@ -91,27 +93,65 @@ def lacak_cari(request):
 
 
 def lacak(request, code: str, error: str = "", status: int | None = None):
-    tracked = selectors.report_tracking(code=code.strip().upper(), user=request.user)
-    if tracked and tracked.get("can_dispute"):
-        from django.urls import reverse
+    """The tracking page: the policy's tracking view for anyone holding the
+    code; for its reporter (account, or the filing phone through the page's
+    script) their description and photos, "is it fixed?" and the dispute."""
+    from django.shortcuts import redirect
+    from django.urls import reverse
 
-        tracked["dispute_url"] = reverse("portal:lacak-sanggah", kwargs={"code": code})
-    return render(request, "portal/lacak.html", {"nav": "lacak", "code": code, "tracked": tracked,
-                                                 "dispute_error": error},
-                  status=status or (200 if tracked else 404))
+    from residents import selectors as resident_selectors
+
+    normal = resident_selectors.code_normalize(code)
+    if normal != code:
+        return redirect("portal:lacak", code=normal)
+    tracked = selectors.report_tracking(code=code, user=request.user)
+    context = {"nav": "lacak", "code": code, "tracked": tracked, "dispute_error": error}
+    if tracked:
+        from reports.models import Report
+
+        report = Report.objects.select_related("category").get(tracking_code=code)
+        if tracked.get("can_dispute"):
+            tracked["dispute_url"] = reverse("portal:lacak-sanggah", kwargs={"code": code})
+        context.update(
+            following=resident_selectors.is_following(report=report, user=request.user),
+            resident=resident_selectors.resident_of(request.user),
+            own=(resident_selectors.reporter_view(report=report)
+                 if request.user.is_authenticated and report.reporter_id == request.user.id else None),
+            fix_confirmed=resident_selectors.fix_confirmed(report=report),
+            public_point=selectors.report_public_point(report=report),
+            supporters_count=report.supporters_count,
+            share_url=request.build_absolute_uri(reverse("portal:lacak", kwargs={"code": code})),
+            lacak_text={k: str(v) for k, v in LACAK_TEXT.items()})
+    return render(request, "portal/lacak.html", context, status=status or (200 if tracked else 404))
+
+
+LACAK_TEXT = {
+    "copied": gettext_lazy("Kode disalin."),
+    "copy_failed": gettext_lazy("Salin manual: tekan lama pada kode."),
+    "shared": gettext_lazy("Tautan dibagikan."),
+    "share_title": gettext_lazy("Laporan RT Online"),
+    "photo": gettext_lazy("Foto laporan"),
+    "evidence": gettext_lazy("Foto bukti penyelesaian"),
+    "sending": gettext_lazy("Mengirim…"),
+    "failed": gettext_lazy("Gagal terhubung. Coba lagi."),
+}
 
 
 @require_POST
-@login_required(login_url="portal:masuk")
 def lacak_sanggah(request, code: str):
-    """The reporter disputes a resolution: the report goes back to in progress
-    with their reason as a public timeline entry (reports.services)."""
+    """The reporter (account or the filing phone's secret) disputes a
+    resolution: the report goes back to in progress with their reason as a
+    public timeline entry (reports.services, through residents.services)."""
     from django.shortcuts import redirect
 
-    error = selectors.report_dispute(code=code.strip().upper(), user=request.user,
-                                     note=(request.POST.get("note") or "").strip())
-    if error:
-        return lacak(request, code, error=error[1], status=error[0])
+    from config.api_errors import ApiError
+    from residents import services as resident_services
+
+    try:
+        resident_services.report_dispute(code=code, note=(request.POST.get("note") or "").strip(),
+                                         user=request.user, secret=request.POST.get("device_secret") or "")
+    except ApiError as exc:
+        return lacak(request, code, error=str(exc.message), status=exc.status_code)
     return redirect("portal:lacak", code=code)
 
 

@@ -6,6 +6,7 @@ that a rolled-back write sends nothing: the report_changed signal through
 transaction.on_commit, notifications as Celery tasks through
 common.jobs.enqueue (a worker sends them; without a broker they run inline).
 """
+import dataclasses
 import datetime
 import secrets
 import uuid
@@ -32,7 +33,7 @@ from . import selectors, taxonomy
 from .models import (Category, PersonalDataAccess, Report, ReportEvent, ReportPhoto, ReportSubject, ReportSupport,
                      RoutingDecision, RoutingRule)
 from .photos import photo_clean
-from .signals import report_changed
+from .signals import report_changed, report_event_created
 
 DESCRIPTION_MAX = 2000
 S = Report.Status
@@ -292,8 +293,12 @@ def _allowed(*, access: selectors.Access, report: Report, to: str) -> bool:
 
 
 def report_transition(*, report_id, actor, to: str, note: str = "", public: bool = True, photo=None,
-                      agency_code: str | None = None, merge_into_id=None) -> ReportEvent:
-    """Move a report to status `to`: the only place a status changes."""
+                      agency_code: str | None = None, merge_into_id=None,
+                      reporter_proven: bool = False) -> ReportEvent:
+    """Move a report to status `to`: the only place a status changes.
+
+    `reporter_proven`: the caller proved to be the reporter another way than
+    by account (the filing phone's device secret, residents.services)."""
     if to not in S.values:
         raise ApiError("invalid_status", _("Status tidak dikenal."), fields={"to": ["invalid"]})
     if note and len(note) > DESCRIPTION_MAX:
@@ -305,6 +310,8 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
         if report is None:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         access = selectors.report_access(user=actor, report=report)
+        if reporter_proven:
+            access = dataclasses.replace(access, reporter=True)
         if not access.any:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         if to not in TRANSITIONS[report.status]:
@@ -379,6 +386,8 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
             report=report, kind=kind, from_status=old_status, to_status=to, note=note or "", public=bool(public),
             author=actor, author_agency=actor_agency, photo=photo_row, created_at=now)
         _on_commit_changed(report.id, report.location, report.location)
+        if event.public:
+            report_event_created.send(sender=Report, event=event)
         if event.public and report.reporter_id and not report.anonymous:
             enqueue(tasks.notify_reporter_status, str(report.id), event.id)
         if report.agency_id and report.agency_id != (old_agency.id if old_agency else None):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "datasets",
     "ops",
     "messaging",
+    "residents",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+from tests.reports.conftest import desa_point, make_user, submit, taxonomy, users  # noqa: F401
