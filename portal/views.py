@@ -102,7 +102,7 @@ def lacak(request, code: str, error: str = "", status: int | None = None):
     from residents import selectors as resident_selectors
 
     normal = resident_selectors.code_normalize(code)
-    if normal != code:
+    if normal != code and selectors.report_tracking(code=normal, user=None):
         return redirect("portal:lacak", code=normal)
     tracked = selectors.report_tracking(code=code, user=request.user)
     context = {"nav": "lacak", "code": code, "tracked": tracked, "dispute_error": error}

@@ -10,4 +10,7 @@ class ResidentsConfig(AppConfig):
 
         from . import services
 
+        from common import outbox
+
         report_event_created.connect(services.on_report_event, dispatch_uid="residents-report-updates")
+        outbox.register(services.UPDATE_KIND, services.update_deliver)

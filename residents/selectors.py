@@ -20,6 +20,8 @@ def code_normalize(code: str) -> str:
     chars = _CODE_CHARS.sub("", raw)
     if chars.startswith("KR") and len(chars) == 10:
         chars = chars[2:]
+    elif re.match(r"KR\W", raw):  # "KR-" typed but the rest is short or long
+        return raw
     if len(chars) == 8:
         return f"KR-{chars[:4]}-{chars[4:]}"
     return raw

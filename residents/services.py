@@ -1,7 +1,8 @@
 """Writes of the residents app: one-time sign-in codes, accounts, erasure,
 the device secret of anonymous reports, following, support, the reporter's
 "is it fixed?" answer and dispute, and the updates sent on every public status
-change (through messaging.gateways, after the change commits).
+change (an outbox row per recipient in the change's transaction, delivered
+through messaging.gateways).
 """
 import datetime
 import hashlib
@@ -314,16 +315,13 @@ def report_dispute(*, code: str, note: str, user=None, secret: str | None = None
 
 # --- Updates -----------------------------------------------------------------
 
-def update_recipients(report: Report) -> list[tuple[int, str, str]]:
-    """(user id, channel, address) of the report's resident reporter and followers."""
+def update_recipients(report: Report) -> list[int]:
+    """User ids of the report's resident reporter and followers."""
     user_ids = set(Follow.objects.filter(report=report).values_list("user_id", flat=True))
     if report.reporter_id and not report.anonymous:
         user_ids.add(report.reporter_id)
-    out = []
-    for resident in Resident.objects.filter(user_id__in=user_ids, user__is_active=True).order_by("user_id"):
-        if resident.address:
-            out.append((resident.user_id, resident.channel, resident.address))
-    return out
+    return sorted(Resident.objects.filter(user_id__in=user_ids, user__is_active=True)
+                  .values_list("user_id", flat=True))
 
 
 def update_text(report: Report, event: ReportEvent) -> str:
@@ -343,23 +341,35 @@ def update_text(report: Report, event: ReportEvent) -> str:
 
 def on_report_event(sender, event: ReportEvent, **kwargs) -> None:
     """report_event_created receiver (inside the change's transaction): one
-    message per recipient, keyed by event and user so a retry never sends twice."""
+    outbox row per recipient, keyed by event and user. The payload holds ids
+    only: the address is read at delivery, so an erased resident gets nothing
+    and no phone number waits in the outbox."""
     if not event.to_status:
         return
-    report = event.report
-    body = update_text(report, event)
-    for user_id, channel, address in update_recipients(report):
-        update_enqueue({"channel": channel, "to": address, "body": body,
-                        "subject": f"[RT Online] {report.tracking_code}"},
-                       key=f"report-update:{event.id}:{user_id}")
+    for user_id in update_recipients(event.report):
+        update_enqueue({"event_id": event.id, "user_id": user_id}, key=f"report-update:{event.id}:{user_id}")
+
+
+UPDATE_KIND = "residents.update"
 
 
 def update_enqueue(payload: dict, *, key: str) -> None:
-    """Send after the commit (robust: a failure is logged, never a failed change)."""
-    transaction.on_commit(lambda: update_deliver(payload, key=key), robust=True)
+    """An outbox row in the change's transaction (common.outbox): delivered after
+    the commit, retried with backoff, never lost when a worker or Redis dies."""
+    from common import outbox
+
+    outbox.enqueue(UPDATE_KIND, payload, key=key)
 
 
 def update_deliver(payload: dict, *, key: str) -> None:
+    """The outbox handler: idempotent by key (messaging.gateways.send); a
+    GatewayError propagates so the outbox retries."""
     from messaging.gateways import send
 
-    send(payload["channel"], payload["to"], payload["body"], subject=payload.get("subject", ""), key=key)
+    event = ReportEvent.objects.select_related("report__category", "report__desa").filter(
+        id=payload["event_id"]).first()
+    resident = Resident.objects.filter(user_id=payload["user_id"], user__is_active=True).first()
+    if event is None or resident is None or not resident.address:
+        return  # the report or the account is gone: nothing to send
+    send(resident.channel, resident.address, update_text(event.report, event),
+         subject=f"[RT Online] {event.report.tracking_code}", key=key)

@@ -42,7 +42,11 @@
         headers: {"Content-Type": "application/json", "X-CSRFToken": KR.csrfToken()},
         body: JSON.stringify({device_secret: secret})}).then(function (r) {
       if (!r.ok || !r.body) return;
-      if (box) box.hidden = false;
+      if (box) {
+        box.hidden = false;
+        var dispute = document.getElementById("dispute-form");
+        if (dispute) dispute.hidden = !r.body.can_dispute;
+      }
       var hint = document.getElementById("reporter-hint");
       if (hint) hint.hidden = true;
       var photos = document.getElementById("own-photos");
