@@ -158,11 +158,36 @@ def lacak_sanggah(request, code: str):
 def dasbor(request, printable: bool = False):
     figures = selectors.dashboard_figures()
     dataset_map = selectors.dataset_choropleth(selected=(request.GET.get("data") or "")[:200])
-    etag = hashlib.sha1(repr((figures.get("generated_at"), dataset_map.get("selected"))).encode()).hexdigest()[:16]
+    # The page changes with the figures, the chosen dataset, the language, the
+    # signed-in user, the CSRF cookie (its forms) and the templates: a browser
+    # that sends the ETag back gets a 304 (ConditionalGetMiddleware) instead of
+    # the page again.
+    from django.utils.translation import get_language
+
+    from django.conf import settings
+
+    key = (figures.get("generated_at"), dataset_map.get("selected"), printable, get_language(),
+           request.user.pk, request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""), _templates_version())
+    etag = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
     response = render(request, "portal/dasbor.html", {"nav": "dasbor", "f": figures, "printable": printable,
                                                       "dataset_map": dataset_map})
     response["ETag"] = f'W/"{etag}"'
+    response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _templates_version() -> str:
+    """Modification times of the portal's templates (a deploy changes them)."""
+    global _TEMPLATES_VERSION
+    if _TEMPLATES_VERSION is None:
+        from pathlib import Path
+
+        root = Path(__file__).parent / "templates" / "portal"
+        _TEMPLATES_VERSION = str(max((p.stat().st_mtime_ns for p in root.rglob("*.html")), default=0))
+    return _TEMPLATES_VERSION
+
+
+_TEMPLATES_VERSION = None
 
 
 class Masuk(auth_views.LoginView):
