@@ -14,6 +14,7 @@ urlpatterns = [
     path("peta/jumlah.json", views.peta_jumlah, name="peta-jumlah"),
     path("peta/cari", views.peta_cari, name="peta-cari"),
     path("lapor/", views.lapor, name="lapor"),
+    path("lapor/tujuan.json", views.lapor_tujuan, name="lapor-tujuan"),
     path("lacak/", views.lacak_cari, name="lacak-cari"),
     path("lacak/<str:code>/", views.lacak, name="lacak"),
     path("lacak/<str:code>/sanggah/", views.lacak_sanggah, name="lacak-sanggah"),

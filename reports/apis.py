@@ -107,7 +107,7 @@ def _submit(request, data: dict) -> tuple[dict, int]:
         on_behalf_of_rt_code=data.get("on_behalf_of_rt") or None,
         subject={"name": data.get("subject_name"), "age": data.get("subject_age"),
                  "condition": data.get("subject_condition")},
-        photo=data.get("photo"))
+        photo=data.get("photo"), more_photos=[data.get("photo_2"), data.get("photo_3")])
     if result.created and request.headers.get("X-Device-Secret"):
         # the filing phone may follow, confirm and dispute it without an account
         from residents.services import report_device_attach

@@ -36,6 +36,7 @@ from .photos import photo_clean
 from .signals import report_changed, report_event_created
 
 DESCRIPTION_MAX = 2000
+MORE_PHOTOS_MAX = 2  # besides `photo`: three photos per report at most
 S = Report.Status
 
 # Tracking codes avoid 0/O, 1/I/L and U (read out over the phone).
@@ -123,7 +124,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
                   description: str = "", confidential: bool = False, anonymous: bool = False,
                   channel: str = Report.Channel.APP, reporter=None, on_behalf_of_rt_code: str | None = None,
                   subject: dict | None = None, photo=None, photo_optional: bool = False,
-                  now: datetime.datetime | None = None) -> SubmissionResult:
+                  more_photos=(), now: datetime.datetime | None = None) -> SubmissionResult:
     """Create a report, or return the existing one when `report_id` is known.
 
     Idempotency rests on the primary key: a concurrent retry blocks on the
@@ -144,6 +145,8 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     if category.photo_required and not photo and not photo_optional:
         raise ApiError("photo_required", _("Kategori ini memerlukan foto."), fields={"photo": ["required"]})
     clean = photo_clean(upload=photo) if photo else None
+    # up to MORE_PHOTOS_MAX more photos (the form sends up to three in all)
+    more_clean = [photo_clean(upload=p) for p in list(more_photos)[:MORE_PHOTOS_MAX] if p] if clean else []
     # Service areas are matched inside the routing query (one query fewer).
     location = point_locate(lon=lon, lat=lat, with_service_areas=False)
     if location is None:
@@ -195,7 +198,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
         try:
             with transaction.atomic():
                 _report_created_rows(report=report, reporter=reporter, subject=subject, clean=clean,
-                                     route=route, now=now)
+                                     route=route, now=now, more_clean=more_clean)
             break
         except IntegrityError:
             original = Report.objects.filter(id=report_id).first()
@@ -206,17 +209,18 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     return SubmissionResult(report, True, duplicates)
 
 
-def _report_created_rows(*, report, reporter, subject, clean, route, now) -> None:
+def _report_created_rows(*, report, reporter, subject, clean, route, now, more_clean=()) -> None:
     """A new report and the rows that go with it, in its transaction, and
     what runs after the commit."""
     if subject:
         ReportSubject.objects.create(report=report, **subject)
     photo_row = None
-    if clean:
-        photo_row = ReportPhoto.objects.create(
-            report=report, kind=ReportPhoto.Kind.SUBMISSION, image=clean.content,
-            content_type=clean.content_type, width=clean.width, height=clean.height,
-            size_bytes=clean.content.size, uploaded_by=reporter)
+    for i, each in enumerate([clean, *more_clean] if clean else []):
+        row = ReportPhoto.objects.create(
+            report=report, kind=ReportPhoto.Kind.SUBMISSION, image=each.content,
+            content_type=each.content_type, width=each.width, height=each.height,
+            size_bytes=each.content.size, uploaded_by=reporter)
+        photo_row = photo_row or row
     _insert_together(
         ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, to_status=S.RECEIVED,
                     public=True, author=reporter, photo=photo_row, created_at=now),

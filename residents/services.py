@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Membership, Role
+from common.humanize import wait_words
 from accounts.services import membership_grant, user_create
 from config.api_errors import ApiError
 from reports.models import Report, ReportEvent
@@ -39,18 +40,6 @@ Channel = Resident.Channel
 
 
 # --- Small helpers -----------------------------------------------------------
-
-def wait_words(seconds: float) -> str:
-    """"33 menit" / "2 jam" / "45 detik": how long to wait, in words."""
-    seconds = max(1, math.ceil(seconds))
-    if seconds < 90:
-        return ngettext("%(n)d detik", "%(n)d detik", seconds) % {"n": seconds}
-    minutes = math.ceil(seconds / 60)
-    if minutes < 90:
-        return ngettext("%(n)d menit", "%(n)d menit", minutes) % {"n": minutes}
-    hours = math.ceil(minutes / 60)
-    return ngettext("%(n)d jam", "%(n)d jam", hours) % {"n": hours}
-
 
 def destination_parse(value: str) -> tuple[str, str]:
     """("phone", "+62...") or ("email", "a@b") from what a resident typed;
