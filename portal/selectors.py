@@ -200,8 +200,10 @@ def _tracking_labels(tracked: dict) -> dict:
             label = STATUS_LABELS.get(event["to_status"], event["to_status"])
         at = datetime.datetime.fromisoformat(event["at"]) if event.get("at") else None
         timeline.append({**event, "status_label": label,
-                         "at_display": date_format(timezone.localtime(at), "j M Y H:i") if at else ""})
+                         "at_display": (date_format(timezone.localtime(at), "DATETIME_FORMAT") + " WIB") if at else ""})
     tracked["timeline"] = timeline
+    if tracked.get("deadline"):
+        tracked["deadline_display"] = date_format(datetime.date.fromisoformat(tracked["deadline"]), "DATE_FORMAT")
     return tracked
 
 

@@ -109,6 +109,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language ("7 Des 2026", "7 Dec 2026"): config/formats.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Pontianak"
 USE_I18N = True
 USE_TZ = True

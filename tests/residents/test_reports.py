@@ -152,3 +152,62 @@ def test_support_by_phone_counts_once_and_shows_on_the_tracking_page(desa_point,
     response = Client().post("/dukung/", {"report": receipt["id"], "device_secret": "short"},
                              content_type="application/json")
     assert response.status_code == 400 and response.json()["code"] == "device_required"
+
+
+def test_one_date_format_per_language_on_the_tracking_page(desa_point, taxonomy):
+    code = _file(desa_point)["tracking_code"]
+    months = {"id": "Jan|Feb|Mar|Apr|Mei|Jun|Jul|Agu|Sep|Okt|Nov|Des", "en": "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"}
+    for language, names in months.items():
+        html = Client(HTTP_ACCEPT_LANGUAGE=language).get(f"/lacak/{code}/").content.decode()
+        deadline = re.search(r'id="deadline">([^<]+)<', html).group(1)
+        assert re.fullmatch(rf"\d{{1,2}} ({names}) \d{{4}}", deadline), (language, deadline)
+        stamp = re.search(r"<time [^>]*>([^<]+)</time>", html).group(1)
+        assert re.fullmatch(rf"\d{{1,2}} ({names}) \d{{4}} \d{{2}}:\d{{2}} WIB", stamp), (language, stamp)
+
+
+def test_where_it_goes_is_shown_before_sending(desa_point, taxonomy):
+    lon, lat = desa_point(SUNGAI_RAYA)
+    body = Client().get("/lapor/tujuan.json", {"category": "road-damage", "lon": lon, "lat": lat}).json()
+    assert body["desa"]["code"] == SUNGAI_RAYA and body["agency"]["code"] == "pupr"
+    for params, code in (({"category": "road-damage", "lon": "x", "lat": lat}, "invalid"),
+                         ({"category": "nope", "lon": lon, "lat": lat}, "unknown_category"),
+                         ({"category": "road-damage", "lon": 100.0, "lat": 5.0}, "outside_coverage")):
+        response = Client(HTTP_ACCEPT_LANGUAGE="en").get("/lapor/tujuan.json", params)
+        assert response.status_code == 400 and response.json()["code"] == code
+        assert response.json()["message"][0].isupper() and "Kategori" not in response.json()["message"]
+
+
+def test_three_photos_are_kept_and_a_fourth_is_ignored(desa_point, taxonomy):
+    lon, lat = desa_point(SUNGAI_RAYA)
+    files = {}
+    for name in ("photo", "photo_2", "photo_3"):
+        upload = io.BytesIO(jpeg_bytes())
+        upload.name = f"{name}.jpg"
+        files[name] = upload
+    response = Client().post("/api/v1/reports/", {"id": str(uuid.uuid4()), "category": "road-damage", "lon": lon,
+                                                  "lat": lat, "description": "Tiga foto", **files})
+    assert response.status_code == 201, response.content
+    assert Report.objects.get(id=response.json()["id"]).photos.count() == 3
+
+
+def test_throttled_answers_say_how_long_to_wait_in_words(desa_point, taxonomy, settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "report_submit": "1/hour"}
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    # a private cache for the throttle counts (never the shared Redis)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"throttle-{uuid.uuid4()}"}}
+    try:
+        _file(desa_point)
+        lon, lat = desa_point(SUNGAI_RAYA)
+        response = Client(HTTP_ACCEPT_LANGUAGE="id").post(
+            "/api/v1/reports/", {"id": str(uuid.uuid4()), "category": "street-light", "lon": lon, "lat": lat},
+            content_type="application/json")
+        assert response.status_code == 429
+        assert re.fullmatch(r"Terlalu banyak permintaan dari perangkat ini\. Coba lagi dalam (60|59) menit\.",
+                            response.json()["message"]), response.json()
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original

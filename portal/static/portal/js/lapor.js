@@ -473,6 +473,16 @@
     xhr.send(data);
   });
 
+  /* "7 Des 2026" / "7 Dec 2026": the pages' one date format (config/formats) */
+  function dateText(iso) {
+    var parts = String(iso).split("-");
+    if (parts.length !== 3 || !window.Intl) return iso;
+    var d = new Date(Date.UTC(+parts[0], +parts[1] - 1, +parts[2]));
+    var lang = document.documentElement.lang === "en" ? "en-GB" : "id-ID";
+    return new Intl.DateTimeFormat(lang, {day: "numeric", month: "short", year: "numeric", timeZone: "UTC"})
+      .format(d).replace(/\./g, "");
+  }
+
   function done(report) {
     draftClear();
     var box = document.getElementById("lapor-result");
@@ -481,7 +491,7 @@
       KR.escape(report.tracking_code) + "</p><p>" +
       (report.desa ? KR.escape(text.desa) + ": " + KR.escape(report.desa.name) + "<br>" : "") +
       KR.escape(text.agency) + ": " + KR.escape(agency) +
-      (report.deadline ? "<br>" + KR.escape(text.deadline) + ": " + KR.escape(report.deadline_display || report.deadline) : "") +
+      (report.deadline ? "<br>" + KR.escape(text.deadline) + ": " + KR.escape(dateText(report.deadline)) : "") +
       "</p><p><a class=\"button\" href=\"/lacak/" + encodeURIComponent(report.tracking_code) + "/\">" +
       KR.escape(text.track) + "</a> <a href=\"\">" + KR.escape(text.another) + "</a></p>";
     box.hidden = false;
