@@ -11,7 +11,8 @@ from geo import selectors as geo_selectors
 from . import charts
 
 # One statement builds the whole FeatureCollection in PostGIS: 127 boundaries
-# as GeoJSON text with 5 decimals (~1 m), which the ORM would serialise one
+# as GeoJSON text with 4 decimals (~11 m: display outlines, lighter on a weak
+# link; the simplified geometry is coarser anyway), which the ORM would serialise one
 # GEOS object at a time. The label point (inside the polygon) places the count
 # markers drawn at low zoom.
 _BOUNDARIES_SQL = """
@@ -20,7 +21,7 @@ SELECT json_build_object(
          'features', COALESCE(json_agg(json_build_object(
              'type', 'Feature',
              'id', a.code,
-             'geometry', ST_AsGeoJSON(b.simple_geom, 5)::json,
+             'geometry', ST_AsGeoJSON(b.simple_geom, 4)::json,
              'properties', json_build_object(
                  'code', a.code, 'name', a.name, 'level', a.level,
                  'parent', p.code, 'parent_name', p.name,

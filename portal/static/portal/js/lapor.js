@@ -26,7 +26,9 @@
   var anonymous = document.getElementById("anonymous");
   var submit = document.getElementById("submit");
   var mapStatus = document.getElementById("map-status");
-  var MAX_PHOTOS = 3, LONG_EDGE = 1600;
+  /* 1600 px long edge; then at most ~350 KB (quality stepped down, then 1280 / 1024 px):
+     about 11 s at 256 kbps whatever the picture holds. */
+  var MAX_PHOTOS = 3, LONG_EDGE = 1600, PHOTO_BUDGET = 350 * 1024;
   var categories = {};
   formData.groups.forEach(function (g) {
     g.categories.forEach(function (c) { c.icon = g.icon; categories[c.code] = c; });
@@ -113,12 +115,12 @@
   KR.map = map;  /* for the browser tests and the console */
   var marker = null, circle = null;
   var labels = L.layerGroup();
+  /* Desa lines and names (kecamatan names come with the place search): the
+     one overlay, preloaded by the page while leaflet.js arrives. */
   KR.expect("boundaries");
-  var pendingBoundaries = 2;
-  function boundaryDone() { pendingBoundaries -= 1; if (pendingBoundaries === 0) KR.done("boundaries"); }
   KR.fetchJSON(cfg.boundaries.desa).then(function (r) {
     if (r.ok) {
-      L.geoJSON(r.body, {style: {color: "#5b7083", weight: 0.8, fill: false}, interactive: false}).addTo(map);
+      L.geoJSON(r.body, {style: {color: "#0d4f8b", weight: 1, fill: false}, interactive: false}).addTo(map);
       (r.body.features || []).forEach(function (f) {
         var p = f.properties || {};
         if (!p.label) return;
@@ -127,12 +129,8 @@
       });
       showLabels();
     }
-    boundaryDone();
-  }, boundaryDone);
-  KR.fetchJSON(cfg.boundaries.kecamatan).then(function (r) {
-    if (r.ok) L.geoJSON(r.body, {style: {color: "#0d4f8b", weight: 2, fill: false}, interactive: false}).addTo(map);
-    boundaryDone();
-  }, boundaryDone);
+    KR.done("boundaries");
+  }, function () { KR.done("boundaries"); });
   function showLabels() {
     if (map.getZoom() >= 12) { if (!map.hasLayer(labels)) labels.addTo(map); }
     else if (map.hasLayer(labels)) map.removeLayer(labels);
@@ -327,14 +325,25 @@
       img.src = URL.createObjectURL(file);
     });
   }
+  function encode(img, edge, quality) {
+    var w = img.width, h = img.height, scale = Math.min(1, edge / Math.max(w, h));
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.round(w * scale); canvas.height = Math.round(h * scale);
+    canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+    return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
+  }
   function downscale(file) {
     return decode(file).then(function (img) {
-      var w = img.width, h = img.height, scale = Math.min(1, LONG_EDGE / Math.max(w, h));
-      if (scale === 1 && file.size < 800 * 1024 && /jpe?g$/i.test(file.type)) return file;
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(w * scale); canvas.height = Math.round(h * scale);
-      canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
-      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.82); });
+      if (Math.max(img.width, img.height) <= LONG_EDGE && file.size <= PHOTO_BUDGET && /jpe?g$/i.test(file.type)) {
+        return file;
+      }
+      var steps = [[LONG_EDGE, 0.82], [LONG_EDGE, 0.7], [LONG_EDGE, 0.6], [1280, 0.6], [1280, 0.5], [1024, 0.5]];
+      function attempt(i) {
+        return encode(img, steps[i][0], steps[i][1]).then(function (blob) {
+          return blob.size <= PHOTO_BUDGET || i === steps.length - 1 ? blob : attempt(i + 1);
+        });
+      }
+      return attempt(0);
     });
   }
   function renderPreviews() {
