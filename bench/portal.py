@@ -200,7 +200,7 @@ def main_throttled():
     print(f"/peta/ boundaries and reports drawn: {r['peta_drawn_ms']:.0f} ms, {r['peta_bytes'] / 1024:.0f} KiB "
           f"transferred; target 5000 ms, ratio {r['peta_drawn_ms'] / 5000:.2f}")
     print(f"photo {r['photo_bytes'] / 1e6:.2f} MB 4000x3000: downscaled on the phone in {r['photo_downscale_ms']:.0f} ms, "
-          f"uploaded as {r['photo_uploaded_bytes'] / 1024:.0f} KiB {r['photo_uploaded_px'][0]}x{r['photo_uploaded_px'][1]}"
+          f"stored (re-encoded by the server) as {r['photo_uploaded_bytes'] / 1024:.0f} KiB {r['photo_uploaded_px'][0]}x{r['photo_uploaded_px'][1]}, upload"
           f" in {r['photo_upload_ms']:.0f} ms; chosen -> tracking code {r['photo_total_ms']:.0f} ms; "
           f"target 15000 ms, ratio {r['photo_total_ms'] / 15000:.2f}")
 
