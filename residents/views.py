@@ -22,6 +22,36 @@ from . import selectors, services
 SESSION_DESTINATION = "residents_destination"
 
 
+class CodeRequestThrottle:
+    """Sign-in codes asked from one client address (SMS cost, message flooding):
+    RESIDENTS_CODES_PER_IP per hour, counted in the cache like DRF's throttles
+    (the per-destination limit lives in residents.services)."""
+
+    def __init__(self):
+        from rest_framework.throttling import SimpleRateThrottle
+
+        class _Throttle(SimpleRateThrottle):
+            scope = "resident_sign_in_code"
+            rate = f"{getattr(settings, 'RESIDENTS_CODES_PER_IP', 10)}/hour"
+
+            def get_rate(self):
+                return self.rate
+
+            def get_cache_key(self, request, view):
+                return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+        self.throttle = _Throttle()
+
+    def check(self, request) -> ApiError | None:
+        if self.throttle.allow_request(request, None):
+            return None
+        from common.humanize import wait_words
+
+        wait = self.throttle.wait() or 60
+        return ApiError("throttled", _("Terlalu sering meminta kode. Coba lagi dalam %(wait)s.") % {
+            "wait": wait_words(wait)}, status_code=429, extra={"retry_after": int(wait)})
+
+
 def _error_json(exc: ApiError) -> JsonResponse:
     body = {"code": exc.code, "message": str(exc.message)}
     if exc.fields:
@@ -66,6 +96,9 @@ def warga_masuk(request):
         channel = request.POST.get("channel") or "whatsapp"
         context.update(destination=destination, channel=channel)
         try:
+            refused = CodeRequestThrottle().check(request)
+            if refused:
+                raise refused
             row = services.code_request(destination=destination, channel=channel)
         except ApiError as exc:
             context["error"] = str(exc.message)

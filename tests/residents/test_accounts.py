@@ -147,3 +147,19 @@ def test_json_errors_are_translated_and_change_nothing():
                            HTTP_ACCEPT="application/json")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert timezone.now()  # noqa: the assertion above is the point
+
+
+def test_codes_are_also_limited_per_client_address(settings):
+    import uuid as _uuid
+
+    settings.RESIDENTS_CODES_PER_IP = 2
+    # a private cache for the counts (never the shared Redis)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"codes-{_uuid.uuid4()}"}}
+    client = Client(REMOTE_ADDR="10.9.8.7")
+    for n in (1, 2):
+        assert client.post("/warga/masuk/", {"destination": f"0812 3456 800{n}"}).status_code == 302
+    refused = client.post("/warga/masuk/", {"destination": "0812 3456 8003"})
+    assert refused.status_code == 429 and "Coba lagi dalam 60 menit" in refused.content.decode()
+    assert not simulated_inbox("+6281234568003").exists()
+    assert Client(REMOTE_ADDR="10.9.8.8").post("/warga/masuk/", {"destination": "0812 3456 8003"}).status_code == 302
