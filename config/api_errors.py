@@ -71,6 +71,11 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": _flatten(exc.detail)}
         message = _("Data tidak valid: periksa kolom yang ditandai.")
+    elif isinstance(exc, exceptions.Throttled) and exc.wait:
+        from common.humanize import wait_words
+
+        message = _("Terlalu banyak permintaan dari perangkat ini. Coba lagi dalam %(wait)s.") % {
+            "wait": wait_words(exc.wait)}
     elif isinstance(exc, exceptions.APIException) and response.status_code not in (400,):
         message = exc.detail if isinstance(exc.detail, str) else message
     response.data = error_body(code, message, fields)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("ppid.urls")),
     path("", include("datasets.urls")),
     path("", include("offline.urls")),
+    path("", include("residents.urls")),
     path("", include("portal.urls")),
 ]
 

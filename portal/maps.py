@@ -57,12 +57,14 @@ def map_config(*, kind: str = "peta") -> dict:
         },
         "statuses": [{"code": c, "label": str(label), "color": colour} for c, label, colour in STATUSES],
         "points_min_zoom": settings.PORTAL_POINTS_MIN_ZOOM,
+        "search_url": reverse("portal:peta-cari"),
+        # /lapor/: a tap below this zoom asks to zoom in instead of placing the point
+        "tap_min_zoom": 14,
     }
     if kind == "peta":
         config.update({
             "tiles": {"reports": _tile_url("reports"), "businesses": _tile_url("businesses")},
             "counts_url": reverse("portal:peta-jumlah"),
-            "search_url": reverse("portal:peta-cari"),
             "rasters": [{"name": name, "title": str(title), "url": f"/tiles/raster/{name}/{{z}}/{{x}}/{{y}}.png"}
                         for name, title in settings.PORTAL_RASTER_LAYERS],
             "choropleth": {"breaks": CHOROPLETH_BREAKS, "colors": CHOROPLETH_COLOURS},

@@ -11,7 +11,8 @@ from geo import selectors as geo_selectors
 from . import charts
 
 # One statement builds the whole FeatureCollection in PostGIS: 127 boundaries
-# as GeoJSON text with 5 decimals (~1 m), which the ORM would serialise one
+# as GeoJSON text with 4 decimals (~11 m: display outlines, lighter on a weak
+# link; the simplified geometry is coarser anyway), which the ORM would serialise one
 # GEOS object at a time. The label point (inside the polygon) places the count
 # markers drawn at low zoom.
 _BOUNDARIES_SQL = """
@@ -20,7 +21,7 @@ SELECT json_build_object(
          'features', COALESCE(json_agg(json_build_object(
              'type', 'Feature',
              'id', a.code,
-             'geometry', ST_AsGeoJSON(b.simple_geom, 5)::json,
+             'geometry', ST_AsGeoJSON(b.simple_geom, 4)::json,
              'properties', json_build_object(
                  'code', a.code, 'name', a.name, 'level', a.level,
                  'parent', p.code, 'parent_name', p.name,
@@ -200,8 +201,10 @@ def _tracking_labels(tracked: dict) -> dict:
             label = STATUS_LABELS.get(event["to_status"], event["to_status"])
         at = datetime.datetime.fromisoformat(event["at"]) if event.get("at") else None
         timeline.append({**event, "status_label": label,
-                         "at_display": date_format(timezone.localtime(at), "j M Y H:i") if at else ""})
+                         "at_display": (date_format(timezone.localtime(at), "DATETIME_FORMAT") + " WIB") if at else ""})
     tracked["timeline"] = timeline
+    if tracked.get("deadline"):
+        tracked["deadline_display"] = date_format(datetime.date.fromisoformat(tracked["deadline"]), "DATE_FORMAT")
     return tracked
 
 
@@ -400,3 +403,13 @@ def workspace_report(*, user, report_id) -> dict | None:
 class _EmptyParams(dict):
     def getlist(self, key):
         return []
+
+
+def report_public_point(*, report) -> dict | None:
+    """The report's location as the public projection gives it (None when
+    the report is not public as a point): the tracking page's mini-map."""
+    policy = _policy("reports")
+    if policy is None or not policy.report_is_public(report):
+        return None
+    public = policy.report_public_dict(report)
+    return {"lon": public["lon"], "lat": public["lat"]}

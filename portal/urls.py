@@ -1,6 +1,8 @@
 """URLs of this app, with their full paths (config.urls mounts every app at /)."""
 from django.urls import path
 
+from residents import views as resident_views
+
 from . import views
 
 app_name = "portal"
@@ -12,9 +14,11 @@ urlpatterns = [
     path("peta/jumlah.json", views.peta_jumlah, name="peta-jumlah"),
     path("peta/cari", views.peta_cari, name="peta-cari"),
     path("lapor/", views.lapor, name="lapor"),
+    path("lapor/tujuan.json", views.lapor_tujuan, name="lapor-tujuan"),
     path("lacak/", views.lacak_cari, name="lacak-cari"),
     path("lacak/<str:code>/", views.lacak, name="lacak"),
     path("lacak/<str:code>/sanggah/", views.lacak_sanggah, name="lacak-sanggah"),
+    path("laporan-saya/", resident_views.laporan_saya, name="laporan-saya"),
     path("dasbor/", views.dasbor, name="dasbor"),
     path("dasbor/cetak/", views.dasbor, {"printable": True}, name="dasbor-cetak"),
     path("masuk/", views.Masuk.as_view(), name="masuk"),

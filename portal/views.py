@@ -36,6 +36,34 @@ LAPOR_TEXT = {
     "locate_failed": gettext_lazy("Lokasi ponsel tidak tersedia; ketuk peta atau isi koordinat."),
     "support": gettext_lazy("Lihat laporan ini"),
     "another": gettext_lazy("Kirim laporan lain"),
+    "loading_categories": gettext_lazy("Memuat kategori…"),
+    "zoom_in": gettext_lazy("Perbesar peta dulu agar titiknya tepat (peta diperbesar ke tempat yang Anda ketuk)."),
+    "located": gettext_lazy("Lokasi ditemukan (akurasi ± %(m)s m)."),
+    "locate_denied": gettext_lazy("Izin lokasi ditolak. Ketuk peta atau cari nama desa."),
+    "locate_timeout": gettext_lazy("Lokasi tidak ditemukan dalam 15 detik. Coba di tempat terbuka, atau ketuk peta."),
+    "use_location": gettext_lazy("Gunakan lokasi ponsel saya"),
+    "search_none": gettext_lazy("Tidak ditemukan."),
+    "searching": gettext_lazy("Mencari…"),
+    "support_button": gettext_lazy("Dukung laporan ini"),
+    "supported": gettext_lazy("Terima kasih, dukungan Anda tercatat. Pendukung: %(n)s."),
+    "support_failed": gettext_lazy("Dukungan belum tercatat. Coba lagi."),
+    "supported_count": gettext_lazy("Pendukung: %(n)s"),
+    "route_loading": gettext_lazy("Mencari desa dan instansi…"),
+    "route_desa": gettext_lazy("Desa"),
+    "route_agency": gettext_lazy("Akan ditangani"),
+    "route_approximate": gettext_lazy("(desa terdekat; titik di luar batas desa)"),
+    "photos_max": gettext_lazy("Paling banyak 3 foto."),
+    "photo_remove": gettext_lazy("Hapus foto"),
+    "photo_failed": gettext_lazy("Foto ini tidak dapat dibaca. Pilih foto lain."),
+    "uploading": gettext_lazy("Mengunggah… %(p)s%%"),
+    "draft_restored": gettext_lazy("Draf laporan Anda dipulihkan dari ponsel ini."),
+    "draft_discard": gettext_lazy("Buang draf"),
+    "throttled": gettext_lazy("Terlalu banyak laporan dari perangkat ini. Coba lagi dalam %(wait)s."),
+    "minutes": gettext_lazy("%(n)s menit"),
+    "seconds": gettext_lazy("%(n)s detik"),
+    "hours": gettext_lazy("%(n)s jam"),
+    "meters": gettext_lazy("%(n)s m"),
+    "km": gettext_lazy("%(n)s km"),
 }
 
 
@@ -78,16 +106,116 @@ def peta_cari(request):
     return JsonResponse({"query": query, "results": results})
 
 
+# The form's category groups: the API's `group`, common ones first, with an
+# icon (presentation only; the categories themselves come from the taxonomy).
+LAPOR_GROUPS = [
+    ("infrastruktur", "🛣️", gettext_lazy("Jalan, lampu & air")),
+    ("lingkungan", "🗑️", gettext_lazy("Sampah & lingkungan")),
+    ("bencana", "🌊", gettext_lazy("Bencana: banjir, kebakaran, angin")),
+    ("ketertiban", "🏪", gettext_lazy("Ketertiban umum")),
+    ("perhubungan", "🚦", gettext_lazy("Lalu lintas & angkutan")),
+    ("pendidikan", "🏫", gettext_lazy("Sekolah")),
+    ("pertanian", "🐄", gettext_lazy("Pertanian & ternak")),
+    ("kesehatan", "🏥", gettext_lazy("Kesehatan")),
+    ("sosial", "🤝", gettext_lazy("Bantuan sosial")),
+    ("kependudukan", "🪪", gettext_lazy("Kependudukan")),
+    ("perlindungan", "🛡️", gettext_lazy("Perlindungan perempuan & anak")),
+    ("keamanan", "🚓", gettext_lazy("Keamanan")),
+    ("pengaduan", "📣", gettext_lazy("Pengaduan pelayanan")),
+    ("lainnya", "📝", gettext_lazy("Lainnya")),
+]
+
+# Categories where a life may be at stake: the national emergency numbers are
+# shown before the form (the report is not an emergency call).
+EMERGENCY_NUMBERS = {
+    "building-fire": [("112", gettext_lazy("Darurat")), ("113", gettext_lazy("Pemadam kebakaran"))],
+    "land-fire": [("112", gettext_lazy("Darurat")), ("113", gettext_lazy("Pemadam kebakaran"))],
+    "flood": [("112", gettext_lazy("Darurat")), ("115", gettext_lazy("Basarnas (SAR)"))],
+    "storm-tree": [("112", gettext_lazy("Darurat"))],
+    "violence": [("112", gettext_lazy("Darurat")), ("110", gettext_lazy("Polisi")),
+                 ("129", gettext_lazy("SAPA 129 (perempuan & anak)"))],
+    "crime": [("112", gettext_lazy("Darurat")), ("110", gettext_lazy("Polisi"))],
+    "health-visit": [("112", gettext_lazy("Darurat")), ("119", gettext_lazy("Ambulans / PSC 119"))],
+    "disease-outbreak": [("119", gettext_lazy("Ambulans / PSC 119"))],
+    "maternal-child": [("119", gettext_lazy("Ambulans / PSC 119"))],
+}
+
+# What becomes public, per publication class (domain.md 7.3), in plain words.
+PUBLIC_STATEMENT = {
+    "P0": gettext_lazy("Yang tampil untuk umum: kategori, status, desa, titik lokasi dan uraian (kecuali Anda pilih "
+                       "Rahasia). Foto dan identitas Anda tidak dipublikasikan."),
+    "P1": gettext_lazy("Yang tampil untuk umum: hanya jumlah laporan per desa, tanpa titik, uraian, foto atau identitas."),
+    "P2": gettext_lazy("Tidak ada yang tampil untuk umum selain jumlah laporan; hanya petugas yang menangani yang "
+                       "membaca isinya."),
+    "P3": gettext_lazy("Tidak ada yang tampil untuk umum selain jumlah laporan; isinya data pribadi yang hanya dibaca "
+                       "petugas yang menangani."),
+}
+
+
 def lapor(request):
+    """The report form. The categories come inline (no round trip on a weak
+    link), grouped as LAPOR_GROUPS orders them."""
+    from django.utils.translation import get_language
+
+    from reports import selectors as report_selectors
+
+    english = (get_language() or "id").startswith("en")
+    order = {code: i for i, (code, _icon, _label) in enumerate(LAPOR_GROUPS)}
+    groups = {code: {"code": code, "icon": icon, "label": str(label), "categories": []}
+              for code, icon, label in LAPOR_GROUPS}
+    for c in sorted(report_selectors.categories_active(), key=lambda c: (order.get(c.group, 99), c.sort_order)):
+        group = groups.setdefault(c.group or "lainnya", {"code": c.group, "icon": "📝", "label": c.group,
+                                                         "categories": []})
+        group["categories"].append({
+            "code": c.code, "name": c.name_en if english else c.name_id, "photo_required": c.photo_required,
+            "publication_class": c.publication_class,
+            "public": str(PUBLIC_STATEMENT.get(c.publication_class, "")),
+            "emergency": [{"number": n, "label": str(label)} for n, label in EMERGENCY_NUMBERS.get(c.code, [])]})
+    form = {"groups": [g for g in groups.values() if g["categories"]]}
     return render(request, "portal/lapor.html", {"nav": "lapor", "map_config": maps.map_config(kind="lapor"),
+                                                 "lapor_form": form,
                                                  "lapor_text": {k: str(v) for k, v in LAPOR_TEXT.items()}})
 
 
 TRACKING_CODE_CHARS = re.compile(r"[-A-Z0-9_]{1,64}")
 
 
+@require_GET
+def lapor_tujuan(request):
+    """Where a report would go before it is sent: desa, kecamatan and the
+    handling agency for ?category=&lon=&lat= (the same routing as the
+    submission); JSON errors in the request's language."""
+    from geo.selectors import point_locate
+    from reports import selectors as report_selectors
+
+    try:
+        lon, lat = float(request.GET.get("lon", "")), float(request.GET.get("lat", ""))
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"code": "invalid", "message": _("Koordinat tidak valid.")}, status=400)
+    category = report_selectors.category_get(code=request.GET.get("category", "")[:50])
+    if category is None:
+        return JsonResponse({"code": "unknown_category", "message": _("Kategori tidak dikenal.")}, status=400)
+    location = point_locate(lon=lon, lat=lat, with_service_areas=False)
+    if location is None:
+        return JsonResponse({"code": "outside_coverage",
+                             "message": _("Titik berada di luar wilayah Kabupaten Kubu Raya.")}, status=400)
+    from django.contrib.gis.geos import Point
+
+    route = report_selectors.routing_decide(category=category, location=location, point=Point(lon, lat, srid=4326))
+    return JsonResponse({
+        "desa": {"code": location.desa.code, "name": location.desa.name},
+        "kecamatan": {"code": location.kecamatan.code, "name": location.kecamatan.name} if location.kecamatan else None,
+        "approximate": location.approximate,
+        "agency": {"code": route.agency.code, "name": route.agency.name} if route.agency else None,
+    })
+
+
 def lacak_cari(request):
-    code = (request.GET.get("kode") or "").strip().upper()
+    from residents.selectors import code_normalize
+
+    code = code_normalize(request.GET.get("kode") or "")
     if code:
         if not TRACKING_CODE_CHARS.fullmatch(code):
             # No tracking code has such characters ("/" cannot even be in the path).
@@ -99,38 +227,101 @@ def lacak_cari(request):
 
 
 def lacak(request, code: str, error: str = "", status: int | None = None):
-    tracked = selectors.report_tracking(code=code.strip().upper(), user=request.user)
-    if tracked and tracked.get("can_dispute"):
-        from django.urls import reverse
+    """The tracking page: the policy's tracking view for anyone holding the
+    code; for its reporter (account, or the filing phone through the page's
+    script) their description and photos, "is it fixed?" and the dispute."""
+    from django.shortcuts import redirect
+    from django.urls import reverse
 
-        tracked["dispute_url"] = reverse("portal:lacak-sanggah", kwargs={"code": code})
-    return render(request, "portal/lacak.html", {"nav": "lacak", "code": code, "tracked": tracked,
-                                                 "dispute_error": error},
-                  status=status or (200 if tracked else 404))
+    from residents import selectors as resident_selectors
+
+    normal = resident_selectors.code_normalize(code)
+    if normal != code and selectors.report_tracking(code=normal, user=None):
+        return redirect("portal:lacak", code=normal)
+    tracked = selectors.report_tracking(code=code, user=request.user)
+    context = {"nav": "lacak", "code": code, "tracked": tracked, "dispute_error": error}
+    if tracked:
+        from reports.models import Report
+
+        report = Report.objects.select_related("category").get(tracking_code=code)
+        if tracked.get("can_dispute"):
+            tracked["dispute_url"] = reverse("portal:lacak-sanggah", kwargs={"code": code})
+        context.update(
+            following=resident_selectors.is_following(report=report, user=request.user),
+            resident=resident_selectors.resident_of(request.user),
+            own=(resident_selectors.reporter_view(report=report)
+                 if request.user.is_authenticated and report.reporter_id == request.user.id else None),
+            fix_confirmed=resident_selectors.fix_confirmed(report=report),
+            public_point=selectors.report_public_point(report=report),
+            supporters_count=report.supporters_count,
+            share_url=request.build_absolute_uri(reverse("portal:lacak", kwargs={"code": code})),
+            lacak_text={k: str(v) for k, v in LACAK_TEXT.items()})
+    return render(request, "portal/lacak.html", context, status=status or (200 if tracked else 404))
+
+
+LACAK_TEXT = {
+    "copied": gettext_lazy("Kode disalin."),
+    "copy_failed": gettext_lazy("Salin manual: tekan lama pada kode."),
+    "shared": gettext_lazy("Tautan dibagikan."),
+    "share_title": gettext_lazy("Laporan RT Online"),
+    "photo": gettext_lazy("Foto laporan"),
+    "evidence": gettext_lazy("Foto bukti penyelesaian"),
+    "sending": gettext_lazy("Mengirim…"),
+    "failed": gettext_lazy("Gagal terhubung. Coba lagi."),
+}
 
 
 @require_POST
-@login_required(login_url="portal:masuk")
 def lacak_sanggah(request, code: str):
-    """The reporter disputes a resolution: the report goes back to in progress
-    with their reason as a public timeline entry (reports.services)."""
+    """The reporter (account or the filing phone's secret) disputes a
+    resolution: the report goes back to in progress with their reason as a
+    public timeline entry (reports.services, through residents.services)."""
     from django.shortcuts import redirect
 
-    error = selectors.report_dispute(code=code.strip().upper(), user=request.user,
-                                     note=(request.POST.get("note") or "").strip())
-    if error:
-        return lacak(request, code, error=error[1], status=error[0])
+    from config.api_errors import ApiError
+    from residents import services as resident_services
+
+    try:
+        resident_services.report_dispute(code=code, note=(request.POST.get("note") or "").strip(),
+                                         user=request.user, secret=request.POST.get("device_secret") or "")
+    except ApiError as exc:
+        return lacak(request, code, error=str(exc.message), status=exc.status_code)
     return redirect("portal:lacak", code=code)
 
 
 def dasbor(request, printable: bool = False):
     figures = selectors.dashboard_figures()
     dataset_map = selectors.dataset_choropleth(selected=(request.GET.get("data") or "")[:200])
-    etag = hashlib.sha1(repr((figures.get("generated_at"), dataset_map.get("selected"))).encode()).hexdigest()[:16]
+    # The page changes with the figures, the chosen dataset, the language, the
+    # signed-in user, the CSRF cookie (its forms) and the templates: a browser
+    # that sends the ETag back gets a 304 (ConditionalGetMiddleware) instead of
+    # the page again.
+    from django.utils.translation import get_language
+
+    from django.conf import settings
+
+    key = (figures.get("generated_at"), dataset_map.get("selected"), printable, get_language(),
+           request.user.pk, request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""), _templates_version())
+    etag = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
     response = render(request, "portal/dasbor.html", {"nav": "dasbor", "f": figures, "printable": printable,
                                                       "dataset_map": dataset_map})
     response["ETag"] = f'W/"{etag}"'
+    response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _templates_version() -> str:
+    """Modification times of the portal's templates (a deploy changes them)."""
+    global _TEMPLATES_VERSION
+    if _TEMPLATES_VERSION is None:
+        from pathlib import Path
+
+        root = Path(__file__).parent / "templates" / "portal"
+        _TEMPLATES_VERSION = str(max((p.stat().st_mtime_ns for p in root.rglob("*.html")), default=0))
+    return _TEMPLATES_VERSION
+
+
+_TEMPLATES_VERSION = None
 
 
 class Masuk(auth_views.LoginView):

@@ -108,7 +108,11 @@ def _submit(request, data: dict) -> tuple[dict, int]:
         on_behalf_of_rt_code=data.get("on_behalf_of_rt") or None,
         subject={"name": data.get("subject_name"), "age": data.get("subject_age"),
                  "condition": data.get("subject_condition")},
-        photo=data.get("photo"))
+        photo=data.get("photo"), more_photos=[data.get("photo_2"), data.get("photo_3")])
+    if result.created and request.headers.get("X-Device-Secret"):
+        # the filing phone may follow, confirm and dispute it without an account
+        from residents.services import report_device_attach
+        report_device_attach(report=result.report, secret=request.headers["X-Device-Secret"])
     return policy.report_receipt_dict(result.report, duplicates=result.duplicates), 201 if result.created else 200
 
 

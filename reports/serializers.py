@@ -22,6 +22,8 @@ class ReportSubmitInput(serializers.Serializer):
     subject_age = serializers.IntegerField(required=False, allow_null=True)
     subject_condition = serializers.CharField(required=False, allow_blank=True)
     photo = serializers.FileField(required=False, allow_empty_file=False)
+    photo_2 = serializers.FileField(required=False, allow_empty_file=False)
+    photo_3 = serializers.FileField(required=False, allow_empty_file=False)
 
 
 class TransitionInput(serializers.Serializer):

@@ -6,6 +6,7 @@ that a rolled-back write sends nothing: the report_changed signal through
 transaction.on_commit, notifications as Celery tasks through
 common.jobs.enqueue (a worker sends them; without a broker they run inline).
 """
+import dataclasses
 import datetime
 import secrets
 import uuid
@@ -32,11 +33,12 @@ from . import selectors, taxonomy
 from .models import (Category, PersonalDataAccess, Report, ReportEvent, ReportPhoto, ReportSubject, ReportSupport,
                      RoutingDecision, RoutingRule)
 from .photos import photo_clean
-from .signals import report_changed
+from .signals import report_changed, report_event_created
 
 # Open311 GeoReport v2 allows 4,000 characters; one limit for every channel.
 DESCRIPTION_MAX = 4000
 NOTE_MAX = 2000
+MORE_PHOTOS_MAX = 2  # besides `photo`: three photos per report at most
 S = Report.Status
 
 # Tracking codes avoid 0/O, 1/I/L and U (read out over the phone).
@@ -124,7 +126,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
                   description: str = "", confidential: bool = False, anonymous: bool = False,
                   channel: str = Report.Channel.APP, reporter=None, on_behalf_of_rt_code: str | None = None,
                   subject: dict | None = None, photo=None, photo_optional: bool = False,
-                  now: datetime.datetime | None = None) -> SubmissionResult:
+                  more_photos=(), now: datetime.datetime | None = None) -> SubmissionResult:
     """Create a report, or return the existing one when `report_id` is known.
 
     Idempotency rests on the primary key: a concurrent retry blocks on the
@@ -145,6 +147,8 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     if category.photo_required and not photo and not photo_optional:
         raise ApiError("photo_required", _("Kategori ini memerlukan foto."), fields={"photo": ["required"]})
     clean = photo_clean(upload=photo) if photo else None
+    # up to MORE_PHOTOS_MAX more photos (the form sends up to three in all)
+    more_clean = [photo_clean(upload=p) for p in list(more_photos)[:MORE_PHOTOS_MAX] if p] if clean else []
     # Service areas are matched inside the routing query (one query fewer).
     location = point_locate(lon=lon, lat=lat, with_service_areas=False)
     if location is None:
@@ -196,7 +200,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
         try:
             with transaction.atomic():
                 _report_created_rows(report=report, reporter=reporter, subject=subject, clean=clean,
-                                     route=route, now=now)
+                                     route=route, now=now, more_clean=more_clean)
             break
         except IntegrityError:
             original = Report.objects.filter(id=report_id).first()
@@ -207,17 +211,18 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     return SubmissionResult(report, True, duplicates)
 
 
-def _report_created_rows(*, report, reporter, subject, clean, route, now) -> None:
+def _report_created_rows(*, report, reporter, subject, clean, route, now, more_clean=()) -> None:
     """A new report and the rows that go with it, in its transaction, and
     what runs after the commit."""
     if subject:
         ReportSubject.objects.create(report=report, **subject)
     photo_row = None
-    if clean:
-        photo_row = ReportPhoto.objects.create(
-            report=report, kind=ReportPhoto.Kind.SUBMISSION, image=clean.content,
-            content_type=clean.content_type, width=clean.width, height=clean.height,
-            size_bytes=clean.content.size, uploaded_by=reporter)
+    for i, each in enumerate([clean, *more_clean] if clean else []):
+        row = ReportPhoto.objects.create(
+            report=report, kind=ReportPhoto.Kind.SUBMISSION, image=each.content,
+            content_type=each.content_type, width=each.width, height=each.height,
+            size_bytes=each.content.size, uploaded_by=reporter)
+        photo_row = photo_row or row
     _insert_together(
         ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, to_status=S.RECEIVED,
                     public=True, author=reporter, photo=photo_row, created_at=now),
@@ -294,8 +299,12 @@ def _allowed(*, access: selectors.Access, report: Report, to: str) -> bool:
 
 
 def report_transition(*, report_id, actor, to: str, note: str = "", public: bool = True, photo=None,
-                      agency_code: str | None = None, merge_into_id=None) -> ReportEvent:
-    """Move a report to status `to`: the only place a status changes."""
+                      agency_code: str | None = None, merge_into_id=None,
+                      reporter_proven: bool = False) -> ReportEvent:
+    """Move a report to status `to`: the only place a status changes.
+
+    `reporter_proven`: the caller proved to be the reporter another way than
+    by account (the filing phone's device secret, residents.services)."""
     if to not in S.values:
         raise ApiError("invalid_status", _("Status tidak dikenal."), fields={"to": ["invalid"]})
     if note and len(note) > NOTE_MAX:
@@ -307,6 +316,8 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
         if report is None:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         access = selectors.report_access(user=actor, report=report)
+        if reporter_proven:
+            access = dataclasses.replace(access, reporter=True)
         if not access.any:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         if to not in TRANSITIONS[report.status]:
@@ -381,6 +392,8 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
             report=report, kind=kind, from_status=old_status, to_status=to, note=note or "", public=bool(public),
             author=actor, author_agency=actor_agency, photo=photo_row, created_at=now)
         _on_commit_changed(report.id, report.location, report.location)
+        if event.public:
+            report_event_created.send(sender=Report, event=event)
         if event.public and report.reporter_id and not report.anonymous:
             enqueue(tasks.notify_reporter_status, str(report.id), event.id)
         if report.agency_id and report.agency_id != (old_agency.id if old_agency else None):

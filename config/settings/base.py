@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "common.outbox",
     "accounts",
     "geo",
     "reports",
@@ -53,11 +54,17 @@ INSTALLED_APPS = [
     "ppid",
     "datasets",
     "ops",
+    "messaging",
+    "residents",
 ]
 
 MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # compresses what the views answer (common.compression: honours q=0);
+    # 304s for views that set an ETag (the dashboard) come from ConditionalGet
+    "common.compression.GZipMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -118,6 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language ("7 Des 2026", "7 Dec 2026"): config/formats.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Pontianak"
 USE_I18N = True
 USE_TZ = True
@@ -212,6 +221,15 @@ REPORTS_PHOTO_MAX_PIXELS = 40_000_000
 REPORTS_PHOTO_MAX_SIDE = 2560
 # Base URL used in notification links (the e-mail carries only this link for
 # restricted reports).
+# Messages to people (messaging.gateways): SMS/WhatsApp through the local
+# simulator unless a real gateway class is named (e.g. messaging.gateways.HttpGateway).
+MESSAGING_GATEWAYS = {
+    "sms": env("MESSAGING_SMS_GATEWAY", default="messaging.gateways.SimulatorGateway"),
+    "whatsapp": env("MESSAGING_WHATSAPP_GATEWAY", default="messaging.gateways.SimulatorGateway"),
+}
+MESSAGING_HTTP_URL = env("MESSAGING_HTTP_URL", default="")
+MESSAGING_HTTP_TOKEN = env("MESSAGING_HTTP_TOKEN", default="")
+
 REPORTS_PUBLIC_BASE_URL = env("REPORTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Notification retries (in-process; Celery takes over later) and webhook timeout (s).
 REPORTS_NOTIFY_ATTEMPTS = 3
@@ -308,6 +326,9 @@ CELERY_TIMEZONE = TIME_ZONE
 OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
                     "ppid_send_reminders", "businesses_import", "geo_import_areas", "layers_refresh_counts", "tiles_cells_compact"]
 CELERY_BEAT_SCHEDULE = {
+    # Transactional outbox (common.outbox): whatever a lost kick, a dead worker
+    # or a failed attempt left pending is delivered by this sweep.
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": float(env.int("OUTBOX_SWEEP_SECONDS", default=30))},
     "notifications-retry": {"task": "ops.command_run", "schedule": 600.0, "args": ["reports_notify_retry"]},
     "density-refresh": {"task": "ops.command_run", "schedule": 900.0, "args": ["tiles_density_refresh"]},
     # Report counts (and their tiles) follow reports within a few minutes and
@@ -324,6 +345,10 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-reminders": {"task": "ops.reports_deadline_reminders", "schedule": 3600.0},
     "dashboard-refresh": {"task": "portal.dashboard_refresh", "schedule": float(PORTAL_FIGURES_MAX_AGE_SECONDS)},
 }
+# Outbox retries: 10 s after the first failure, doubling, at most an hour apart (never dropped).
+OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=10)
+OUTBOX_BACKOFF_MAX_SECONDS = env.int("OUTBOX_BACKOFF_MAX_SECONDS", default=3600)
+OUTBOX_SWEEP_LIMIT = env.int("OUTBOX_SWEEP_LIMIT", default=1000)
 # Deadline reminders: agencies get one digest a day listing reports due within
 # this many working days or already overdue.
 OPS_REMINDER_WORKING_DAYS = env.int("OPS_REMINDER_WORKING_DAYS", default=1)

@@ -70,3 +70,13 @@ def wait_overlays_drawn(driver, timeout: float = 20):
 
     WebDriverWait(driver, timeout).until(
         lambda d: d.execute_script("return document.documentElement.dataset.overlays") == "drawn")
+
+
+def open_fresh(driver, url: str):
+    """Open `url` with this origin's localStorage and IndexedDB emptied (the
+    report form keeps a draft on the phone; tests start without one)."""
+    driver.get(url)
+    driver.execute_async_script(
+        "var done = arguments[arguments.length - 1]; localStorage.clear(); sessionStorage.clear();"
+        "var r = indexedDB.deleteDatabase('kr-lapor'); r.onsuccess = r.onerror = r.onblocked = function () { done(); };")
+    driver.get(url)

@@ -64,7 +64,8 @@ def test_map_search_finds_a_desa_and_zooms_to_it(browser, live_server, kubu_raya
     assert -0.2 < center[0] < 0.0 and 109.3 < center[1] < 109.5
 
 
-@pytest.mark.parametrize("path", ["/", "/peta/", "/lapor/", "/dasbor/", "/lacak/"])
+@pytest.mark.parametrize("path", ["/", "/peta/", "/lapor/", "/dasbor/", "/lacak/", "/informasi/", "/laporan-saya/",
+                                  "/warga/masuk/"])
 def test_pages_fit_a_360_px_phone_screen(browser, live_server, kubu_raya, path):
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True})
@@ -74,8 +75,13 @@ def test_pages_fit_a_360_px_phone_screen(browser, live_server, kubu_raya, path):
         wait_overlays_drawn(browser)
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 360, f"{path} scrolls sideways at 360 px ({width} px)"
-    nav = browser.find_element(By.CSS_SELECTOR, "header nav")
+    nav = browser.find_element(By.CSS_SELECTOR, "header nav, body > nav")  # /informasi/ has the PPID's own
     assert nav.is_displayed()
+    # chart labels legible: no SVG text rendered below 9 CSS px
+    sizes = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('svg.chart text'),"
+        " function (t) { return t.getBoundingClientRect().height; });")
+    assert not sizes or min(sizes) >= 9, f"{path}: chart labels {min(sizes):.1f} px high"
     screenshot(browser, "360" + (path.strip("/").replace("/", "-") or "-home"))
 
 

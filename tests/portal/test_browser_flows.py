@@ -22,7 +22,7 @@ from geo.selectors import desa_centroids
 from portal import services
 from reports.services import categories_seed, report_submit
 
-from .conftest import console_errors, screenshot, wait_overlays_drawn
+from .conftest import console_errors, open_fresh, screenshot, wait_overlays_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,13 +54,15 @@ def bpbd_staff(kubu_raya):
 
 
 def _file_report_on_lapor(browser, base: str, *, lon: float, lat: float) -> str:
-    browser.get(base + "/lapor/")
+    open_fresh(browser, base + "/lapor/")
     wait_overlays_drawn(browser)
-    _wait(browser, lambda d: d.find_element(By.ID, "category").get_attribute("data-loaded") == "1")
+    _wait(browser, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
     Select(browser.find_element(By.ID, "category")).select_by_value("flood")
     # Tap the map where the flood is: the pixel of (lat, lon) in the map's view.
     browser.execute_script("KR.map.setView([arguments[0], arguments[1]], 15, {animate: false});", lat, lon)
     element = browser.find_element(By.ID, "lapor-map")
+    # the whole map in view: WebDriver offsets count from the visible part's centre
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     x, y = browser.execute_script(
         "var p = KR.map.latLngToContainerPoint([arguments[0], arguments[1]]); return [p.x, p.y];", lat, lon)
     ActionChains(browser).move_to_element_with_offset(

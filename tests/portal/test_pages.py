@@ -32,7 +32,9 @@ def test_english_is_chosen_through_setlang(client, kubu_raya):
 
 def test_report_form_fields_all_have_labels(client, kubu_raya):
     html = client.get("/lapor/").content.decode()
-    for field_id in ("category", "lat", "lon", "description", "photo", "confidential", "anonymous"):
+    # the "Anonim" box is for signed-in residents: a visitor is anonymous anyway
+    assert 'id="anonymous"' not in html and 'id="anonymous-note"' in html
+    for field_id in ("category", "lat", "lon", "description", "photo", "confidential", "place-q"):
         assert re.search(rf'<input[^>]*id="{field_id}"|<select[^>]*id="{field_id}"|<textarea[^>]*id="{field_id}"',
                          html), field_id
         assert (f'for="{field_id}"' in html) or re.search(rf'<label><input[^>]*id="{field_id}"', html), field_id

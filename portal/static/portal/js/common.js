@@ -30,6 +30,20 @@
     });
   };
 
+  /* This phone's secret (32 random bytes, base64url), made once and kept in
+     localStorage: a report filed without an account is linked to it, so the
+     same phone can follow, confirm and dispute it (residents app). */
+  KR.deviceSecret = function () {
+    var key = "kr-device-secret", value = null;
+    try { value = localStorage.getItem(key); } catch (e) { value = null; }
+    if (!value || value.length < 32) {
+      var b = crypto.getRandomValues(new Uint8Array(32));
+      value = btoa(String.fromCharCode.apply(null, b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+      try { localStorage.setItem(key, value); } catch (e) { /* private mode: this page only */ }
+    }
+    return value;
+  };
+
   KR.escape = function (value) {
     return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];

@@ -1,0 +1,5 @@
+"""One date format per language: "7 Dec 2026" and "7 Dec 2026 14:05" (WIB)."""
+DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y H:i"
+SHORT_DATE_FORMAT = "j M Y"
+SHORT_DATETIME_FORMAT = "j M Y H:i"
