@@ -353,11 +353,11 @@ def _reports_public_sql() -> tuple[str, list]:
 
     from layers.policy.reports import reports_public
 
-    # Confidential reports are excluded here as well, whatever reports_public
-    # decides (issue 5: "a confidential report never appears in any form").
-    # The free-text description is not published in bulk (it may name
-    # people), nor the tracking code (the reporter's handle to the case).
-    qs = (reports_public().filter(confidential=False).order_by()
+    # reports_public() is the view of the public projection (confidential,
+    # rejected and merged reports are not in it; points are snapped). The
+    # free-text description is not published in bulk even scrubbed, nor is
+    # the tracking code (not in the view at all).
+    qs = (reports_public().order_by()
           .values("id", "status", "created_at", "resolved_at", "supporters_count",
                   geom=F("location"), category_code=F("category__code"), category_name=F("category__name_id"),
                   desa_code=F("desa__code"), desa_name=F("desa__name"), kecamatan_code=F("kecamatan__code"),

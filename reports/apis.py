@@ -108,7 +108,7 @@ def _submit(request, data: dict) -> tuple[dict, int]:
         subject={"name": data.get("subject_name"), "age": data.get("subject_age"),
                  "condition": data.get("subject_condition")},
         photo=data.get("photo"))
-    return policy.report_receipt_dict(result.report, duplicates=result.duplicates), 201 if result.created else 200
+    return policy.report_receipt_dict(result.report), 201 if result.created else 200
 
 
 _LEAN_CONTENT_TYPES = ("application/json", "application/json; charset=utf-8")
@@ -173,8 +173,9 @@ class ReportDetailApi(APIView):
             return Response(report_internal_dict(report, access=access))
         if access.reporter:
             return Response(report_own_dict(report))
-        if policy.report_is_public(report):
-            return Response(policy.report_public_dict(report))
+        public = policy.report_public_get(report.id)
+        if public is not None:
+            return Response(policy.report_public_dict(public))
         raise ApiError(*NOT_FOUND, status_code=404)
 
 
@@ -197,7 +198,7 @@ class ReportTimelineApi(APIView):
                                        hidden_author_id=report.reporter_id if report.confidential else None))
         if access.reporter:
             return Response(event_list(report.events.filter(public=True), internal=False))
-        if policy.report_is_public(report):
+        if policy.report_public_get(report.id) is not None:
             return Response(policy.report_timeline_public(report))
         raise ApiError(*NOT_FOUND, status_code=404)
 
@@ -274,9 +275,8 @@ class ReportCandidatesApi(APIView):
         category = selectors.category_get(code=request.query_params.get("category", ""))
         if category is None:
             raise ApiError("unknown_category", _("Kategori tidak dikenal."), fields={"category": ["unknown"]})
-        found = selectors.report_candidates(category=category, lon=point["lon"], lat=point["lat"], limit=10)
-        return Response([{**policy.report_public_dict(r), "distance_m": d}
-                         for r, d in found if policy.report_is_public(r)])
+        found = policy.report_candidates_public(category=category, lon=point["lon"], lat=point["lat"], limit=10)
+        return Response([{**policy.report_public_dict(r), "distance_m": d} for r, d in found])
 
 
 class ReportNearbyApi(BatchedThrottles, APIView):

@@ -5,6 +5,13 @@ from django.utils.translation import gettext_lazy as _
 # Counts below this are published as "<5" (domain.md 7.5, proposal k = 5).
 SMALL_COUNT_THRESHOLD = 5
 
+# Public points of reports are snapped to this grid (degrees; 0.0005 deg is
+# about 55 m x 55 m here, near the equator): a published point is a grid node,
+# never the captured point (domain.md 5: "aggregated/obfuscated report map").
+# Used by the public view (reports migration 0007) and the tile cells
+# (tiles.aggregates); changing it means a migration and a cells rebuild.
+PUBLIC_GRID_DEG = 0.0005
+
 
 class PublicationClass(models.TextChoices):
     P0 = "P0", _("P0 Terbuka: lokasi, kategori, status terbuka")

@@ -13,13 +13,16 @@ Nothing else in the project filters Report for the public. The rules:
 - the tracking view (someone holding the tracking code) shows status and
   dates for every class, and location, agency and notes only for P0.
 """
+import datetime
+
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.conf import settings
 from django.utils import timezone
 
+from layers.policy.scrub import scrub
 from layers.policy.classes import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
-from reports.models import Category, Report, ReportEvent
+from reports.models import Category, PublicReport, Report, ReportEvent
 from reports.selectors import report_dispute_window_open
 
 HIDDEN_STATUSES = (Report.Status.REJECTED, Report.Status.MERGED)
@@ -38,21 +41,22 @@ def _category(category: Category) -> dict:
     return {"code": category.code, "name_id": category.name_id, "name_en": category.name_en}
 
 
-def reports_public() -> QuerySet[Report]:
-    """Reports the public may see as points."""
-    return (Report.objects.filter(category__publication_class=PublicationClass.P0)
-            .exclude(status__in=HIDDEN_STATUSES)
-            .select_related("category", "desa", "kecamatan", "agency"))
+def reports_public() -> QuerySet[PublicReport]:
+    """Reports the public may see as points: the database view (PublicReport),
+    never Report."""
+    return PublicReport.objects.select_related("category", "desa", "kecamatan", "agency")
 
 
-def report_is_public(report: Report) -> bool:
-    return report.category.publication_class == PublicationClass.P0 and report.status not in HIDDEN_STATUSES
+def report_public_get(report_id) -> PublicReport | None:
+    """The public projection of one report, or None when it is not public."""
+    return reports_public().filter(id=report_id).first()
 
 
-def report_public_dict(report: Report) -> dict:
-    """The public fields of a report from reports_public()."""
-    if not report_is_public(report):
-        raise ValueError("report is not public")
+def report_public_dict(report: PublicReport) -> dict:
+    """The public fields of a report from reports_public() (the view): the
+    point is the snapped public point, the description the scrubbed one."""
+    if not isinstance(report, PublicReport):
+        raise TypeError("report_public_dict takes a PublicReport (the public projection), not a Report")
     return {
         "id": str(report.id),
         "category": _category(report.category),
@@ -63,13 +67,48 @@ def report_public_dict(report: Report) -> dict:
         "desa": _area(report.desa),
         "kecamatan": _area(report.kecamatan),
         "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
-        "description": "" if report.confidential else report.description,
+        "description": report.description,
         "created_at": _iso(report.created_at),
         "updated_at": _iso(report.updated_at),
         "resolved_at": _iso(report.resolved_at),
         "deadline": report.deadline.isoformat(),
         "supporters_count": report.supporters_count,
     }
+
+
+OPEN_STATUSES = [s for s in Report.Status.values if s not in Report.CLOSED_STATUSES]
+
+
+def report_candidates_public(*, category: Category, lon: float, lat: float, exclude_id=None, limit: int = 10,
+                             now=None) -> list[tuple[PublicReport, float]]:
+    """Open public reports of the category's code within its duplicate radius
+    and window of the PUBLIC point, nearest first, with the distance in metres
+    to the public point. Which reports are listed, and their distances, depend
+    only on public points: probing from many places cannot trilaterate a
+    captured point."""
+    from django.contrib.gis.db.models.functions import Distance
+    from django.contrib.gis.geos import Point, Polygon
+
+    from reports.selectors import bbox_margin_deg
+
+    if not category.duplicate_radius_m:
+        return []
+    since = (now or timezone.now()) - datetime.timedelta(days=category.duplicate_window_days)
+    point = Point(lon, lat, srid=4326)
+    m = bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m)
+    box = Polygon.from_bbox((lon - m, lat - m, lon + m, lat + m))
+    box.srid = 4326
+    qs = (reports_public().filter(category__code=category.code, status__in=OPEN_STATUSES, created_at__gte=since,
+                                  location__bboverlaps=box)
+          .annotate(distance=Distance("location", point)).order_by("distance", "id"))
+    if exclude_id:
+        qs = qs.exclude(id=exclude_id)
+    found = []
+    for r in qs[:limit * 4]:
+        d = r.distance.m
+        if d <= category.duplicate_radius_m:
+            found.append((r, round(d, 1)))
+    return found[:limit]
 
 
 GROUPS = {
@@ -183,7 +222,9 @@ def report_can_dispute(report: Report, user) -> bool:
     return report_dispute_window_open(report)
 
 
-def report_notes_public(report: Report) -> bool:
+def report_notes_public(report) -> bool:
+    if isinstance(report, PublicReport):
+        return True  # the view holds P0 reports that are not confidential
     return (report.category.publication_class in (PublicationClass.P0, PublicationClass.P1)
             and not report.confidential)
 
@@ -200,9 +241,14 @@ def report_timeline_public(report: Report) -> list[dict]:
              "note": e.note if show_notes else "", "at": _iso(e.created_at)} for e in events]
 
 
-def report_receipt_dict(report: Report, *, duplicates=()) -> dict:
-    """The submission response (also for an idempotent retry). Duplicate
-    candidates are listed only when they are public themselves."""
+def report_receipt_dict(report: Report, *, duplicates=None) -> dict:
+    """The submission response (also for an idempotent retry, to the same
+    caller only). Duplicate candidates come from the public projection
+    (report_candidates_public), not from the internal duplicate check: their
+    distances are to public points. `duplicates` may pass them precomputed."""
+    if duplicates is None:
+        duplicates = report_candidates_public(category=report.category, lon=report.location.x,
+                                              lat=report.location.y, exclude_id=report.id, limit=5)
     return {
         "id": str(report.id),
         "tracking_code": report.tracking_code,
@@ -215,7 +261,7 @@ def report_receipt_dict(report: Report, *, duplicates=()) -> dict:
         "duplicates": [
             {"id": str(d.id), "status": d.status, "distance_m": dist, "supporters_count": d.supporters_count,
              "created_at": _iso(d.created_at)}
-            for d, dist in duplicates if report_is_public(d)
+            for d, dist in duplicates
         ],
     }
 
@@ -229,9 +275,9 @@ def report_notification_summary(report: Report) -> dict:
                "report_id": str(report.id)}
     if report.category.publication_class == PublicationClass.P0:
         summary.update(category=report.category.name_id, desa=report.desa.name if report.desa_id else "",
-                       description="" if report.confidential else report.description)
+                       description="" if report.confidential else scrub(report.description))
     return summary
 
 
-__all__ = ["reports_public", "report_public_dict", "report_counts_public", "report_tracking_dict", "report_track_public",
+__all__ = ["reports_public", "report_public_get", "report_public_dict", "report_candidates_public", "report_counts_public", "report_tracking_dict", "report_track_public",
            "report_timeline_public", "report_receipt_dict", "report_notification_summary", "SMALL_COUNT_THRESHOLD"]
