@@ -1,6 +1,5 @@
 """HTTP adapters for RT Online; logic lives in services/selectors, public
 shapes in layers.policy.reports."""
-import csv
 import io
 import json
 import math
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
+from common.csvsafe import csv_writer
 from common.lean import LeanThrottles, lean_view
 from common.throttles import BatchedThrottles, SubmitRateThrottle
 from config.api_errors import ApiError
@@ -107,7 +107,7 @@ def _submit(request, data: dict) -> tuple[dict, int]:
         on_behalf_of_rt_code=data.get("on_behalf_of_rt") or None,
         subject={"name": data.get("subject_name"), "age": data.get("subject_age"),
                  "condition": data.get("subject_condition")},
-        photo=data.get("photo"))
+        photo=data.get("photo"), device_secret=data.get("device_secret") or "")
     return policy.report_receipt_dict(result.report), 201 if result.created else 200
 
 
@@ -115,7 +115,7 @@ _LEAN_CONTENT_TYPES = ("application/json", "application/json; charset=utf-8")
 _LEAN_MAX_BYTES = 65_536  # a larger body (a long description) goes through DRF
 _SUBMIT_FIELDS = ReportSubmitInput().fields
 _LEAN_FIELDS = frozenset({"id", "category", "lon", "lat", "accuracy_m", "description", "confidential", "anonymous",
-                          "channel"})
+                          "channel", "device_secret"})
 
 
 def _json_constant(name):
@@ -146,12 +146,15 @@ def _lean_submission(request) -> dict | None:
     description = data.get("description", "")
     confidential, anonymous = data.get("confidential", False), data.get("anonymous", False)
     channel = data.get("channel", _SUBMIT_FIELDS["channel"].default)
+    device_secret = data.get("device_secret", "")
     if not (isinstance(report_id, str) and isinstance(category, str)
             and 0 < len(category) <= _SUBMIT_FIELDS["category"].max_length
             and category == category.strip() and category.isascii() and category.isprintable()
             and _number(lon) and -180 <= lon <= 180 and _number(lat) and -90 <= lat <= 90
             and (accuracy_m is None or _number(accuracy_m) and 0 <= accuracy_m <= 100_000)
             and isinstance(description, str) and type(confidential) is bool and type(anonymous) is bool
+            and isinstance(device_secret, str) and len(device_secret) <= _SUBMIT_FIELDS["device_secret"].max_length
+            and device_secret == device_secret.strip()
             and channel in _SUBMIT_FIELDS["channel"].choices):
         return None
     try:
@@ -161,7 +164,7 @@ def _lean_submission(request) -> dict | None:
         return None
     return {"id": report_id, "category": category, "lon": float(lon), "lat": float(lat),
             "accuracy_m": None if accuracy_m is None else float(accuracy_m), "description": description.strip(),
-            "confidential": confidential, "anonymous": anonymous, "channel": channel}
+            "confidential": confidential, "anonymous": anonymous, "channel": channel, "device_secret": device_secret}
 
 
 class ReportDetailApi(APIView):
@@ -361,10 +364,10 @@ class AccessLogApi(APIView):
                     "ip_address": a.ip_address or ""} for a in rows]
         if request.query_params.get("export") == "csv":
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=["accessed_at", "user", "agency", "report_id",
-                                                        "tracking_code", "kind", "reason", "ip_address"])
-            writer.writeheader()
-            writer.writerows(records)
+            columns = ["accessed_at", "user", "agency", "report_id", "tracking_code", "kind", "reason", "ip_address"]
+            writer = csv_writer(buffer)
+            writer.writerow(columns)
+            writer.writerows([r[c] for c in columns] for r in records)
             response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="akses-data-pribadi.csv"'
             return response

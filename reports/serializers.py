@@ -22,6 +22,9 @@ class ReportSubmitInput(serializers.Serializer):
     subject_age = serializers.IntegerField(required=False, allow_null=True)
     subject_condition = serializers.CharField(required=False, allow_blank=True)
     photo = serializers.FileField(required=False, allow_empty_file=False)
+    # A random secret the device keeps (lapor.js): an anonymous retry proves
+    # with it that it is the same submitter (reports.services._retry_original).
+    device_secret = serializers.CharField(required=False, allow_blank=True, max_length=128)
 
 
 class TransitionInput(serializers.Serializer):

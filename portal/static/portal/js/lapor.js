@@ -23,6 +23,10 @@
   /* One id per report being written: kept across retries, renewed after success. */
   idInput.value = sessionStorage.getItem("kr-report-id") || newId();
   sessionStorage.setItem("kr-report-id", idInput.value);
+  /* A secret of this device: an anonymous retry proves with it that it is the
+     same submitter (anyone else sending the same id gets 409). */
+  var deviceSecret = localStorage.getItem("kr-device-secret") || (newId() + newId()).replace(/-/g, "");
+  localStorage.setItem("kr-device-secret", deviceSecret);
 
   var made = KR.baseMap("lapor-map", cfg);
   var map = made.map;
@@ -161,6 +165,7 @@
     data.append("confidential", document.getElementById("confidential").checked ? "true" : "false");
     data.append("anonymous", document.getElementById("anonymous").checked ? "true" : "false");
     data.append("channel", "web");
+    data.append("device_secret", deviceSecret);
     var photo = document.getElementById("photo").files[0];
     if (photo) data.append("photo", photo);
     submit.disabled = true;
