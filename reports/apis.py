@@ -375,25 +375,23 @@ class AccessLogApi(APIView):
 
 
 class ReportCountsApi(APIView):
-    @extend_schema(summary="Public counts with small-count suppression",
+    @extend_schema(summary="Public counts: published groupings of the rounded base table (docs/layers.md)",
                    parameters=[OpenApiParameter("group_by", str), OpenApiParameter("category", str),
-                               OpenApiParameter("kecamatan", str)])
+                               OpenApiParameter("kecamatan", str), OpenApiParameter("desa", str),
+                               OpenApiParameter("month", str)])
     def get(self, request):
-        group_by = [g for g in request.query_params.get("group_by", "desa").split(",") if g]
-        if not group_by or any(g not in policy.GROUPS for g in group_by):
-            raise ApiError("invalid", _("group_by harus desa, kecamatan, category, status atau month."),
-                           fields={"group_by": ["invalid"]})
-        filters = [request.query_params.get(k) for k in ("category", "kecamatan", "desa", "status")]
-        if len(group_by) == 1 and not any(filters):
-            # The unfiltered counts are one scan of every report (~1 s at a
-            # million): the portal stores them with the dashboard figures.
-            from portal.selectors import report_counts_stored
-
-            return Response(report_counts_stored(group_by=group_by[0]))
+        try:
+            grouping = policy.grouping_parse(request.query_params.get("group_by", "desa"))
+        except ValueError:
+            raise ApiError("invalid", _("group_by harus salah satu pengelompokan yang dipublikasikan: %(g)s.") % {
+                "g": "; ".join(",".join(g) for g in policy.PUBLISHED_GROUPINGS)}, fields={"group_by": ["invalid"]})
+        if "status" in request.query_params:
+            raise ApiError("invalid", _("Jumlah laporan tidak dipublikasikan per status."),
+                           fields={"status": ["invalid"]})
         return Response(policy.report_counts_public(
-            group_by=group_by, category=request.query_params.get("category"),
+            group_by=grouping, category=request.query_params.get("category"),
             kecamatan=request.query_params.get("kecamatan"), desa=request.query_params.get("desa"),
-            status=request.query_params.get("status")))
+            month=request.query_params.get("month")))
 
 
 class TokenApi(ObtainAuthToken):

@@ -20,6 +20,21 @@ class PublicationClass(models.TextChoices):
     P3 = "P3", _("P3 Rahasia: perlu-tahu, akses dicatat")
 
 
+# Published aggregates of reports are rounded to a multiple of this base
+# (controlled rounding of the one stored base table, docs/layers.md).
+ROUNDING_BASE = 5
+
+
+def round_count(n: int) -> int:
+    """A base cell's count as published: the nearest multiple of
+    ROUNDING_BASE (1-2 -> 0, 3-7 -> 5, 8-12 -> 10). Every published aggregate
+    of reports is a sum of these rounded base cells, never of raw counts."""
+    return (int(n) + ROUNDING_BASE // 2) // ROUNDING_BASE * ROUNDING_BASE
+
+
+ROUND_COUNT_SQL = f"(((%s) + {ROUNDING_BASE // 2}) / {ROUNDING_BASE}) * {ROUNDING_BASE}"
+
+
 def suppress(count: int) -> int | str:
     """A count as it may be published: "<5" below the threshold. Zero is hidden
     too, so that an empty cell and a cell of one look alike."""

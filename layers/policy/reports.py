@@ -15,13 +15,12 @@ Nothing else in the project filters Report for the public. The rules:
 """
 import datetime
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import QuerySet
 from django.conf import settings
 from django.utils import timezone
 
 from layers.policy.scrub import scrub
-from layers.policy.classes import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
+from layers.policy.classes import ROUND_COUNT_SQL, SMALL_COUNT_THRESHOLD, PublicationClass
 from reports.models import Category, PublicReport, Report, ReportEvent
 from reports.selectors import report_dispute_window_open
 
@@ -111,73 +110,103 @@ def report_candidates_public(*, category: Category, lon: float, lat: float, excl
     return found[:limit]
 
 
-GROUPS = {
-    "desa": ("desa__code", "desa__name"),
-    "kecamatan": ("kecamatan__code", "kecamatan__name"),
-    "category": ("category__code", "category__name_id"),
-    "status": ("status",),
-    "month": ("month",),
-}
+# The published groupings of report counts (issue 16): a fixed set, each a
+# sum of rounded cells of ONE stored base table (layers.models.ReportCountCell:
+# area at the category's aggregate level x category x month, from the
+# aggregate source layers.policy.planner.aggregate_report_source()). Anything
+# else (status, a repeated or unknown key) is refused: the caller gets a 400.
+COUNT_KEYS = ("desa", "kecamatan", "category", "month")
+PUBLISHED_GROUPINGS = (
+    ("desa",), ("kecamatan",), ("category",), ("month",),
+    ("desa", "category"), ("kecamatan", "category"), ("category", "month"),
+    ("desa", "month"), ("kecamatan", "month"),
+)
+GROUPS = {key: key for key in COUNT_KEYS}  # the keys a grouping may name
 
 
-def report_counts_public(*, group_by: str | list[str] = "desa", category: str | None = None,
-                         kecamatan: str | None = None, desa: str | None = None, status: str | None = None,
-                         since=None, until=None, include_synthetic: bool = True) -> list[dict]:
-    """Counts of reports per group, as they may be published.
+def grouping_parse(group_by) -> tuple[str, ...]:
+    """`group_by` ("desa,category" or a list) as a published grouping in its
+    canonical order; ValueError for an unknown, repeated or unpublished one."""
+    keys = [g.strip() for g in group_by.split(",")] if isinstance(group_by, str) else list(group_by)
+    if not keys or len(set(keys)) != len(keys) or any(k not in COUNT_KEYS for k in keys):
+        raise ValueError(f"unknown grouping {group_by!r}")
+    canonical = tuple(k for k in COUNT_KEYS if k in keys)
+    if canonical not in PUBLISHED_GROUPINGS:
+        raise ValueError(f"unpublished grouping {group_by!r}")
+    return canonical
 
-    A cell holding any non-P0 report is suppressed below the threshold.
-    Categories whose aggregate level is kecamatan are left out of any count
-    finer than kecamatan (grouped or filtered by desa); categories with no
-    aggregate publication are left out entirely. Unless the cells are per
-    category (grouped or filtered by one), P0 reports are left out: they are
-    public one by one, and a cell mixing them with restricted reports would
-    give the restricted count away to anyone subtracting the public points.
-    """
-    group_by = [group_by] if isinstance(group_by, str) else list(group_by)
-    for g in group_by:
-        if g not in GROUPS:
-            raise ValueError(f"unknown group {g}")
-    qs = Report.objects.exclude(status=Report.Status.MERGED).exclude(
-        category__aggregate_level=Category.AggregateLevel.NONE)
-    if "desa" in group_by or desa:
-        qs = qs.exclude(category__aggregate_level=Category.AggregateLevel.KECAMATAN)
-    if "category" not in group_by and not category:
-        qs = qs.exclude(category__publication_class=PublicationClass.P0)
+
+def report_count_cells(*, category: str | None = None, kecamatan: str | None = None, desa: str | None = None,
+                       month: str | None = None) -> list[dict]:
+    """The published base cells: every stored cell (area at the category's
+    aggregate level x category x month) with its ROUNDED count, never the raw
+    one. Filters select whole cells."""
+    from django.db import connection
+
+    from layers.models import ReportCountCell  # noqa: F401 (the table read below)
+    from layers.services import report_counts_prepare_read
+
+    report_counts_prepare_read()
+    where, params = [], []
     if category:
-        qs = qs.filter(category__code=category)
+        where.append("c.category_code = %s")
+        params.append(category)
     if kecamatan:
-        qs = qs.filter(kecamatan__code=kecamatan)
+        where.append("COALESCE(k.code, a.code) = %s")
+        params.append(kecamatan)
     if desa:
-        qs = qs.filter(desa__code=desa)
-    if status:
-        qs = qs.filter(status=status)
-    if since:
-        qs = qs.filter(created_at__gte=since)
-    if until:
-        qs = qs.filter(created_at__lt=until)
-    if not include_synthetic:
-        qs = qs.filter(is_synthetic=False)
-    if "month" in group_by:
-        qs = qs.annotate(month=TruncMonth("created_at", tzinfo=timezone.get_default_timezone()))
-    fields = [f for g in group_by for f in GROUPS[g]]
-    rows = (qs.values(*fields)
-            .annotate(n=Count("id"),
-                      restricted=Count("id", filter=~Q(category__publication_class=PublicationClass.P0)))
-            .order_by(*fields))
-    out = []
-    for row in rows:
-        cell = {}
-        for g in group_by:
-            if g in ("desa", "kecamatan", "category"):
-                code_f, name_f = GROUPS[g]
-                cell[g] = {"code": row[code_f], "name": row[name_f]}
-            elif g == "month":
-                cell["month"] = row["month"].strftime("%Y-%m") if row["month"] else None
+        where.append("a.level = 'desa' AND a.code = %s")
+        params.append(desa)
+    if month:
+        where.append("to_char(c.month, 'YYYY-MM') = %s")
+        params.append(month)
+    sql = f"""
+        SELECT a.level, a.code, a.name, COALESCE(k.code, a.code), COALESCE(k.name, a.name),
+               c.category_code, COALESCE(cat.name_id, c.category_code), to_char(c.month, 'YYYY-MM'),
+               {ROUND_COUNT_SQL % 'c.n'}
+          FROM layers_reportcountcell c
+          JOIN geo_area a ON a.id = c.area_id
+          LEFT JOIN geo_area k ON k.id = a.parent_id AND a.level = 'desa'
+          LEFT JOIN reports_category cat ON cat.code = c.category_code AND cat.is_active
+         {'WHERE ' + ' AND '.join(where) if where else ''}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [{"level": level, "area": {"code": code, "name": name}, "kecamatan": {"code": kcode, "name": kname},
+             "category": {"code": ccode, "name": cname}, "month": month_, "count": count}
+            for level, code, name, kcode, kname, ccode, cname, month_, count in rows]
+
+
+def report_counts_public(*, group_by="desa", category: str | None = None, kecamatan: str | None = None,
+                         desa: str | None = None, month: str | None = None) -> list[dict]:
+    """Counts of reports per published grouping: sums of the rounded base
+    cells (report_count_cells), so that every figure the service publishes
+    (this API, OGC report-counts, tiles, exports, dashboard, planner
+    statistics) is a function of the same rounded table and no difference of
+    two figures says more than that table (docs/layers.md). Kecamatan-only
+    categories have no desa; "desa" groupings leave them out."""
+    grouping = grouping_parse(group_by)
+    sums: dict[tuple, int] = {}
+    labels: dict[tuple, dict] = {}
+    for cell in report_count_cells(category=category, kecamatan=kecamatan, desa=desa, month=month):
+        if "desa" in grouping and cell["level"] != "desa":
+            continue
+        key, label = [], {}
+        for g in grouping:
+            if g == "desa":
+                value = cell["area"]
+            elif g == "kecamatan":
+                value = cell["kecamatan"]
+            elif g == "category":
+                value = cell["category"]
             else:
-                cell[g] = row[g]
-        cell["count"] = suppress(row["n"]) if row["restricted"] else row["n"]
-        out.append(cell)
-    return out
+                value = cell["month"]
+            key.append(value["code"] if isinstance(value, dict) else value)
+            label[g] = value
+        key = tuple(key)
+        labels[key] = label
+        sums[key] = sums.get(key, 0) + cell["count"]
+    return [{**labels[k], "count": sums[k]} for k in sorted(sums)]
 
 
 def report_tracking_dict(report: Report) -> dict:
