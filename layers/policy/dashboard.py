@@ -140,15 +140,14 @@ def _restricted_figures(figures: dict, since: datetime.date) -> None:
     from geo.models import Area
     from reports.models import Category
 
-    from .reports import report_counts_public
+    from .reports import report_counts_public, report_counts_restricted
 
-    desa = report_counts_public(group_by="desa")
-    kecamatan = report_counts_public(group_by="kecamatan")
-    codes = {r["desa"]["code"] for r in desa} | {r["kecamatan"]["code"] for r in kecamatan}
-    ids = dict(Area.objects.filter(code__in=codes, edition__is_current=True).values_list("code", "id"))
-    figures["by_desa"] = {ids[r["desa"]["code"]]: r["count"] for r in desa if r["desa"]["code"] in ids}
-    figures["by_kecamatan"] = {ids[r["kecamatan"]["code"]]: r["count"] for r in kecamatan
-                               if r["kecamatan"]["code"] in ids}
+    desa = report_counts_restricted(level="desa")
+    kecamatan = report_counts_restricted(level="kecamatan")
+    ids = dict(Area.objects.filter(code__in=set(desa) | set(kecamatan), edition__is_current=True)
+               .values_list("code", "id"))
+    figures["by_desa"] = {ids[code]: n for code, n in desa.items() if code in ids}
+    figures["by_kecamatan"] = {ids[code]: n for code, n in kecamatan.items() if code in ids}
     restricted = dict(Category.objects.filter(is_active=True).exclude(publication_class=PublicationClass.P0)
                       .values_list("code", "id"))
     for row in report_counts_public(group_by="category,month"):

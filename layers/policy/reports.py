@@ -209,6 +209,19 @@ def report_counts_public(*, group_by="desa", category: str | None = None, kecama
     return [{**labels[k], "count": sums[k]} for k in sorted(sums)]
 
 
+def report_counts_restricted(*, level: str) -> dict[str, int]:
+    """{area code: count} of the aggregate-only (P1-P3) categories per desa or
+    kecamatan, for the dashboard and map choropleths: sums of the rounded
+    base cells like every other count (P0 reports are points on the map)."""
+    restricted = set(Category.objects.exclude(publication_class=PublicationClass.P0).values_list("code", flat=True))
+    out: dict[str, int] = {}
+    for row in report_counts_public(group_by=(level, "category")):
+        if row["category"]["code"] in restricted:
+            code = row[level]["code"]
+            out[code] = out.get(code, 0) + row["count"]
+    return out
+
+
 def report_tracking_dict(report: Report) -> dict:
     """The view of someone holding the tracking code."""
     open_class = report.category.publication_class == PublicationClass.P0
