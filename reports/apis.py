@@ -79,7 +79,7 @@ class ReportListCreateApi(LeanThrottles, APIView):
         if not request.user.is_authenticated:
             raise ApiError("not_authenticated", _("Perlu masuk (login) terlebih dahulu."), status_code=401)
         reports = selectors.reports_of_reporter(user=request.user).order_by("-created_at")[:200]
-        return Response([policy.report_receipt_dict(r) for r in reports])
+        return Response([policy.report_receipt_dict(r, duplicates=()) for r in reports])
 
     @classmethod
     def as_view(cls, **initkwargs):

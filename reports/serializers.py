@@ -109,7 +109,7 @@ def report_internal_dict(report: Report, *, access) -> dict:
 def report_own_dict(report: Report) -> dict:
     """The reporter's view of their own report."""
     from layers.policy.reports import report_receipt_dict
-    body = report_receipt_dict(report)
+    body = report_receipt_dict(report, duplicates=())
     body.pop("duplicates")
     body.update(description=report.description, created_at=_iso(report.created_at),
                 updated_at=_iso(report.updated_at), resolved_at=_iso(report.resolved_at),

@@ -140,8 +140,13 @@ def _restricted_figures(figures: dict, since: datetime.date) -> None:
     from geo.models import Area
     from reports.models import Category
 
+    from layers.services import report_counts_refresh
+
     from .reports import report_counts_public, report_counts_restricted
 
+    # The dashboard is itself a snapshot (every few minutes): bring the base
+    # cells up to date first when they are due (dirty past the interval).
+    report_counts_refresh()
     desa = report_counts_restricted(level="desa")
     kecamatan = report_counts_restricted(level="kecamatan")
     ids = dict(Area.objects.filter(code__in=set(desa) | set(kecamatan), edition__is_current=True)
