@@ -38,7 +38,7 @@ from layers.policy.classes import PUBLIC_GRID_DEG, ROUNDING_BASE
 from layers.policy.reports import PUBLISHED_GROUPINGS
 from tests.ops.test_authz_matrix import _fill, _walk
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 # A published point is never closer than this to where a report was captured
