@@ -157,6 +157,17 @@ def _planner_call(function, **kwargs):
         raise ApiError(exc.code, exc.message, status_code=exc.status) from None
 
 
+def _planner_log(request, endpoint: str, params: dict) -> None:
+    """Every planner read of report-derived aggregates goes to the access log."""
+    from .models import PlannerAccess
+
+    PlannerAccess.objects.create(user=request.user, endpoint=endpoint,
+                                 params={k: (sorted(v) if isinstance(v, set) else
+                                             v.isoformat() if hasattr(v, "isoformat") else v)
+                                         for k, v in params.items()},
+                                 ip_address=request.META.get("REMOTE_ADDR"))
+
+
 def _report_source():
     source = planner_report_source()
     if source is None:
@@ -183,11 +194,12 @@ class PlannerStatisticsApi(APIView):
         params = StatisticsInput(data=data)
         params.is_valid(raise_exception=True)
         v = params.validated_data
+        _planner_log(request, "statistics", v)
         rows = _planner_call(planner.area_statistics, source=_report_source(), level=v["level"],
                              group_by=sorted(v.get("group_by") or []), period=v.get("period"),
                              start=v.get("start"), end=v.get("end"), categories=v.get("category") or None)
         return Response({"level": v["level"], "count": len(rows), "results": rows,
-                         "note": _("Jumlah kategori P1 di bawah 5 ditampilkan \"<5\".")})
+                         "note": _("Jumlah dibulatkan ke kelipatan 5 (1-2 menjadi 0); periode per bulan penuh.")})
 
 
 class WithinInput(serializers.Serializer):
@@ -231,6 +243,7 @@ class PlannerHotspotsApi(APIView):
         params = HotspotsInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         v = params.validated_data
+        _planner_log(request, "hotspots", v)
         features = _planner_call(planner.hotspots, source=_report_source(), category=v["category"],
                                  eps_m=v["eps_m"], min_points=v["min_points"], start=v.get("start"),
                                  end=v.get("end"))

@@ -6,7 +6,6 @@ SQLite file: it is written batch by batch into a temporary file (bounded
 memory too) and then streamed from disk. Every export carries the Satu Data
 metadata and the licence notice (domain.md 7.6).
 """
-import csv
 import datetime
 import io
 import json
@@ -15,6 +14,8 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Iterator
+
+from common.csvsafe import csv_writer
 
 from . import selectors
 from .registry import BOOLEAN, DATETIME, INTEGER, NUMBER, Layer
@@ -86,7 +87,7 @@ def csv_chunks(*, layer: Layer, geometry: str = "wkt", filters: dict | None = No
     def encode(rows) -> bytes:
         # A fresh buffer per batch: a reused StringIO keeps its largest size.
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+        csv_writer(buffer, lineterminator="\r\n").writerows(rows)
         return buffer.getvalue().encode()
 
     yield CSV_BOM.encode() + encode([["id", *geometry_names, *layer.fields]])

@@ -9,6 +9,7 @@ at most once per LAYERS_REPORT_COUNTS_MIN_INTERVAL_S, and at least daily.
 The published layer (suppression, zero cells, geometry) is built on read by
 layers.registry from these raw counts.
 """
+from django.conf import settings
 from django.db import models
 
 
@@ -31,3 +32,18 @@ class SummaryState(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PlannerAccess(models.Model):
+    """Every planner read of report-derived aggregates (statistics, hotspots):
+    who, what, with which parameters, when (issue 16: planners aggregate
+    P2-P3 sources; the DPO can see who asked what)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    endpoint = models.CharField(max_length=50)
+    params = models.JSONField(default=dict)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    accessed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-accessed_at"]

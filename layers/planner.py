@@ -23,12 +23,11 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db.utils import OperationalError
 from django.utils.translation import gettext as _
 
-from .policy.classes import PublicationClass, suppress
 from .registry import Layer
 from .selectors import _feature_expr, bounded_cursor
 
 METRIC_SRID = 32749  # WGS 84 / UTM zone 49S
-GROUPS = ("category", "status", "period")
+GROUPS = ("category", "period")
 PERIODS = ("month", "quarter", "year")
 
 
@@ -128,79 +127,81 @@ def features_within(*, layer: Layer, geometry: GEOSGeometry | None = None, buffe
     return features, count
 
 
-def area_statistics(*, source: PointSource, level: str, group_by: list[str], period: str | None = None,
+def _month_floor(value) -> str | None:
+    """A datetime's month in WIB as 'YYYY-MM' (planner windows are whole
+    months: issue 16, a window moved by one report must not be a query)."""
+    if value is None:
+        return None
+    from django.utils import timezone
+
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def _period_key(month: str, period: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    if period == "quarter":
+        mon = (mon - 1) // 3 * 3 + 1
+    elif period == "year":
+        mon = 1
+    return f"{year:04d}-{mon:02d}-01"
+
+
+def area_statistics(*, source: PointSource | None = None, level: str, group_by: list[str], period: str | None = None,
                     start=None, end=None, categories: list[str] | None = None) -> list[dict]:
-    """Counts per desa or kecamatan (and category / status / period), with
-    per km2 and per 1,000 residents where the area and population are known.
-    Cells holding reports of non-P0 categories below the threshold are shown
-    as "<5" (no densities)."""
+    """Counts per desa or kecamatan (and category / period), with per km2 and
+    per 1,000 residents where the area and population are known.
+
+    Issue 16: these are sums of the same rounded base cells as every public
+    count (layers.policy.reports.report_count_cells: area at the category's
+    aggregate level x category x month, rounded to a multiple of 5), so no
+    window or grouping can be differenced into a single report. `start` and
+    `end` select whole months (WIB): the months from start's month up to,
+    not including, end's month. Counts per status are not available."""
+    from .policy.reports import report_count_cells
+
     if level not in ("desa", "kecamatan"):
         raise PlannerError("invalid_query", _("level harus desa atau kecamatan."))
     unknown = set(group_by) - set(GROUPS)
     if unknown:
-        raise PlannerError("invalid_query", _("group_by hanya boleh: category, status, period."))
+        raise PlannerError("invalid_query", _("group_by hanya boleh: category, period."))
     if "period" in group_by and period not in PERIODS:
         raise PlannerError("invalid_query", _("period harus month, quarter atau year."))
-    area_join = "a.id = d.id" if level == "desa" else "a.id = d.parent_id"
-    inner, outer = [], []
-    if "category" in group_by:
-        inner.append("s.category_code AS category")
-    if "status" in group_by:
-        inner.append("s.status AS status")
-    if "period" in group_by:
-        # Periods in local time (Asia/Pontianak, WIB), as planners read them.
-        # Truncated per row, formatted per cell (to_char on every row is slow).
-        inner.append(f"date_trunc('{period}', s.created_at AT TIME ZONE 'Asia/Pontianak') AS period")
-    outer = [f"c.{g}" for g in GROUPS if g in group_by]
-    # Kecamatan-only categories (violence, crime, maladministration) are never
-    # counted per desa.
-    levels = ["desa"] if level == "desa" else ["desa", "kecamatan"]
-    where, params = ["s.aggregate_level = ANY(%s)"], [*source.params, levels]
-    if start is not None:
-        where.append("s.created_at >= %s")
-        params.append(start)
-    if end is not None:
-        where.append("s.created_at < %s")
-        params.append(end)
-    if categories:
-        where.append("s.category_code = ANY(%s)")
-        params.append(list(categories))
-    inner_cols = "".join(f", {c}" for c in inner)
-    outer_cols = "".join(f", to_char({c}, 'YYYY-MM-DD')" if c == "c.period" else f", {c}" for c in outer)
-    group = ["a.code", "a.name", "b.area_km2", "a.population", *outer]
+    first, last = _month_floor(start), _month_floor(end)
+    wanted = set(categories or [])
+    sums: dict[tuple, int] = {}
+    names: dict[str, str] = {}
+    for cell in report_count_cells():
+        if level == "desa" and cell["level"] != "desa":
+            continue  # kecamatan-only categories are never counted per desa
+        if wanted and cell["category"]["code"] not in wanted:
+            continue
+        if (first and cell["month"] < first) or (last and cell["month"] >= last):
+            continue
+        area = cell["area"] if level == "desa" else cell["kecamatan"]
+        names[area["code"]] = area["name"]
+        key = (area["code"],
+               cell["category"]["code"] if "category" in group_by else None,
+               _period_key(cell["month"], period) if "period" in group_by else None)
+        sums[key] = sums.get(key, 0) + cell["count"]
     limit = settings.LAYERS_PLANNER_MAX_RESULTS
-    # Raw SQL: grouping by a chosen subset of columns over a source given as
-    # SQL (the policy's) is not expressible through the ORM. The points are
-    # counted per desa first (a hash aggregate on small keys), then the few
-    # thousand cells are joined to the areas.
-    sql = f"""
-        WITH c AS (
-            SELECT s.desa_id{inner_cols}, count(*) AS n, bool_or(s.publication_class <> %s) AS restricted
-              FROM ({source.sql}) AS s
-             WHERE {' AND '.join(where)}
-             GROUP BY 1{''.join(f', {i + 2}' for i in range(len(inner)))})
-        SELECT a.code, a.name, b.area_km2, a.population{outer_cols}, sum(c.n)::bigint AS n,
-               bool_or(c.restricted) AS restricted
-          FROM c
-          JOIN geo_area d ON d.id = c.desa_id
-          JOIN geo_area a ON {area_join}
-          LEFT JOIN geo_areaboundary b ON b.area_id = a.id
-         GROUP BY {', '.join(group)}
-         ORDER BY {', '.join(["a.code", *outer])}
-         LIMIT %s"""
-    rows = _run(sql, [PublicationClass.P0, *params, limit + 1])
-    if len(rows) > limit:
+    if len(sums) > limit:
         raise PlannerError("result_too_large", _("Terlalu banyak baris; kurangi pengelompokan atau periode."))
-    names = [g for g in ("category", "status", "period") if g in group_by]
+    facts = dict((code, (km2, population)) for code, km2, population in _run(
+        "SELECT a.code, b.area_km2, a.population FROM geo_area a"
+        " JOIN geo_edition e ON e.id = a.edition_id AND e.is_current"
+        " LEFT JOIN geo_areaboundary b ON b.area_id = a.id WHERE a.code = ANY(%s)", [list(names)]))
     result = []
-    for row in rows:
-        code, name, area_km2, population, *grouped, count, restricted = row
-        shown = suppress(count) if restricted else count
-        exact = isinstance(shown, int)
-        item = {"code": code, "name": name, **dict(zip(names, grouped)), "count": shown,
-                "area_km2": round(area_km2, 3) if area_km2 else None, "population": population,
-                "per_km2": round(count / area_km2, 4) if exact and area_km2 else None,
-                "per_1000_residents": round(count * 1000 / population, 4) if exact and population else None}
+    for (code, category, period_key), count in sorted(sums.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
+        area_km2, population = facts.get(code, (None, None))
+        item = {"code": code, "name": names[code]}
+        if "category" in group_by:
+            item["category"] = category
+        if "period" in group_by:
+            item["period"] = period_key
+        item.update(count=count, area_km2=round(area_km2, 3) if area_km2 else None, population=population,
+                    per_km2=round(count / area_km2, 4) if area_km2 else None,
+                    per_1000_residents=round(count * 1000 / population, 4) if population else None)
         result.append(item)
     return result
 
@@ -208,8 +209,19 @@ def area_statistics(*, source: PointSource, level: str, group_by: list[str], per
 def hotspots(*, source: PointSource, category: str, eps_m: float, min_points: int, start=None, end=None
              ) -> list[dict]:
     """Clusters (DBSCAN, `eps_m` metres, at least `min_points`) of reports
-    of a category, as polygons with counts. The polygon is the convex hull
-    buffered by eps_m, so that its vertices are not report locations."""
+    of a category, as boxes with counts (issue 16: safe under window changes).
+
+    The points are first snapped to the public grid (PUBLIC_GRID_DEG, the
+    obfuscation of public points), the window is whole months (WIB, as
+    area_statistics), the count is rounded to a multiple of 5, the centroid
+    is snapped to the same grid, and the geometry is the bounding box of the
+    snapped points grown by one grid step: nothing is finer than a public
+    point, and widening a window by one report moves nothing by less than a
+    grid step."""
+    from django.utils import timezone
+
+    from .policy.classes import PUBLIC_GRID_DEG, round_count
+
     if not 0 < eps_m <= settings.LAYERS_PLANNER_MAX_EPS_M:
         raise PlannerError("invalid_query", _("eps_m harus 0 < eps_m <= %(max)s meter.") % {
             "max": settings.LAYERS_PLANNER_MAX_EPS_M})
@@ -219,27 +231,32 @@ def hotspots(*, source: PointSource, category: str, eps_m: float, min_points: in
         raise PlannerError("invalid_query", _("min_points harus 5..1000."))
     # Clusters are finer than a desa: only for categories countable per desa.
     where, params = ["s.category_code = %s", "s.aggregate_level = 'desa'"], [*source.params, category]
+    tz = timezone.get_default_timezone_name()
     if start is not None:
-        where.append("s.created_at >= %s")
+        where.append(f"s.created_at >= date_trunc('month', %s::timestamptz AT TIME ZONE '{tz}') AT TIME ZONE '{tz}'")
         params.append(start)
     if end is not None:
-        where.append("s.created_at < %s")
+        where.append(f"s.created_at < date_trunc('month', %s::timestamptz AT TIME ZONE '{tz}') AT TIME ZONE '{tz}'")
         params.append(end)
     limit = settings.LAYERS_PLANNER_MAX_RESULTS
-    # Raw SQL: window-function DBSCAN (ST_ClusterDBSCAN) in a metric CRS.
+    grid = PUBLIC_GRID_DEG
+    # Raw SQL: window-function DBSCAN (ST_ClusterDBSCAN) in a metric CRS, over
+    # the snapped points.
     sql = f"""
         WITH pts AS (
-            SELECT ST_Transform(s.geom, {METRIC_SRID}) AS g FROM ({source.sql}) AS s
+            SELECT ST_SnapToGrid(s.geom, {grid}) AS p FROM ({source.sql}) AS s
              WHERE {' AND '.join(where)}),
         clustered AS (
-            SELECT ST_ClusterDBSCAN(g, eps := %s, minpoints := %s) OVER () AS cid, g FROM pts)
+            SELECT ST_ClusterDBSCAN(ST_Transform(p, {METRIC_SRID}), eps := %s, minpoints := %s) OVER () AS cid, p
+              FROM pts)
         SELECT cid, count(*) AS n,
-               ST_AsGeoJSON(ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), %s), 4326), 6),
-               ST_X(ST_Transform(ST_Centroid(ST_Collect(g)), 4326)), ST_Y(ST_Transform(ST_Centroid(ST_Collect(g)), 4326))
+               ST_AsGeoJSON(ST_Expand(ST_Envelope(ST_Collect(p)), {grid}), 6),
+               ST_X(ST_SnapToGrid(ST_Centroid(ST_Collect(p)), {grid})),
+               ST_Y(ST_SnapToGrid(ST_Centroid(ST_Collect(p)), {grid}))
           FROM clustered WHERE cid IS NOT NULL
          GROUP BY cid ORDER BY n DESC, cid LIMIT %s"""
-    rows = _run(sql, [*params, eps_m, min_points, eps_m, limit])
+    rows = _run(sql, [*params, eps_m, min_points, limit])
     return [{"type": "Feature", "id": index + 1, "geometry": json.loads(geometry),
-             "properties": {"count": count, "category": category, "eps_m": eps_m, "min_points": min_points,
-                            "centroid": [round(x, 6), round(y, 6)]}}
+             "properties": {"count": round_count(count), "category": category, "eps_m": eps_m,
+                            "min_points": min_points, "centroid": [round(x, 6), round(y, 6)]}}
             for index, (_cid, count, geometry, x, y) in enumerate(rows)]

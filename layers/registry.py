@@ -362,11 +362,11 @@ def _reports_public_sql() -> tuple[str, list]:
 
     from layers.policy.reports import reports_public
 
-    # Confidential reports are excluded here as well, whatever reports_public
-    # decides (issue 5: "a confidential report never appears in any form").
-    # The free-text description is not published in bulk (it may name
-    # people), nor the tracking code (the reporter's handle to the case).
-    qs = (reports_public().filter(confidential=False).order_by()
+    # reports_public() is the view of the public projection (confidential,
+    # rejected and merged reports are not in it; points are snapped). The
+    # free-text description is not published in bulk even scrubbed, nor is
+    # the tracking code (not in the view at all).
+    qs = (reports_public().order_by()
           .values("id", "status", "created_at", "resolved_at", "supporters_count",
                   geom=F("location"), category_code=F("category__code"), category_name=F("category__name_id"),
                   desa_code=F("desa__code"), desa_name=F("desa__name"), kecamatan_code=F("kecamatan__code"),
@@ -387,14 +387,14 @@ def _report_counts_sql() -> tuple[str, list]:
     per desa, (kecamatan, category, month) for kecamatan-only categories
     (Category.aggregate_level; never-published categories are absent). Every
     cell is published, zeros included, from the first month with a report to
-    the current month (Asia/Pontianak). Cells below the threshold are "<5"
-    (count NULL), whatever the category's class. Only these disjoint cells
-    are published: no totals over areas, categories or periods, and no
-    filter that recomputes a count (property filters select whole cells), so
-    no two published numbers differ by a suppressed cell (no differencing)."""
+    the current month (Asia/Pontianak). Every count is rounded to the
+    nearest multiple of 5 (layers.policy.classes.round_count), whatever the
+    category's class: these are the base cells of which every other published
+    count of reports is a sum (layers.policy.reports.report_counts_public), so
+    no difference of published numbers says more than these rounded cells."""
     from reports.models import Category
 
-    from layers.policy.classes import SMALL_COUNT_THRESHOLD
+    from layers.policy.classes import ROUND_COUNT_SQL
     from layers.policy.planner import AGGREGATE_DESA, AGGREGATE_KECAMATAN
 
     from layers.services import report_counts_prepare_read
@@ -406,9 +406,9 @@ def _report_counts_sql() -> tuple[str, list]:
     categories, category_params = (
         Category.objects.filter(is_active=True, aggregate_level__in=[AGGREGATE_DESA, AGGREGATE_KECAMATAN])
         .order_by().values("code", "name_id", "aggregate_level").query.sql_with_params())
-    small = f"COALESCE(n.n, 0) < {SMALL_COUNT_THRESHOLD}"
-    # Every small cell is suppressed, P0 too: a P0 cell may count a
-    # confidential report that is not on the map.
+    rounded = ROUND_COUNT_SQL % "COALESCE(n.n, 0)"
+    # Every cell is rounded (controlled rounding to the base 5, docs/layers.md),
+    # P0 too; the base cells are those every other published count sums.
     sql = f"""
 WITH counts AS (SELECT area_id, category_code, month::timestamp AS month, n FROM layers_reportcountcell),
 cats AS ({categories}),
@@ -425,8 +425,7 @@ areas AS MATERIALIZED (
 SELECT a.code || ':' || c.code || ':' || to_char(m.month, 'YYYY-MM') AS id, a.geom AS geom,
        a.level AS level, a.code AS area_code, a.name AS area_name, a.kecamatan_code AS kecamatan_code,
        c.code AS category_code, c.name_id AS category_name, to_char(m.month, 'YYYY-MM') AS period,
-       CASE WHEN {small} THEN NULL ELSE COALESCE(n.n, 0) END AS count,
-       CASE WHEN {small} THEN '<{SMALL_COUNT_THRESHOLD}' ELSE COALESCE(n.n, 0)::text END AS count_display
+       {rounded} AS count, ({rounded})::text AS count_display
   FROM cats AS c
   JOIN areas AS a ON a.level = c.aggregate_level
  CROSS JOIN months AS m
@@ -492,9 +491,9 @@ def _domain_layers() -> list[Layer]:
             title=_("Jumlah laporan per desa (atau kecamatan), kategori dan bulan"),
             description=_("Jumlah laporan RT Online per desa, kategori (terbuka dan agregat) dan bulan (WIB). "
                           "Kategori yang hanya boleh diagregasi per kecamatan (mis. kekerasan) dihitung per kecamatan. "
-                          "Jumlah di bawah 5 ditampilkan \"<5\". Hanya sel tetap wilayah x kategori x bulan yang "
-                          "dipublikasikan (tanpa total gabungan), sehingga sel yang disamarkan tidak dapat dihitung "
-                          "dari selisih dua angka."),
+                          "Setiap jumlah dibulatkan ke kelipatan 5 terdekat (1-2 menjadi 0, 3-7 menjadi 5). Semua "
+                          "angka laporan lain yang dipublikasikan adalah jumlah sel yang sudah dibulatkan ini, "
+                          "sehingga selisih dua angka tidak mengungkap jumlah sebenarnya."),
             geometry_type="MultiPolygon", geometry_treatment=GeometryTreatment.AGGREGATED,
             kip_class=KipClass.BERKALA,
             legal_basis="UU 14/2008 Pasal 9 ayat (2) huruf b; Pasal 17 huruf h (penyamaran jumlah kecil); "
@@ -510,7 +509,9 @@ def _domain_layers() -> list[Layer]:
             tile_default_properties=lambda: {"period": report_counts_current_period()},
             tile_geometry_key="area_code",
             keywords=["RT Online", "statistik", "agregat"],
-            extra={"small_count_rule": "count < 5 -> \"<5\" (every category); fixed cells area x category x month"},
+            extra={"small_count_rule": "every count rounded to the nearest multiple of 5 (1-2 -> 0, 3-7 -> 5); "
+                                       "fixed cells area x category x month; every other published count is a "
+                                       "sum of these rounded cells"},
         ))
     if _module_available("businesses.models") and _module_available("layers.policy.businesses"):
         layers.append(Layer(

@@ -124,9 +124,8 @@ def desa_aggregate_counts_live() -> dict[str, object]:
     policy = _policy("reports")
     if policy is None or not hasattr(policy, "report_counts_public"):
         return {}
-    # report_counts_public has no publication-class filter: it returns every count
-    # that may be published (non-P0 cells suppressed below the threshold).
-    return _counts_by_code(policy.report_counts_public(group_by="desa"))
+    # Aggregate-only (P1-P3) categories: sums of the rounded base cells.
+    return policy.report_counts_restricted(level="desa")
 
 
 def businesses_search(*, query: str, limit: int = 8) -> list[dict]:
@@ -274,8 +273,9 @@ def dashboard_figures() -> dict:
                       key=lambda a: (a["name"] is None, str(a["name"])))
 
     kecamatan_shapes, desa_shapes = _area_shapes("kecamatan"), _area_shapes("desa")
-    kecamatan_values = {s["code"]: figures["by_kecamatan"].get(s["id"], "<5") for s in kecamatan_shapes}
-    desa_values = {s["code"]: figures["by_desa"].get(s["id"], "<5") for s in desa_shapes}
+    # Rounded sums of the base cells (issue 16): an area without a cell is 0.
+    kecamatan_values = {s["code"]: figures["by_kecamatan"].get(s["id"], 0) for s in kecamatan_shapes}
+    desa_values = {s["code"]: figures["by_desa"].get(s["id"], 0) for s in desa_shapes}
     kecamatan_table = sorted(((s["name"], kecamatan_values[s["code"]]) for s in kecamatan_shapes))
 
     umkm = snapshot.data["umkm"]

@@ -68,8 +68,8 @@ def dashboard_figures_compute() -> dict:
     return {
         "reports": report_figures_encode(dashboard_policy.dashboard_report_figures()),
         # /api/v1/reports/counts/ without filters, one group at a time.
-        "report_counts": {group: reports_policy.report_counts_public(group_by=group)
-                          for group in reports_policy.GROUPS},
+        "report_counts": {",".join(g): reports_policy.report_counts_public(group_by=g)
+                          for g in reports_policy.PUBLISHED_GROUPINGS},
         "desa_aggregate_counts": selectors.desa_aggregate_counts_live(),
         "umkm": selectors.businesses_figures(),
     }

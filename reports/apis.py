@@ -1,6 +1,5 @@
 """HTTP adapters for RT Online; logic lives in services/selectors, public
 shapes in layers.policy.reports."""
-import csv
 import io
 import json
 import math
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
+from common.csvsafe import csv_writer
 from common.lean import LeanThrottles, lean_view
 from common.throttles import BatchedThrottles, SubmitRateThrottle
 from config.api_errors import ApiError
@@ -80,7 +80,7 @@ class ReportListCreateApi(LeanThrottles, APIView):
         if not request.user.is_authenticated:
             raise ApiError("not_authenticated", _("Perlu masuk (login) terlebih dahulu."), status_code=401)
         reports = selectors.reports_of_reporter(user=request.user).order_by("-created_at")[:200]
-        return Response([policy.report_receipt_dict(r) for r in reports])
+        return Response([policy.report_receipt_dict(r, duplicates=()) for r in reports])
 
     @classmethod
     def as_view(cls, **initkwargs):
@@ -108,19 +108,22 @@ def _submit(request, data: dict) -> tuple[dict, int]:
         on_behalf_of_rt_code=data.get("on_behalf_of_rt") or None,
         subject={"name": data.get("subject_name"), "age": data.get("subject_age"),
                  "condition": data.get("subject_condition")},
-        photo=data.get("photo"), more_photos=[data.get("photo_2"), data.get("photo_3")])
+        photo=data.get("photo"), more_photos=[data.get("photo_2"), data.get("photo_3")],
+        # The device's secret: the form field, or the header the portal's
+        # script sends (the same secret links the phone to its report).
+        device_secret=data.get("device_secret") or request.headers.get("X-Device-Secret", ""))
     if result.created and request.headers.get("X-Device-Secret"):
         # the filing phone may follow, confirm and dispute it without an account
         from residents.services import report_device_attach
         report_device_attach(report=result.report, secret=request.headers["X-Device-Secret"])
-    return policy.report_receipt_dict(result.report, duplicates=result.duplicates), 201 if result.created else 200
+    return policy.report_receipt_dict(result.report), 201 if result.created else 200
 
 
 _LEAN_CONTENT_TYPES = ("application/json", "application/json; charset=utf-8")
 _LEAN_MAX_BYTES = 65_536  # a larger body (a long description) goes through DRF
 _SUBMIT_FIELDS = ReportSubmitInput().fields
 _LEAN_FIELDS = frozenset({"id", "category", "lon", "lat", "accuracy_m", "description", "confidential", "anonymous",
-                          "channel"})
+                          "channel", "device_secret"})
 
 
 def _json_constant(name):
@@ -151,12 +154,15 @@ def _lean_submission(request) -> dict | None:
     description = data.get("description", "")
     confidential, anonymous = data.get("confidential", False), data.get("anonymous", False)
     channel = data.get("channel", _SUBMIT_FIELDS["channel"].default)
+    device_secret = data.get("device_secret", "")
     if not (isinstance(report_id, str) and isinstance(category, str)
             and 0 < len(category) <= _SUBMIT_FIELDS["category"].max_length
             and category == category.strip() and category.isascii() and category.isprintable()
             and _number(lon) and -180 <= lon <= 180 and _number(lat) and -90 <= lat <= 90
             and (accuracy_m is None or _number(accuracy_m) and 0 <= accuracy_m <= 100_000)
             and isinstance(description, str) and type(confidential) is bool and type(anonymous) is bool
+            and isinstance(device_secret, str) and len(device_secret) <= _SUBMIT_FIELDS["device_secret"].max_length
+            and device_secret == device_secret.strip()
             and channel in _SUBMIT_FIELDS["channel"].choices):
         return None
     try:
@@ -166,7 +172,7 @@ def _lean_submission(request) -> dict | None:
         return None
     return {"id": report_id, "category": category, "lon": float(lon), "lat": float(lat),
             "accuracy_m": None if accuracy_m is None else float(accuracy_m), "description": description.strip(),
-            "confidential": confidential, "anonymous": anonymous, "channel": channel}
+            "confidential": confidential, "anonymous": anonymous, "channel": channel, "device_secret": device_secret}
 
 
 class ReportDetailApi(APIView):
@@ -178,8 +184,9 @@ class ReportDetailApi(APIView):
             return Response(report_internal_dict(report, access=access))
         if access.reporter:
             return Response(report_own_dict(report))
-        if policy.report_is_public(report):
-            return Response(policy.report_public_dict(report))
+        public = policy.report_public_get(report.id)
+        if public is not None:
+            return Response(policy.report_public_dict(public))
         raise ApiError(*NOT_FOUND, status_code=404)
 
 
@@ -202,7 +209,7 @@ class ReportTimelineApi(APIView):
                                        hidden_author_id=report.reporter_id if report.confidential else None))
         if access.reporter:
             return Response(event_list(report.events.filter(public=True), internal=False))
-        if policy.report_is_public(report):
+        if policy.report_public_get(report.id) is not None:
             return Response(policy.report_timeline_public(report))
         raise ApiError(*NOT_FOUND, status_code=404)
 
@@ -283,9 +290,8 @@ class ReportCandidatesApi(APIView):
         category = selectors.category_get(code=request.query_params.get("category", ""))
         if category is None:
             raise ApiError("unknown_category", _("Kategori tidak dikenal."), fields={"category": ["unknown"]})
-        found = selectors.report_candidates(category=category, lon=point["lon"], lat=point["lat"], limit=10)
-        return Response([{**policy.report_public_dict(r), "distance_m": d}
-                         for r, d in found if policy.report_is_public(r)])
+        found = policy.report_candidates_public(category=category, lon=point["lon"], lat=point["lat"], limit=10)
+        return Response([{**policy.report_public_dict(r), "distance_m": d} for r, d in found])
 
 
 class ReportNearbyApi(BatchedThrottles, APIView):
@@ -373,10 +379,10 @@ class AccessLogApi(APIView):
                     "ip_address": a.ip_address or ""} for a in rows]
         if request.query_params.get("export") == "csv":
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=["accessed_at", "user", "agency", "report_id",
-                                                        "tracking_code", "kind", "reason", "ip_address"])
-            writer.writeheader()
-            writer.writerows(records)
+            columns = ["accessed_at", "user", "agency", "report_id", "tracking_code", "kind", "reason", "ip_address"]
+            writer = csv_writer(buffer)
+            writer.writerow(columns)
+            writer.writerows([r[c] for c in columns] for r in records)
             response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="akses-data-pribadi.csv"'
             return response
@@ -384,25 +390,23 @@ class AccessLogApi(APIView):
 
 
 class ReportCountsApi(APIView):
-    @extend_schema(summary="Public counts with small-count suppression",
+    @extend_schema(summary="Public counts: published groupings of the rounded base table (docs/layers.md)",
                    parameters=[OpenApiParameter("group_by", str), OpenApiParameter("category", str),
-                               OpenApiParameter("kecamatan", str)])
+                               OpenApiParameter("kecamatan", str), OpenApiParameter("desa", str),
+                               OpenApiParameter("month", str)])
     def get(self, request):
-        group_by = [g for g in request.query_params.get("group_by", "desa").split(",") if g]
-        if not group_by or any(g not in policy.GROUPS for g in group_by):
-            raise ApiError("invalid", _("group_by harus desa, kecamatan, category, status atau month."),
-                           fields={"group_by": ["invalid"]})
-        filters = [request.query_params.get(k) for k in ("category", "kecamatan", "desa", "status")]
-        if len(group_by) == 1 and not any(filters):
-            # The unfiltered counts are one scan of every report (~1 s at a
-            # million): the portal stores them with the dashboard figures.
-            from portal.selectors import report_counts_stored
-
-            return Response(report_counts_stored(group_by=group_by[0]))
+        try:
+            grouping = policy.grouping_parse(request.query_params.get("group_by", "desa"))
+        except ValueError:
+            raise ApiError("invalid", _("group_by harus salah satu pengelompokan yang dipublikasikan: %(g)s.") % {
+                "g": "; ".join(",".join(g) for g in policy.PUBLISHED_GROUPINGS)}, fields={"group_by": ["invalid"]})
+        if "status" in request.query_params:
+            raise ApiError("invalid", _("Jumlah laporan tidak dipublikasikan per status."),
+                           fields={"status": ["invalid"]})
         return Response(policy.report_counts_public(
-            group_by=group_by, category=request.query_params.get("category"),
+            group_by=grouping, category=request.query_params.get("category"),
             kecamatan=request.query_params.get("kecamatan"), desa=request.query_params.get("desa"),
-            status=request.query_params.get("status")))
+            month=request.query_params.get("month")))
 
 
 class TokenApi(ObtainAuthToken):

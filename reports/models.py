@@ -150,6 +150,8 @@ class Report(models.Model):
                                     related_name="merged_reports", db_index=False)
     supporters_count = models.PositiveIntegerField(default=0, help_text="Merged duplicates and supporters.")
     is_synthetic = models.BooleanField(default=False)
+    device_secret_hash = models.CharField(max_length=64, blank=True, default="", db_default="",
+                                          help_text="SHA-256 of the anonymous device secret sent with the submission.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -314,3 +316,41 @@ class NotificationLog(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+
+
+class PublicReport(models.Model):
+    """The public projection of a report: the database view
+    `reports_public_report` (migration 0007), which holds only what the public
+    may see: P0 categories, never confidential, rejected or merged; the point
+    snapped to the public grid (layers.policy.classes.PUBLIC_GRID_DEG); the
+    description scrubbed of personal data (layers.policy.scrub). There is no
+    tracking code, reporter, channel, accuracy or subject in it. Every public
+    output of reports reads this model (through layers.policy.reports), never
+    Report; a bypass would have to name Report in public code, which
+    tests/privacy checks."""
+
+    id = models.UUIDField(primary_key=True)
+    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    status = models.CharField(max_length=20, choices=Report.Status.choices)
+    location = models.PointField(srid=STORAGE_SRID)
+    desa = models.ForeignKey("geo.Area", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    kecamatan = models.ForeignKey("geo.Area", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                                  db_constraint=False)
+    agency = models.ForeignKey("geo.Agency", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False)
+    description = models.TextField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True)
+    deadline = models.DateField()
+    supporters_count = models.PositiveIntegerField()
+    is_synthetic = models.BooleanField()
+
+    class Meta:
+        managed = False
+        db_table = "reports_public_report"
+        ordering = ["-created_at"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in Report.CLOSED_STATUSES

@@ -122,7 +122,7 @@ def service_definition(request, code, fmt):
     return JsonResponse(body)
 
 
-def _request_dict(report: Report, status_notes: str) -> dict:
+def _request_dict(report, status_notes: str) -> dict:
     public = policy.report_public_dict(report)
     return {
         "service_request_id": public["id"],
@@ -149,8 +149,8 @@ def _request_dict(report: Report, status_notes: str) -> dict:
 def _status_notes(reports: list[Report]) -> dict:
     """Latest public note per report whose notes the policy publishes."""
     notes = {}
-    allowed = [r for r in reports if policy.report_notes_public(r)]
-    for e in (ReportEvent.objects.filter(report__in=allowed, public=True).exclude(note="")
+    allowed = [r.id for r in reports if policy.report_notes_public(r)]
+    for e in (ReportEvent.objects.filter(report_id__in=allowed, public=True).exclude(note="")
               .order_by("report_id", "-created_at").distinct("report_id")):
         notes[e.report_id] = e.note
     return notes

@@ -24,6 +24,9 @@ class ReportSubmitInput(serializers.Serializer):
     photo = serializers.FileField(required=False, allow_empty_file=False)
     photo_2 = serializers.FileField(required=False, allow_empty_file=False)
     photo_3 = serializers.FileField(required=False, allow_empty_file=False)
+    # A random secret the device keeps (lapor.js): an anonymous retry proves
+    # with it that it is the same submitter (reports.services._retry_original).
+    device_secret = serializers.CharField(required=False, allow_blank=True, max_length=128)
 
 
 class TransitionInput(serializers.Serializer):
@@ -108,7 +111,7 @@ def report_internal_dict(report: Report, *, access) -> dict:
 def report_own_dict(report: Report) -> dict:
     """The reporter's view of their own report."""
     from layers.policy.reports import report_receipt_dict
-    body = report_receipt_dict(report)
+    body = report_receipt_dict(report, duplicates=())
     body.pop("duplicates")
     body.update(description=report.description, created_at=_iso(report.created_at),
                 updated_at=_iso(report.updated_at), resolved_at=_iso(report.resolved_at),

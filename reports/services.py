@@ -9,6 +9,8 @@ common.jobs.enqueue (a worker sends them; without a broker they run inline).
 import dataclasses
 import datetime
 import secrets
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass, field
 
@@ -126,19 +128,22 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
                   description: str = "", confidential: bool = False, anonymous: bool = False,
                   channel: str = Report.Channel.APP, reporter=None, on_behalf_of_rt_code: str | None = None,
                   subject: dict | None = None, photo=None, photo_optional: bool = False,
-                  more_photos=(), now: datetime.datetime | None = None) -> SubmissionResult:
+                  more_photos=(), device_secret: str = "", now: datetime.datetime | None = None) -> SubmissionResult:
     """Create a report, or return the existing one when `report_id` is known.
 
     Idempotency rests on the primary key: a concurrent retry blocks on the
     unique index until the first insert commits, then fails and returns the
     committed original. Bad input raises ApiError before anything is written.
+    The original goes back only to the caller who filed it (same account, or
+    the same anonymous `device_secret`); anyone else gets 409 and no data
+    (issue 16: a client id is not a secret).
     """
     # A retry is rare: the category and a bare primary-key probe in one query,
     # the related rows only then.
     category, exists = selectors.category_for_submission(code=category_code or "", report_id=report_id)
     if exists:
         existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").get(id=report_id)
-        return SubmissionResult(existing, False)
+        return SubmissionResult(_retry_original(existing, reporter=reporter, device_secret=device_secret), False)
     category, lon, lat, accuracy_m = _validate_submission(
         category=category, category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m,
         description=description)
@@ -173,7 +178,9 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
 
     point = Point(lon, lat, srid=4326)
     route = selectors.routing_decide(category=category, location=location, point=point)
-    duplicates = selectors.report_candidates(category=category, lon=lon, lat=lat)
+    # Duplicate candidates for the receipt come from the public projection
+    # (layers.policy.reports.report_receipt_dict), not from here.
+    duplicates = []
     now = now or timezone.now()
     reporter = None if anonymous or (reporter is not None and not reporter.is_authenticated) else reporter
     report = Report(
@@ -183,6 +190,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
         reporter=reporter, on_behalf_of_rt=on_behalf_of_rt,
         confidential=bool(confidential) or category.force_confidential, anonymous=bool(anonymous),
         description=description or "", created_at=now, updated_at=now,
+        device_secret_hash=_secret_hash(device_secret) if device_secret else "",
         deadline=add_working_days(timezone.localtime(now).date(), category.target_days),
     )
     # One transaction per attempt, no savepoint: a unique violation on the
@@ -205,10 +213,29 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
         except IntegrityError:
             original = Report.objects.filter(id=report_id).first()
             if original is not None:
-                return SubmissionResult(original, False)
+                return SubmissionResult(_retry_original(original, reporter=reporter, device_secret=device_secret),
+                                        False)
     else:
         raise RuntimeError("could not allocate a tracking code")
     return SubmissionResult(report, True, duplicates)
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _retry_original(original: Report, *, reporter, device_secret: str) -> Report:
+    """The original of an idempotent retry, for its own submitter only: the
+    same signed-in account, or (no account recorded) the same device secret.
+    Anyone else gets 409 without any data of the report."""
+    if original.reporter_id is not None:
+        same = reporter is not None and reporter.is_authenticated and reporter.id == original.reporter_id
+    else:
+        same = bool(original.device_secret_hash and device_secret
+                    and hmac.compare_digest(original.device_secret_hash, _secret_hash(device_secret)))
+    if not same:
+        raise ApiError("id_conflict", _("Id laporan ini sudah dipakai oleh laporan lain."), status_code=409)
+    return original
 
 
 def _report_created_rows(*, report, reporter, subject, clean, route, now, more_clean=()) -> None:
@@ -431,9 +458,10 @@ def report_add_note(*, report_id, actor, note: str, public: bool = False) -> Rep
 def report_support(*, report_id, user) -> Report:
     """A registered resident supports an open report instead of filing a
     duplicate; once per user."""
-    from layers.policy.reports import reports_public
-    report = reports_public().select_for_update(of=("self",)).filter(id=report_id).first()
-    if report is None or not report.is_open:
+    from layers.policy.reports import report_public_get
+    public = report_public_get(report_id)
+    report = Report.objects.select_for_update().filter(id=report_id).first() if public is not None else None
+    if report is None or not report.is_open or report_public_get(report_id) is None:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
     _support, created = ReportSupport.objects.get_or_create(report=report, user=user)
     if created:

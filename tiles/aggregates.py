@@ -37,6 +37,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 
+from layers.policy.classes import PUBLIC_GRID_DEG
+
 # Half the Web Mercator world width, metres (EPSG:3857).
 MERC_HALF = 20037508.342789244
 
@@ -124,8 +126,12 @@ _APPEND = (_APPEND_TEMPLATE.replace("{min_z}", str(CELL_MIN_ZOOM)).replace("{max
 def _rows(relation: str, sign: int, where: str = "") -> str:
     # Mercator is undefined at the poles: a point outside +-85 deg is skipped
     # (the reports service only accepts points in the regency anyway).
+    # The public point (snapped to PUBLIC_GRID_DEG, as the public view
+    # reports_public_report publishes it): a cell's mean position is a mean of
+    # public points, so a cluster of one is no closer than the point tiles.
+    snapped = f"ST_Transform(ST_SnapToGrid(r.location, {PUBLIC_GRID_DEG}), 3857)"
     return (f"SELECT {sign} AS sign, r.category_id, r.status, r.confidential,"
-            f" ST_X(ST_Transform(r.location, 3857)) AS x, ST_Y(ST_Transform(r.location, 3857)) AS y"
+            f" ST_X({snapped}) AS x, ST_Y({snapped}) AS y"
             f" FROM {relation} AS r WHERE ST_Y(r.location) BETWEEN -85 AND 85 {where}")
 
 

@@ -12,7 +12,12 @@
 - NIB and certificate numbers are published only with the owner's consent
   (kind "registration_numbers"); without it the output says that a NIB or a
   certificate exists, not its number.
-- Closed and rejected businesses are not listed.
+- Nothing is public before the Dinas verified the business (issue 16: a
+  business created by any signed-in user, even self-registered, used to
+  appear at once): pending, rejected and closed businesses are not listed,
+  counted or tiled. The owner's registration is the consent to be listed; the
+  exact point of a home and the registration numbers need their own consent
+  (above).
 
 Every public output of businesses (API, layers, tiles, exports) reads
 through `businesses_public()`, and is rendered by `business_public_dict()`
@@ -75,8 +80,7 @@ def businesses_public() -> QuerySet[Business]:
     """Businesses the public may see. The exact `location` column is not even
     loaded; use `public_location`."""
     return (Business.objects
-            .filter(status=Business.Status.ACTIVE)
-            .exclude(verification_status=Verification.REJECTED)
+            .filter(status=Business.Status.ACTIVE, verification_status=Verification.VERIFIED)
             .select_related("desa", "kecamatan")
             # The areas are published by code and name only; their points
             # would be parsed into GEOS objects for nothing.
@@ -221,7 +225,7 @@ _FROM_SQL = """
   JOIN businesses_business b ON b.id = p.id
   LEFT JOIN geo_area d ON d.id = b.desa_id
   LEFT JOIN geo_area k ON k.id = b.kecamatan_id
- WHERE b.status = %s AND b.verification_status <> %s"""
+ WHERE b.status = %s AND b.verification_status = %s"""
 
 
 def _media_url() -> str:
@@ -235,7 +239,7 @@ def _feature_params() -> list:
 
 
 def _where_params() -> list:
-    return [Business.Status.ACTIVE, Verification.REJECTED]
+    return [Business.Status.ACTIVE, Verification.VERIFIED]
 
 
 def businesses_public_page_json(*, sql: str, params: list, limit: int, with_distance: bool
@@ -275,3 +279,20 @@ def business_public_feature_json(business_id: int) -> str | None:
         cursor.execute(sql, [*_feature_params(), business_id, *_where_params()])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+BUSINESS_COUNT_GROUPS = {"desa": "desa__code", "kecamatan": "kecamatan__code", "sector": "sector", "scale": "scale"}
+
+
+def business_counts_public(*, group_by: str = "kecamatan") -> list[dict]:
+    """Counts of public businesses (verified, active) per desa, kecamatan,
+    sector or scale: the dashboard's UMKM figures. Every counted business is
+    a public record, so no count reveals anything a listing does not, and no
+    suppression is needed; pending and rejected businesses are never counted."""
+    from django.db.models import Count
+
+    if group_by not in BUSINESS_COUNT_GROUPS:
+        raise ValueError(f"unknown group {group_by}")
+    field = BUSINESS_COUNT_GROUPS[group_by]
+    rows = (businesses_public().order_by().values(field).annotate(n=Count("id")).order_by(field))
+    return [{group_by: row[field] or "", "count": row["n"]} for row in rows]

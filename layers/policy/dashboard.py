@@ -1,5 +1,14 @@
 """What the public dashboard (/dasbor/) may show of the reports: aggregates
-only, every count through `suppress` (counts below 5 become "<5").
+only (issue 16: nothing here can be differenced against another output).
+
+- status, agency, totals and P0 category-months are computed over the public
+  view reports_public_report only (the points on the map): they say nothing
+  the map does not; small counts still show "<5";
+- per desa, per kecamatan and the category-months of aggregate-only (P1-P3)
+  categories are sums of the rounded base cells, the same numbers as the
+  counts API, OGC report-counts and tiles (layers.policy.reports).
+
+Former rules kept below for the public view's figures:
 
 Rules (domain.md 7.3, 7.5):
 - by status, by category and month, by agency: regency-wide totals of every
@@ -39,9 +48,9 @@ WITH r AS (
             AND (r.resolved_at AT TIME ZONE 'Asia/Pontianak')::date <= r.deadline) AS within_deadline,
            (r.resolved_at IS NULL AND r.deadline IS NOT NULL AND r.deadline < %(today)s
             AND r.status = ANY(%(open)s)) AS is_overdue
-      FROM reports_report r
+      FROM reports_public_report r
       JOIN reports_category c ON c.id = r.category_id
-     WHERE r.status <> 'merged' AND r.created_at >= %(since)s
+     WHERE r.created_at >= %(since)s
 )
 SELECT GROUPING(status) = 0 AS by_status, GROUPING(month) = 0 AS by_month,
        GROUPING(agency_id) = 0 AS by_agency, GROUPING(desa_id) = 0 AS by_desa,
@@ -119,4 +128,35 @@ def dashboard_report_figures(*, months: int = 12, today: datetime.date | None = 
                 figures["by_kecamatan"][kecamatan_id] = suppress(n_kecamatan)
         else:
             figures["total"] = suppress(n)
+    _restricted_figures(figures, since)
     return figures
+
+
+def _restricted_figures(figures: dict, since: datetime.date) -> None:
+    """Per desa, per kecamatan and per category-month counts of the
+    aggregate-only categories: sums of the rounded base cells
+    (layers.policy.reports.report_counts_public), the same numbers as the
+    counts API, OGC report-counts and its tiles."""
+    from geo.models import Area
+    from reports.models import Category
+
+    from layers.services import report_counts_refresh
+
+    from .reports import report_counts_public, report_counts_restricted
+
+    # The dashboard is itself a snapshot (every few minutes): bring the base
+    # cells up to date first when they are due (dirty past the interval).
+    report_counts_refresh()
+    desa = report_counts_restricted(level="desa")
+    kecamatan = report_counts_restricted(level="kecamatan")
+    ids = dict(Area.objects.filter(code__in=set(desa) | set(kecamatan), edition__is_current=True)
+               .values_list("code", "id"))
+    figures["by_desa"] = {ids[code]: n for code, n in desa.items() if code in ids}
+    figures["by_kecamatan"] = {ids[code]: n for code, n in kecamatan.items() if code in ids}
+    restricted = dict(Category.objects.filter(is_active=True).exclude(publication_class=PublicationClass.P0)
+                      .values_list("code", "id"))
+    for row in report_counts_public(group_by="category,month"):
+        category_id = restricted.get(row["category"]["code"])
+        month = datetime.date.fromisoformat(row["month"] + "-01")
+        if category_id is not None and month >= since:
+            figures["by_category_month"].setdefault(category_id, {})[month] = row["count"]

@@ -13,13 +13,15 @@ Nothing else in the project filters Report for the public. The rules:
 - the tracking view (someone holding the tracking code) shows status and
   dates for every class, and location, agency and notes only for P0.
 """
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+import datetime
+
+from django.db.models import QuerySet
 from django.conf import settings
 from django.utils import timezone
 
-from layers.policy.classes import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
-from reports.models import Category, Report, ReportEvent
+from layers.policy.scrub import scrub
+from layers.policy.classes import ROUND_COUNT_SQL, SMALL_COUNT_THRESHOLD, PublicationClass
+from reports.models import Category, PublicReport, Report, ReportEvent
 from reports.selectors import report_dispute_window_open
 
 HIDDEN_STATUSES = (Report.Status.REJECTED, Report.Status.MERGED)
@@ -38,11 +40,10 @@ def _category(category: Category) -> dict:
     return {"code": category.code, "name_id": category.name_id, "name_en": category.name_en}
 
 
-def reports_public() -> QuerySet[Report]:
-    """Reports the public may see as points."""
-    return (Report.objects.filter(category__publication_class=PublicationClass.P0)
-            .exclude(status__in=HIDDEN_STATUSES)
-            .select_related("category", "desa", "kecamatan", "agency"))
+def reports_public() -> QuerySet[PublicReport]:
+    """Reports the public may see as points: the database view (PublicReport),
+    never Report."""
+    return PublicReport.objects.select_related("category", "desa", "kecamatan", "agency")
 
 
 def category_points_public(category: Category) -> bool:
@@ -55,10 +56,16 @@ def report_is_public(report: Report) -> bool:
     return report.category.publication_class == PublicationClass.P0 and report.status not in HIDDEN_STATUSES
 
 
-def report_public_dict(report: Report) -> dict:
-    """The public fields of a report from reports_public()."""
-    if not report_is_public(report):
-        raise ValueError("report is not public")
+def report_public_get(report_id) -> PublicReport | None:
+    """The public projection of one report, or None when it is not public."""
+    return reports_public().filter(id=report_id).first()
+
+
+def report_public_dict(report: PublicReport) -> dict:
+    """The public fields of a report from reports_public() (the view): the
+    point is the snapped public point, the description the scrubbed one."""
+    if not isinstance(report, PublicReport):
+        raise TypeError("report_public_dict takes a PublicReport (the public projection), not a Report")
     return {
         "id": str(report.id),
         "category": _category(report.category),
@@ -69,7 +76,7 @@ def report_public_dict(report: Report) -> dict:
         "desa": _area(report.desa),
         "kecamatan": _area(report.kecamatan),
         "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
-        "description": "" if report.confidential else report.description,
+        "description": report.description,
         "created_at": _iso(report.created_at),
         "updated_at": _iso(report.updated_at),
         "resolved_at": _iso(report.resolved_at),
@@ -78,72 +85,150 @@ def report_public_dict(report: Report) -> dict:
     }
 
 
-GROUPS = {
-    "desa": ("desa__code", "desa__name"),
-    "kecamatan": ("kecamatan__code", "kecamatan__name"),
-    "category": ("category__code", "category__name_id"),
-    "status": ("status",),
-    "month": ("month",),
-}
+OPEN_STATUSES = [s for s in Report.Status.values if s not in Report.CLOSED_STATUSES]
 
 
-def report_counts_public(*, group_by: str | list[str] = "desa", category: str | None = None,
-                         kecamatan: str | None = None, desa: str | None = None, status: str | None = None,
-                         since=None, until=None, include_synthetic: bool = True) -> list[dict]:
-    """Counts of reports per group, as they may be published.
+def report_candidates_public(*, category: Category, lon: float, lat: float, exclude_id=None, limit: int = 10,
+                             now=None) -> list[tuple[PublicReport, float]]:
+    """Open public reports of the category's code within its duplicate radius
+    and window of the PUBLIC point, nearest first, with the distance in metres
+    to the public point. Which reports are listed, and their distances, depend
+    only on public points: probing from many places cannot trilaterate a
+    captured point."""
+    from django.contrib.gis.db.models.functions import Distance
+    from django.contrib.gis.geos import Point, Polygon
 
-    A cell holding any non-P0 report is suppressed below the threshold.
-    Categories whose aggregate level is kecamatan are left out of any count
-    finer than kecamatan (grouped or filtered by desa); categories with no
-    aggregate publication are left out entirely. Unless the cells are per
-    category (grouped or filtered by one), P0 reports are left out: they are
-    public one by one, and a cell mixing them with restricted reports would
-    give the restricted count away to anyone subtracting the public points.
-    """
-    group_by = [group_by] if isinstance(group_by, str) else list(group_by)
-    for g in group_by:
-        if g not in GROUPS:
-            raise ValueError(f"unknown group {g}")
-    qs = Report.objects.exclude(status=Report.Status.MERGED).exclude(
-        category__aggregate_level=Category.AggregateLevel.NONE)
-    if "desa" in group_by or desa:
-        qs = qs.exclude(category__aggregate_level=Category.AggregateLevel.KECAMATAN)
-    if "category" not in group_by and not category:
-        qs = qs.exclude(category__publication_class=PublicationClass.P0)
+    from reports.selectors import bbox_margin_deg
+
+    if not category.duplicate_radius_m:
+        return []
+    since = (now or timezone.now()) - datetime.timedelta(days=category.duplicate_window_days)
+    point = Point(lon, lat, srid=4326)
+    m = bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m)
+    box = Polygon.from_bbox((lon - m, lat - m, lon + m, lat + m))
+    box.srid = 4326
+    qs = (reports_public().filter(category__code=category.code, status__in=OPEN_STATUSES, created_at__gte=since,
+                                  location__bboverlaps=box)
+          .annotate(distance=Distance("location", point)).order_by("distance", "id"))
+    if exclude_id:
+        qs = qs.exclude(id=exclude_id)
+    found = []
+    for r in qs[:limit * 4]:
+        d = r.distance.m
+        if d <= category.duplicate_radius_m:
+            found.append((r, round(d, 1)))
+    return found[:limit]
+
+
+# The published groupings of report counts (issue 16): a fixed set, each a
+# sum of rounded cells of ONE stored base table (layers.models.ReportCountCell:
+# area at the category's aggregate level x category x month, from the
+# aggregate source layers.policy.planner.aggregate_report_source()). Anything
+# else (status, a repeated or unknown key) is refused: the caller gets a 400.
+COUNT_KEYS = ("desa", "kecamatan", "category", "month")
+PUBLISHED_GROUPINGS = (
+    ("desa",), ("kecamatan",), ("category",), ("month",),
+    ("desa", "category"), ("kecamatan", "category"), ("category", "month"),
+    ("desa", "month"), ("kecamatan", "month"),
+)
+GROUPS = {key: key for key in COUNT_KEYS}  # the keys a grouping may name
+
+
+def grouping_parse(group_by) -> tuple[str, ...]:
+    """`group_by` ("desa,category" or a list) as a published grouping in its
+    canonical order; ValueError for an unknown, repeated or unpublished one."""
+    keys = [g.strip() for g in group_by.split(",")] if isinstance(group_by, str) else list(group_by)
+    if not keys or len(set(keys)) != len(keys) or any(k not in COUNT_KEYS for k in keys):
+        raise ValueError(f"unknown grouping {group_by!r}")
+    canonical = tuple(k for k in COUNT_KEYS if k in keys)
+    if canonical not in PUBLISHED_GROUPINGS:
+        raise ValueError(f"unpublished grouping {group_by!r}")
+    return canonical
+
+
+def report_count_cells(*, category: str | None = None, kecamatan: str | None = None, desa: str | None = None,
+                       month: str | None = None) -> list[dict]:
+    """The published base cells: every stored cell (area at the category's
+    aggregate level x category x month) with its ROUNDED count, never the raw
+    one. Filters select whole cells."""
+    from django.db import connection
+
+    from layers.models import ReportCountCell  # noqa: F401 (the table read below)
+    from layers.services import report_counts_prepare_read
+
+    report_counts_prepare_read()
+    where, params = [], []
     if category:
-        qs = qs.filter(category__code=category)
+        where.append("c.category_code = %s")
+        params.append(category)
     if kecamatan:
-        qs = qs.filter(kecamatan__code=kecamatan)
+        where.append("COALESCE(k.code, a.code) = %s")
+        params.append(kecamatan)
     if desa:
-        qs = qs.filter(desa__code=desa)
-    if status:
-        qs = qs.filter(status=status)
-    if since:
-        qs = qs.filter(created_at__gte=since)
-    if until:
-        qs = qs.filter(created_at__lt=until)
-    if not include_synthetic:
-        qs = qs.filter(is_synthetic=False)
-    if "month" in group_by:
-        qs = qs.annotate(month=TruncMonth("created_at", tzinfo=timezone.get_default_timezone()))
-    fields = [f for g in group_by for f in GROUPS[g]]
-    rows = (qs.values(*fields)
-            .annotate(n=Count("id"),
-                      restricted=Count("id", filter=~Q(category__publication_class=PublicationClass.P0)))
-            .order_by(*fields))
-    out = []
-    for row in rows:
-        cell = {}
-        for g in group_by:
-            if g in ("desa", "kecamatan", "category"):
-                code_f, name_f = GROUPS[g]
-                cell[g] = {"code": row[code_f], "name": row[name_f]}
-            elif g == "month":
-                cell["month"] = row["month"].strftime("%Y-%m") if row["month"] else None
+        where.append("a.level = 'desa' AND a.code = %s")
+        params.append(desa)
+    if month:
+        where.append("to_char(c.month, 'YYYY-MM') = %s")
+        params.append(month)
+    sql = f"""
+        SELECT a.level, a.code, a.name, COALESCE(k.code, a.code), COALESCE(k.name, a.name),
+               c.category_code, COALESCE(cat.name_id, c.category_code), to_char(c.month, 'YYYY-MM'),
+               {ROUND_COUNT_SQL % 'c.n'}
+          FROM layers_reportcountcell c
+          JOIN geo_area a ON a.id = c.area_id
+          LEFT JOIN geo_area k ON k.id = a.parent_id AND a.level = 'desa'
+          LEFT JOIN reports_category cat ON cat.code = c.category_code AND cat.is_active
+         {'WHERE ' + ' AND '.join(where) if where else ''}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [{"level": level, "area": {"code": code, "name": name}, "kecamatan": {"code": kcode, "name": kname},
+             "category": {"code": ccode, "name": cname}, "month": month_, "count": count}
+            for level, code, name, kcode, kname, ccode, cname, month_, count in rows]
+
+
+def report_counts_public(*, group_by="desa", category: str | None = None, kecamatan: str | None = None,
+                         desa: str | None = None, month: str | None = None) -> list[dict]:
+    """Counts of reports per published grouping: sums of the rounded base
+    cells (report_count_cells), so that every figure the service publishes
+    (this API, OGC report-counts, tiles, exports, dashboard, planner
+    statistics) is a function of the same rounded table and no difference of
+    two figures says more than that table (docs/layers.md). Kecamatan-only
+    categories have no desa; "desa" groupings leave them out."""
+    grouping = grouping_parse(group_by)
+    sums: dict[tuple, int] = {}
+    labels: dict[tuple, dict] = {}
+    for cell in report_count_cells(category=category, kecamatan=kecamatan, desa=desa, month=month):
+        if "desa" in grouping and cell["level"] != "desa":
+            continue
+        key, label = [], {}
+        for g in grouping:
+            if g == "desa":
+                value = cell["area"]
+            elif g == "kecamatan":
+                value = cell["kecamatan"]
+            elif g == "category":
+                value = cell["category"]
             else:
-                cell[g] = row[g]
-        cell["count"] = suppress(row["n"]) if row["restricted"] else row["n"]
-        out.append(cell)
+                value = cell["month"]
+            key.append(value["code"] if isinstance(value, dict) else value)
+            label[g] = value
+        key = tuple(key)
+        labels[key] = label
+        sums[key] = sums.get(key, 0) + cell["count"]
+    return [{**labels[k], "count": sums[k]} for k in sorted(sums)]
+
+
+def report_counts_restricted(*, level: str) -> dict[str, int]:
+    """{area code: count} of the aggregate-only (P1-P3) categories per desa or
+    kecamatan, for the dashboard and map choropleths: sums of the rounded
+    base cells like every other count (P0 reports are points on the map)."""
+    restricted = set(Category.objects.exclude(publication_class=PublicationClass.P0).values_list("code", flat=True))
+    out: dict[str, int] = {}
+    for row in report_counts_public(group_by=(level, "category")):
+        if row["category"]["code"] in restricted:
+            code = row[level]["code"]
+            out[code] = out.get(code, 0) + row["count"]
     return out
 
 
@@ -189,7 +274,9 @@ def report_can_dispute(report: Report, user) -> bool:
     return report_dispute_window_open(report)
 
 
-def report_notes_public(report: Report) -> bool:
+def report_notes_public(report) -> bool:
+    if isinstance(report, PublicReport):
+        return True  # the view holds P0 reports that are not confidential
     return (report.category.publication_class in (PublicationClass.P0, PublicationClass.P1)
             and not report.confidential)
 
@@ -206,9 +293,14 @@ def report_timeline_public(report: Report) -> list[dict]:
              "note": e.note if show_notes else "", "at": _iso(e.created_at)} for e in events]
 
 
-def report_receipt_dict(report: Report, *, duplicates=()) -> dict:
-    """The submission response (also for an idempotent retry). Duplicate
-    candidates are listed only when they are public themselves."""
+def report_receipt_dict(report: Report, *, duplicates=None) -> dict:
+    """The submission response (also for an idempotent retry, to the same
+    caller only). Duplicate candidates come from the public projection
+    (report_candidates_public), not from the internal duplicate check: their
+    distances are to public points. `duplicates` may pass them precomputed."""
+    if duplicates is None:
+        duplicates = report_candidates_public(category=report.category, lon=report.location.x,
+                                              lat=report.location.y, exclude_id=report.id, limit=5)
     return {
         "id": str(report.id),
         "tracking_code": report.tracking_code,
@@ -221,7 +313,7 @@ def report_receipt_dict(report: Report, *, duplicates=()) -> dict:
         "duplicates": [
             {"id": str(d.id), "status": d.status, "distance_m": dist, "supporters_count": d.supporters_count,
              "created_at": _iso(d.created_at)}
-            for d, dist in duplicates if report_is_public(d)
+            for d, dist in duplicates
         ],
     }
 
@@ -235,9 +327,9 @@ def report_notification_summary(report: Report) -> dict:
                "report_id": str(report.id)}
     if report.category.publication_class == PublicationClass.P0:
         summary.update(category=report.category.name_id, desa=report.desa.name if report.desa_id else "",
-                       description="" if report.confidential else report.description)
+                       description="" if report.confidential else scrub(report.description))
     return summary
 
 
-__all__ = ["category_points_public", "reports_public", "report_public_dict", "report_counts_public", "report_tracking_dict", "report_track_public",
+__all__ = ["category_points_public", "reports_public", "report_public_get", "report_public_dict", "report_candidates_public", "report_counts_public", "report_tracking_dict", "report_track_public",
            "report_timeline_public", "report_receipt_dict", "report_notification_summary", "SMALL_COUNT_THRESHOLD"]

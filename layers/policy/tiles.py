@@ -1,9 +1,11 @@
 """What of the reports the tiles may publish from their precomputed cells
 (tiles.aggregates), and which categories may have a density surface.
 
-The cells count every report; these rules keep exactly the reports that
-`layers.policy.reports.reports_public()` publishes as points, so a cluster
-at zoom 8 never counts a report that is hidden at zoom 16. A test compares
+The cells count every report; these rules keep exactly the rows of the
+public view `reports_public_report` (P0, not confidential, not rejected or
+merged), which `layers.policy.reports.reports_public()` publishes as points,
+so a cluster at zoom 8 never counts a report that is hidden at zoom 16. The
+cells sum the snapped public points (tiles.aggregates._rows). A test compares
 the two (tests/tiles/test_reports_tiles.py).
 """
 from layers.policy.classes import PublicationClass
@@ -16,7 +18,7 @@ def report_cells_public_where(alias: str) -> tuple[list[str], list]:
     """SQL conditions (and their parameters) on tiles_reportcell rows."""
     return (
         [f"{alias}.category_id IN (SELECT id FROM reports_category WHERE publication_class = %s)",
-         f"{alias}.status <> ALL(%s)"],
+         f"{alias}.status <> ALL(%s)", f"NOT {alias}.confidential"],
         [PublicationClass.P0.value, list(HIDDEN_STATUSES)],
     )
 

@@ -43,13 +43,26 @@ def owner(owner_user):
                                  home_address="Jl. Adisucipto Gg. Melati No. 7", phone="081234567890")
 
 
+def verify(business):
+    """Mark a business verified (what the Dinas's verification does)."""
+    from businesses.models import Business, Verification
+
+    Business.objects.filter(pk=business.pk).update(verification_status=Verification.VERIFIED)
+    business.verification_status = Verification.VERIFIED
+    return business
+
+
 @pytest.fixture
 def make_business(kubu_raya, sungai_raya_point):
     """Create a business dx, dy degrees from the Sungai Raya desa point."""
-    def make(name="Toko Contoh", dx=0.0, dy=0.0, **kwargs):
+    def make(name="Toko Contoh", dx=0.0, dy=0.0, verified=True, **kwargs):
+        """verified: the Dinas verified it (only then is it public, issue 16)."""
         lon, lat = sungai_raya_point
         kwargs.setdefault("kbli_codes", ["47111"])
-        return services.business_create(name=name, lon=lon + dx, lat=lat + dy, **kwargs)
+        business = services.business_create(name=name, lon=lon + dx, lat=lat + dy, **kwargs)
+        if verified:
+            verify(business)
+        return business
     return make
 
 

@@ -63,55 +63,90 @@ def report_points(two_desa):
     return PointSource(sql="SELECT * FROM planner_points", params=[])
 
 
-def test_desa_statistics_by_category_with_densities_and_suppression(two_desa, report_points):
-    rows = planner.area_statistics(source=report_points, level="desa", group_by=["category"])
+@pytest.fixture
+def base_cells(two_desa):
+    """The stored base table (layers_reportcountcell) as the refresh would
+    write it for the points above: statistics are sums of its rounded cells
+    (issue 16), not a count of points."""
+    from django.utils import timezone
+
+    from layers.models import ReportCountCell, SummaryState
+    from layers.services import REPORT_COUNTS
+
+    a, b = two_desa["a"], two_desa["b"]
+    kecamatan = Area.objects.get(pk=a.parent_id)
+    ReportCountCell.objects.all().delete()
+    ReportCountCell.objects.bulk_create([
+        ReportCountCell(area=a, category_code="jalan-rusak", month=datetime.date(2026, 1, 1), n=7),
+        ReportCountCell(area=a, category_code="warga-sakit", month=datetime.date(2026, 2, 1), n=3),
+        ReportCountCell(area=b, category_code="warga-sakit", month=datetime.date(2026, 2, 1), n=6),
+        ReportCountCell(area=kecamatan, category_code="kekerasan", month=datetime.date(2026, 2, 1), n=6),
+        ReportCountCell(area=b, category_code="warga-sakit", month=datetime.date(2026, 3, 1), n=1),
+    ])
+    # Fresh: the read does not rebuild the cells from the (empty) report table.
+    SummaryState.objects.update_or_create(name=REPORT_COUNTS, defaults={"dirty": False,
+                                                                        "refreshed_at": timezone.now()})
+    return kecamatan
+
+
+def test_desa_statistics_by_category_with_densities_and_rounding(two_desa, base_cells):
+    rows = planner.area_statistics(level="desa", group_by=["category"])
     cells = {(r["code"], r["category"]): r for r in rows}
     a, b = two_desa["a"], two_desa["b"]
     road = cells[(a.code, "jalan-rusak")]
-    assert road["count"] == 7
-    assert road["per_1000_residents"] == 3.5
-    assert road["per_km2"] == pytest.approx(7 / a.boundary.area_km2, rel=1e-3)
-    assert cells[(a.code, "warga-sakit")]["count"] == "<5"
-    assert cells[(a.code, "warga-sakit")]["per_km2"] is None
-    assert cells[(b.code, "warga-sakit")]["count"] == 6
+    assert road["count"] == 5  # 7 rounded to the nearest 5
+    assert road["per_1000_residents"] == 2.5
+    assert road["per_km2"] == pytest.approx(5 / a.boundary.area_km2, rel=1e-3)
+    assert cells[(a.code, "warga-sakit")]["count"] == 5  # 3
+    assert cells[(b.code, "warga-sakit")]["count"] == 5  # 6 + 1 -> 5 + 0
     assert cells[(b.code, "warga-sakit")]["per_1000_residents"] is None  # population unknown
     assert not [r for r in rows if r["category"] == "kekerasan"]
 
 
-def test_kecamatan_only_category_is_counted_per_kecamatan(two_desa, report_points):
-    rows = planner.area_statistics(source=report_points, level="kecamatan", group_by=["category"],
-                                   categories=["kekerasan"])
-    assert [(r["code"], r["count"]) for r in rows] == [(two_desa["a"].code[:8], 6)]
+def test_kecamatan_only_category_is_counted_per_kecamatan(two_desa, base_cells):
+    rows = planner.area_statistics(level="kecamatan", group_by=["category"], categories=["kekerasan"])
+    assert [(r["code"], r["count"]) for r in rows] == [(base_cells.code, 5)]
 
 
-def test_kecamatan_statistics_by_status_and_month(two_desa, report_points):
-    rows = planner.area_statistics(source=report_points, level="kecamatan", group_by=["category", "period", "status"],
-                                   period="month", categories=["jalan-rusak"])
-    kec = two_desa["a"].code[:8]
-    assert [(r["code"], r["status"], r["period"], r["count"]) for r in rows] == [
-        (kec, "received", "2026-01-01", 6), (kec, "resolved", "2026-01-01", 1)]
+def test_kecamatan_statistics_by_month_and_no_status(two_desa, base_cells):
+    rows = planner.area_statistics(level="kecamatan", group_by=["category", "period"], period="month",
+                                   categories=["jalan-rusak"])
+    assert [(r["code"], r["period"], r["count"]) for r in rows] == [(two_desa["a"].code[:8], "2026-01-01", 5)]
+    with pytest.raises(PlannerError):
+        planner.area_statistics(level="kecamatan", group_by=["status"])
 
 
-def test_statistics_period_window(two_desa, report_points):
-    rows = planner.area_statistics(source=report_points, level="desa", group_by=[],
-                                   start=datetime.datetime(2026, 2, 1, tzinfo=datetime.timezone.utc))
-    assert {r["code"]: r["count"] for r in rows} == {two_desa["a"].code: "<5", two_desa["b"].code: 6}
+def test_statistics_windows_are_whole_months(two_desa, base_cells):
+    feb = datetime.datetime(2026, 2, 1, tzinfo=datetime.timezone.utc)
+    rows = planner.area_statistics(level="desa", group_by=[], start=feb)
+    assert {r["code"]: r["count"] for r in rows} == {two_desa["a"].code: 5, two_desa["b"].code: 5}
+    # Moved by a day or a second, a window selects the same months: a window
+    # cannot be narrowed to one report.
+    for start in (feb + datetime.timedelta(days=10), feb + datetime.timedelta(seconds=1)):
+        assert planner.area_statistics(level="desa", group_by=[], start=start) == rows
+    march = datetime.datetime(2026, 3, 5, tzinfo=datetime.timezone.utc)
+    assert planner.area_statistics(level="desa", group_by=[], start=feb, end=march) == [
+        r for r in rows if r["count"]] or rows
 
 
 def test_no_hotspots_for_kecamatan_only_categories(report_points):
     assert planner.hotspots(source=report_points, category="kekerasan", eps_m=50, min_points=5) == []
 
 
-def test_hotspot_finds_the_tight_cluster_only(two_desa, report_points):
-    features = planner.hotspots(source=report_points, category="jalan-rusak", eps_m=20, min_points=5)
+def test_hotspot_finds_the_tight_cluster_only_snapped_and_rounded(two_desa, report_points):
+    from layers.policy.classes import PUBLIC_GRID_DEG
+
+    features = planner.hotspots(source=report_points, category="jalan-rusak", eps_m=100, min_points=5)
     assert len(features) == 1
-    assert features[0]["properties"]["count"] == 6
-    hull = shape(features[0]["geometry"])
+    assert features[0]["properties"]["count"] == 5  # 6 rounded
+    box = shape(features[0]["geometry"])
     ax, ay = two_desa["pa"]
     for i in range(6):
-        assert hull.contains(shape({"type": "Point", "coordinates": [ax + i * 7 / M_PER_DEG, ay]}))
-    # Buffered by eps: no vertex is a report location.
-    assert hull.bounds[0] < ax - 10 / M_PER_DEG
+        assert box.contains(shape({"type": "Point", "coordinates": [ax + i * 7 / M_PER_DEG, ay]}))
+    # Nothing finer than the public grid: the centroid and every vertex are grid nodes.
+    g = PUBLIC_GRID_DEG
+    for value in [*features[0]["properties"]["centroid"], *[v for xy in box.exterior.coords for v in xy]]:
+        assert abs(value / g - round(value / g)) < 1e-6, value
 
 
 def test_hotspot_bounds(report_points):
@@ -272,11 +307,14 @@ def test_statistics_and_hotspots_over_real_reports(planner_client, two_desa):
     response = planner_client.get("/api/v1/planner/statistics?level=desa&group_by=category")
     assert response.status_code == 200
     cells = {(r["code"], r["category"]): r["count"] for r in response.json()["results"]}
-    assert cells[(a.code, "uji-jalan")] == 6  # the rejected one is not counted
-    assert cells[(a.code, "uji-sakit")] == "<5"
-    response = planner_client.get("/api/v1/planner/hotspots?category=uji-jalan&eps_m=12&min_points=5")
+    assert cells[(a.code, "uji-jalan")] == 5  # 6 (the rejected one is not counted), rounded
+    assert cells[(a.code, "uji-sakit")] == 0  # 1, rounded
+    response = planner_client.get("/api/v1/planner/hotspots?category=uji-jalan&eps_m=100&min_points=5")
     assert response.status_code == 200
     features = response.json()["features"]
-    assert [f["properties"]["count"] for f in features] == [6]
+    assert [f["properties"]["count"] for f in features] == [5]
+    from layers.models import PlannerAccess
+    assert PlannerAccess.objects.filter(endpoint="hotspots").count() == 1
+    assert PlannerAccess.objects.filter(endpoint="statistics").count() == 1
     assert planner_client.get("/api/v1/planner/hotspots?category=uji-jalan&eps_m=-1").status_code == 400
     assert planner_client.get("/api/v1/planner/statistics?level=rt").status_code == 400

@@ -208,6 +208,13 @@ def _plant_business(tag: str) -> tuple[dict, dict]:
     business = business_create(owner=owner, name=f"Warung Uji {tag}", lon=BUSINESS_POINT[0],
                                lat=BUSINESS_POINT[1], is_home_based=True, capital_idr=capital,
                                annual_sales_idr=sales, products="kerupuk basah")
+    from businesses.models import Business
+
+    Business.objects.filter(pk=business.pk).update(verification_status="verified")  # public once verified
+    # A second one awaiting verification (the verifier reads its figures in
+    # the pending queue; nobody else sees it at all).
+    business_create(owner=owner, name=f"Warung Tunggu {tag}", lon=BUSINESS_POINT[0], lat=BUSINESS_POINT[1],
+                    is_home_based=True, capital_idr=capital, annual_sales_idr=sales, products="kerupuk basah")
     business.refresh_from_db()
     shown_at = (business.public_location.x, business.public_location.y)  # the desa point: no consent
     samples = {"business_id": business.id, "feature_id": business.id, "collection_id": "businesses",

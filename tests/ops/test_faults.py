@@ -99,7 +99,8 @@ def test_a_report_retried_with_the_same_uuid_across_an_outage_is_stored_once(clu
         categories = requests.get(f"{base}/api/v1/categories/", timeout=10).json()
         code = next(c["code"] for c in categories if not c["photo_required"] and c["publication_class"] == "P0")
         report_id = str(uuid.uuid4())
-        payload = {"id": report_id, "category": code, "description": "Jalan rusak dekat jembatan", **POINT}
+        payload = {"id": report_id, "category": code, "description": "Jalan rusak dekat jembatan",
+                   "device_secret": "rahasia-perangkat-uji", **POINT}  # the same device retries
 
         cluster.stop()
         down = requests.post(f"{base}/api/v1/reports/", json=payload, timeout=10)

@@ -63,19 +63,18 @@ def _total(html: str) -> str:
 def test_dashboard_shows_known_figures_through_the_policy(client, known_reports):
     services.dashboard_snapshot_refresh(wait=True)
     html = client.get("/dasbor/").content.decode()
-    assert _total(html) == "17"
+    # Status and totals count the public points (the 9 floods) only (issue 16).
+    assert _total(html) == "9"
     status_kpis = re.findall(r'<div class="kpi"><div>([^<]*)</div><div class="value">([^<]*)</div>', html)
-    assert ("Diterima", "17") in status_kpis
+    assert ("Diterima", "9") in status_kpis
     # The area maps count only aggregate-only categories, to their aggregate
-    # level (health visits: per desa), never mixed with the public P0 points:
-    # 7 floods + 0 restricted in Sungai Raya must not read "7" (subtracting the
-    # 7 flood points on the map would then reveal 0 health visits).
-    assert _desa_figure(html, "Sungai Raya") == "&lt;5"
-    assert _desa_figure(html, "Kampung Baru") == "6"
-    assert _desa_figure(html, "Sungai Kakap") == "&lt;5"  # 2 suppressed
+    # level (health visits: per desa), as sums of the rounded base cells.
+    assert _desa_figure(html, "Sungai Raya") == "0"
+    assert _desa_figure(html, "Kampung Baru") == "5"  # 6, rounded
+    assert _desa_figure(html, "Sungai Kakap") == "0"  # 2, rounded
     kecamatan_map = html.split("<h2>Laporan per kecamatan</h2>", 1)[1]
-    assert "<title>Sungai Raya: &lt;5</title>" in kecamatan_map
-    assert "<title>Kubu: 6</title>" in kecamatan_map
+    assert "<title>Sungai Raya: 0</title>" in kecamatan_map
+    assert "<title>Kubu: 5</title>" in kecamatan_map
     assert "Laporan uji dasbor" not in html
 
 
@@ -87,10 +86,10 @@ def test_peta_counts_come_from_the_snapshot_suppressed(client, known_reports):
     # Only aggregate-only categories: the floods are public as points, and a
     # count mixing them in would give the health visits away by subtraction.
     assert SUNGAI_RAYA not in body["desa"] and TELUK_KAPUAS not in body["desa"]
-    # Health visits are P3 cases and P1 aggregates (domain.md 7.4): a desa
-    # count is published from 5 on, below that only "<5".
-    assert body["desa"][KAMPUNG_BARU] == 6
-    assert body["desa"][SUNGAI_KAKAP] == "<5"
+    # Health visits are P3 cases and P1 aggregates (domain.md 7.4): counts
+    # are rounded to the nearest 5.
+    assert body["desa"][KAMPUNG_BARU] == 5
+    assert body["desa"][SUNGAI_KAKAP] == 0
 
 
 def test_fresh_dashboard_reads_no_report_row(client, known_reports):
@@ -102,25 +101,31 @@ def test_fresh_dashboard_reads_no_report_row(client, known_reports):
 
 def test_first_read_computes_the_figures(client, known_reports):
     assert not FiguresSnapshot.objects.exists()
-    assert _total(client.get("/dasbor/").content.decode()) == "17"
-    assert FiguresSnapshot.objects.get(key="dashboard").data["reports"]["total"] == 17
+    assert _total(client.get("/dasbor/").content.decode()) == "9"
+    assert FiguresSnapshot.objects.get(key="dashboard").data["reports"]["total"] == 9
 
 
 def test_a_new_report_shows_once_the_stated_freshness_has_passed(
         client, known_reports, file_reports, settings, django_capture_on_commit_callbacks):
     settings.PORTAL_FIGURES_MAX_AGE_SECONDS = 300
     settings.PORTAL_FIGURES_REFRESH_INLINE = True
+    settings.LAYERS_REPORT_COUNTS_MIN_INTERVAL_S = 0
     services.dashboard_snapshot_refresh(wait=True)
     file_reports("health-visit", TELUK_KAPUAS, 5)
+    file_reports("flood", TELUK_KAPUAS, 5)
+    # What the reports' signal does after their commit (none in this test's transaction).
+    from layers.models import SummaryState
+    SummaryState.objects.update(dirty=True)
     html = client.get("/dasbor/").content.decode()
     assert "angka diperbarui setiap 5 menit" in html
-    assert _total(html) == "17"  # within the freshness: the stored figures
+    assert _total(html) == "9"  # within the freshness: the stored figures
+    assert _desa_figure(html, "Teluk Kapuas") == "0"
     # Age the snapshot past the freshness instead of waiting five minutes.
     snapshot = FiguresSnapshot.objects.get(key="dashboard")
     before = snapshot.computed_at - datetime.timedelta(seconds=301)
     FiguresSnapshot.objects.filter(pk=snapshot.pk).update(computed_at=before)
     html = client.get("/dasbor/").content.decode()  # no broker, inline: refreshed in this request
-    assert _total(html) == "22"
+    assert _total(html) == "14"
     assert _desa_figure(html, "Teluk Kapuas") == "5"
     assert FiguresSnapshot.objects.get(key="dashboard").computed_at > before
     stamp = re.search(r'id="freshness">diperbarui <time datetime="[^"]+">([^<]+) WIB</time>', html)
@@ -136,12 +141,12 @@ def test_a_stale_read_answers_at_once_and_refreshes_in_the_background(client, kn
     snapshot = FiguresSnapshot.objects.get(key="dashboard")
     FiguresSnapshot.objects.filter(pk=snapshot.pk).update(
         computed_at=snapshot.computed_at - datetime.timedelta(seconds=settings.PORTAL_FIGURES_MAX_AGE_SECONDS + 1))
-    assert _total(client.get("/dasbor/").content.decode()) == "17"  # the stored figures, at once
+    assert _total(client.get("/dasbor/").content.decode()) == "9"  # the stored figures, at once
     refresh = background_thread(services.REFRESH_THREAD)
     assert refresh is not None
     refresh.join(timeout=300)
     assert not refresh.is_alive()
-    assert _total(client.get("/dasbor/").content.decode()) == "21"
+    assert _total(client.get("/dasbor/").content.decode()) == "13"
 
 
 def test_refresh_command_stores_the_figures(known_reports):
@@ -149,32 +154,34 @@ def test_refresh_command_stores_the_figures(known_reports):
     call_command("portal_dashboard_refresh", stdout=out)
     assert "dashboard figures computed" in out.getvalue()
     data = FiguresSnapshot.objects.get(key="dashboard").data
-    assert data["reports"]["total"] == 17
-    assert data["reports"]["by_status"] == {"received": 17}
+    assert data["reports"]["total"] == 9
+    assert data["reports"]["by_status"] == {"received": 9}
 
 
 def test_snapshot_holds_only_suppressed_figures(known_reports):
     data = services.dashboard_snapshot_refresh(wait=True).data["reports"]
-    small = [v for v in data["by_desa"].values() if isinstance(v, int) and v < 5]
-    assert small == []
-    assert all(isinstance(v, int) and v >= 5 or v == "<5" for v in data["by_kecamatan"].values())
+    # Every area figure is a sum of rounded base cells: a multiple of 5.
+    assert data["by_desa"] and all(v % 5 == 0 for v in data["by_desa"].values())
+    assert data["by_kecamatan"] and all(v % 5 == 0 for v in data["by_kecamatan"].values())
 
 
 def test_unfiltered_public_counts_come_from_the_snapshot(client, known_reports):
     from layers.policy import reports as reports_policy
 
     services.dashboard_snapshot_refresh(wait=True)
-    for group in ("desa", "kecamatan", "category", "status", "month"):
+    for grouping in reports_policy.PUBLISHED_GROUPINGS:
+        group = ",".join(grouping)
         with CaptureQueriesContext(connection) as queries:
             stored = client.get("/api/v1/reports/counts/", {"group_by": group}).json()
         assert not [q for q in queries.captured_queries if "reports_report" in q["sql"]], group
         assert stored == reports_policy.report_counts_public(group_by=group), group
     desa = {row["desa"]["code"]: row["count"] for row in
             client.get("/api/v1/reports/counts/", {"group_by": "desa"}).json()}
-    assert desa[SUNGAI_KAKAP] == "<5" and desa[KAMPUNG_BARU] == 6 and SUNGAI_RAYA not in desa
-    # With a filter the counts are read live, through the same policy.
+    # Every aggregable category, rounded: floods 7 -> 5, 2 -> 0; visits 6 -> 5, 2 -> 0.
+    assert desa == {SUNGAI_RAYA: 5, TELUK_KAPUAS: 0, KAMPUNG_BARU: 5, SUNGAI_KAKAP: 0}
+    # A filter selects whole base cells.
     filtered = client.get("/api/v1/reports/counts/", {"group_by": "desa", "category": "flood"}).json()
-    assert {row["desa"]["code"]: row["count"] for row in filtered} == {SUNGAI_RAYA: 7, TELUK_KAPUAS: 2}
+    assert {row["desa"]["code"]: row["count"] for row in filtered} == {SUNGAI_RAYA: 5, TELUK_KAPUAS: 0}
 
 
 # --- Agency datasets on the dashboard (issue 8) --------------------------------

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from pyproj import Geod
 
+from layers.policy.classes import PUBLIC_GRID_DEG
 from reports.models import Report
 from reports.services import report_submit
 
@@ -25,14 +26,21 @@ def test_duplicates_are_found_on_submission_and_by_candidates(submit, users, des
     near = _offset(lon, lat, 90, 40)
     second = submit(users["resident2"], point=near).json()
     assert [d["id"] for d in second["duplicates"]] == [first["id"]]
-    assert 39 < second["duplicates"][0]["distance_m"] < 41
+    # The distance is to the first report's PUBLIC point (snapped to the
+    # public grid), not to where it was captured (issue 16).
+    g = PUBLIC_GRID_DEG
+    public = (round(lon / g) * g, round(lat / g) * g)
+    expected = GEOD.inv(near[0], near[1], *public)[2]
+    assert abs(second["duplicates"][0]["distance_m"] - expected) < 0.5
     far = submit(users["resident2"], point=_offset(lon, lat, 90, 400)).json()
     assert far["duplicates"] == []  # road damage radius is 100 m
     other_category = submit(users["resident2"], point=near, category="street-light", photo=None).json()
     assert other_category["duplicates"] == []
     found = client_for(None).get("/api/v1/reports/candidates",
                                  {"category": "road-damage", "lon": near[0], "lat": near[1]}).json()
-    assert [c["id"] for c in found][:2] == [second["id"], first["id"]]
+    # Nearest PUBLIC point first: the order of the two is that of their snapped points.
+    assert {c["id"] for c in found} >= {second["id"], first["id"]}
+    assert [c["distance_m"] for c in found] == sorted(c["distance_m"] for c in found)
 
 
 def test_restricted_reports_never_come_back_as_candidates(submit, users, desa_point):

@@ -101,9 +101,10 @@ def test_no_public_output_carries_restricted_content_or_identity(secret_reports,
         assert outputs[f"open311 {key} xml"].status_code == 404
         assert rid not in outputs["open311 list json"].content.decode()
         assert rid not in outputs["open311 list xml"].content.decode()
-    # The open report is public, without the confidential reporter's words.
+    # The open report is public; a confidential one is not public at all
+    # (issue 16: its point is often the reporter's house).
     listed = {r["service_request_id"] for r in outputs["open311 list json"].json()}
-    assert {secret_reports["p0"], secret_reports["p0_confidential"]} <= listed
+    assert secret_reports["p0"] in listed and secret_reports["p0_confidential"] not in listed
     assert "Jalan berlubang di depan masjid" in outputs["open311 list json"].content.decode()
     # The P3 tracking view: status only, no place, no agency, no note text.
     track = outputs["track p3"].json()
@@ -120,20 +121,21 @@ def test_no_public_output_carries_restricted_content_or_identity(secret_reports,
         assert json.loads(body)["link"].startswith("http")
 
 
-def test_counts_of_restricted_categories_are_suppressed(submit, users):
+def test_counts_are_sums_of_rounded_base_cells(submit, users):
     for _ in range(2):
         submit(users["resident"], category="health-visit", photo=None)
     for _ in range(6):
         submit(users["resident"], category="flood", photo=None)
     rows = client_for(None).get("/api/v1/reports/counts/", {"group_by": "category"}).json()
     counts = {r["category"]["code"]: r["count"] for r in rows}
-    assert counts == {"health-visit": "<5", "flood": 6}
-    # Per desa only the aggregate-only reports, suppressed: "8" (2 + the 6
-    # public flood points) would reveal the 2 health visits by subtraction.
+    assert counts == {"health-visit": 0, "flood": 5}  # 2 and 6, rounded to the nearest 5
+    # Per desa: the sum of the rounded cells (0 + 5), not of raw counts: "8"
+    # minus the 6 public flood points would reveal the 2 health visits.
     desa_rows = client_for(None).get("/api/v1/reports/counts/", {"group_by": "desa"}).json()
-    assert desa_rows == [{"desa": {"code": SUNGAI_RAYA, "name": "Sungai Raya"}, "count": "<5"}]
-    live = client_for(None).get("/api/v1/reports/counts/", {"group_by": "desa", "status": "received"}).json()
-    assert live == desa_rows
+    assert desa_rows == [{"desa": {"code": SUNGAI_RAYA, "name": "Sungai Raya"}, "count": 5}]
+    # No status split, no live recount.
+    status = client_for(None).get("/api/v1/reports/counts/", {"group_by": "desa", "status": "received"})
+    assert status.status_code == 400 and status.json()["code"] == "invalid"
 
 
 def test_violence_reports_are_never_counted_below_kecamatan(submit, users):
@@ -142,7 +144,7 @@ def test_violence_reports_are_never_counted_below_kecamatan(submit, users):
     anonymous = client_for(None)
     assert anonymous.get("/api/v1/reports/counts/", {"group_by": "desa"}).json() == []
     by_kecamatan = anonymous.get("/api/v1/reports/counts/", {"group_by": "kecamatan"}).json()
-    assert by_kecamatan == [{"kecamatan": {"code": "61.12.01", "name": "Sungai Raya"}, "count": 6}]
+    assert by_kecamatan == [{"kecamatan": {"code": "61.12.01", "name": "Sungai Raya"}, "count": 5}]
 
 
 def test_open311_post_accepts_a_restricted_report_but_never_publishes_it(taxonomy, desa_point):

@@ -47,6 +47,28 @@ def test_retry_with_the_same_id_returns_the_original_and_creates_nothing(submit,
     assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_category"
 
 
+def test_a_retry_returns_the_original_only_to_the_same_caller(submit, users, client):
+    """Issue 16: a client id is not a secret. Another account, another device
+    (or none) replaying the id gets 409 and no data; the owner gets the
+    original."""
+    signed = uuid.uuid4()
+    first = submit(users["resident"], report_id=signed).json()
+    replay = submit(users["resident2"], report_id=signed)
+    assert replay.status_code == 409 and replay.json()["code"] == "id_conflict"
+    assert first["tracking_code"] not in replay.content.decode() and str(signed) not in replay.content.decode()
+    assert submit(None, report_id=signed, photo=None).status_code == 409
+    assert submit(users["resident"], report_id=signed).json()["tracking_code"] == first["tracking_code"]
+    anonymous = uuid.uuid4()
+    first = submit(None, report_id=anonymous, device_secret="device-a").json()
+    for who, secret in ((None, "device-b"), (None, ""), (users["resident"], "device-b")):
+        replay = submit(who, report_id=anonymous, device_secret=secret)
+        assert replay.status_code == 409, (who, secret)
+        assert first["tracking_code"] not in replay.content.decode()
+    again = submit(None, report_id=anonymous, device_secret="device-a")
+    assert again.status_code == 200 and again.json()["tracking_code"] == first["tracking_code"]
+    assert Report.objects.filter(id__in=[signed, anonymous]).count() == 2
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_create_exactly_one_report(kubu_raya, desa_point):
     categories_seed()
@@ -59,7 +81,7 @@ def test_concurrent_retries_create_exactly_one_report(kubu_raya, desa_point):
         try:
             barrier.wait()
             results.append(report_submit(report_id=report_id, category_code="flood", lon=lon, lat=lat,
-                                         description="banjir").created)
+                                         description="banjir", device_secret="one-device").created)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -241,10 +263,12 @@ def test_lean_submission_answers_as_drf(client, users, desa_point, drf_dispatche
         if lean.status_code == 201:
             assert rows["lean"] == Report.objects.values(*fields).get(id=drf.json()["id"])
     assert codes == {201, "unknown_category", "outside_coverage", "description_too_long", "photo_required"}
-    # A retry of a lean submission answers the original from either path.
+    # A retry of a lean submission answers the original from either path
+    # (to the same device: its secret).
     report_id = str(uuid.uuid4())
-    first = _post_json(client, {"id": report_id, **bodies[0]})
-    again = [_post_json(client, {"id": report_id, **bodies[0]}, query=query) for query in ("", "?format=json")]
+    first = _post_json(client, {"id": report_id, **bodies[0], "device_secret": "same-device"})
+    again = [_post_json(client, {"id": report_id, **bodies[0], "device_secret": "same-device"}, query=query)
+             for query in ("", "?format=json")]
     assert again[0].status_code == again[1].status_code == 200 and again[0].content == again[1].content
     assert again[0].json()["tracking_code"] == first.json()["tracking_code"]
     assert Report.objects.filter(id=report_id).count() == 1
