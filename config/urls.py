@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("tiles.urls")),
     path("", include("ppid.urls")),
     path("", include("datasets.urls")),
+    path("", include("announcements.urls")),
     path("", include("portal.urls")),
 ]
 
