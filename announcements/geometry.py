@@ -112,17 +112,24 @@ def _check_inside_regency(geom: GEOSGeometry) -> None:
 
 
 def _desa_overlapping(geom: GEOSGeometry) -> list[str]:
-    """Desa whose boundary the area overlaps by at least
-    ANNOUNCEMENTS_MIN_OVERLAP_M2 (a shared edge or a sliver of the source's
-    small overlaps does not make a neighbour a recipient)."""
+    """Desa the area overlaps by at least ANNOUNCEMENTS_MIN_OVERLAP_M2 of
+    their own land. Land two desa share (the source's small overlaps, up to
+    4 ha) belongs to the lower code, as in the point lookup's edge rule, so
+    an area drawn exactly on one desa does not reach a neighbour through an
+    overlap, and a shared edge reaches nobody."""
     edition = edition_current()
     with connection.cursor() as cursor:
         cursor.execute("""
-            SELECT DISTINCT p.code FROM geo_areapart AS p, (SELECT ST_GeomFromEWKB(%s) AS g) AS x
-             WHERE p.edition_id = %s AND p.level = 'desa' AND p.geom && x.g AND ST_Intersects(p.geom, x.g)
-            GROUP BY p.code
-            HAVING SUM(ST_Area(ST_Intersection(p.geom, x.g)::geography)) >= %s
-            ORDER BY p.code""", [bytes(geom.ewkb), edition.id, settings.ANNOUNCEMENTS_MIN_OVERLAP_M2])
+            WITH x AS (SELECT ST_GeomFromEWKB(%s) AS g),
+                 c AS (SELECT a.code, ST_CollectionExtract(ST_Intersection(b.geom, x.g), 3) AS part
+                         FROM geo_areaboundary AS b JOIN geo_area AS a ON a.id = b.area_id, x
+                        WHERE a.edition_id = %s AND a.level = 'desa' AND b.geom && x.g AND ST_Intersects(b.geom, x.g))
+            SELECT c.code FROM c
+             WHERE NOT ST_IsEmpty(c.part)
+               AND ST_Area(COALESCE(ST_Difference(c.part, (SELECT ST_Union(o.part) FROM c AS o
+                                                          WHERE o.code < c.code AND o.part && c.part)),
+                                    c.part)::geography) >= %s
+             ORDER BY c.code""", [bytes(geom.ewkb), edition.id, settings.ANNOUNCEMENTS_MIN_OVERLAP_M2])
         return [r[0] for r in cursor.fetchall()]
 
 
@@ -165,7 +172,7 @@ def target_from_input(data: dict) -> Target:
     source = _parse_geojson(spec.get("geometry"), ("Point", "LineString"))
     (ewkb,) = _one("SELECT ST_AsEWKB(ST_Multi(ST_Buffer(ST_GeomFromEWKB(%s)::geography, %s, 'quad_segs=16')::geometry))",
                    [bytes(source.ewkb), distance])
-    geom = GEOSGeometry(bytes(ewkb))
+    geom = GEOSGeometry(memoryview(bytes(ewkb)))
     _check_inside_regency(geom)
     desa = _desa_overlapping(geom)
     return Target(kind="buffer", geom=geom, reach_desa=desa, reach_codes=reach_codes_for_desa(desa),
@@ -203,5 +210,5 @@ def _target_codes(codes) -> Target:
                     FROM geo_areaboundary AS b JOIN geo_area AS a ON a.id = b.area_id
                    WHERE a.edition_id = %s AND a.code = ANY(%s)""",
                [edition.id, sorted(desa | {c for c, a in areas.items() if a.level in SUBUNIT_LEVELS})])
-    geom = GEOSGeometry(bytes(row[0])) if row and row[0] else None
+    geom = GEOSGeometry(memoryview(bytes(row[0]))) if row and row[0] else None
     return Target(kind="codes", geom=geom, target_codes=codes, reach_codes=sorted(reach), reach_desa=sorted(desa))

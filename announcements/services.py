@@ -341,7 +341,7 @@ def subscription_create(*, user=None, device: PushDevice | None = None, data: di
         with connection.cursor() as cursor:
             cursor.execute("SELECT ST_AsEWKB(ST_Buffer(ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, "
                            "'quad_segs=8')::geometry)", [lon, lat, radius])
-            sub.reach = GEOSGeometry(bytes(cursor.fetchone()[0]))
+            sub.reach = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
     elif target == Subscription.Target.AREA:
         code = (data.get("area_code") or "").strip()
         area = Area.objects.filter(edition=edition_current(), code=code).exclude(level=Area.Level.KABUPATEN).first()
