@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "datasets",
     "announcements",
     "ops",
+    "messaging",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,15 @@ REPORTS_PHOTO_MAX_PIXELS = 40_000_000
 REPORTS_PHOTO_MAX_SIDE = 2560
 # Base URL used in notification links (the e-mail carries only this link for
 # restricted reports).
+# Messages to people (messaging.gateways): SMS/WhatsApp through the local
+# simulator unless a real gateway class is named (e.g. messaging.gateways.HttpGateway).
+MESSAGING_GATEWAYS = {
+    "sms": env("MESSAGING_SMS_GATEWAY", default="messaging.gateways.SimulatorGateway"),
+    "whatsapp": env("MESSAGING_WHATSAPP_GATEWAY", default="messaging.gateways.SimulatorGateway"),
+}
+MESSAGING_HTTP_URL = env("MESSAGING_HTTP_URL", default="")
+MESSAGING_HTTP_TOKEN = env("MESSAGING_HTTP_TOKEN", default="")
+
 REPORTS_PUBLIC_BASE_URL = env("REPORTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Notification retries (in-process; Celery takes over later) and webhook timeout (s).
 REPORTS_NOTIFY_ATTEMPTS = 3
