@@ -14,7 +14,12 @@ class AnnouncementsConfig(AppConfig):
         # Active announcements are an OGC API collection through the registry.
         registry.register_provider(announcement_layers)
 
+        from common import outbox
         from reports.signals import report_changed
+
+        from .services import OUTBOX_KIND, outbox_deliver
+
+        outbox.register(OUTBOX_KIND, outbox_deliver)
 
         from .sertamerta import on_report_changed
 

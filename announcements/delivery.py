@@ -15,7 +15,6 @@ import logging
 import zoneinfo
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -68,20 +67,18 @@ def render(*, kind, msg_type, title, body, valid_to, public_id, token, note, cha
 
 def send_message(*, channel: str, address: str, subject: str, text: str, key: str, push: dict | None = None,
                  urgency: str = "normal") -> None:
-    """The one function that hands a message to a channel. Raises on failure."""
-    if channel == Subscription.Channel.EMAIL:
-        mail = EmailMessage(subject=subject, body=text, to=[address],
-                            headers={"List-Unsubscribe": f"<{text.rsplit(' ', 1)[-1]}>", "X-KR-Key": key})
-        mail.send()
-        return
+    """The one function that hands a message to a channel. Raises on failure.
+
+    E-mail, SMS and WhatsApp go through messaging.gateways.send (idempotent by
+    key: a row sent again after a crash is not sent twice; SMS/WhatsApp reach
+    the local simulator unless a provider is configured); Web Push through
+    pywebpush with the VAPID key."""
     if channel == Subscription.Channel.WEBPUSH:
         _webpush(push=push, payload={"title": subject, "body": text, "key": key,
                                      "url": text.split(" Berhenti:")[0].rsplit(" ", 1)[-1]}, urgency=urgency)
         return
-    try:
-        from messaging import gateways  # the resident app's SMS/WhatsApp gateway (simulator by default)
-    except ImportError:
-        raise ChannelUnavailable(f"no gateway for {channel}") from None
+    from messaging import gateways
+
     gateways.send(channel, address, text, subject=subject, key=key)
 
 

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.jobs import enqueue
+from common import outbox
 from config.api_errors import ApiError
 from geo.models import Area
 from geo.selectors import edition_current
@@ -205,7 +205,9 @@ def _publish_locked(*, a: Announcement, now, msg_type: str, note: str) -> Announ
     message = Message.objects.create(announcement=a, msg_type=msg_type, sequence=sequence, sent_at=now, note=note)
     message.matched = deliveries_plan(message=message, now=now)
     message.save(update_fields=["matched"])
-    enqueue_delivery()
+    # The kick travels through the durable outbox in this transaction; the
+    # recipients' rows (announcements_delivery) are committed with it.
+    outbox.enqueue(OUTBOX_KIND, {"message_id": message.id}, key=f"announcements:message:{message.id}")
     return a
 
 
@@ -272,10 +274,16 @@ def deliveries_plan(*, message: Message, now) -> int:
         return cursor.rowcount
 
 
-def enqueue_delivery():
-    from . import tasks
+OUTBOX_KIND = "announcements.deliver"
 
-    enqueue(tasks.deliver_announcements)
+
+def outbox_deliver(payload: dict, *, key: str) -> None:
+    """Outbox handler: send what is due (this message's rows and any other).
+    Rows deferred by quiet hours or a failed attempt are sent by the beat task
+    announcements.deliver when due."""
+    from .delivery import deliveries_run
+
+    deliveries_run()
 
 
 # --- subscriptions ---------------------------------------------------------
