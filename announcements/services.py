@@ -288,7 +288,7 @@ def outbox_deliver(payload: dict, *, key: str) -> None:
 
 # --- subscriptions ---------------------------------------------------------
 
-PHONE_NORMAL = re.compile(r"^\+?62?0?8\d{7,12}$")
+PHONE_NORMAL = re.compile(r"^(\+?62|0)8\d{7,12}$")
 
 
 def _normal_phone(value: str) -> str:

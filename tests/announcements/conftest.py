@@ -78,7 +78,7 @@ def body(kind="information", area=None, now=None, **extra):
     return {"kind": kind, "title_id": extra.pop("title_id", "Gangguan air bersih"),
             "body_id": extra.pop("body_id", "Aliran air PDAM terhenti untuk perbaikan pipa."),
             "valid_from": (now - datetime.timedelta(hours=1)).isoformat(),
-            "valid_to": (now + datetime.timedelta(days=2)).isoformat(), "area": area or {"codes": [SUNGAI_RAYA]},
+            "valid_to": (now + datetime.timedelta(days=2)).isoformat(), "area": area if area is not None else {"codes": [SUNGAI_RAYA]},
             **extra}
 
 
