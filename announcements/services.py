@@ -57,6 +57,11 @@ def _clean_fields(data: dict, *, partial: bool) -> dict:
             if len(value) > limits[name] or "\x00" in value:
                 raise ApiError("text_too_long", _("Teks terlalu panjang."), fields={name: ["too_long"]})
             out[name] = value
+    if data.get("cap_category"):
+        choices = [c for c, _label in Announcement._meta.get_field("cap_category").choices]
+        if data["cap_category"] not in choices:
+            raise ApiError("invalid_cap_category", _("Kategori CAP tidak dikenal."), fields={"cap_category": ["invalid"]})
+        out["cap_category"] = data["cap_category"]
     for name in ("valid_from", "valid_to"):
         if name in data or not partial:
             if not data.get(name):
