@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/subscriptions/<str:token>/", apis.SubscriptionDeleteApi.as_view(), name="subscriptions-delete"),
     path("api/v1/push/vapid-key", apis.VapidKeyApi.as_view(), name="push-vapid-key"),
     path("pengumuman/", views.page_index, name="announcements-page"),
+    path("pengumuman/sw.js", views.service_worker, name="announcements-sw"),
     path("pengumuman/feed.atom", views.feed_point, name="announcements-feed"),
     path("pengumuman/cap.atom", views.cap_index, name="announcements-cap-index"),
     re_path(r"^pengumuman/cap/(?P<identifier>[-\w]+)\.xml$", views.cap_document, name="announcements-cap"),

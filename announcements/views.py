@@ -119,3 +119,14 @@ def cap_document(request, identifier):
     if m is None or not identifier.startswith(prefix):
         raise Http404
     return HttpResponse(cap.cap_document(m), content_type="application/cap+xml; charset=utf-8")
+
+
+def service_worker(request):
+    """The Web Push service worker, served under /pengumuman/ (its scope)."""
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("announcements/sw.js")
+    with open(path, "rb") as fh:
+        response = HttpResponse(fh.read(), content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
