@@ -160,11 +160,12 @@ def test_failed_sends_are_retried_with_backoff_then_marked(speakers, subscribe, 
     subscribe(channel="whatsapp", address="081233334444", target="area", area_code=SUNGAI_RAYA)
     a = Announcement.objects.get(public_id=_post(speakers["desa"], body()).json()["id"])
     services.announcement_publish(announcement_id=a.id, user=speakers["desa"], now=clock)
+    from announcements import delivery
     from messaging import gateways
 
     def down(*args, **kwargs):
         raise gateways.GatewayError("provider down")
-    monkeypatch.setattr(gateways.SimulatorGateway, "send", down)
+    monkeypatch.setattr(delivery, "send_simulated_batch", down)
     assert deliveries_run(now=clock)["retry"] == 1
     assert deliveries_run(now=clock)["retry"] == 0            # not due yet (backoff)
     row = Delivery.objects.get()
@@ -172,6 +173,21 @@ def test_failed_sends_are_retried_with_backoff_then_marked(speakers, subscribe, 
     monkeypatch.undo()
     assert deliveries_run(now=clock + datetime.timedelta(minutes=2))["sent"] == 1
     assert simulated_inbox("+6281233334444").count() == 1
+
+
+def test_a_real_provider_gets_one_call_per_message_and_failures_retry(speakers, subscribe, clock, settings):
+    """With a provider configured (not the simulator), each message is one
+    messaging.gateways.send; a provider that does not answer leaves the row
+    pending for a retry."""
+    settings.MESSAGING_GATEWAYS = {"sms": "messaging.gateways.HttpGateway"}
+    settings.MESSAGING_HTTP_URL = "http://127.0.0.1:9/unreachable"
+    settings.MESSAGING_HTTP_TIMEOUT = 2
+    subscribe(channel="sms", address="081255556666", target="area", area_code=SUNGAI_RAYA)
+    a = Announcement.objects.get(public_id=_post(speakers["desa"], body()).json()["id"])
+    services.announcement_publish(announcement_id=a.id, user=speakers["desa"], now=clock)
+    assert deliveries_run(now=clock)["retry"] == 1
+    row = Delivery.objects.get()
+    assert row.status == "pending" and "gateway" in row.last_error
 
 
 def test_public_outputs(speakers, subscribe):
