@@ -51,8 +51,10 @@ def test_bad_areas_answer_a_clear_error_and_change_nothing(speakers, area, code)
 
 def test_errors_in_english_on_request(speakers):
     r = _post(speakers["bpbd"], body("warning", area={"polygon": _square(106.8, -6.2, 0.01)}), lang="en")
-    assert r.json()["code"] == "outside_regency"
-    assert "outside" in r.json()["message"].lower() or "Kubu Raya" in r.json()["message"]
+    assert r.json() == {"code": "outside_regency", "message": "The target area lies outside Kubu Raya Regency.",
+                        "fields": {"area": ["outside_regency"]}}
+    r = _post(speakers["bpbd"], body("warning", area={"polygon": _square(106.8, -6.2, 0.01)}))
+    assert r.json()["message"] == "Wilayah sasaran berada di luar Kabupaten Kubu Raya."
 
 
 @pytest.mark.parametrize("text, what", [
