@@ -26,3 +26,8 @@ class AnnouncementsConfig(AppConfig):
         # Informasi serta-merta: a verified report in a serta_merta category
         # offers its agency a prefilled warning (no change to reports.services).
         report_changed.connect(on_report_changed, dispatch_uid="announcements-serta-merta")
+
+        from .alerts import on_report_changed as alerts_on_report_changed
+
+        # FixMyStreet-style alerts: new public reports near subscribers, changes of a followed report.
+        report_changed.connect(alerts_on_report_changed, dispatch_uid="announcements-report-alerts")

@@ -65,6 +65,18 @@ def render(*, kind, msg_type, title, body, valid_to, public_id, token, note, cha
     return subject, "\n".join(lines)
 
 
+def render_report(*, title, status, tracking_code, token, channel) -> tuple[str, str]:
+    """A report alert: category, desa, status and the tracking link only."""
+    state = REPORT_STATUS.get(status, status)
+    subject = f"[Laporan warga] {title}: {state}"
+    link = f"{base_url()}/lacak/{tracking_code}/"
+    stop = f"{base_url()}/pengumuman/berhenti/{token}/"
+    if channel in (Subscription.Channel.SMS, Subscription.Channel.WHATSAPP, Subscription.Channel.WEBPUSH):
+        return subject, f"{subject}. {link} Berhenti: {stop}"
+    return subject, "\n".join([subject, "", f"Kode laporan: {tracking_code}", f"Lacak: {link}", "",
+                               f"Berhenti berlangganan: {stop}"])
+
+
 def send_message(*, channel: str, address: str, subject: str, text: str, key: str, push: dict | None = None,
                  urgency: str = "normal") -> None:
     """The one function that hands a message to a channel. Raises on failure.
@@ -122,17 +134,27 @@ def _webpush(*, push: dict, payload: dict, urgency: str) -> None:
 
 DUE_SQL = """
 SELECT d.id, d.attempts, s.id, s.active, s.channel, s.address, s.token, pd.endpoint, pd.p256dh, pd.auth,
-       m.msg_type, m.note, a.kind, a.title_id, a.body_id, a.valid_to, a.public_id
+       COALESCE(m.msg_type, 'Report'), COALESCE(m.note, ''), COALESCE(a.kind, 'information'),
+       COALESCE(a.title_id, c.name_id || ' di ' || g.name), COALESCE(a.body_id, e.to_status),
+       a.valid_to, a.public_id, r.tracking_code
   FROM announcements_delivery AS d
   JOIN announcements_subscription AS s ON s.id = d.subscription_id
   LEFT JOIN announcements_pushdevice AS pd ON pd.id = s.device_id
-  JOIN announcements_message AS m ON m.id = d.message_id
-  JOIN announcements_announcement AS a ON a.id = m.announcement_id
+  LEFT JOIN announcements_message AS m ON m.id = d.message_id
+  LEFT JOIN announcements_announcement AS a ON a.id = m.announcement_id
+  LEFT JOIN reports_reportevent AS e ON e.id = d.report_event_id
+  LEFT JOIN reports_report AS r ON r.id = e.report_id
+  LEFT JOIN reports_category AS c ON c.id = r.category_id
+  LEFT JOIN geo_area AS g ON g.id = r.desa_id
  WHERE d.status = 'pending' AND d.not_before <= %s
  ORDER BY d.not_before, d.id
  LIMIT %s
    FOR UPDATE OF d SKIP LOCKED
 """
+
+REPORT_STATUS = {"received": "diterima", "verified": "terverifikasi", "dispatched": "diteruskan ke instansi",
+                 "in_progress": "sedang dikerjakan", "resolved": "selesai", "rejected": "ditolak",
+                 "not_our_authority": "bukan wewenang", "merged": "digabung"}
 
 
 def deliveries_run(*, now: datetime.datetime | None = None, batch: int = 500, max_batches: int | None = None) -> dict:
@@ -153,7 +175,7 @@ def deliveries_run(*, now: datetime.datetime | None = None, batch: int = 500, ma
             simulated = []  # (delivery id, attempts, (channel, to, body, key))
             batchable = {c: simulator_batchable(c) for c in (Subscription.Channel.SMS, Subscription.Channel.WHATSAPP)}
             for (did, attempts, _sid, active, channel, address, token, endpoint, p256dh, auth,
-                 msg_type, note, kind, title, body, valid_to, public_id) in rows:
+                 msg_type, note, kind, title, body, valid_to, public_id, tracking_code) in rows:
                 if not active:
                     updates.append((did, "skipped", attempts, current, None, ""))
                     counts["skipped"] += 1
@@ -162,8 +184,12 @@ def deliveries_run(*, now: datetime.datetime | None = None, batch: int = 500, ma
                     updates.append((did, "pending", attempts, quiet, None, ""))
                     counts["deferred"] += 1
                     continue
-                subject, text = render(kind=kind, msg_type=msg_type, title=title, body=body, valid_to=valid_to,
-                                       public_id=public_id, token=token, note=note, channel=channel)
+                if tracking_code:
+                    subject, text = render_report(title=title, status=body, tracking_code=tracking_code, token=token,
+                                                  channel=channel)
+                else:
+                    subject, text = render(kind=kind, msg_type=msg_type, title=title, body=body, valid_to=valid_to,
+                                           public_id=public_id, token=token, note=note, channel=channel)
                 if batchable.get(channel):
                     simulated.append((did, attempts, (channel, address, text, f"ann-{did}")))
                     continue

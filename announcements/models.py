@@ -182,7 +182,9 @@ class Subscription(models.Model):
 
 class Delivery(models.Model):
     """One message to one subscription: unique per (message, subscription), so
-    nothing is sent twice; pending rows survive a crash, so nothing is lost."""
+    nothing is sent twice; pending rows survive a crash, so nothing is lost.
+    The cause is an announcement's message, or a public report's event (a new
+    report near the subscriber, or a change of the one report followed)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Menunggu")
@@ -190,7 +192,9 @@ class Delivery(models.Model):
         FAILED = "failed", _("Gagal")
         SKIPPED = "skipped", _("Dilewati (berhenti berlangganan)")
 
-    message = models.ForeignKey(Message, related_name="deliveries", on_delete=models.CASCADE)
+    message = models.ForeignKey(Message, null=True, blank=True, related_name="deliveries", on_delete=models.CASCADE)
+    report_event = models.ForeignKey("reports.ReportEvent", null=True, blank=True, related_name="+",
+                                     on_delete=models.CASCADE)
     subscription = models.ForeignKey(Subscription, related_name="deliveries", on_delete=models.CASCADE)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -199,6 +203,11 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["message", "subscription"], name="ann_delivery_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "subscription"], name="ann_delivery_once"),
+            models.UniqueConstraint(fields=["report_event", "subscription"], name="ann_delivery_report_once"),
+            models.CheckConstraint(condition=models.Q(message__isnull=True) ^ models.Q(report_event__isnull=True),
+                                   name="ann_delivery_one_cause"),
+        ]
         indexes = [models.Index(fields=["status", "not_before"], name="ann_delivery_due",
                                 condition=models.Q(status="pending"))]
