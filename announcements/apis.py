@@ -129,6 +129,8 @@ class AnnouncementDetailApi(APIView):
         a = _get(request, public_id)
         if not _own(request.user, a):
             raise ApiError("permission_denied", _("Anda tidak berhak melakukan ini."), status_code=403)
+        if not isinstance(request.data, dict):
+            raise ApiError("invalid", _("Permintaan tidak valid."))
         a = services.announcement_update_draft(announcement=a, user=request.user, data=dict(request.data))
         return Response(_feature(a, _lang(request), internal=True))
 
@@ -210,7 +212,10 @@ class SubscriptionCreateApi(APIView):
         data = request.data if isinstance(request.data, dict) else None
         if data is None:
             raise ApiError("invalid", _("Permintaan tidak valid."))
-        device = services.push_device_register(data=data["push"]) if data.get("push") else None
+        push = data.get("push")
+        if push is not None and not isinstance(push, dict):
+            raise ApiError("invalid_push", _("Langganan push tidak sah."), fields={"push": ["invalid"]})
+        device = services.push_device_register(data=push) if push else None
         sub = services.subscription_create(user=request.user, device=device, data=dict(data))
         return Response({"token": str(sub.token), "channel": sub.channel, "target": sub.target,
                          "area_code": sub.area_code or None, "radius_m": sub.radius_m,

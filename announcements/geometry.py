@@ -148,6 +148,8 @@ def reach_codes_for_desa(desa_codes: list[str]) -> list[str]:
 def target_from_input(data: dict) -> Target:
     """`data` holds one of: codes (list), polygon (GeoJSON), or buffer
     ({"geometry": Point|LineString GeoJSON, "distance_m": int})."""
+    if not isinstance(data, dict):
+        raise _err("area_required", _("Tentukan wilayah sasaran: kode wilayah, poligon, atau radius sekitar titik/garis."))
     given = [k for k in ("codes", "polygon", "buffer") if data.get(k)]
     if len(given) != 1:
         raise _err("area_required", _("Tentukan wilayah sasaran: kode wilayah, poligon, atau radius sekitar titik/garis."))

@@ -297,7 +297,7 @@ PHONE_NORMAL = re.compile(r"^(\+?62|0)8\d{7,12}$")
 
 
 def _normal_phone(value: str) -> str:
-    digits = re.sub(r"[\s\-.()]", "", value or "")
+    digits = re.sub(r"[\s\-.()]", "", str(value or ""))
     if not PHONE_NORMAL.match(digits):
         raise ApiError("invalid_phone", _("Nomor telepon tidak sah (mis. 0812xxxxxxxx)."), fields={"address": ["invalid"]})
     digits = digits.lstrip("+")
@@ -322,7 +322,7 @@ def subscription_create(*, user=None, device: PushDevice | None = None, data: di
         raise ApiError("not_authenticated", _("Masuk (login) untuk berlangganan lewat e-mail, SMS atau WhatsApp."),
                        status_code=401)
     elif channel == Subscription.Channel.EMAIL:
-        address = (data.get("address") or user.email or "").strip()
+        address = str(data.get("address") or user.email or "").strip()
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
             raise ApiError("invalid_email", _("Alamat e-mail tidak sah."), fields={"address": ["invalid"]})
     else:
@@ -356,14 +356,14 @@ def subscription_create(*, user=None, device: PushDevice | None = None, data: di
                            "'quad_segs=8')::geometry)", [lon, lat, radius])
             sub.reach = GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
     elif target == Subscription.Target.AREA:
-        code = (data.get("area_code") or "").strip()
+        code = str(data.get("area_code") or "").strip()
         area = Area.objects.filter(edition=edition_current(), code=code).exclude(level=Area.Level.KABUPATEN).first()
         if area is None:
             raise ApiError("unknown_area", _("Kode wilayah tidak dikenal."), fields={"area_code": ["unknown"]})
         sub.area_code = code
     else:
         from reports.models import Report
-        report = Report.objects.filter(tracking_code=(data.get("report") or "").strip().upper()).first()
+        report = Report.objects.filter(tracking_code=str(data.get("report") or "").strip().upper()).first()
         if report is None or not _report_public(report):
             raise ApiError("unknown_report", _("Laporan tidak ditemukan."), fields={"report": ["unknown"]})
         sub.report = report

@@ -258,3 +258,22 @@ def test_unsubscribe_page(speakers, subscribe):
     assert Subscription.objects.get(token=sub["token"]).active
     assert "sudah dihentikan" in c.post(sub["unsubscribe"]).content.decode()
     assert not Subscription.objects.get(token=sub["token"]).active
+
+
+def test_odd_json_shapes_answer_400_not_500(speakers):
+    c = client_for(speakers["bpbd"])
+    assert c.post("/api/v1/announcements/", body(area="61.12.01.2001"), content_type="application/json").json()["code"] \
+        == "area_required"
+    assert c.post("/api/v1/announcements/", [1, 2], content_type="application/json").status_code == 400
+    assert c.post("/api/v1/announcements/", body(area={"buffer": {"geometry": None, "distance_m": 50}}),
+                  content_type="application/json").json()["code"] == "invalid_geometry"
+    a = c.post("/api/v1/announcements/", body(), content_type="application/json").json()
+    assert c.patch(f"/api/v1/announcements/{a['id']}/", [1], content_type="application/json").status_code == 400
+    w = client_for(speakers["warga"])
+    for data in ({"channel": "webpush", "target": "area", "area_code": SUNGAI_RAYA, "push": [1]},
+                 {"channel": "email", "target": "area", "area_code": 12345},
+                 {"channel": "sms", "target": "area", "area_code": SUNGAI_RAYA, "address": ["0812"]},
+                 {"channel": "email", "target": "report", "report": {"x": 1}}):
+        r = w.post("/api/v1/subscriptions/", data, content_type="application/json")
+        assert r.status_code == 400 and "code" in r.json(), (data, r.content)
+    assert Subscription.objects.count() == 0

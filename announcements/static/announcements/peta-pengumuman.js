@@ -23,7 +23,8 @@
 
   var box = L.control({position: "topright"});
   box.onAdd = function () {
-    var div = L.DomUtil.create("div", "legend announcements-box");
+    var div = L.DomUtil.create("div", "announcements-box");
+    div.style.cssText = "background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px";
     div.id = "announcements-box";
     div.innerHTML = "<strong>" + esc(T.title) + '</strong><ul id="announcements-list"></ul>' +
       '<button type="button" id="announcements-follow">' + esc(T.follow) + '</button><p id="announcements-status" aria-live="polite"></p>';
