@@ -17,11 +17,12 @@ help:
 	@echo "make fuzz   fuzz the whole OpenAPI with schemathesis against gunicorn (no 5xx allowed)"
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt scripts/sysdeps.sh
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt scripts/sysdeps.sh
 	@bash scripts/sysdeps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
 	@$(PY) -m pip install -q -r requirements.txt
+	@$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	@touch $@
 	@echo "[venv] $(VENV) ready"
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("datasets.urls")),
     path("", include("offline.urls")),
     path("", include("residents.urls")),
+    path("", include("announcements.urls")),
     path("", include("portal.urls")),
 ]
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "offline",
     "ppid",
     "datasets",
+    "announcements",
     "ops",
     "messaging",
     "residents",
@@ -326,6 +327,8 @@ CELERY_TIMEZONE = TIME_ZONE
 OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
                     "ppid_send_reminders", "businesses_import", "geo_import_areas", "layers_refresh_counts", "tiles_cells_compact"]
 CELERY_BEAT_SCHEDULE = {
+    # Announcements deferred by quiet hours or a failed attempt.
+    "announcements-deliver": {"task": "announcements.deliver", "schedule": 60.0},
     # Transactional outbox (common.outbox): whatever a lost kick, a dead worker
     # or a failed attempt left pending is delivered by this sweep.
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(env.int("OUTBOX_SWEEP_SECONDS", default=30))},
@@ -433,3 +436,25 @@ LOGGING = {
     "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}, "kr.request": {"level": env("ACCESS_LOG_LEVEL", default="INFO")}},
 }
 AUTHENTICATION_BACKENDS = ["ops.auth.ThrottledModelBackend"]
+
+# --- Announcements (pengumuman, CAP, subscriptions) --------------------------
+ANNOUNCEMENTS_MAX_VERTICES = env.int("ANNOUNCEMENTS_MAX_VERTICES", default=2000)
+# Share of a drawn area allowed outside the regency (sea at a river mouth).
+ANNOUNCEMENTS_OUTSIDE_TOLERANCE = 0.05
+# A desa counts as reached when the area overlaps it by at least this much
+# (a shared edge or a sliver of the source's overlaps does not).
+ANNOUNCEMENTS_MIN_OVERLAP_M2 = 500
+ANNOUNCEMENTS_BUFFER_RANGE_M = (10, 20_000)
+ANNOUNCEMENTS_SUBSCRIPTION_RADIUS_M = (50, 20_000)
+ANNOUNCEMENTS_MAX_VALIDITY_DAYS = 92
+# Per speaker (agency or area): announcements per window (s); emergencies exempt.
+ANNOUNCEMENTS_SENDER_RATE = (env.int("ANNOUNCEMENTS_SENDER_LIMIT", default=10), 3600)
+# Quiet hours in WIB (start hour, end hour): nothing but emergencies and
+# e-mail is sent; deliveries wait until the end.
+ANNOUNCEMENTS_QUIET_HOURS = (21, 6)
+ANNOUNCEMENTS_DELIVERY_ATTEMPTS = 6
+ANNOUNCEMENTS_CAP_SENDER = env("ANNOUNCEMENTS_CAP_SENDER", default="pengumuman@kuburayakab.go.id")
+# Web Push (VAPID): base64url private key (or PEM path) and the contact claim.
+WEBPUSH_VAPID_PRIVATE_KEY = env("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_PUBLIC_KEY = env("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_SUBJECT = env("WEBPUSH_VAPID_SUBJECT", default="mailto:diskominfo@kuburayakab.go.id")

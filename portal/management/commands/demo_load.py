@@ -6,6 +6,7 @@ GENERATORS = [
     ("reports_generate_synthetic", "reports"),
     ("businesses_generate_synthetic", "businesses"),
     ("demo_users", None),
+    ("announcements_demo", None),
 ]
 
 
