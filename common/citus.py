@@ -32,10 +32,18 @@ def citus_present(cursor) -> bool:
 
 
 def _citus_kind(cursor, table: str) -> str | None:
-    """'h' (hash-distributed), 'n' (reference / local on the coordinator) or None."""
-    cursor.execute("SELECT partmethod FROM pg_dist_partition WHERE logicalrelid = to_regclass(%s)", [table])
+    """'distributed', 'reference', or None for a plain table or a Citus local table
+    (one Citus made by itself because a foreign key points at a reference table)."""
+    # pg_dist_partition, not the citus_tables view: the view measures shard sizes over
+    # other connections, which wait for this transaction's DDL locks.
+    cursor.execute("SELECT partmethod, repmodel FROM pg_dist_partition WHERE logicalrelid = to_regclass(%s)",
+                   [table])
     row = cursor.fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None
+    if row[0] == "h":
+        return "distributed"
+    return "reference" if row[1] == "t" else None
 
 
 def distribute(cursor, *, reference: Iterable[str] = (), distributed: Sequence[Distributed] = ()) -> list[str]:

@@ -126,7 +126,14 @@ EOF
   if [ "$(psql_node "$n" postgres -c "select 1 from pg_database where datname='$DB'")" != 1 ]; then
     psql_node "$n" postgres -c "create database \"$DB\"" >/dev/null
   fi
-  psql_node "$n" "$DB" -c "create extension if not exists citus" -c "create extension if not exists postgis" >/dev/null
+  # Once a worker is registered, extensions are propagated by the coordinator
+  # (and DDL on a worker is refused): create them only where they are missing.
+  local ext
+  for ext in citus postgis; do
+    if [ "$(psql_node "$n" "$DB" -c "select count(*) from pg_extension where extname='$ext'")" = 0 ]; then
+      psql_node "$n" "$DB" -c "create extension $ext" >/dev/null
+    fi
+  done
 }
 
 register_worker() {

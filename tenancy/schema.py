@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS prov_regency (
 );
 CREATE TABLE IF NOT EXISTS prov_regency_part (
     id serial PRIMARY KEY,
-    regency_code text NOT NULL REFERENCES prov_regency (code),
+    regency_code text NOT NULL,
     geom geometry(Polygon, 4326) NOT NULL
 );
 CREATE INDEX IF NOT EXISTS prov_regency_part_geom ON prov_regency_part USING gist (geom);
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS prov_desa_part (
 CREATE INDEX IF NOT EXISTS prov_desa_part_geom ON prov_desa_part USING gist (geom);
 CREATE TABLE IF NOT EXISTS prov_routing_rule (
     regency_code text NOT NULL,
-    category_id integer NOT NULL REFERENCES prov_category (id),
+    category_id integer NOT NULL,
     agency text NOT NULL,
     PRIMARY KEY (regency_code, category_id)
 );
@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS prov_report (
     regency_code text NOT NULL,
     id bigserial,
     tracking_code text NOT NULL,
-    category_id integer NOT NULL REFERENCES prov_category (id),
+    category_id integer NOT NULL,
     desa_code text,
     agency text,
     status text NOT NULL DEFAULT 'baru',
@@ -89,8 +89,7 @@ CREATE TABLE IF NOT EXISTS prov_report_event (
     at timestamptz NOT NULL,
     kind text NOT NULL,
     note text NOT NULL DEFAULT '',
-    PRIMARY KEY (regency_code, id),
-    FOREIGN KEY (regency_code, report_id) REFERENCES prov_report (regency_code, id)
+    PRIMARY KEY (regency_code, id)
 );
 CREATE INDEX IF NOT EXISTS prov_report_event_report ON prov_report_event (regency_code, report_id, at);
 """
@@ -105,6 +104,16 @@ DISTRIBUTED = [
 ]
 TABLES = REFERENCE + [t for t, _, _ in DISTRIBUTED]
 
+# Foreign keys are added after distribution (Citus cannot distribute a table that
+# a local table references); the same constraints hold on one PostgreSQL.
+FOREIGN_KEYS = [
+    ("prov_regency_part", "prov_regency_part_regency_fk", "(regency_code) REFERENCES prov_regency (code)"),
+    ("prov_routing_rule", "prov_routing_rule_category_fk", "(category_id) REFERENCES prov_category (id)"),
+    ("prov_report", "prov_report_category_fk", "(category_id) REFERENCES prov_category (id)"),
+    ("prov_report_event", "prov_report_event_report_fk",
+     "(regency_code, report_id) REFERENCES prov_report (regency_code, id)"),
+]
+
 
 def create(conn, *, shard_count: int | None = None) -> list[str]:
     """Create the schema (idempotent) and distribute it when Citus is present."""
@@ -115,6 +124,10 @@ def create(conn, *, shard_count: int | None = None) -> list[str]:
             if cur.fetchone():
                 cur.execute(f"SET citus.shard_count = {int(shard_count)}")
         done = distribute(cur, reference=REFERENCE, distributed=DISTRIBUTED)
+        for table, name, definition in FOREIGN_KEYS:
+            cur.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [name])
+            if cur.fetchone() is None:
+                cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY {definition}")
     conn.commit()
     return done
 
