@@ -57,11 +57,14 @@ SQL = {
         "WHERE regency_code = %(regency)s AND report_id = %(report_id)s ORDER BY at, id",
         "a report's timeline"),
     "tile": (
-        "SELECT ST_AsMVT(t, 'reports', 4096, 'geom') FROM ("
-        "SELECT id, status, category_id, ST_AsMVTGeom(ST_Transform(location, 3857), "
+        # MATERIALIZED: over several regencies, the rows come from each shard and the
+        # tile is assembled once on the coordinator (ST_AsMVT does not combine across
+        # shards); over one regency the whole statement is one router query.
+        "WITH t AS MATERIALIZED (SELECT id, status, category_id, ST_AsMVTGeom(ST_Transform(location, 3857), "
         "ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true) AS geom FROM prov_report "
         "WHERE regency_code = ANY(%(regencies)s) "
-        "AND location && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096), 4326)) t",
+        "AND location && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096), 4326)) "
+        "SELECT ST_AsMVT(t, 'reports', 4096, 'geom') FROM t",
         "a vector tile of the reports of the regencies it touches"),
     "tile_regencies": (
         "SELECT DISTINCT regency_code FROM prov_regency_part "
