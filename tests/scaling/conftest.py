@@ -1,5 +1,5 @@
 """A Citus cluster for the scaling tests: coordinator + 2 workers, private clusters
-started by scripts/citus.sh under .state/citus-test (its own ports and database,
+started by scripts/citus.sh under .state/citus-test-PORT (its own ports and database,
 fsync off), with the province schema (tenancy.schema) and three real regencies
 loaded. Run on their own with `pytest -m citus tests/scaling`.
 
@@ -16,8 +16,8 @@ import pytest
 from tenancy import load, schema
 
 ROOT = Path(__file__).resolve().parents[2]
-STATE = ROOT / ".state" / "citus-test"
-PORT = int(os.environ.get("KR_CITUS_TEST_PORT", "54350"))
+PORT = int(os.environ.get("KR_CITUS_TEST_PORT", "54350"))  # another port: another cluster (parallel runs)
+STATE = ROOT / ".state" / f"citus-test-{PORT}"
 DB = "test_prov"
 SHARDS = 8
 REGENCIES = ["61.12", "61.71", "61.72"]

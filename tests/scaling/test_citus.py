@@ -177,3 +177,33 @@ def test_distribution_is_a_no_op_on_one_postgresql(db):
     with connection.cursor() as cur:
         cur.execute("CREATE TEMP TABLE kr_citus_probe (regency_code text, id int)")
         assert distribute(cur, reference=["kr_citus_probe"], distributed=[("kr_citus_probe", "regency_code", None)]) == []
+
+
+def test_distribute_migration_step_forwards_and_back(citus):
+    from types import SimpleNamespace
+
+    from common.citus import Distribute
+
+    with citus.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS kr_probe_event, kr_probe_kind; "
+                    "CREATE TABLE kr_probe_kind (id int PRIMARY KEY); "
+                    "CREATE TABLE kr_probe_event (regency_code text, id int, PRIMARY KEY (regency_code, id))")
+    citus.commit()
+    step = Distribute(reference=["kr_probe_kind"], distributed=[("kr_probe_event", "regency_code", "prov_report")])
+    assert step.deconstruct()[2] == {"reference": ["kr_probe_kind"],
+                                     "distributed": [("kr_probe_event", "regency_code", "prov_report")]}
+    editor = SimpleNamespace(connection=citus)
+    step.database_forwards("tenancy", editor, None, None)
+    citus.commit()
+    with citus.cursor() as cur:
+        cur.execute("SELECT logicalrelid::text, partmethod, colocationid = (SELECT colocationid FROM pg_dist_partition "
+                    "WHERE logicalrelid = 'prov_report'::regclass) FROM pg_dist_partition "
+                    "WHERE logicalrelid::text LIKE 'kr_probe_%' ORDER BY 1")
+        assert cur.fetchall() == [("kr_probe_event", "h", True), ("kr_probe_kind", "n", False)]
+    step.database_backwards("tenancy", editor, None, None)
+    citus.commit()
+    with citus.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'kr_probe_%'")
+        assert cur.fetchone()[0] == 0
+        cur.execute("DROP TABLE kr_probe_event, kr_probe_kind")
+    citus.commit()
