@@ -8,13 +8,14 @@ PORT ?= 8000
 DEMO_REPORTS ?= 3000
 DEMO_BUSINESSES ?= 2000
 
-.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state portal-assets browser edge-deps
+.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state portal-assets browser edge-deps citus citus-stop
 
 help:
 	@echo "make demo   set up everything, load real boundaries and demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up the same and run the whole test suite"
 	@echo "make bench  run the benchmarks in bench/ (loads 1,000,000 synthetic reports)"
 	@echo "make fuzz   fuzz the whole OpenAPI with schemathesis against gunicorn (no 5xx allowed)"
+	@echo "make citus  build Citus if missing, start coordinator + 2 workers (.state/citus), serve on it"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt scripts/sysdeps.sh
@@ -75,3 +76,14 @@ clean-state:
 
 edge-deps:
 	@bash scripts/nginx_deps.sh
+
+# Citus (docs/scaling.md): private coordinator + 2 workers; the project's tables are
+# local tables on the coordinator until they carry the regency key.
+citus: venv portal-assets
+	@bash scripts/citus.sh start >/dev/null
+	@export DATABASE_URL=$$(cat .state/citus/database_url); \
+	  $(PY) manage.py migrate --noinput -v 1 && $(PY) manage.py geo_load_kubu_raya --commit && \
+	  $(PY) manage.py collectstatic --noinput -v 0 && $(MAKE) --no-print-directory serve
+
+citus-stop:
+	@bash scripts/citus.sh stop

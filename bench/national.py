@@ -1,117 +1,170 @@
-"""National-scale simulation on one machine: 80,000 desa, 10,000,000 reports.
+"""The province on a real distributed engine: one PostgreSQL against Citus.
 
-    NATIONAL_RUN=1 .venv/bin/python bench/national.py   # NATIONAL_DESA=80000 NATIONAL_REPORTS=10000000
+    NATIONAL_RUN=1 .venv/bin/python bench/national.py   # NATIONAL_REPORTS=10000000 (the issue's target)
 
-Opt-in (about 15 minutes here, past the 10-minute budget of `make bench`).
+Opt-in (past the 10-minute budget of `make bench` at full size). In one run:
 
-Builds a separate database (<name>_national, dropped and rebuilt each run):
-synthetic desa as hexagons over Indonesia's extent, densified to ~130
-vertices each (real desa boundaries are that detailed), subdivided for lookup
-as the geo app does; 514 regencies (the distribution key of a Citus
-deployment); reports as points with their regency code, in a table LIST-
-partitioned by regency group so the planner's pruning shows which queries stay
-on one shard. Then times, in the same run: point lookup (desa covering a
-point), nearby (reports within 1 km, geography), a z14 vector tile of reports,
-and the same three on the 123-desa / Kubu Raya scale as the reference.
+1. starts two private setups on this machine with the same server settings:
+   one PostgreSQL (its own cluster) and Citus (coordinator + 2 workers,
+   scripts/citus.sh under .state/citus-bench);
+2. on each, creates the province schema (tenancy.schema: reports distributed by
+   regency code, events/desa/routing co-located, categories/holidays/regency
+   outlines/dashboard as reference tables; a no-op distribution on PostgreSQL),
+   loads the real boundaries of all 14 kabupaten/kota (tenancy.load), and
+   generates NATIONAL_REPORTS synthetic reports inside the desa polygons (density
+   by desa area: the data set gives no desa population), each routed by the
+   regency's rules;
+3. measures the same workload on both: submissions/s (lookup + routing + insert
+   of report and event, NATIONAL_CLIENTS concurrent clients), nearby p99, z14
+   tile p50, one regency's queue p95, province dashboard refresh; prints the
+   Citus/PostgreSQL ratio per query and whether each single-regency query is
+   a one-task router query;
+4. on Citus, adds a third worker and rebalances the shards while submissions
+   continue; counts errors and checks every acknowledged report is there.
 """
+import datetime
 import os
 import random
 import re
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-DESA = int(os.environ.get("NATIONAL_DESA", 80_000))
+sys.path.insert(0, str(ROOT))
+
+from tenancy import load, queries, schema  # noqa: E402
+
 REPORTS = int(os.environ.get("NATIONAL_REPORTS", 10_000_000))
 SHARDS = int(os.environ.get("NATIONAL_SHARDS", 32))
-# Indonesia's extent (EPSG:4326)
-WEST, EAST, SOUTH, NORTH = 95.0, 141.0, -11.0, 6.0
+CLIENTS = int(os.environ.get("NATIONAL_CLIENTS", 4))
+SUBMISSIONS = int(os.environ.get("NATIONAL_SUBMISSIONS", 1000))
+SAMPLES = int(os.environ.get("NATIONAL_SAMPLES", 300))
+PGOPTS = "-c shared_buffers=256MB -c work_mem=16MB -c max_wal_size=4GB -c checkpoint_timeout=30min"
+AT = datetime.datetime(2026, 12, 1, 0, 0, tzinfo=datetime.timezone.utc)  # the run's "now", passed in
+CITUS_STATE = ROOT / ".state" / "citus-bench"
+CITUS_PORT = 54360
+PLAIN_PORT = 54370
+DB = "bench_prov"
+
+GENERATE = """
+INSERT INTO prov_report (regency_code, tracking_code, category_id, desa_code, agency, status, location, created_at)
+SELECT q.regency_code, q.regency_code || '-' || upper(substr(md5(random()::text || q.pt::text), 1, 16)),
+       q.category, q.desa_code, r.agency,
+       (ARRAY['baru', 'diproses', 'selesai', 'selesai', 'selesai'])[1 + floor(random() * 5)::int],
+       q.pt, %(at)s::timestamptz - random() * interval '365 days'
+  FROM (SELECT p.regency_code, p.desa_code, p.pt, 1 + floor(random() * 22)::int AS category
+          FROM (SELECT regency_code, desa_code,
+                       (ST_Dump(ST_GeneratePoints(geom, greatest(1, round(%(n)s * ST_Area(geom) / %(total)s))::int))).geom AS pt
+                  FROM prov_desa_part) p) q
+  JOIN prov_routing_rule r ON r.regency_code = q.regency_code AND r.category_id = q.category
+"""
 
 
-def base_url() -> str:
-    url = os.environ.get("DATABASE_URL") or (ROOT / ".state" / "database_url").read_text().strip()
-    return url.replace("postgis://", "postgresql://", 1)
+def say(*args):
+    print("[national]", *args, flush=True)
 
 
-def with_db(url: str, name: str) -> str:
-    head, _, tail = url.rpartition("/")
-    return f"{head}/{name}"
+def run_as():
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
-def timed(label, fn, n):
-    samples = []
-    for i in range(n):
+def plain_start() -> str:
+    bindir = Path("/usr/lib/postgresql/15/bin")
+    data = ROOT / ".state" / "plainpg-bench"
+    data.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "postgres", str(data)], check=True)
+    if not (data / "data" / "PG_VERSION").exists():
+        subprocess.run([*run_as(), str(bindir / "initdb"), "-D", str(data / "data"), "-U", "postgres",
+                        "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
+    status = subprocess.run([*run_as(), str(bindir / "pg_ctl"), "-D", str(data / "data"), "status"],
+                            capture_output=True)
+    if status.returncode != 0:
+        subprocess.run([*run_as(), str(bindir / "pg_ctl"), "-D", str(data / "data"), "-l", str(data / "log"), "-w",
+                        "-o", f"-p {PLAIN_PORT} -k {data} -c listen_addresses=127.0.0.1 {PGOPTS}", "start"],
+                       check=True, capture_output=True)
+    admin = f"postgresql://postgres@127.0.0.1:{PLAIN_PORT}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
+        conn.execute(f"CREATE DATABASE {DB}")
+    return f"postgresql://postgres@127.0.0.1:{PLAIN_PORT}/{DB}"
+
+
+def plain_stop():
+    data = ROOT / ".state" / "plainpg-bench" / "data"
+    subprocess.run([*run_as(), "/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop"],
+                   capture_output=True)
+
+
+def citus_env():
+    return {**os.environ, "KR_CITUS_STATE": str(CITUS_STATE), "KR_CITUS_PORT": str(CITUS_PORT),
+            "KR_CITUS_DB": DB, "KR_CITUS_PGOPTS": PGOPTS}
+
+
+def citus(*args) -> str:
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "citus.sh"), *args], env=citus_env(),
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"scripts/citus.sh {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout.strip()
+
+
+def citus_start() -> str:
+    citus("stop")
+    import shutil
+    shutil.rmtree(CITUS_STATE, ignore_errors=True)  # a fresh cluster each run (2 workers)
+    citus("start")
+    return f"postgresql://postgres@127.0.0.1:{CITUS_PORT}/{DB}"
+
+
+def build(url: str, label: str) -> dict:
+    with psycopg.connect(url) as conn:
         t = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - t) * 1000)
-    samples.sort()
-    p50, p99 = statistics.median(samples), samples[min(n - 1, int(0.99 * n))]
-    print(f"  {label:38s} n={n:5d}  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms", flush=True)
-    return p50, p99
+        schema.create(conn, shard_count=SHARDS)
+        counts = load.load_regencies(conn)
+        t_load = time.perf_counter() - t
+        t = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.execute("SELECT sum(ST_Area(geom)) FROM prov_desa_part")
+            total = cur.fetchone()[0]
+            cur.execute(GENERATE, {"n": REPORTS, "total": total, "at": AT})
+            made = cur.rowcount
+            conn.commit()
+            cur.execute("INSERT INTO prov_report_event (regency_code, report_id, at, kind) "
+                        "SELECT regency_code, id, created_at, 'submitted' FROM prov_report")
+            conn.commit()
+            cur.execute("ANALYZE prov_report")
+            cur.execute("ANALYZE prov_report_event")
+        conn.commit()
+        t_gen = time.perf_counter() - t
+    say(f"{label}: boundaries {counts['desa']} desa / {counts['desa_part']} parts in {t_load:.0f} s; "
+        f"{made:,} reports + events in {t_gen:.0f} s")
+    return {"reports": made, "load_s": t_load, "generate_s": t_gen}
 
 
-def build(conn):
-    t0 = time.perf_counter()
-    # hexagon size (metres, EPSG:3857) giving about DESA cells over the extent
-    conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    area = conn.execute("SELECT ST_Area(ST_Transform(ST_MakeEnvelope(%s,%s,%s,%s,4326),3857))",
-                        (WEST, SOUTH, EAST, NORTH)).fetchone()[0]
-    edge = (area / DESA / (1.5 * 3 ** 0.5)) ** 0.5
-    conn.execute("""
-        CREATE TABLE desa AS
-        SELECT row_number() OVER (ORDER BY h.i, h.j)::int AS id,
-               ST_Multi(ST_Transform(ST_Segmentize(h.geom, %s), 4326))::geometry(MultiPolygon, 4326) AS geom,
-               NULL::int AS regency
-        FROM ST_HexagonGrid(%s, ST_Transform(ST_MakeEnvelope(%s,%s,%s,%s,4326),3857)) h
-    """, (edge / 22, edge, WEST, SOUTH, EAST, NORTH))
-    n = conn.execute("SELECT count(*) FROM desa").fetchone()[0]
-    # 514 regencies: a coarse grid of desa ids (the distribution key)
-    conn.execute("UPDATE desa SET regency = 1 + (id * 514 / (SELECT max(id) + 1 FROM desa))")
-    conn.execute("""CREATE TABLE desa_part AS SELECT id AS desa_id, regency,
-                    ST_Subdivide(geom, 64) AS geom FROM desa""")
-    conn.execute("CREATE INDEX ON desa_part USING gist (geom)")
-    vertices = conn.execute("SELECT avg(ST_NPoints(geom))::int FROM desa").fetchone()[0]
-    print(f"[national] {n:,} desa (~{vertices} vertices each), subdivided, in {time.perf_counter() - t0:.0f} s",
-          flush=True)
-
-    t0 = time.perf_counter()
-    conn.execute("""CREATE TABLE reports (id bigint, regency int NOT NULL, status smallint,
-                    created_at timestamptz, location geometry(Point, 4326)) PARTITION BY LIST (regency)""")
-    for s in range(SHARDS):
-        members = ",".join(str(r) for r in range(1, 515) if r % SHARDS == s)
-        conn.execute(f"CREATE TABLE reports_s{s} PARTITION OF reports FOR VALUES IN ({members})")
-    # points: a random desa (by id), a random spot in its bounding box, in batches
-    batch = 1_000_000
-    for start in range(0, REPORTS, batch):
-        conn.execute("""
-            INSERT INTO reports
-            SELECT g, d.regency, (g %% 6)::smallint, now() - (g %% 1000) * interval '1 hour',
-                   ST_SetSRID(ST_MakePoint(ST_XMin(d.geom) + random() * (ST_XMax(d.geom) - ST_XMin(d.geom)),
-                                           ST_YMin(d.geom) + random() * (ST_YMax(d.geom) - ST_YMin(d.geom))), 4326)
-            FROM generate_series(%s, %s) g
-            JOIN desa d ON d.id = 1 + (hashint4(g) & 2147483647) %% %s
-        """, (start + 1, min(start + batch, REPORTS), n))
-        print(f"[national]   {min(start + batch, REPORTS):,} reports", flush=True)
-    conn.execute("CREATE INDEX ON reports USING gist (location)")
-    conn.execute("CREATE INDEX ON reports USING gist ((location::geography))")
-    conn.execute("ANALYZE")
-    print(f"[national] {REPORTS:,} reports with two spatial indexes in {time.perf_counter() - t0:.0f} s", flush=True)
-    return n
+def pct(samples, p):
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
-LOOKUP = "SELECT desa_id FROM desa_part WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) LIMIT 1"
-NEARBY = """SELECT count(*) FROM reports WHERE regency = %s
-            AND ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, 1000)"""
-NEARBY_ALL = """SELECT count(*) FROM reports
-            WHERE ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, 1000)"""
-TILE = """SELECT length(ST_AsMVT(t, 'reports')) FROM (
-            SELECT id, ST_AsMVTGeom(ST_Transform(location, 3857), ST_TileEnvelope(%s, %s, %s), 4096, 64, true) AS geom
-            FROM reports WHERE location && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => 64.0 / 4096), 4326)
-        ) t"""
+def sample_points(url, n, seed=23):
+    """Points inside desa parts (for submissions) and existing reports (for reads)."""
+    rng = random.Random(seed)
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM prov_desa_part "
+                    "ORDER BY regency_code, id) s")
+        inside = cur.fetchall()
+        cur.execute("SELECT regency_code, id, tracking_code, agency, ST_X(location), ST_Y(location) "
+                    "FROM prov_report TABLESAMPLE SYSTEM (1) LIMIT 20000")
+        reports = cur.fetchall()
+    rng.shuffle(reports)
+    return [rng.choice(inside) for _ in range(n)], reports[:n]
 
 
 def tile_of(lon, lat, z):
@@ -120,61 +173,159 @@ def tile_of(lon, lat, z):
     return z, int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
-def measure(conn, label, points, regency_of):
-    print(f"[national] {label}")
-    res = {}
-    res["lookup"] = timed("lookup: desa covering a point", lambda i: conn.execute(LOOKUP, points[i]).fetchone(),
-                          len(points))
-    res["nearby"] = timed("nearby 1 km (one regency shard)",
-                          lambda i: conn.execute(NEARBY, (regency_of(points[i]), *points[i])).fetchone(), 300)
-    res["tile"] = timed("vector tile z14 of reports",
-                        lambda i: conn.execute(TILE, tile_of(*points[i], 14) * 2).fetchone(), 300)
-    return res
+def submissions(url, points, clients) -> tuple[float, int, list]:
+    chunks = [points[i::clients] for i in range(clients)]
+    errors, done = [], []
+
+    def client(chunk):
+        with psycopg.connect(url) as conn:
+            for lon, lat in chunk:
+                try:
+                    done.append(queries.submit(conn, lon=lon, lat=lat, category=8, description="bench", at=AT))
+                except Exception as exc:  # counted, never hidden
+                    errors.append(repr(exc))
+                    conn.rollback()
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return len(done) / (time.perf_counter() - t), len(errors), done
+
+
+def measure(url, label) -> dict:
+    points, reports = sample_points(url, max(SUBMISSIONS, SAMPLES))
+    out = {}
+    rate, errors, _ = submissions(url, points[:SUBMISSIONS], CLIENTS)
+    out["submissions/s"] = rate
+    say(f"{label}: {SUBMISSIONS} submissions, {CLIENTS} clients: {rate:.0f}/s, {errors} errors")
+    with psycopg.connect(url) as conn:
+        def timed(fn, items):
+            samples = []
+            for item in items:
+                t = time.perf_counter()
+                fn(item)
+                samples.append((time.perf_counter() - t) * 1000)
+            return samples
+
+        def run(name, params):
+            with conn.cursor() as cur:
+                cur.execute(queries.sql_of(name), params)
+                cur.fetchall()
+            conn.commit()
+
+        rs = reports[:SAMPLES]
+        nearby = timed(lambda r: run("nearby", {"regency": r[0], "lon": r[4], "lat": r[5]}), rs)
+        tiles = timed(lambda r: queries.tile(conn, **dict(zip("zxy", tile_of(r[4], r[5], 14)))), rs)
+        queue = timed(lambda r: run("queue", {"regency": r[0], "agency": r[3]}), rs)
+        tracking = timed(lambda r: run("tracking", {"regency": queries.regency_of_tracking(r[2]),
+                                                    "tracking": r[2]}), rs)
+        dash = timed(lambda _: queries.dashboard_refresh(conn, at=AT), range(3))
+    out.update({"nearby p99 ms": pct(nearby, 99), "nearby p50 ms": pct(nearby, 50),
+                "z14 tile p50 ms": pct(tiles, 50), "queue p95 ms": pct(queue, 95),
+                "tracking p50 ms": pct(tracking, 50), "dashboard refresh ms": statistics.median(dash)})
+    for k, v in out.items():
+        if k != "submissions/s":
+            say(f"{label}: {k} {v:.2f}")
+    return out
+
+
+def router_check(url) -> dict:
+    """Task count of each single-regency query on Citus (EXPLAIN)."""
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT regency_code, id, tracking_code, agency, ST_X(location), ST_Y(location) "
+                    "FROM prov_report WHERE regency_code = '61.12' LIMIT 1")
+        r = cur.fetchone()
+        z, x, y = tile_of(r[4], r[5], 14)
+        checks = {"desa_at": {"regency": r[0], "lon": r[4], "lat": r[5]},
+                  "nearby": {"regency": r[0], "lon": r[4], "lat": r[5]},
+                  "queue": {"regency": r[0], "agency": r[3]},
+                  "tracking": {"regency": r[0], "tracking": r[2]},
+                  "timeline": {"regency": r[0], "report_id": r[1]},
+                  "tile": {"regencies": [r[0]], "z": z, "x": x, "y": y},
+                  "province_counts": {}}
+        out = {}
+        for name, params in checks.items():
+            cur.execute("EXPLAIN " + queries.sql_of(name), params)
+            out[name] = int(re.search(r"Task Count: (\d+)", "\n".join(x[0] for x in cur.fetchall())).group(1))
+        conn.rollback()
+    return out
+
+
+def rebalance(url) -> dict:
+    """Third worker + rebalance while submissions continue: errors and lost reports."""
+    points, _ = sample_points(url, 5000, seed=7)
+    stop = threading.Event()
+    acked, errors = [], []
+
+    def submitter():
+        with psycopg.connect(url) as conn:
+            i = 0
+            while not stop.is_set():
+                lon, lat = points[i % len(points)]
+                i += 1
+                try:
+                    acked.append(queries.submit(conn, lon=lon, lat=lat, category=8, description="rebalance", at=AT))
+                except Exception as exc:
+                    errors.append(repr(exc))
+                    conn.rollback()
+
+    threads = [threading.Thread(target=submitter) for _ in range(2)]
+    for th in threads:
+        th.start()
+    time.sleep(3)
+    t = time.perf_counter()
+    citus("add-worker", "3")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT citus_rebalance_start()")
+        conn.execute("SELECT citus_rebalance_wait()")
+        placements = conn.execute("SELECT nodeport, count(*) FROM citus_shards WHERE table_name::text = "
+                                  "'prov_report' GROUP BY 1 ORDER BY 1").fetchall()
+    took = time.perf_counter() - t
+    time.sleep(3)
+    stop.set()
+    for th in threads:
+        th.join()
+    with psycopg.connect(url) as conn:
+        found = 0
+        for s in acked:
+            found += conn.execute("SELECT count(*) FROM prov_report WHERE regency_code = %s AND tracking_code = %s",
+                                  [s.regency, s.tracking_code]).fetchone()[0]
+    out = {"rebalance s": took, "submitted during": len(acked), "errors": len(errors),
+           "lost": len(acked) - found, "placements": placements}
+    say(f"citus: +worker3 and rebalance in {took:.0f} s; {len(acked)} submissions meanwhile, "
+        f"{len(errors)} errors, {len(acked) - found} lost; prov_report shards per worker port {placements}")
+    if errors:
+        say("first error:", errors[0])
+    return out
 
 
 def main():
     if os.environ.get("NATIONAL_RUN") != "1":
-        print("[national] skipped: about 15 minutes on the 2-core machine; run with NATIONAL_RUN=1 "
-              "(figures in docs/scaling.md)")
-        return 0
-    admin = with_db(base_url(), "postgres")
-    name = base_url().rpartition("/")[2] + "_national"
-    with psycopg.connect(admin, autocommit=True) as a:
-        a.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        a.execute(f'CREATE DATABASE "{name}"')
-    rng = random.Random(20261127)
-    with psycopg.connect(with_db(base_url(), name), autocommit=True) as conn:
-        n = build(conn)
-        # query points inside random desa (point on surface), with their regency
-        rows = conn.execute("SELECT ST_X(p), ST_Y(p), regency FROM (SELECT ST_PointOnSurface(geom) p, regency "
-                            "FROM desa WHERE id = ANY(%s)) s",
-                            ([rng.randint(1, n) for _ in range(2000)],)).fetchall()
-        points = [(x, y) for x, y, _ in rows][:1000]
-        regency = {(x, y): r for x, y, r in rows}
-        national = measure(conn, f"national: {n:,} desa, {REPORTS:,} reports", points, lambda p: regency[p])
-
-        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + NEARBY, (regency[points[0]], *points[0])))
-        scanned = sorted(set(re.findall(r" on (reports_s\d+)\b", plan)))
-        print(f"[national] nearby with the regency key scans {len(scanned)} of {SHARDS} partitions: {scanned}")
-        plan_all = "\n".join(r[0] for r in conn.execute("EXPLAIN " + NEARBY_ALL, points[0]))
-        scanned_all = set(re.findall(r" on (reports_s\d+)\b", plan_all))
-        print(f"[national] nearby without the key scans {len(scanned_all)} of {SHARDS} partitions")
-
-        # reference: one regency's worth (Kubu Raya scale) in the same database and run
-        conn.execute("CREATE TABLE desa_part_one AS SELECT * FROM desa_part WHERE regency = %s",
-                     (regency[points[0]],))
-        conn.execute("CREATE INDEX ON desa_part_one USING gist (geom)")
-        conn.execute("ANALYZE desa_part_one")
-        one_lookup = LOOKUP.replace("desa_part", "desa_part_one")
-        one_points = [p for p in regency if regency[p] == regency[points[0]]] or points[:1]
-        print("[national] reference: one regency's desa (lookup)")
-        ref = timed("lookup: one regency", lambda i: conn.execute(one_lookup, one_points[i % len(one_points)])
-                    .fetchone(), 1000)
-        print(f"[national] lookup p50 national / one regency: {national['lookup'][0] / ref[0]:.2f}x")
-    if os.environ.get("NATIONAL_KEEP") != "1":
-        with psycopg.connect(admin, autocommit=True) as a:
-            a.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        print("[national] skipped: opt-in (NATIONAL_RUN=1); builds two private setups and "
+              f"{REPORTS:,} reports on each")
+        return
+    say(f"{REPORTS:,} reports over the 14 kabupaten/kota; {SHARDS} shards; {CLIENTS} clients; "
+        f"{SUBMISSIONS} submissions; {SAMPLES} samples per read query")
+    plain_url = plain_start()
+    citus_url = citus_start()
+    try:
+        build(plain_url, "postgresql")
+        build(citus_url, "citus")
+        a = measure(plain_url, "postgresql")
+        b = measure(citus_url, "citus")
+        say("single-regency task counts on citus (EXPLAIN):", router_check(citus_url))
+        say("ratio citus / postgresql (time; for submissions/s, throughput):")
+        for k in a:
+            say(f"  {k}: {a[k]:.2f} -> {b[k]:.2f}  x{b[k] / a[k]:.2f}")
+        rebalance(citus_url)
+    finally:
+        if os.environ.get("NATIONAL_KEEP") != "1":
+            citus("stop")
+            plain_stop()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

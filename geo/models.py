@@ -203,3 +203,20 @@ class ServiceAreaPart(models.Model):
 
     service_area = models.ForeignKey(ServiceArea, related_name="parts", on_delete=models.CASCADE)
     geom = models.PolygonField(srid=STORAGE_SRID)
+
+
+class RegencyOutline(models.Model):
+    """The outline of each loaded kabupaten/kota, subdivided (one row per piece), for
+    "pick the regency first, then the desa" (geo.regency.regency_at).
+
+    Small and the same for every regency: on Citus it is a reference table,
+    copied to every node (docs/scaling.md). Filled by geo_load_kalbar.
+    """
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=40, help_text="Kabupaten/kota code, e.g. 61.12.")
+    name = models.CharField(max_length=100)
+    geom = models.PolygonField(srid=STORAGE_SRID)
+
+    class Meta:
+        indexes = [models.Index(fields=["edition", "code"], name="geo_regencyoutline_code")]

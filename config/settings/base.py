@@ -111,6 +111,12 @@ DATABASES = {"default": env.db("DATABASE_URL", default=_default_database_url())}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Public reads on a streaming replica (common.dbrouter; docs/scaling.md): only when set.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].update(ENGINE="django.contrib.gis.db.backends.postgis", CONN_MAX_AGE=60,
+                                CONN_HEALTH_CHECKS=True, TEST={"MIRROR": "default"})
+DATABASE_ROUTERS = ["common.dbrouter.PublicReadRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
