@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from . import maps, selectors
+from .forms import SignInForm
+from .roles import landing_url
 
 # Messages of the report form's script, translated on the server.
 LAPOR_TEXT = {
@@ -126,16 +128,15 @@ def dasbor(request, printable: bool = False):
 
 
 class Masuk(auth_views.LoginView):
-    """Sign-in for agency staff and the coordinator (the admin's sign-in
-    admits staff accounts only); then back to the workspace."""
+    """The one sign-in of every role; each role then lands on its own page
+    (portal.roles.landing_url) unless ?next= names another."""
     template_name = "portal/masuk.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
-    extra_context = {"nav": "kerja"}
+    extra_context = {"nav": "masuk"}
 
     def get_default_redirect_url(self):
-        from django.urls import reverse
-
-        return reverse("portal:kerja")
+        return landing_url(user=self.request.user)
 
 
 class Keluar(auth_views.LogoutView):
