@@ -21,4 +21,5 @@ urlpatterns = [
     path("keluar/", views.Keluar.as_view(), name="keluar"),
     path("kerja/", views.kerja, name="kerja"),
     path("kerja/laporan/<uuid:report_id>/", views.kerja_laporan, name="kerja-laporan"),
+    path("kerja/dekat/", views.kerja_dekat, name="kerja-dekat"),
 ]

@@ -7,12 +7,14 @@ import hashlib
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from . import maps, selectors
+from geo import selectors as geo_selectors
+
+from . import maps, selectors, workspace
 from .forms import SignInForm
 from .roles import landing_url
 
@@ -145,17 +147,57 @@ class Keluar(auth_views.LogoutView):
 
 @login_required(login_url="portal:masuk")
 def kerja(request):
-    workspace = selectors.workspace_queue(user=request.user, params=request.GET)
-    if workspace is None:
-        return render(request, "portal/kerja/no_access.html", {"nav": "kerja"}, status=403)
-    return render(request, "portal/kerja/queue.html", {"nav": "kerja", "w": workspace,
+    w = workspace.queue(user=request.user, params=request.GET)
+    if w is None:  # not agency staff: their own page instead of a dead end
+        return redirect(landing_url(user=request.user))
+    return render(request, "portal/kerja/queue.html", {"nav": "kerja", "w": w,
                                                        "map_config": maps.map_config(kind="kerja")})
 
 
 @login_required(login_url="portal:masuk")
 def kerja_laporan(request, report_id):
-    detail = selectors.workspace_report(user=request.user, report_id=report_id)
-    if detail is None:
+    d = workspace.report_detail(user=request.user, report_id=report_id)
+    if d is None:
         raise Http404(_("Laporan tidak ditemukan di antrean Anda."))
-    return render(request, "portal/kerja/report.html", {"nav": "kerja", "d": detail,
-                                                        "map_config": maps.map_config(kind="kerja")})
+    contact, contact_error, status = None, "", 200
+    if request.method == "POST" and request.POST.get("action") == "contact":
+        from config.api_errors import ApiError
+
+        try:
+            contact = workspace.reporter_contact(user=request.user, report_id=report_id,
+                                                 reason=request.POST.get("reason", ""),
+                                                 ip_address=request.META.get("REMOTE_ADDR"))
+        except ApiError as exc:
+            contact_error, status = str(exc.message), exc.status_code
+    response = render(request, "portal/kerja/report.html", {
+        "nav": "kerja", "d": d, "contact": contact, "contact_error": contact_error,
+        "agencies": list(geo_selectors.agencies_list()) if d["can_reroute"] else [],
+        "map_config": maps.map_config(kind="kerja")}, status=status)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _coordinate(value, low, high):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
+@login_required(login_url="portal:masuk")
+def kerja_dekat(request):
+    """Field crews: their open reports nearest the phone (the page asks the
+    phone for its position, then reloads with ?lat=&lon=)."""
+    lat = _coordinate(request.GET.get("lat"), -90, 90)
+    lon = _coordinate(request.GET.get("lon"), -180, 180)
+    radius = workspace.NEAR_RADII[0]
+    if request.GET.get("r", "").isdigit() and int(request.GET["r"]) in workspace.NEAR_RADII:
+        radius = int(request.GET["r"])
+    near = workspace.near_me(user=request.user, lon=lon, lat=lat, radius_m=radius)
+    if near is None:
+        return redirect(landing_url(user=request.user))
+    response = render(request, "portal/kerja/dekat.html", {"nav": "dekat", "n": near,
+                                                           "map_config": maps.map_config(kind="kerja")})
+    response["Cache-Control"] = "private, no-store"
+    return response
