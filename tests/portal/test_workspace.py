@@ -252,3 +252,11 @@ def test_near_me_lists_the_crews_open_reports_nearest_first(users, desa_point):
     # without a position: the page asks the phone, lists nothing; a bad one is ignored
     assert 'id="locate"' in client.get("/kerja/dekat/").content.decode()
     assert client.get("/kerja/dekat/", {"lat": "abc", "lon": "999"}).status_code == 200
+
+
+def test_an_unknown_page_is_the_portals_own_404_not_a_debug_page(client, kubu_raya, settings):
+    assert settings.DEBUG is False
+    response = client.get("/tidak-ada-halaman-ini/")
+    html = response.content.decode()
+    assert response.status_code == 404 and 'id="error-page"' in html and 'class="site-header"' in html
+    assert "URLconf" not in html
