@@ -327,17 +327,16 @@ def dataset_choropleth(*, selected: str | None) -> dict:
 
 
 def businesses_figures() -> dict:
-    """UMKM counts by sector and by desa from the businesses policy, suppressed."""
-    policy = _policy("businesses")
-    empty = {"total": 0, "by_sector": [], "by_desa": []}
-    if policy is None:
-        return empty
-    if hasattr(policy, "business_counts_public"):
-        by_sector = policy.business_counts_public(group_by="sector")
-        by_desa = policy.business_counts_public(group_by="desa")
-        return {"total": sum(v for _k, v in by_sector if isinstance(v, int)),
-                "by_sector": list(by_sector), "by_desa": list(by_desa)}
-    return empty
+    """UMKM counts by sector and by desa: public businesses only, through the
+    businesses policy, small counts suppressed. `total` is the exact number of
+    public businesses when it is at least 5 (a total is itself a count)."""
+    from layers.policy.businesses import business_counts_public, businesses_public
+    from layers.policy.classes import suppress
+
+    by_sector = business_counts_public(group_by="sector")
+    by_desa = business_counts_public(group_by="desa")
+    return {"total": suppress(businesses_public().count()),
+            "by_sector": [list(p) for p in by_sector], "by_desa": [list(p) for p in by_desa]}
 
 
 def catalogue() -> list[dict]:

@@ -260,3 +260,43 @@ def test_an_unknown_page_is_the_portals_own_404_not_a_debug_page(client, kubu_ra
     html = response.content.decode()
     assert response.status_code == 404 and 'id="error-page"' in html and 'class="site-header"' in html
     assert "URLconf" not in html
+
+
+# --- Dashboard: UMKM section and hatch patterns -------------------------------------------------
+
+def test_dashboard_umkm_section_counts_public_businesses_with_small_counts_suppressed(client, kubu_raya):
+    from businesses.models import Business
+    from businesses.services import business_create
+    from geo.selectors import desa_centroids
+    from portal import services
+
+    lon, lat = {code: (x, y) for code, x, y in desa_centroids()}[SUNGAI_RAYA]
+    made = [business_create(name=f"Kue Bingke {i}", lon=lon + i * 0.0005, lat=lat, kbli_codes=["10794"])
+            for i in range(6)]
+    made += [business_create(name=f"Toko {i}", lon=lon, lat=lat + i * 0.0005, kbli_codes=["47111"]) for i in range(2)]
+    rejected = business_create(name="Ditolak", lon=lon, lat=lat, kbli_codes=["10794"])
+    Business.objects.filter(id=rejected.id).update(verification_status="rejected")
+    sectors = {b.sector for b in made}
+    assert len(sectors) == 2
+    services.dashboard_snapshot_refresh(wait=True)
+    html = client.get("/dasbor/").content.decode()
+    section = html.split("<h2>UMKM</h2>")[1].split("</section>")[0]
+    assert "Belum ada UMKM" not in section
+    assert re.search(r'id="umkm-total">[^<]*<strong>8</strong>', section)   # the rejected one is not public
+    bars = dict(re.findall(r'text-anchor="end">([^<]+)</text><rect[^>]*/><text[^>]*>([^<]+)</text>', section))
+    assert bars == {"Pangan olahan": "6", "Perdagangan": "&lt;5"}, bars
+    assert re.search(r"<th>Sungai Raya</th><td class=\"num\">8</td>", section)
+
+
+def test_dashboard_svgs_each_have_their_own_hatch_pattern_and_the_desa_map_a_legend(client, kubu_raya):
+    from portal import services
+
+    services.dashboard_snapshot_refresh(wait=True)
+    html = client.get("/dasbor/").content.decode()
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    ids = [re.search(r'<pattern id="([^"]+)"', svg).group(1) for svg in svgs if "<pattern" in svg]
+    assert len(ids) >= 2 and len(set(ids)) == len(ids)
+    for svg in svgs:
+        own = set(re.findall(r'<pattern id="([^"]+)"', svg))
+        assert set(re.findall(r'url\(#([^)]+)\)', svg)) <= own
+    assert 'id="desa-map-legend"' in html
