@@ -201,3 +201,73 @@ def kerja_dekat(request):
                                                            "map_config": maps.map_config(kind="kerja")})
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _planner_or_none(request):
+    from accounts.models import Role
+    from accounts.selectors import user_has_role
+
+    return user_has_role(user=request.user, roles=[Role.PLANNER])
+
+
+@login_required(login_url="portal:masuk")
+def perencana(request):
+    """The planner's map page: draw an area, pick source, category and period."""
+    from . import planner_page
+
+    if not _planner_or_none(request):
+        return render(request, "403.html", status=403)
+    q = planner_page.Query(request.GET)
+    r = planner_page.result(q) if (q.raw_geometry or q.errors) else None
+    return render(request, "portal/perencana.html", {
+        "nav": "perencana", "q": q, "r": r, "opts": planner_page.options(),
+        "query_string": request.GET.urlencode(), "map_config": maps.map_config(kind="kerja"),
+        "r_json": {"area": r["area_geojson"], "hotspots": r["hotspots"], "features": r["features"][:2000]}
+        if r else None}, status=400 if r and r["errors"] else 200)
+
+
+def _json_error(code: str, message, status: int = 400, fields: dict | None = None) -> JsonResponse:
+    from config.api_errors import error_body
+
+    return JsonResponse(error_body(code, message, fields), status=status)
+
+
+@login_required(login_url="portal:masuk")
+def perencana_unduh(request, fmt: str):
+    """The page's result as GeoJSON, CSV or GeoPackage; bad input is a JSON error."""
+    import json as _json
+
+    from . import planner_page
+
+    if not _planner_or_none(request):
+        return _json_error("permission_denied", _("Hanya perencana."), status=403)
+    q = planner_page.Query(request.GET)
+    if not q.raw_geometry and not q.errors:
+        return _json_error("geometry_required", _("Gambar poligon atau titik buffer di peta terlebih dahulu."),
+                           fields={"geometry": ["required"]})
+    r = planner_page.result(q)
+    if r["errors"]:
+        return _json_error("invalid_query", " ".join(r["errors"]))
+    name = f"perencana-{q.layer.id}"
+    if fmt == "geojson":
+        response = HttpResponse(_json.dumps(planner_page.feature_collection(q, r)),
+                                content_type="application/geo+json")
+    elif fmt == "csv":
+        response = HttpResponse(planner_page.as_csv(q, r), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(planner_page.as_geopackage(q, r), content_type="application/geopackage+sqlite3")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@login_required(login_url="portal:masuk")
+def perencana_cetak(request):
+    """A printable map document of the page's result, rendered with folium."""
+    from . import planner_page
+
+    if not _planner_or_none(request):
+        return render(request, "403.html", status=403)
+    q = planner_page.Query(request.GET)
+    r = planner_page.result(q)
+    return HttpResponse(planner_page.folium_document(q, r, title=_("Hasil analisis perencana")),
+                        status=400 if r["errors"] else 200)
