@@ -190,8 +190,9 @@ def folium_document(q: Query, r: dict, *, title: str) -> str:
     the hotspots and the features, with the statistics as a table below."""
     import folium
 
-    fmap = folium.Map(location=[-0.35, 109.45], zoom_start=10, tiles=None, control_scale=True,
-                      prefer_canvas=True)
+    from .printmaps import folium_map
+
+    fmap = folium_map(prefer_canvas=True)
     if r["area_geojson"]:
         folium.GeoJson(r["area_geojson"], name=_("Area"),
                        style_function=lambda _f: {"color": "#0d4f8b", "weight": 2, "fillOpacity": 0.05}).add_to(fmap)

@@ -288,7 +288,7 @@ def dashboard_figures() -> dict:
         "agencies": agencies,
         "kecamatan_map": charts.choropleth(shapes=kecamatan_shapes, values=kecamatan_values,
                                            title=_("Laporan per kecamatan")),
-        "kecamatan_table": kecamatan_table,
+        "kecamatan_table": kecamatan_table, "kecamatan_values": kecamatan_values,
         "desa_map": charts.choropleth(shapes=desa_shapes, values=desa_values, title=_("Laporan per desa")),
         "legend": charts.choropleth_legend(),
         "umkm": umkm,

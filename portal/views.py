@@ -123,8 +123,16 @@ def dasbor(request, printable: bool = False):
     figures = selectors.dashboard_figures()
     dataset_map = selectors.dataset_choropleth(selected=(request.GET.get("data") or "")[:200])
     etag = hashlib.sha1(repr((figures.get("generated_at"), dataset_map.get("selected"))).encode()).hexdigest()[:16]
+    print_map = ""
+    if printable and figures.get("kecamatan_values") is not None:
+        from . import charts
+        from .printmaps import choropleth_map
+
+        print_map = choropleth_map(boundaries_geojson=selectors.boundaries_geojson(level="kecamatan"),
+                                   values=figures["kecamatan_values"], colour=charts._class_colour,
+                                   title=_("Laporan per kecamatan"))
     response = render(request, "portal/dasbor.html", {"nav": "dasbor", "f": figures, "printable": printable,
-                                                      "dataset_map": dataset_map})
+                                                      "dataset_map": dataset_map, "print_map": print_map})
     response["ETag"] = f'W/"{etag}"'
     return response
 

@@ -77,6 +77,7 @@ def test_polygon_gives_statistics_hotspot_features_and_downloads(planner, cluste
     doc = printed.content.decode()
     assert printed.status_code == 200 and "leaflet" in doc.lower() and 'id="print-header"' in doc
     assert "Sungai Raya" in doc and "Jalan rusak nomor" not in doc            # aggregates, no report text
+    assert "portal/vendor/leaflet/leaflet.js" in doc and "cdn.jsdelivr" not in doc
 
 
 def test_a_point_with_a_buffer_and_bad_input(planner, cluster):

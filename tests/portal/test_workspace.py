@@ -300,3 +300,13 @@ def test_dashboard_svgs_each_have_their_own_hatch_pattern_and_the_desa_map_a_leg
         own = set(re.findall(r'<pattern id="([^"]+)"', svg))
         assert set(re.findall(r'url\(#([^)]+)\)', svg)) <= own
     assert 'id="desa-map-legend"' in html
+
+
+def test_printable_dashboard_map_is_rendered_by_folium_with_the_vendored_leaflet(client, kubu_raya):
+    from portal import services
+
+    services.dashboard_snapshot_refresh(wait=True)
+    html = client.get("/dasbor/cetak/").content.decode()
+    assert 'id="print-map"' in html and "<iframe" in html
+    assert "portal/vendor/leaflet/leaflet.js" in html and "cdn.jsdelivr" not in html and "code.jquery" not in html
+    assert 'id="print-map"' not in client.get("/dasbor/").content.decode()
