@@ -199,7 +199,7 @@ def kerja_dekat(request):
     phone for its position, then reloads with ?lat=&lon=)."""
     lat = _coordinate(request.GET.get("lat"), -90, 90)
     lon = _coordinate(request.GET.get("lon"), -180, 180)
-    radius = workspace.NEAR_RADII[0]
+    radius = workspace.NEAR_RADII[1]
     if request.GET.get("r", "").isdigit() and int(request.GET["r"]) in workspace.NEAR_RADII:
         radius = int(request.GET["r"])
     near = workspace.near_me(user=request.user, lon=lon, lat=lat, radius_m=radius)
