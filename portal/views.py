@@ -279,3 +279,51 @@ def perencana_cetak(request):
     r = planner_page.result(q)
     return HttpResponse(planner_page.folium_document(q, r, title=_("Hasil analisis perencana")),
                         status=400 if r["errors"] else 200)
+
+
+@login_required(login_url="portal:masuk")
+def kerja_dpo(request):
+    """The data-protection officer's page: the personal-data access log (who
+    read whose data, when, why); the CSV is the API's export."""
+    from accounts.models import Role
+    from accounts.selectors import user_has_role
+    from reports.models import PersonalDataAccess
+
+    if not user_has_role(user=request.user, roles=[Role.DPO]):
+        return render(request, "403.html", status=403)
+    rows = (PersonalDataAccess.objects.select_related("user", "agency", "report")
+            .order_by("-accessed_at")[:200])
+    return render(request, "portal/kerja/dpo.html", {"nav": "dpo", "rows": rows})
+
+
+@login_required(login_url="portal:masuk")
+def kerja_umkm(request):
+    """The UMKM verifier's page: businesses waiting for verification, verified
+    or rejected here through businesses.services (as the API does)."""
+    from accounts.models import Role
+    from accounts.selectors import user_has_role
+    from businesses import selectors as business_selectors
+    from businesses import services as business_services
+    from businesses.models import Business
+    from config.api_errors import ApiError
+    from django.contrib import messages
+
+    if not user_has_role(user=request.user, roles=[Role.UMKM_VERIFIER]):
+        return render(request, "403.html", status=403)
+    if request.method == "POST":
+        business = Business.objects.filter(pk=request.POST.get("business") or 0).first() \
+            if (request.POST.get("business") or "").isdigit() else None
+        if business is None:
+            messages.error(request, _("Usaha tidak ditemukan."))
+        else:
+            try:
+                business_services.business_verify(business=business, actor=request.user,
+                                                   decision=request.POST.get("decision", ""),
+                                                   note=request.POST.get("note", ""))
+            except ApiError as exc:
+                messages.error(request, str(exc.message))
+            else:
+                messages.success(request, _("Tersimpan."))
+        return redirect("portal:umkm-verifikasi")
+    pending = business_selectors.businesses_pending_verification().select_related("desa")[:100]
+    return render(request, "portal/kerja/umkm.html", {"nav": "umkm", "pending": pending})

@@ -55,7 +55,8 @@ EXPECTED_LANDING = {
     "staf_bpbd": "/kerja/", "staf_pkm_sungai_durian": "/kerja/", "kru_pupr": "/kerja/dekat/",
     "ppid": "/ppid/petugas/", "ppid_pupr": "/ppid/petugas/", "atasan_ppid": "/ppid/petugas/",
     "walidata": "/data/opd/", "produsen_pupr": "/data/opd/", "produsen_dinkes": "/data/opd/",
-    "produsen_bpbd": "/data/opd/", "pemohon": "/ppid/permohonan/",
+    "produsen_bpbd": "/data/opd/", "pemohon": "/ppid/permohonan/", "perencana": "/perencana/",
+    "dpo": "/kerja/dpo/", "verifikator_umkm": "/kerja/umkm/",
 }
 
 
@@ -72,8 +73,7 @@ def test_every_demo_account_lands_on_a_working_page_with_nav_and_sign_out(kubu_r
         assert page.status_code == 200, (username, landing, page.status_code)
         html = page.content.decode()
         assert 'id="sign-out"' in html and 'class="site-header"' in html, username
-        assert "/kerja/" not in html or role in (Role.COORDINATOR, Role.AGENCY_STAFF, Role.AGENCY_HEAD,
-                                                 Role.FIELD_CREW), username
+        assert ('href="/kerja/"' in html) == (role in (Role.COORDINATOR, Role.AGENCY_STAFF, Role.AGENCY_HEAD)), username
         # the nav shows only what the role can use
         has_ppid_nav = 'data-nav="ppid-petugas"' in html
         assert has_ppid_nav == (role in (Role.PPID_OFFICER, Role.PPID_SUPERIOR)), username
@@ -310,3 +310,30 @@ def test_printable_dashboard_map_is_rendered_by_folium_with_the_vendored_leaflet
     assert 'id="print-map"' in html and "<iframe" in html
     assert "portal/vendor/leaflet/leaflet.js" in html and "cdn.jsdelivr" not in html and "code.jquery" not in html
     assert 'id="print-map"' not in client.get("/dasbor/").content.decode()
+
+
+def test_dpo_reads_the_access_log_and_the_verifier_verifies_a_business(users, desa_point, make_user):
+    from businesses.models import Business
+    from businesses.services import business_create
+
+    r = _report(desa_point, reporter=users["resident"])
+    pupr = Client()
+    pupr.force_login(users["pupr"])
+    pupr.post(f"/kerja/laporan/{r.id}/", {"action": "contact", "reason": "Konfirmasi alamat"})
+    dpo = Client()
+    dpo.force_login(users["dpo"])
+    html = dpo.get("/kerja/dpo/").content.decode()
+    log = html.split('id="access-log"')[1]
+    assert r.tracking_code in log and "staf_pupr" in log and "Konfirmasi alamat" in log
+    assert pupr.get("/kerja/dpo/").status_code == 403
+
+    lon, lat = desa_point(SUNGAI_RAYA)
+    business = business_create(name="Keripik Pisang Uji", lon=lon, lat=lat, kbli_codes=["10794"])
+    verifier = Client()
+    verifier.force_login(make_user("verif", Role.UMKM_VERIFIER, "diskopumdag"))
+    assert "Keripik Pisang Uji" in verifier.get("/kerja/umkm/").content.decode()
+    verifier.post("/kerja/umkm/", {"business": business.id, "decision": "verified", "note": "NIB cocok"})
+    assert Business.objects.get(id=business.id).verification_status == "verified"
+    assert "Keripik Pisang Uji" not in verifier.get("/kerja/umkm/").content.decode()
+    bad = verifier.post("/kerja/umkm/", {"business": "abc", "decision": "verified"}, follow=True)
+    assert bad.status_code == 200 and "tidak ditemukan" in bad.content.decode()
