@@ -337,3 +337,15 @@ def test_dpo_reads_the_access_log_and_the_verifier_verifies_a_business(users, de
     assert "Keripik Pisang Uji" not in verifier.get("/kerja/umkm/").content.decode()
     bad = verifier.post("/kerja/umkm/", {"business": "abc", "decision": "verified"}, follow=True)
     assert bad.status_code == 200 and "tidak ditemukan" in bad.content.decode()
+
+
+def test_workspace_pages_speak_english_on_request(users, desa_point):
+    r = _report(desa_point)
+    client = Client()
+    client.force_login(users["pupr"])
+    html = client.get("/kerja/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Agency report queue" in html and "Sign out" in html and "Search tracking code, village or text" in html
+    page = client.get(f"/kerja/laporan/{r.id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "History (internal)" in page and "Report received" in page and "Verified" in page
+    wrong = Client().post("/masuk/", {"username": "x", "password": "y"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Wrong username or password" in wrong.content.decode()
