@@ -86,11 +86,12 @@ def test_workspace_requires_login(client, kubu_raya):
     assert response.status_code == 302 and response["Location"].startswith("/masuk/?next=/kerja/")
 
 
-def test_workspace_refuses_a_resident(client, kubu_raya):
+def test_workspace_sends_a_resident_to_their_own_page(client, kubu_raya):
     user = get_user_model().objects.create_user("warga", password="x" * 12)
     Membership.objects.create(user=user, role=Role.RESIDENT)
     client.force_login(user)
-    assert client.get("/kerja/").status_code == 403
+    response = client.get("/kerja/")
+    assert response.status_code == 302 and not response["Location"].startswith("/kerja")
 
 
 def test_workspace_opens_for_agency_staff(client, kubu_raya):

@@ -5,7 +5,6 @@ import datetime
 import re
 import uuid
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
