@@ -172,7 +172,7 @@ def _counts(qs) -> list[dict]:
     bounded index scan per status on (agency, status))."""
     out = []
     for code, label, _colour in STATUSES:
-        n = len(qs.filter(status=code).values_list("id", flat=True)[:COUNT_CAP + 1])
+        n = len(qs.filter(status=code).order_by().values_list("id", flat=True)[:COUNT_CAP + 1])
         out.append({"code": code, "label": str(label), "count": n,
                     "shown": f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)})
     return out
