@@ -131,7 +131,7 @@ def _page(qs, p: QueueParams, today: datetime.date) -> tuple[list[Report], str |
         overdue = qs.filter(deadline__lt=today)
         if key is not None:
             overdue = overdue.filter(Q(deadline__gt=key) | Q(deadline=key, id__gt=last_id))
-        rows = list(overdue.select_related(*related).order_by("deadline", "id")[:PAGE_SIZE + 1])
+        rows = _fetch(overdue.order_by("deadline", "id"), PAGE_SIZE + 1, related)
         if len(rows) > PAGE_SIZE:
             last = rows[PAGE_SIZE - 1]
             return rows[:PAGE_SIZE], _cursor_encode([0, last.deadline.isoformat(), str(last.id)])
@@ -141,12 +141,21 @@ def _page(qs, p: QueueParams, today: datetime.date) -> tuple[list[Report], str |
     rest = qs.filter(deadline__gte=today) if open_only else qs
     if key is not None:
         rest = rest.filter(Q(created_at__lt=key) | Q(created_at=key, id__lt=last_id))
-    more = list(rest.select_related(*related).order_by("-created_at", "-id")[:PAGE_SIZE + 1 - len(rows)])
+    more = _fetch(rest.order_by("-created_at", "-id"), PAGE_SIZE + 1 - len(rows), related)
     rows += more
     if len(rows) > PAGE_SIZE:
         last = rows[PAGE_SIZE - 1]
         return rows[:PAGE_SIZE], _cursor_encode([1, last.created_at.isoformat(), str(last.id)])
     return rows, None
+
+
+def _fetch(ordered, limit: int, related) -> list[Report]:
+    """The first `limit` reports of an ordered queryset: ids first (one
+    narrow query the planner can answer from an index in order, no joins),
+    then the rows with their related objects, in that order."""
+    ids = list(ordered.values_list("id", flat=True)[:limit])
+    found = Report.objects.select_related(*related).in_bulk(ids)
+    return [found[i] for i in ids if i in found]
 
 
 def _decode_key(p: QueueParams):
@@ -167,12 +176,19 @@ def _decode_key(p: QueueParams):
     p.cursor = [phase, key, last_id]
 
 
-def _counts(qs) -> list[dict]:
-    """Reports per status in the scope, each counted up to COUNT_CAP (one
-    bounded index scan per status on (agency, status))."""
+def _counts(scope: Scope, triage: bool) -> list[dict]:
+    """Reports per status in the scope, each counted up to COUNT_CAP: one
+    bounded scan per status of the (agency, status) index (the triage's
+    "no agency or not ours" is split per status so that it can use it)."""
     out = []
     for code, label, _colour in STATUSES:
-        n = len(qs.filter(status=code).order_by().values_list("id", flat=True)[:COUNT_CAP + 1])
+        if triage:
+            qs = Report.objects.filter(status=code) if code == Report.Status.NOT_OUR_AUTHORITY else \
+                Report.objects.filter(agency__isnull=True, status=code)
+        else:
+            qs = Report.objects.filter(agency_id__in=scope.agency_ids, status=code)
+        # ordered as the index is, so that the planner walks it rather than the table
+        n = len(qs.order_by("agency_id", "status").values_list("id", flat=True)[:COUNT_CAP + 1])
         out.append({"code": code, "label": str(label), "count": n,
                     "shown": f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)})
     return out
@@ -195,7 +211,7 @@ def queue(*, user, params, today: datetime.date | None = None) -> dict | None:
         "reports": [_row(r, today) for r in rows],
         "next_url": f"?{p.query_string(after=next_cursor)}" if next_cursor else None,
         "first_url": f"?{p.query_string()}" if p.cursor else None,
-        "counts": [{**c, "url": f"?{p.query_string(status=c['code'])}"} for c in _counts(base)],
+        "counts": [{**c, "url": f"?{p.query_string(status=c['code'])}"} for c in _counts(scope, triage)],
         "statuses": [(c, str(label)) for c, label, _colour in STATUSES],
         "categories": list(Category.objects.filter(is_active=True).order_by("name_id").values_list("code", "name_id")),
         "desa": list(Area.objects.filter(level="desa", edition=edition_current()).order_by("name")
