@@ -50,13 +50,14 @@ def scope_of(*, user) -> Scope:
                  is_crew=user_has_role(user=user, roles=[Role.FIELD_CREW]))
 
 
-def _scoped(scope: Scope, *, triage: bool = False):
-    """The reports of the scope: the user's agencies; for the coordinator's
-    triage, the reports no rule could route and those sent back as not ours."""
-    qs = Report.objects.all()
+def _scoped(scope: Scope, *, triage: bool = False) -> list:
+    """The reports of the scope as disjoint parts, each answerable from an
+    index in order: the user's agencies; for the coordinator's triage, the
+    reports without an agency: those no rule could route and those sent back
+    as not ours (the workflow clears the agency then, reports.services)."""
     if triage:
-        return qs.filter(Q(agency__isnull=True) | Q(status=Report.Status.NOT_OUR_AUTHORITY))
-    return qs.filter(agency_id__in=scope.agency_ids)
+        return [Report.objects.filter(agency__isnull=True)]
+    return [Report.objects.filter(agency_id__in=scope.agency_ids)]
 
 
 def _cursor_encode(values: list) -> str:
@@ -119,7 +120,7 @@ def _filtered(qs, p: QueueParams, today: datetime.date):
     return qs
 
 
-def _page(qs, p: QueueParams, today: datetime.date) -> tuple[list[Report], str | None]:
+def _page(qs: "_Parts", p: QueueParams, today: datetime.date) -> tuple[list[Report], str | None]:
     """One page in the queue's order: open overdue reports first (the most
     overdue first), then the rest newest first; keyset pagination over
     (phase, key, id). Closed statuses are listed newest first."""
@@ -131,7 +132,7 @@ def _page(qs, p: QueueParams, today: datetime.date) -> tuple[list[Report], str |
         overdue = qs.filter(deadline__lt=today)
         if key is not None:
             overdue = overdue.filter(Q(deadline__gt=key) | Q(deadline=key, id__gt=last_id))
-        rows = _fetch(overdue.order_by("deadline", "id"), PAGE_SIZE + 1, related)
+        rows = _fetch(overdue, ("deadline", "id"), PAGE_SIZE + 1, related)
         if len(rows) > PAGE_SIZE:
             last = rows[PAGE_SIZE - 1]
             return rows[:PAGE_SIZE], _cursor_encode([0, last.deadline.isoformat(), str(last.id)])
@@ -141,7 +142,7 @@ def _page(qs, p: QueueParams, today: datetime.date) -> tuple[list[Report], str |
     rest = qs.filter(deadline__gte=today) if open_only else qs
     if key is not None:
         rest = rest.filter(Q(created_at__lt=key) | Q(created_at=key, id__lt=last_id))
-    more = _fetch(rest.order_by("-created_at", "-id"), PAGE_SIZE + 1 - len(rows), related)
+    more = _fetch(rest, ("-created_at", "-id"), PAGE_SIZE + 1 - len(rows), related)
     rows += more
     if len(rows) > PAGE_SIZE:
         last = rows[PAGE_SIZE - 1]
@@ -149,11 +150,33 @@ def _page(qs, p: QueueParams, today: datetime.date) -> tuple[list[Report], str |
     return rows, None
 
 
-def _fetch(ordered, limit: int, related) -> list[Report]:
-    """The first `limit` reports of an ordered queryset: ids first (one
-    narrow query the planner can answer from an index in order, no joins),
-    then the rows with their related objects, in that order."""
-    ids = list(ordered.values_list("id", flat=True)[:limit])
+class _Parts:
+    """Disjoint querysets filtered alike (filter() applies to each)."""
+
+    def __init__(self, parts: list):
+        self.parts = parts
+
+    def filter(self, *args, **kwargs) -> "_Parts":
+        return _Parts([q.filter(*args, **kwargs) for q in self.parts])
+
+    def exclude(self, *args, **kwargs) -> "_Parts":
+        return _Parts([q.exclude(*args, **kwargs) for q in self.parts])
+
+
+def _fetch(parts: _Parts, order: tuple[str, str], limit: int, related) -> list[Report]:
+    """The first `limit` reports in `order` over the parts: per part, ids
+    first (one narrow query the planner answers from an index in order, no
+    joins), merged by the order's key; then the rows with their related
+    objects, in that order."""
+    if limit <= 0:
+        return []
+    key_field = order[0].lstrip("-")
+    descending = order[0].startswith("-")
+    keyed = []
+    for q in parts.parts:
+        keyed += list(q.order_by(*order).values_list(key_field, "id")[:limit])
+    keyed.sort(key=lambda kv: (kv[0], kv[1]), reverse=descending)
+    ids = [i for _k, i in keyed[:limit]]
     found = Report.objects.select_related(*related).in_bulk(ids)
     return [found[i] for i in ids if i in found]
 
@@ -178,13 +201,11 @@ def _decode_key(p: QueueParams):
 
 def _counts(scope: Scope, triage: bool) -> list[dict]:
     """Reports per status in the scope, each counted up to COUNT_CAP: one
-    bounded scan per status of the (agency, status) index (the triage's
-    "no agency or not ours" is split per status so that it can use it)."""
+    bounded scan per status of the (agency, status) index."""
     out = []
     for code, label, _colour in STATUSES:
         if triage:
-            qs = Report.objects.filter(status=code) if code == Report.Status.NOT_OUR_AUTHORITY else \
-                Report.objects.filter(agency__isnull=True, status=code)
+            qs = Report.objects.filter(agency__isnull=True, status=code)
         else:
             qs = Report.objects.filter(agency_id__in=scope.agency_ids, status=code)
         # ordered as the index is, so that the planner walks it rather than the table
@@ -203,7 +224,7 @@ def queue(*, user, params, today: datetime.date | None = None) -> dict | None:
     _decode_key(p)
     triage = scope.is_coordinator and (p.triage or not scope.agency_ids)
     base = _scoped(scope, triage=triage)
-    rows, next_cursor = _page(_filtered(base, p, today), p, today)
+    rows, next_cursor = _page(_filtered(_Parts(base), p, today), p, today)
     from reports.models import Category
 
     return {
