@@ -258,7 +258,7 @@ def test_an_unknown_page_is_the_portals_own_404_not_a_debug_page(client, kubu_ra
     response = client.get("/tidak-ada-halaman-ini/")
     html = response.content.decode()
     assert response.status_code == 404 and 'id="error-page"' in html and 'class="site-header"' in html
-    assert "URLconf" not in html
+    assert "URLconf" not in html and "tidak-ada-halaman-ini" not in html   # the typed path is not echoed
 
 
 # --- Dashboard: UMKM section and hatch patterns -------------------------------------------------
