@@ -49,7 +49,7 @@ serve:
 	    > .state/celery.log 2>&1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  echo "[jobs] Celery worker + beat running (pid $$worker, log .state/celery.log)"; \
 	else echo "[jobs] no CELERY_BROKER_URL/REDIS_URL: background jobs run inline"; fi; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-0} $(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
 demo: demo-data serve
 

@@ -189,8 +189,13 @@ class PlannerStatisticsApi(APIView):
 
     @extend_schema(summary="Report counts per desa or kecamatan (planners)", parameters=[StatisticsInput])
     def get(self, request):
-        data = {**request.query_params.dict(), "group_by": request.query_params.getlist("group_by"),
+        group_by = [g for value in request.query_params.getlist("group_by") for g in value.split(",") if g]
+        # group_by=desa|kecamatan names the level (what people ask for first)
+        levels = [g for g in group_by if g in ("desa", "kecamatan")]
+        data = {**request.query_params.dict(), "group_by": [g for g in group_by if g not in levels],
                 "category": request.query_params.getlist("category")}
+        if levels and "level" not in request.query_params:
+            data["level"] = levels[0]
         params = StatisticsInput(data=data)
         params.is_valid(raise_exception=True)
         v = params.validated_data
@@ -212,10 +217,23 @@ class WithinInput(serializers.Serializer):
 class PlannerWithinApi(APIView):
     permission_classes = [IsPlanner]
 
+    @extend_schema(summary="Features of a layer within a GeoJSON geometry, a buffer in metres, or given desa "
+                           "(GET: geometry as GeoJSON text, desa comma-separated)",
+                   parameters=[OpenApiParameter("layer", str, required=True), OpenApiParameter("geometry", str),
+                               OpenApiParameter("buffer_m", float), OpenApiParameter("desa", str)])
+    def get(self, request):
+        data = {k: v for k, v in request.query_params.items() if k in ("layer", "geometry", "buffer_m")}
+        if request.query_params.get("desa"):
+            data["desa"] = [d for d in request.query_params["desa"].split(",") if d]
+        return self._answer(data)
+
     @extend_schema(summary="Features of a layer within a GeoJSON geometry, a buffer in metres, or given desa",
                    request=WithinInput)
     def post(self, request):
-        params = WithinInput(data=request.data)
+        return self._answer(request.data)
+
+    def _answer(self, data):
+        params = WithinInput(data=data)
         params.is_valid(raise_exception=True)
         v = params.validated_data
         layer = _layer_or_404(v["layer"])

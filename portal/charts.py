@@ -6,9 +6,22 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 PALETTE = ["#1f78b4", "#33a02c", "#ff7f00", "#6a3d9a", "#e31a1c", "#b15928", "#a6cee3", "#b2df8a"]
-HATCH = ('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
-         'patternTransform="rotate(45)"><rect width="6" height="6" fill="#eee"/>'
-         '<line x1="0" y1="0" x2="0" y2="6" stroke="#999" stroke-width="2"/></pattern></defs>')
+
+
+def _hatch(*, key: str, size: float = 6) -> tuple[str, str]:
+    """The "<5" hatch pattern of one SVG: (defs, fill). Each SVG has its own
+    pattern id (several share a page; the first <pattern id> in the document
+    wins otherwise) sized in that SVG's own user units: a choropleth's
+    viewBox is in degrees, a chart's in pixels. Deterministic ids keep
+    the page's ETag stable."""
+    import hashlib
+
+    pid = "hatch-" + hashlib.sha1(f"{key}|{size}".encode()).hexdigest()[:10]
+    line = size / 3
+    defs = (f'<defs><pattern id="{pid}" width="{size:.6g}" height="{size:.6g}" patternUnits="userSpaceOnUse" '
+            f'patternTransform="rotate(45)"><rect width="{size:.6g}" height="{size:.6g}" fill="#eee"/>'
+            f'<line x1="0" y1="0" x2="0" y2="{size:.6g}" stroke="#999" stroke-width="{line:.6g}"/></pattern></defs>')
+    return defs, f"url(#{pid})"
 
 
 def _num(value) -> float:
@@ -20,12 +33,13 @@ def hbar(*, rows: list[tuple[str, object]], title: str, width: int = 640) -> str
     bar_h, gap, label_w = 22, 6, 190
     height = len(rows) * (bar_h + gap) + 10
     top = max([_num(v) for _l, v in rows] + [1])
+    hatch_defs, hatch_fill = _hatch(key=f"hbar|{title}")
     parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-             f'xmlns="http://www.w3.org/2000/svg">{HATCH}<title>{escape(title)}</title>']
+             f'xmlns="http://www.w3.org/2000/svg">{hatch_defs}<title>{escape(title)}</title>']
     for i, (label, value) in enumerate(rows):
         y = 5 + i * (bar_h + gap)
         w = (width - label_w - 60) * _num(value) / top
-        fill = "url(#hatch)" if not isinstance(value, (int, float)) else PALETTE[0]
+        fill = hatch_fill if not isinstance(value, (int, float)) else PALETTE[0]
         w = max(w, 8)
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{escape(str(label))[:32]}</text>'
                      f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{fill}"/>'
@@ -70,9 +84,9 @@ CHOROPLETH_BREAKS = [5, 10, 25, 50, 100]
 CHOROPLETH_COLOURS = ["#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15"]
 
 
-def _class_colour(value) -> str:
+def _class_colour(value, hatch_fill: str = "url(#hatch)") -> str:
     if not isinstance(value, (int, float)):
-        return "url(#hatch)"
+        return hatch_fill
     for i, limit in enumerate(CHOROPLETH_BREAKS):
         if value < limit:
             return CHOROPLETH_COLOURS[i]
@@ -84,16 +98,20 @@ def choropleth(*, shapes: list[dict], values: dict[str, object], title: str, wid
     """An SVG map of areas ({code, name, path, bbox}) filled by class of
     value: `colour(value)` (report counts by default); an area without a
     value is shown as `missing`."""
-    colour = colour or _class_colour
     if not shapes:
         return ""
     minx = min(s["bbox"][0] for s in shapes)
     miny = min(s["bbox"][1] for s in shapes)
     maxx = max(s["bbox"][2] for s in shapes)
     maxy = max(s["bbox"][3] for s in shapes)
+    # the hatch in this map's units (degrees): ~1/100 of its width
+    hatch_defs, hatch_fill = _hatch(key=f"map|{title}", size=(maxx - minx) / 100)
+    if colour is None:
+        def colour(value):
+            return _class_colour(value, hatch_fill)
     parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" '
              f'viewBox="{minx} {miny} {maxx - minx} {maxy - miny}" width="{width}" '
-             f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">{HATCH}'
+             f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">{hatch_defs}'
              f'<title>{escape(title)}</title>']
     stroke = (maxx - minx) / 600
     for s in shapes:

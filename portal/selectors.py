@@ -291,7 +291,7 @@ def dashboard_figures() -> dict:
         "agencies": agencies,
         "kecamatan_map": charts.choropleth(shapes=kecamatan_shapes, values=kecamatan_values,
                                            title=_("Laporan per kecamatan")),
-        "kecamatan_table": kecamatan_table,
+        "kecamatan_table": kecamatan_table, "kecamatan_values": kecamatan_values,
         "desa_map": charts.choropleth(shapes=desa_shapes, values=desa_values, title=_("Laporan per desa")),
         "legend": charts.choropleth_legend(),
         "umkm": umkm,
@@ -330,17 +330,16 @@ def dataset_choropleth(*, selected: str | None) -> dict:
 
 
 def businesses_figures() -> dict:
-    """UMKM counts by sector and by desa from the businesses policy, suppressed."""
-    policy = _policy("businesses")
-    empty = {"total": 0, "by_sector": [], "by_desa": []}
-    if policy is None:
-        return empty
-    if hasattr(policy, "business_counts_public"):
-        by_sector = policy.business_counts_public(group_by="sector")
-        by_desa = policy.business_counts_public(group_by="desa")
-        return {"total": sum(v for _k, v in by_sector if isinstance(v, int)),
-                "by_sector": list(by_sector), "by_desa": list(by_desa)}
-    return empty
+    """UMKM counts by sector and by desa: public businesses only, through the
+    businesses policy, small counts suppressed. `total` is the exact number of
+    public businesses when it is at least 5 (a total is itself a count)."""
+    from layers.policy.businesses import business_counts_public, businesses_public
+    from layers.policy.classes import suppress
+
+    by_sector = business_counts_public(group_by="sector")
+    by_desa = business_counts_public(group_by="desa")
+    return {"total": suppress(businesses_public().count()),
+            "by_sector": [list(p) for p in by_sector], "by_desa": [list(p) for p in by_desa]}
 
 
 def catalogue() -> list[dict]:
@@ -355,61 +354,14 @@ def catalogue() -> list[dict]:
             for layer in registry.layers_public()]
 
 
-def workspace_queue(*, user, params) -> dict | None:
-    """The agency workspace queue (internal, not public): the reports of the
-    user's agencies (the coordinator: triage), overdue first, through
-    reports.selectors.reports_queue. None when the user acts for no agency
-    and is no coordinator."""
-    from accounts.models import Role
-    from accounts.selectors import user_agency_ids, user_has_role
-
-    agency_ids = user_agency_ids(user=user)
-    is_coordinator = user_has_role(user=user, roles=[Role.COORDINATOR])
-    if not agency_ids and not is_coordinator:
-        return None
-    status = [v for v in params.getlist("status") if v] or None
-    overdue = params.get("overdue") == "1"
-    reports = []
-    try:
-        from reports import selectors as report_selectors
-    except ImportError:
-        report_selectors = None
-    if report_selectors is not None and hasattr(report_selectors, "reports_queue"):
-        queue = report_selectors.reports_queue(user=user, status=status, overdue=overdue)
-        reports = list(queue.select_related("category", "desa", "agency")[:200])
-    from .maps import STATUSES
-
-    return {"agency_ids": agency_ids, "is_coordinator": is_coordinator, "reports": reports,
-            "statuses": [(c, str(label)) for c, label, _colour in STATUSES],
-            "filters": {"status": status or [], "overdue": overdue}}
-
-
-def workspace_report(*, user, report_id) -> dict | None:
-    """One report of the user's queue, or None (not theirs, or unknown)."""
-    workspace = workspace_queue(user=user, params=_EmptyParams())
-    if workspace is None:
-        return None
-    from reports import selectors as report_selectors
-
-    queue = report_selectors.reports_queue(user=user)
-    report = queue.filter(id=report_id).select_related("category", "desa", "kecamatan", "agency").first()
-    if report is None:
-        return None
-    return {"report": report, "is_coordinator": workspace["is_coordinator"],
-            "statuses": workspace["statuses"], "agencies": list(geo_selectors.agencies_list())
-            if workspace["is_coordinator"] else []}
-
-
-class _EmptyParams(dict):
-    def getlist(self, key):
-        return []
-
-
 def report_public_point(*, report) -> dict | None:
-    """The report's location as the public projection gives it (None when
-    the report is not public as a point): the tracking page's mini-map."""
-    policy = _policy("reports")
-    if policy is None or not policy.report_is_public(report):
+    """The report's location as the public projection gives it (the snapped
+    public point; None when the report is not public as a point): the
+    tracking page's mini-map."""
+    from layers.policy.reports import report_public_dict, report_public_get
+
+    public = report_public_get(report.id)
+    if public is None:
         return None
-    public = policy.report_public_dict(report)
-    return {"lon": public["lon"], "lat": public["lat"]}
+    point = report_public_dict(public)
+    return {"lon": point["lon"], "lat": point["lat"]}

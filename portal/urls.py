@@ -1,5 +1,5 @@
 """URLs of this app, with their full paths (config.urls mounts every app at /)."""
-from django.urls import path
+from django.urls import path, re_path
 
 from residents import views as resident_views
 
@@ -25,4 +25,10 @@ urlpatterns = [
     path("keluar/", views.Keluar.as_view(), name="keluar"),
     path("kerja/", views.kerja, name="kerja"),
     path("kerja/laporan/<uuid:report_id>/", views.kerja_laporan, name="kerja-laporan"),
+    path("kerja/dekat/", views.kerja_dekat, name="kerja-dekat"),
+    path("kerja/dpo/", views.kerja_dpo, name="dpo"),
+    path("kerja/umkm/", views.kerja_umkm, name="umkm-verifikasi"),
+    path("perencana/", views.perencana, name="perencana"),
+    path("perencana/cetak/", views.perencana_cetak, name="perencana-cetak"),
+    re_path(r"^perencana/unduh\.(?P<fmt>geojson|csv|gpkg)$", views.perencana_unduh, name="perencana-unduh"),
 ]

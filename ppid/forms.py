@@ -35,9 +35,17 @@ class RequestForm(IdentityFields):
     format = forms.ChoiceField(label=_("Cara memperoleh informasi"), choices=InformationRequest.Format.choices)
     delivery = forms.ChoiceField(label=_("Cara mendapatkan salinan"), choices=InformationRequest.Delivery.choices)
 
+    def __init__(self, *args, registered: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.registered = registered
+        if registered:  # identity was given once, at registration: not asked again
+            for key in IDENTITY_KEYS:
+                del self.fields[key]
+
     def as_api_data(self) -> dict:
         d = self.cleaned_data
-        return {"identity": self.identity(), "information": d["information"], "purpose": d["purpose"],
+        identity = None if self.registered else self.identity()
+        return {**({"identity": identity} if identity else {}), "information": d["information"], "purpose": d["purpose"],
                 "format": d["format"], "delivery": d["delivery"],
                 "agency": d["agency"].code if d["agency"] else None}
 

@@ -1,13 +1,15 @@
 """URLs of this app, with their full paths (config.urls mounts every app at /)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import apis, views
 
 urlpatterns = [
     path("informasi/", views.information_list, name="ppid-information"),
     path("ppid/", views.home, name="ppid-home"),
-    path("ppid/masuk/", auth_views.LoginView.as_view(template_name="ppid/login.html"), name="ppid-login"),
+    # One sign-in for every role (portal:masuk); these names stay for old links.
+    path("ppid/masuk/", RedirectView.as_view(pattern_name="portal:masuk", query_string=True), name="ppid-login"),
     path("ppid/keluar/", auth_views.LogoutView.as_view(next_page="ppid-home"), name="ppid-logout"),
     path("ppid/daftar/", views.signup, name="ppid-signup"),
     path("ppid/permohonan/", views.request_mine, name="ppid-request-mine"),

@@ -62,7 +62,7 @@ def signup(request):
 @login_required(login_url="ppid-login")
 def request_new(request):
     profile = RequesterProfile.objects.filter(user=request.user).first()
-    form = forms.RequestForm(request.POST or None, initial=profile.identity() if profile else None)
+    form = forms.RequestForm(request.POST or None, registered=profile is not None)
     if request.method == "POST" and form.is_valid():
         data = serializers.RequestInput(data=form.as_api_data())
         if not data.is_valid():
@@ -71,7 +71,7 @@ def request_new(request):
             created = services.request_create(requester=request.user, **data.validated_data)
             messages.success(request, _("Permohonan teregistrasi dengan nomor %s.") % created.registration_number)
             return redirect("ppid-request-track", number=created.registration_number)
-    return render(request, "ppid/request_form.html", {"form": form})
+    return render(request, "ppid/request_form.html", {"form": form, "profile": profile})
 
 
 @login_required(login_url="ppid-login")

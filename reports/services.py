@@ -349,7 +349,8 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         if to not in TRANSITIONS[report.status]:
             raise ApiError("forbidden_transition",
-                           _("Perubahan status dari %(a)s ke %(b)s tidak diizinkan.") % {"a": report.status, "b": to},
+                           _("Perubahan status dari %(a)s ke %(b)s tidak diizinkan.") % {"a": S(report.status).label,
+                                                                                       "b": S(to).label},
                            status_code=409)
         if not _allowed(access=access, report=report, to=to):
             raise ApiError("permission_denied", _("Anda tidak berhak melakukan perubahan status ini."),

@@ -87,6 +87,32 @@ def businesses_public() -> QuerySet[Business]:
             .defer("location", "verification_note", "desa__source_centroid", "kecamatan__source_centroid"))
 
 
+def business_counts_public(*, group_by: str) -> list[tuple[str, int | str]]:
+    """Public businesses (businesses_public) counted per sector or per desa,
+    largest first, each count through `suppress` (below 5: "<5"). Sector
+    labels in the active language; desa by name (with the code when two
+    desa share one)."""
+    from django.db.models import Count
+
+    from businesses.models import Sector
+
+    from .classes import suppress
+
+    if group_by == "sector":
+        rows = businesses_public().order_by().values("sector").annotate(n=Count("id"))
+        pairs = [(str(Sector(r["sector"]).label) if r["sector"] in Sector.values else r["sector"], r["n"])
+                 for r in rows]
+    elif group_by == "desa":
+        rows = list(businesses_public().order_by().values("desa__code", "desa__name").annotate(n=Count("id")))
+        names = [r["desa__name"] for r in rows]
+        pairs = [(r["desa__name"] if names.count(r["desa__name"]) == 1 else f"{r['desa__name']} ({r['desa__code']})",
+                  r["n"]) for r in rows]
+    else:
+        raise ValueError("group_by must be sector or desa")
+    pairs.sort(key=lambda p: (-p[1], p[0]))
+    return [(label, suppress(n)) for label, n in pairs]
+
+
 def businesses_public_for_output(qs: QuerySet[Business]) -> QuerySet[Business]:
     """Annotates what business_public_dict reads besides the row itself (the
     certificates that are not rejected, the photos) as JSON arrays, so that

@@ -53,7 +53,9 @@ def category_points_public(category: Category) -> bool:
 
 
 def report_is_public(report: Report) -> bool:
-    return report.category.publication_class == PublicationClass.P0 and report.status not in HIDDEN_STATUSES
+    """Whether the report is in the public projection (the one definition:
+    reports_public(), the view)."""
+    return reports_public().filter(id=report.id).exists()
 
 
 def report_public_get(report_id) -> PublicReport | None:

@@ -64,7 +64,14 @@ def test_signup_registers_a_requester_then_files_with_the_stored_identity(db):
     assert profile.id_number == IDENTITY["id_number"]
     assert user_has_role(user=profile.user, roles=[Role.REQUESTER])
     form = client.get("/ppid/permohonan/baru/").content.decode()
-    assert IDENTITY["address"] in form   # prefilled from the requester's own profile
+    # identity is asked once, at registration: the request form names the requester, asks no NIK again
+    assert 'id="identity-on-file"' in form and IDENTITY["name"] in form
+    assert 'name="id_number"' not in form and 'name="address"' not in form
+    response = client.post("/ppid/permohonan/baru/", {
+        "agency": "", "information": "Data jalan rusak", "purpose": "Kajian", "format": "softcopy",
+        "delivery": "email"}, follow=True)
+    request = InformationRequest.objects.get(requester=profile.user)
+    assert request.identity.id_number == IDENTITY["id_number"]   # the snapshot comes from the profile
     assert client.get("/ppid/permohonan/").status_code == 200
 
 
