@@ -6,9 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role
 from accounts.selectors import memberships_active
 
-# Residents land on "Laporan saya" (portal:laporan-saya, built on the `resident`
-# branch). Until that URL exists they land on the tracking search:
-RESIDENT_LANDING = ("portal:laporan-saya", "portal:lacak-cari")  # SWITCH: drop the fallback once merged
+# Residents land on "Laporan saya" (portal:laporan-saya, residents app).
+RESIDENT_LANDING = ("portal:laporan-saya",)
 
 # (roles, url name, label, nav key), in landing priority: the first entry
 # whose roles the user holds is where the user lands.
