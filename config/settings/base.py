@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
+    "common.outbox",
     "accounts",
     "geo",
     "reports",
@@ -285,6 +286,9 @@ CELERY_TIMEZONE = TIME_ZONE
 OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
                     "ppid_send_reminders", "businesses_import", "geo_import_areas", "layers_refresh_counts", "tiles_cells_compact"]
 CELERY_BEAT_SCHEDULE = {
+    # Transactional outbox (common.outbox): whatever a lost kick, a dead worker
+    # or a failed attempt left pending is delivered by this sweep.
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": float(env.int("OUTBOX_SWEEP_SECONDS", default=30))},
     "notifications-retry": {"task": "ops.command_run", "schedule": 600.0, "args": ["reports_notify_retry"]},
     "density-refresh": {"task": "ops.command_run", "schedule": 900.0, "args": ["tiles_density_refresh"]},
     # Report counts (and their tiles) follow reports within a few minutes and
@@ -301,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-reminders": {"task": "ops.reports_deadline_reminders", "schedule": 3600.0},
     "dashboard-refresh": {"task": "portal.dashboard_refresh", "schedule": float(PORTAL_FIGURES_MAX_AGE_SECONDS)},
 }
+# Outbox retries: 10 s after the first failure, doubling, at most an hour apart (never dropped).
+OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=10)
+OUTBOX_BACKOFF_MAX_SECONDS = env.int("OUTBOX_BACKOFF_MAX_SECONDS", default=3600)
+OUTBOX_SWEEP_LIMIT = env.int("OUTBOX_SWEEP_LIMIT", default=1000)
 # Deadline reminders: agencies get one digest a day listing reports due within
 # this many working days or already overdue.
 OPS_REMINDER_WORKING_DAYS = env.int("OPS_REMINDER_WORKING_DAYS", default=1)
