@@ -71,6 +71,22 @@ def enqueue(kind: str, payload: dict, *, key: str) -> None:
     transaction.on_commit(lambda: kick(key), robust=True)
 
 
+def prepare(kind: str, payload: dict, *, key: str):
+    """An unsaved message for a caller that inserts it in its own statement
+    (e.g. with the rows that cause it, in one round trip); its kick is
+    registered for the commit. Prefer `enqueue` unless a round trip matters."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .models import OutboxMessage
+
+    if not kind or len(kind) > KIND_MAX or not key or len(key) > KEY_MAX:
+        raise ValueError(f"outbox kind (1-{KIND_MAX}) and key (1-{KEY_MAX} characters) required")
+    now = timezone.now()
+    transaction.on_commit(lambda: kick(key), robust=True)
+    return OutboxMessage(kind=kind, key=key, payload=payload, created_at=now, due_at=now)
+
+
 def kick(key: str) -> None:
     """Best effort: ask a worker to deliver `key` now (inline without a broker).
     Losing the kick loses nothing: the sweep finds the row."""
