@@ -237,6 +237,11 @@ TILES_EDGE_DIR = env("TILES_EDGE_DIR", default="")
 # Seconds a cached tile is kept without being asked for (correctness does not
 # depend on it: invalidation is explicit).
 TILES_CACHE_TTL = env.int("TILES_CACHE_TTL", default=7 * 24 * 3600)
+# The tile cache is optional at runtime: a Redis call gives up after this many
+# seconds, and after a failure the store is skipped (tiles built from PostGIS,
+# not kept) for TILES_CACHE_RETRY_SECONDS before it is tried again.
+TILES_REDIS_TIMEOUT = env.float("TILES_REDIS_TIMEOUT", default=0.5)
+TILES_CACHE_RETRY_SECONDS = env.float("TILES_CACHE_RETRY_SECONDS", default=2.0)
 # Seconds an invalidation marker lives; longer than any tile build.
 TILES_MARKER_TTL = 3600
 # Browsers revalidate every tile (a 304 costs one cache lookup), so a map never
@@ -279,8 +284,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=180
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing gives up quickly when the broker is down; common.jobs then runs the task inline.
+# socket_timeout: a frozen broker (accepting connections, answering nothing) fails too.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
-                                   "interval_max": 0.5, "socket_connect_timeout": 2}
+                                   "interval_max": 0.5, "socket_connect_timeout": 2,
+                                   "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0)}
+# After a publish fails, common.jobs runs tasks inline for this many seconds
+# without asking the broker again (instead of every request waiting on it).
+JOBS_BROKER_RETRY_SECONDS = env.float("JOBS_BROKER_RETRY_SECONDS", default=5.0)
 CELERY_TIMEZONE = TIME_ZONE
 # Management commands a job may run (ops.tasks.command_run); absent ones are skipped.
 OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
