@@ -28,3 +28,48 @@ def warm_imports() -> None:
     from config.celery import app
 
     app.loader.import_default_modules()  # task modules, as a worker would
+
+
+def database_problem() -> str | None:
+    """Why the configured database cannot serve this project, or None: it
+    answers, the database exists and has PostGIS. Never shows the password."""
+    from django.conf import settings
+    from django.db import DatabaseError, connection
+
+    db = settings.DATABASES["default"]
+    where = f"{db.get('USER') or '?'}@{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db.get('NAME')}"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+            row = cursor.fetchone()
+    except DatabaseError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        password = db.get("PASSWORD")
+        if password:
+            reason = reason.replace(password, "***")
+        return f"cannot use the database {where} (DATABASE_URL): {reason}"
+    finally:
+        connection.close()
+    if row is None:
+        return f"the database {where} (DATABASE_URL) has no PostGIS extension: run `CREATE EXTENSION postgis;`"
+    return None
+
+
+def check_database_or_exit() -> None:
+    """For a server's master process at start: refuse to start (exit 3)
+    with one clear line on stderr when the database cannot serve."""
+    import os
+    import sys
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    try:
+        import django
+
+        django.setup()
+        problem = database_problem()
+    except Exception as exc:  # noqa: BLE001 - a settings error (malformed URL) is reported the same way
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        sys.stderr.write(f"kubu-raya: refusing to start: {problem}\n")
+        sys.stderr.flush()
+        raise SystemExit(3)

@@ -84,7 +84,35 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=_default_database_url())}
+def _database_config(url: str) -> dict:
+    """DATABASE_URL parsed; a URL that is not postgres(ql)/postgis://... with a
+    database name stops the process with a message that never shows the URL
+    (django-environ's warning printed it, password included)."""
+    import warnings
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    problem = None
+    try:
+        parts = urlsplit(url)
+        scheme, name = parts.scheme, parts.path.lstrip("/")
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        scheme, name, problem = "", "", "it cannot be parsed"
+    if problem is None and scheme not in ("postgres", "postgresql", "postgis", "pgsql"):
+        problem = "its scheme must be postgis:// or postgres://"
+    elif problem is None and not name:
+        problem = "it names no database"
+    if problem:
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {problem}. Expected "
+                                   "postgis://USER:PASSWORD@HOST:PORT/NAME (the value is not shown).")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return environ.Env.db_url_config(url)
+
+
+DATABASES = {"default": _database_config(env("DATABASE_URL", default=_default_database_url()))}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -298,6 +326,8 @@ OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_r
 CELERY_BEAT_SCHEDULE = {
     # Transactional outbox (common.outbox): whatever a lost kick, a dead worker
     # or a failed attempt left pending is delivered by this sweep.
+    # Liveness of broker + beat + worker, end to end (/readyz reads its age).
+    "worker-heartbeat": {"task": "ops.heartbeat", "schedule": float(env.int("OPS_HEARTBEAT_SECONDS", default=15))},
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(env.int("OUTBOX_SWEEP_SECONDS", default=30))},
     "notifications-retry": {"task": "ops.command_run", "schedule": 600.0, "args": ["reports_notify_retry"]},
     "density-refresh": {"task": "ops.command_run", "schedule": 900.0, "args": ["tiles_density_refresh"]},
@@ -324,6 +354,11 @@ OUTBOX_SWEEP_LIMIT = env.int("OUTBOX_SWEEP_LIMIT", default=1000)
 OPS_REMINDER_WORKING_DAYS = env.int("OPS_REMINDER_WORKING_DAYS", default=1)
 # Where background exports are written (atomically: temp file, then rename).
 OPS_EXPORT_DIR = env.path("OPS_EXPORT_DIR", default=str(BASE_DIR / ".state" / "exports"))
+# /readyz: a worker heartbeat older than this, an outbox message waiting longer
+# than this, or less free space than this under MEDIA_ROOT is reported as an error.
+OPS_READY_HEARTBEAT_MAX_AGE = env.int("OPS_READY_HEARTBEAT_MAX_AGE", default=90)
+OPS_READY_OUTBOX_MAX_AGE = env.int("OPS_READY_OUTBOX_MAX_AGE", default=300)
+OPS_READY_MEDIA_MIN_FREE_BYTES = env.int("OPS_READY_MEDIA_MIN_FREE_BYTES", default=200 * 2**20)
 # Seconds a client is told to wait (Retry-After) when the database is away.
 OPS_RETRY_AFTER_SECONDS = env.int("OPS_RETRY_AFTER_SECONDS", default=5)
 # Fail fast when PostgreSQL is unreachable (seconds), instead of hanging a worker.
