@@ -135,6 +135,11 @@ TIME_ZONE = "Asia/Pontianak"
 USE_I18N = True
 USE_TZ = True
 
+# Media: a failed write (full disk) leaves no partial file (common.files.MediaStorage).
+STORAGES = {
+    "default": {"BACKEND": "common.files.MediaStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
