@@ -320,7 +320,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # socket_timeout: a frozen broker (accepting connections, answering nothing) fails too.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
                                    "interval_max": 0.5, "socket_connect_timeout": 2,
-                                   "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0)}
+                                   "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+                                   # Redis: a task a killed worker held (acks_late) goes to another
+                                   # worker after this many seconds (kombu's default: 3,600); tasks are
+                                   # idempotent, so one running past it and run again does no harm.
+                                   "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=300)}
 # After a publish fails, common.jobs runs tasks inline for this many seconds
 # without asking the broker again (instead of every request waiting on it).
 JOBS_BROKER_RETRY_SECONDS = env.float("JOBS_BROKER_RETRY_SECONDS", default=5.0)
@@ -364,6 +368,9 @@ OPS_EXPORT_DIR = env.path("OPS_EXPORT_DIR", default=str(BASE_DIR / ".state" / "e
 OPS_READY_HEARTBEAT_MAX_AGE = env.int("OPS_READY_HEARTBEAT_MAX_AGE", default=90)
 OPS_READY_OUTBOX_MAX_AGE = env.int("OPS_READY_OUTBOX_MAX_AGE", default=300)
 OPS_READY_MEDIA_MIN_FREE_BYTES = env.int("OPS_READY_MEDIA_MIN_FREE_BYTES", default=200 * 2**20)
+# Load shedding (ops.middleware.LoadSheddingMiddleware): a request that waited
+# longer than this (ms) behind nginx is answered 503 overloaded at once; 0 = off.
+OPS_SHED_QUEUE_MS = env.int("OPS_SHED_QUEUE_MS", default=2000)
 # Seconds a client is told to wait (Retry-After) when the database is away.
 OPS_RETRY_AFTER_SECONDS = env.int("OPS_RETRY_AFTER_SECONDS", default=5)
 # Fail fast when PostgreSQL is unreachable (seconds), instead of hanging a worker.
@@ -395,6 +402,7 @@ OPS_METRICS_ALLOWED_NETWORKS = env.list("OPS_METRICS_ALLOWED_NETWORKS",
                                         default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",
                                                  "192.168.0.0/16"])
 OPS_METRICS_TOKEN = env("OPS_METRICS_TOKEN", default="")
+MIDDLEWARE.insert(0, "ops.middleware.LoadSheddingMiddleware")
 MIDDLEWARE.insert(0, "ops.middleware.DatabaseUnavailableMiddleware")
 MIDDLEWARE.insert(0, "ops.middleware.RequestContextMiddleware")
 # Request bodies: 10 MiB in memory at most (photos are streamed to disk above
