@@ -394,6 +394,10 @@ def cache_epoch(*, reuse_seconds: float = 0.0) -> str:
             cursor.execute(_EPOCH_SQL)
             value = f"@{cursor.fetchone()[0]:x}"
     except DatabaseError:
+        # Tile hits are answered before Django (tiles.fastpath), where no
+        # request signal closes a broken connection: close it here, so the
+        # next lookup reconnects once PostgreSQL is back.
+        connection.close_if_unusable_or_obsolete()
         if _epoch_memo["value"] is None:
             raise
         return _epoch_memo["value"]
