@@ -40,7 +40,10 @@ CATEGORY = "flood"  # P0, no photo required, routed to an agency with an e-mail
 
 
 def run(args, env, **kw):
-    return subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True, **kw)
+    out = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, **kw)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:3])} failed:\n{out.stderr[-3000:]}")
+    return out
 
 
 class Stack:
@@ -48,6 +51,7 @@ class Stack:
         self.pg = PrivateCluster().init()
         self.redis = PrivateRedis(persist=True)
         self.tmp = Path(tempfile.mkdtemp(prefix="kr-faults-"))
+        (self.tmp / "metrics").mkdir()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.gunicorn = self.celery = None
