@@ -23,6 +23,7 @@ protocol-level prepared statements (PgBouncer >= 1.21, max_prepared_statements).
 """
 import contextlib
 import functools
+import threading
 
 import psycopg
 from django.db import connection
@@ -77,8 +78,24 @@ def model_columns(model, alias: str) -> str:
     return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
 
 
-@functools.cache
+_layouts = threading.local()
+
+
 def _layout(model) -> tuple[list[str], int, list]:
+    """_layout_build(model), once per model and thread: a converter holds
+    objects of the thread that built it (a geometry converter, GEOS' WKB
+    reader of that thread, which is not safe to share: shared, concurrent
+    threads got `GEOSException`/`Unexpected EOF parsing WKB`)."""
+    built = getattr(_layouts, "by_model", None)
+    if built is None:
+        built = _layouts.by_model = {}
+    layout = built.get(model)
+    if layout is None:
+        layout = built[model] = _layout_build(model)
+    return layout
+
+
+def _layout_build(model) -> tuple[list[str], int, list]:
     """The model's attribute names in column order, the position of its
     primary key, and (position, converters, column) of the fields whose
     values the ORM converts after reading them (a geometry, from EWKB), as its

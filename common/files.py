@@ -9,6 +9,7 @@ cannot reach). Without it (development, tests) Django streams the file itself.
 Either way the response is private and never cached by a shared cache.
 """
 import mimetypes
+import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,3 +37,24 @@ def private_file_response(field_file, *, filename: str | None = None):
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+from django.core.files.storage import FileSystemStorage  # noqa: E402
+
+
+class MediaStorage(FileSystemStorage):
+    """FileSystemStorage that leaves nothing behind when a write fails (a
+    full disk left a 0-byte file per attempt); the OSError goes on to the
+    API's error handler (507 storage_full for ENOSPC/EDQUOT)."""
+
+    def _save(self, name, content):
+        try:
+            return super()._save(name, content)
+        except OSError:
+            path = self.path(name)
+            try:
+                if os.path.isfile(path) and os.path.getsize(path) < (content.size or 0) + 1:
+                    os.unlink(path)
+            except OSError:
+                pass
+            raise

@@ -26,13 +26,24 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 
+_broker = {"down_until": 0.0}
+
+
 def _send(task, args: tuple, kwargs: dict) -> None:
+    import time
+
+    from django.conf import settings
+
     try:
+        if not task.app.conf.task_always_eager and time.monotonic() < _broker["down_until"]:
+            raise ConnectionError("broker skipped after a recent failure")
         task.apply_async(args=args, kwargs=kwargs)
     except Exception as exc:  # noqa: BLE001 - broker down or refusing: do the work now instead
         if task.app.conf.task_always_eager:
             raise
-        log.warning("broker unavailable for %s (%s); running inline", task.name, exc)
+        if "skipped after a recent failure" not in str(exc):
+            log.warning("broker unavailable for %s (%s); running inline", task.name, exc)
+            _broker["down_until"] = time.monotonic() + getattr(settings, "JOBS_BROKER_RETRY_SECONDS", 5.0)
         result = task.apply(args=args, kwargs=kwargs)
         if result.failed():
             log.error("inline run of %s failed: %r", task.name, result.result)

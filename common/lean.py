@@ -29,7 +29,7 @@ from rest_framework.authentication import BasicAuthentication, SessionAuthentica
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
-from common.throttles import BatchedThrottles, throttle_waits
+from common.throttles import BatchedThrottles, throttle_waits, throttles_record_accepted
 from config.api_errors import ApiError, error_body
 
 # Set on the Django request by the lean path once it has run the throttles
@@ -75,6 +75,7 @@ def lean_view(cls, initkwargs: dict, drf_view, *, method: str, read: Callable, a
             body, status = answer(request, arguments)
         except ApiError as exc:
             body, status = error_body(exc.code, exc.message, exc.fields, **exc.extra), exc.status_code
+        throttles_record_accepted(request, probe, status)
         response = HttpResponse(JSON.render(body), content_type=JSON.media_type, status=status)
         patch_vary_headers(response, drf_headers["Vary"].split(", "))
         response["Allow"] = drf_headers["Allow"]

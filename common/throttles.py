@@ -6,7 +6,11 @@
 SubmitRateThrottle counts only writes (POST/PUT/PATCH/DELETE), so one view can
 list the caller's reports freely while submissions are limited to the
 `report_submit` rate (THROTTLE_REPORT_SUBMIT, default 20/hour) per user, or per
-client IP for anonymous callers.
+client IP for anonymous callers. It counts only accepted submissions: the
+history is checked before the view runs and written after it answered 201
+Created (`CountAccepted`, which BatchedThrottles includes, and the lean path),
+so a 503 while the database is away, a 400, or the replay of a stored UUID
+(200) uses up nothing.
 
 `throttle_waits` asks a view's throttles as APIView.check_throttles does,
 with the histories of DRF's rate throttles read in one cache call and written
@@ -18,6 +22,20 @@ from rest_framework.throttling import SimpleRateThrottle
 
 class SubmitRateThrottle(SimpleRateThrottle):
     scope = "report_submit"
+    counts_accepted_only = True
+
+    def throttle_success(self):
+        return True  # checked only: record_accepted() counts it once the submission is stored
+
+    def record_accepted(self, request, view) -> None:
+        if self.rate is None:
+            return
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return
+        now = self.timer()
+        history = [t for t in (self.cache.get(key) or []) if t > now - self.duration]
+        self.cache.set(key, [now, *history], self.duration)
 
     def get_cache_key(self, request, view):
         if request.method in SAFE_METHODS:
@@ -68,6 +86,26 @@ def throttle_waits(request, view) -> list:
     return waits
 
 
+def throttles_record_accepted(request, view, status: int) -> None:
+    """After the view answered: count the request in the throttles that count
+    accepted submissions only, when it was one (201 Created)."""
+    if status != 201:
+        return
+    for throttle in view.get_throttles():
+        if getattr(throttle, "counts_accepted_only", False):
+            throttle.record_accepted(request, view)
+
+
+class CountAccepted:
+    """APIView mixin: throttles that count accepted submissions only
+    (SubmitRateThrottle) are told of a 201 once the response is final."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        throttles_record_accepted(request, self, response.status_code)
+        return response
+
+
 def batchable(throttle) -> bool:
     kind = type(throttle)
     return (isinstance(throttle, SimpleRateThrottle)
@@ -76,7 +114,7 @@ def batchable(throttle) -> bool:
             and kind.throttle_failure is SimpleRateThrottle.throttle_failure)
 
 
-class BatchedThrottles:
+class BatchedThrottles(CountAccepted):
     """APIView mixin: check_throttles through throttle_waits (the same
     decisions and Retry-After, two cache round trips instead of two per
     throttle)."""

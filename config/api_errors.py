@@ -3,6 +3,8 @@
 `code` is machine-readable and stable; `message` is human-readable in the
 request's language (Bahasa Indonesia by default, English on request).
 """
+import errno
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +65,14 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, ApiError):
         return Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        # The media disk is full: nothing was stored (common.files.MediaStorage
+        # removes the partial file, the transaction rolls back); try later.
+        import logging
+
+        logging.getLogger(__name__).error("media storage full: %s", exc)
+        return Response(error_body("storage_full", _("Penyimpanan berkas penuh; coba lagi nanti.")),
+                        status=507, headers={"Retry-After": "300"})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -15,6 +15,13 @@ from django.urls import get_resolver  # noqa: E402
 
 get_resolver().url_patterns
 
+# Import now what request threads would otherwise import lazily and at once
+# (gthread workers): concurrent first imports of redis raised "partially
+# initialized module 'redis.connection'" and _DeadlockError in new workers.
+from ops.startup import warm_imports  # noqa: E402
+
+warm_imports()
+
 # Cached map tiles are answered from the tile cache before Django (tiles/fastpath.py).
 from tiles.fastpath import wrap  # noqa: E402
 

@@ -39,6 +39,17 @@ preload_app = False  # each worker opens its own database connections
 def on_starting(server):
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     os.makedirs(_metrics_dir, exist_ok=True)
+    # Fail fast: a wrong DATABASE_URL (port, database, no PostGIS, malformed)
+    # stops gunicorn here with one clear line and no secret, instead of
+    # workers that answer every request with an error. Checked once, in the
+    # master: a worker recycled during a database outage still starts.
+    if os.environ.get("GUNICORN_CHECK_DATABASE", "1") == "1":
+        from ops.startup import check_database_or_exit
+
+        check_database_or_exit()
+        from django.db import connections
+
+        connections.close_all()  # the workers open their own
 
 
 def child_exit(server, worker):

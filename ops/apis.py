@@ -40,8 +40,15 @@ def queue_depth(queue: str = "celery") -> int | None:
     try:
         with app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=1)
-            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
-    except Exception as exc:  # noqa: BLE001 - an absent queue or broker is reported, not raised
+            if conn.transport_cls in ("redis", "rediss") or conn.transport.driver_type == "redis":
+                # A Redis queue is a list, absent when empty: LLEN says 0 where
+                # kombu's passive queue_declare raised "queue not found".
+                return int(conn.default_channel.client.llen(queue))
+            try:
+                return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+            except conn.channel_errors:  # declared by no one yet: nothing waits in it
+                return 0
+    except Exception as exc:  # noqa: BLE001 - an absent broker is reported, not raised
         log.warning("queue depth unavailable: %s", exc)
         return None
 

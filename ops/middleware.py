@@ -114,3 +114,35 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, (OperationalError, InterfaceError)):
             return database_unavailable_response(exception)
         return None
+
+
+class LoadSheddingMiddleware:
+    """Shed load instead of queueing without bound: a request that waited
+    longer than OPS_SHED_QUEUE_MS between nginx and Django (nginx stamps
+    `X-Request-Start: t=<epoch seconds.ms>`, deploy/nginx/kubu-raya.conf) is
+    answered 503 `overloaded` with Retry-After at once, without touching the
+    database: its client has waited long enough, and the answer frees the
+    thread for requests that can still be served in time. Probes are exempt.
+    0 turns it off."""
+
+    EXEMPT = ("/healthz", "/readyz", "/metrics")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        bound_ms = settings.OPS_SHED_QUEUE_MS
+        stamp = request.META.get("HTTP_X_REQUEST_START", "")
+        if bound_ms and stamp.startswith("t=") and request.path not in self.EXEMPT:
+            try:
+                waited_ms = (time.time() - float(stamp[2:])) * 1000.0
+            except ValueError:
+                waited_ms = 0.0
+            if waited_ms > bound_ms:
+                DATABASE_UNAVAILABLE.labels("overloaded").inc()
+                response = JsonResponse({"code": "overloaded",
+                                         "message": _("Layanan sedang sibuk; coba lagi sebentar lagi.")},
+                                        status=503)
+                response["Retry-After"] = str(settings.OPS_RETRY_AFTER_SECONDS)
+                return response
+        return self.get_response(request)

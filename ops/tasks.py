@@ -152,6 +152,14 @@ def ping(key: str) -> bool:
     return job_once(f"ping:{key}", lambda: None, task="ops.ping")
 
 
+@shared_task(name="ops.heartbeat", ignore_result=True)
+def heartbeat(name: str = "celery") -> None:
+    """Run by beat through the broker on a worker: /readyz reads its age."""
+    from ops.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+
+
 # --- Metrics: every task run counted by outcome (common.metrics.JOBS) ----------
 from celery import signals  # noqa: E402
 

@@ -1,13 +1,16 @@
 """Notifications: the agency of each new report (e-mail + optional webhook),
 the reporter of each public status change, the reporters of merged reports.
 
-Queued by reports.services through common.jobs.enqueue (ops.tasks), so
-nothing is sent for a rolled-back
-write. Each function takes ids only and is idempotent (NotificationLog keys),
-so a task queue can call it again safely; failures are retried a few times
-in-process and left unsent in the log for `reports_notify_retry`.
-Content comes from layers.policy.reports.report_notification_summary: for
-P1-P3 reports only the tracking code and a link leave the service.
+Each one is a message of the transactional outbox (common.outbox), written by
+reports.services in the transaction of the change that causes it, so a
+committed report always has its notification and a rolled-back write sends
+nothing. One message per external effect (the agency's e-mail and its webhook
+are two), keyed like its NotificationLog row: the outbox hands the key to the
+handlers below, a handler sends once per key (a repeated delivery after a
+crash finds the log row sent) and raises when the send failed, so the outbox
+retries it with backoff. Content comes from
+layers.policy.reports.report_notification_summary: for P1-P3 reports only the
+tracking code and a link leave the service.
 """
 import json
 import logging
@@ -67,45 +70,48 @@ def _webhook_post(url: str, payload: dict) -> None:
             raise OSError(f"webhook answered {response.status}")
 
 
-def notify_agency_new_report(*, report_id) -> None:
+def notify_agency_new_report(*, report_id, channels=("mail", "hook")) -> bool:
+    """Tell the report's agency (its e-mail and/or webhook); True when sent (now or before)."""
     report = Report.objects.select_related("category", "desa", "agency").filter(id=report_id).first()
     if report is None or report.agency is None:
-        return
+        return True
     agency = report.agency
     summary = _summary(report)
-    if agency.email:
-        _deliver(f"agency-mail:{report.id}:{agency.id}", lambda: send_mail(
+    sent = True
+    if agency.email and "mail" in channels:
+        sent &= _deliver(f"agency-mail:{report.id}:{agency.id}", lambda: send_mail(
             subject=f"[RT Online] Laporan baru {report.tracking_code}",
             message="Ada laporan baru untuk instansi Anda.\n\n" + _lines(summary),
             from_email=None, recipient_list=[agency.email]))
-    if agency.webhook_url:
-        _deliver(f"agency-hook:{report.id}:{agency.id}", lambda: _webhook_post(
+    if agency.webhook_url and "hook" in channels:
+        sent &= _deliver(f"agency-hook:{report.id}:{agency.id}", lambda: _webhook_post(
             agency.webhook_url, {"event": "report.assigned", "agency": agency.code, **summary}))
+    return sent
 
 
-def notify_reporter_status(*, report_id, event_id) -> None:
+def notify_reporter_status(*, report_id, event_id) -> bool:
     event = ReportEvent.objects.filter(id=event_id, report_id=report_id).first()
     if event is None or not event.public or not event.to_status:
-        return
+        return True
     report = Report.objects.select_related("category", "desa", "reporter").get(id=report_id)
     reporter = report.reporter
     if report.anonymous or reporter is None or not reporter.email:
-        return
+        return True
     summary = _summary(report)
     summary["status"] = event.to_status
-    _deliver(f"reporter-status:{event.id}", lambda: send_mail(
+    return _deliver(f"reporter-status:{event.id}", lambda: send_mail(
         subject=f"[RT Online] Status laporan {report.tracking_code}: {event.to_status}",
         message="Status laporan Anda berubah.\n\n" + _lines(summary),
         from_email=None, recipient_list=[reporter.email]))
 
 
-def notify_merged(*, report_id, master_id) -> None:
+def notify_merged(*, report_id, master_id) -> bool:
     report = Report.objects.select_related("category", "desa", "reporter").filter(id=report_id).first()
     master = Report.objects.filter(id=master_id).first()
     if report is None or master is None or report.anonymous or report.reporter is None or not report.reporter.email:
-        return
+        return True
     summary = _summary(report)
-    _deliver(f"merged:{report.id}", lambda: send_mail(
+    return _deliver(f"merged:{report.id}", lambda: send_mail(
         subject=f"[RT Online] Laporan {report.tracking_code} digabung",
         message=("Laporan Anda digabung dengan laporan lain tentang masalah yang sama; "
                  "perkembangan dapat diikuti melalui tautan berikut.\n\n" + _lines(summary)),
@@ -130,3 +136,57 @@ def notifications_retry() -> int:
         entry.refresh_from_db()
         pending += entry.sent_at is None
     return pending
+
+
+# --- Outbox (common.outbox) -------------------------------------------------------
+# Kinds and keys; a key names one external effect and is also its NotificationLog key.
+AGENCY_MAIL, AGENCY_HOOK = "reports.agency_mail", "reports.agency_hook"
+REPORTER_STATUS, MERGED = "reports.reporter_status", "reports.merged"
+
+
+class NotificationFailed(Exception):
+    """Raised by a handler whose send failed: the outbox retries it later."""
+
+
+def agency_messages(report, agency) -> list[tuple[str, dict, str]]:
+    """(kind, payload, key) of the messages telling `agency` of `report`."""
+    payload = {"report_id": str(report.id), "agency_id": agency.id}
+    messages = []
+    if agency.email:
+        messages.append((AGENCY_MAIL, payload, f"agency-mail:{report.id}:{agency.id}"))
+    if agency.webhook_url:
+        messages.append((AGENCY_HOOK, payload, f"agency-hook:{report.id}:{agency.id}"))
+    return messages
+
+
+def _sent(ok: bool, key: str) -> None:
+    if not ok:
+        entry = NotificationLog.objects.filter(key=key).first()
+        raise NotificationFailed(entry.last_error if entry else key)
+
+
+def _agency_handler(channel: str):
+    def handle(payload: dict, *, key: str) -> None:
+        report = Report.objects.filter(id=payload["report_id"]).only("agency_id").first()
+        if report is None or report.agency_id != payload["agency_id"]:
+            return  # re-routed since: the new agency has its own message
+        _sent(notify_agency_new_report(report_id=payload["report_id"], channels=(channel,)), key)
+    return handle
+
+
+def _reporter_status_handler(payload: dict, *, key: str) -> None:
+    _sent(notify_reporter_status(report_id=payload["report_id"], event_id=payload["event_id"]), key)
+
+
+def _merged_handler(payload: dict, *, key: str) -> None:
+    _sent(notify_merged(report_id=payload["report_id"], master_id=payload["master_id"]), key)
+
+
+def outbox_register() -> None:
+    """Called from ReportsConfig.ready()."""
+    from common import outbox
+
+    outbox.register(AGENCY_MAIL, _agency_handler("mail"))
+    outbox.register(AGENCY_HOOK, _agency_handler("hook"))
+    outbox.register(REPORTER_STATUS, _reporter_status_handler)
+    outbox.register(MERGED, _merged_handler)

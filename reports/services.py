@@ -3,8 +3,9 @@ place status changes happen), merge, support, and logged personal-data reads.
 
 Every write runs in one transaction; side effects wait for its commit so
 that a rolled-back write sends nothing: the report_changed signal through
-transaction.on_commit, notifications as Celery tasks through
-common.jobs.enqueue (a worker sends them; without a broker they run inline).
+transaction.on_commit (robust: a failing receiver never stops the others),
+notifications as rows of the transactional outbox (common.outbox) written in
+the same transaction, so a stored report can never lack its notification.
 """
 import dataclasses
 import datetime
@@ -24,14 +25,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_area_ids
-from common.jobs import enqueue
+from common import outbox
 from common.workdays import add_working_days
 from config.api_errors import ApiError
 from geo.models import Agency, Area, ServiceArea
 from geo.selectors import point_locate
-from ops import tasks
 
-from . import selectors, taxonomy
+from . import notifications, selectors, taxonomy
 from .models import (Category, PersonalDataAccess, Report, ReportEvent, ReportPhoto, ReportSubject, ReportSupport,
                      RoutingDecision, RoutingRule)
 from .photos import photo_clean
@@ -250,15 +250,18 @@ def _report_created_rows(*, report, reporter, subject, clean, route, now, more_c
             content_type=each.content_type, width=each.width, height=each.height,
             size_bytes=each.content.size, uploaded_by=reporter)
         photo_row = photo_row or row
+    # The agency's notifications are outbox rows of the same statement: the
+    # report cannot commit without them.
+    _on_commit_changed(report.id, None, report.location)
+    messages = [outbox.prepare(kind, payload, key=key)
+                for kind, payload, key in notifications.agency_messages(report, route.agency)] if route.agency else []
     _insert_together(
         ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, to_status=S.RECEIVED,
                     public=True, author=reporter, photo=photo_row, created_at=now),
         RoutingDecision(report=report, kind=RoutingDecision.Kind.AUTOMATIC, agency=route.agency,
                         rule=route.rule, reason=route.reason),
+        *messages,
         report)
-    _on_commit_changed(report.id, None, report.location)
-    if report.agency_id:
-        enqueue(tasks.notify_agency_new_report, str(report.id))
 
 
 def _insert_together(*rows) -> None:
@@ -287,7 +290,7 @@ def _insert_together(*rows) -> None:
 
 def _on_commit_changed(report_id, old_location, new_location):
     transaction.on_commit(lambda: report_changed.send(
-        sender=Report, report_id=report_id, old_location=old_location, new_location=new_location))
+        sender=Report, report_id=report_id, old_location=old_location, new_location=new_location), robust=True)
 
 
 # --- Workflow ----------------------------------------------------------------
@@ -423,11 +426,14 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
         if event.public:
             report_event_created.send(sender=Report, event=event)
         if event.public and report.reporter_id and not report.anonymous:
-            enqueue(tasks.notify_reporter_status, str(report.id), event.id)
+            outbox.enqueue(notifications.REPORTER_STATUS, {"report_id": str(report.id), "event_id": event.id},
+                           key=f"reporter-status:{event.id}")
         if report.agency_id and report.agency_id != (old_agency.id if old_agency else None):
-            enqueue(tasks.notify_agency_new_report, str(report.id))
+            for kind, payload, key in notifications.agency_messages(report, report.agency):
+                outbox.enqueue(kind, payload, key=key)
         if to == S.MERGED:
-            enqueue(tasks.notify_merged, str(report.id), str(report.merged_into_id))
+            outbox.enqueue(notifications.MERGED, {"report_id": str(report.id), "master_id": str(report.merged_into_id)},
+                           key=f"merged:{report.id}")
     return event
 
 

@@ -40,3 +40,14 @@ say "database restored into $db"
 mkdir -p "$media"
 tar -C "$media" -xzf "$src/media.tar.gz" --no-same-owner
 say "media restored into $media"
+# The tile cache (Redis or files) and nginx's edge mirror hold tiles of the
+# database that was there before: purge them and advance the cache epoch
+# (tiles.cache), so nothing built from the old data is served. Best effort when
+# the application is not installed next to this script.
+if [ -x "${KR_PYTHON:-.venv/bin/python}" ] && [ -f manage.py ]; then
+  if DATABASE_URL="$url" "${KR_PYTHON:-.venv/bin/python}" manage.py tiles_cache purge; then
+    say "tile cache purged"
+  else
+    say "WARNING: tile cache not purged: run 'manage.py tiles_cache purge' against the restored database"
+  fi
+fi

@@ -12,8 +12,11 @@ say() { echo "[vendor] $*"; }
 DEST=portal/static/portal/vendor
 PACKAGES=(leaflet@1.9.4 leaflet.vectorgrid@1.3.0)
 STAMP="$DEST/.versions"
+# The stamp names the layout too: "+maps" since leaflet.js.map is copied (the
+# manifest storage of the production build follows leaflet.js' sourceMappingURL).
+WANT="${PACKAGES[*]} +maps"
 
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PACKAGES[*]}" ]; then
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
   say "present: ${PACKAGES[*]}"
   exit 0
 fi
@@ -26,10 +29,16 @@ rm -rf "$DEST"
 mkdir -p "$DEST/leaflet" "$DEST/vectorgrid"
 tar xzf "$work"/leaflet-1.9.4.tgz -C "$work" && mv "$work/package" "$work/leaflet"
 tar xzf "$work"/leaflet.vectorgrid-1.3.0.tgz -C "$work" && mv "$work/package" "$work/vectorgrid"
-cp "$work/leaflet/dist/leaflet.js" "$work/leaflet/dist/leaflet.css" "$DEST/leaflet/"
+cp "$work/leaflet/dist/leaflet.js" "$work/leaflet/dist/leaflet.js.map" "$work/leaflet/dist/leaflet.css" "$DEST/leaflet/"
 cp -r "$work/leaflet/dist/images" "$DEST/leaflet/"
 cp "$work/leaflet/LICENSE" "$DEST/leaflet/LICENSE"
 cp "$work/vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js" "$DEST/vectorgrid/"
 cp "$work/vectorgrid/LICENSE" "$DEST/vectorgrid/LICENSE" 2>/dev/null || true
-echo "${PACKAGES[*]}" > "$STAMP"
+# Every sourceMappingURL a vendored file names must be there (collectstatic
+# with the manifest storage stops on a missing one).
+for f in $(grep -rl "sourceMappingURL=" "$DEST" --include='*.js' --include='*.css' || true); do
+  map=$(grep -o 'sourceMappingURL=[^ *]*' "$f" | tail -1 | cut -d= -f2)
+  [ -f "$(dirname "$f")/$map" ] || { echo "[vendor] $f names $map, which is missing" >&2; exit 1; }
+done
+echo "$WANT" > "$STAMP"
 say "vendored ${PACKAGES[*]} into $DEST"

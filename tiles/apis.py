@@ -170,8 +170,9 @@ def raster_tile(request, name: str, z: int, x: int, y: int):
         return _not_found(_("Tile di luar batas raster."))
     etag = cache.etag_of(body)
     # PNG is already compressed: the "gzip" copy is the same bytes.
-    cache.tile_put(key, z, x, y, _variant(versions, {"o": options.key()}), etag=etag, body=body, gzipped_body=body,
-                   marker=marker)
+    if versions is not None:  # None: the cache store is unavailable
+        cache.tile_put(key, z, x, y, _variant(versions, {"o": options.key()}), etag=etag, body=body,
+                       gzipped_body=body, marker=marker)
     if if_none_match and _etag_matches(if_none_match, etag):
         return _not_modified(etag, False)
     return _png_response(etag, body, cache_state="miss")

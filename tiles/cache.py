@@ -17,6 +17,15 @@ Layout (the same in Redis and on the filesystem):
 The ETag is a hash of the body, so a tile rebuilt to the same bytes keeps its
 ETag, and a 304 needs only the cache: no database, no registry.
 
+The cache is an optimisation, never the source of truth. Every variant also
+folds in the cache epoch, a PostgreSQL sequence (`tiles_cache_epoch`) read at
+each lookup: an invalidation the store could not take (Redis down or frozen),
+a store that comes back after an outage (it may have restarted from an RDB
+file older than a write), and a restore move the epoch on, so nothing cached
+before is ever served again. While the store fails, tiles are built from
+PostGIS and not kept (a circuit breaker skips the store for
+TILES_CACHE_RETRY_SECONDS after a failure instead of waiting on it per request).
+
 The edge mirror (TILES_EDGE_DIR, off when empty): every unfiltered vector tile
 kept in the cache is also written, gzipped, to
 `<TILES_EDGE_DIR>/tiles/<name>/<z>/<x>/<y>.mvt.gz`, the tile's own URL, so
@@ -31,15 +40,19 @@ again if they changed while it was being written.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import secrets
 import shutil
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 # Half the Web Mercator world width, metres (EPSG:3857).
 MERC_HALF = 20037508.342789244
@@ -53,8 +66,12 @@ class RedisStore:
     def __init__(self, url: str, prefix: str):
         import redis
 
-        self.redis = redis.Redis.from_url(url)
+        timeout = settings.TILES_REDIS_TIMEOUT
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         self.prefix = prefix
+
+    def ping(self) -> None:
+        self.redis.ping()
 
     # One round trip for a cached tile: the layers' versions, then the
     # tile's ETag and body for the variant they make. The tile's marker and
@@ -64,7 +81,7 @@ class RedisStore:
     local versions = redis.call('MGET', unpack(KEYS, 1, n))
     local marker = redis.call('GET', KEYS[n + 2])
     for i = 1, n do if not versions[i] then return false end end
-    local variant = table.concat(versions, '.') .. '|' .. ARGV[2]
+    local variant = table.concat(versions, '.') .. '.' .. ARGV[4] .. '|' .. ARGV[2]
     local out = redis.call('HMGET', KEYS[n + 1], variant .. '|e', variant .. ARGV[3])
     return {out[1] or false, out[2] or false, marker or false, unpack(versions)}
     """
@@ -122,12 +139,12 @@ class RedisStore:
             args += [field, value]
         return bool(self._put_if(keys=[self._k(marker_key), self._k(key)], args=args))
 
-    def lookup(self, version_keys: list[str], tile_key: str, marker_key: str, qhash: str, field: str):
+    def lookup(self, version_keys: list[str], tile_key: str, marker_key: str, qhash: str, field: str, epoch: str):
         """(versions, marker, etag, body), or None when a version is missing."""
         if not hasattr(self, "_lookup"):
             self._lookup = self.redis.register_script(self._LOOKUP)
         keys = [self._k(k) for k in version_keys] + [self._k(tile_key), self._k(marker_key)]
-        result = self._lookup(keys=keys, args=[len(version_keys), qhash, field])
+        result = self._lookup(keys=keys, args=[len(version_keys), qhash, field, epoch])
         if not result:
             return None
         etag, body, marker, *versions = result
@@ -186,6 +203,9 @@ class FileStore:
     def __init__(self, root: Path):
         self.root = Path(root)
 
+    def ping(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+
     def _path(self, key: str) -> Path:
         # Keys are built in this module from layer ids (slugs, commas) and
         # integers; ':' becomes a directory level.
@@ -220,12 +240,12 @@ class FileStore:
         self.hset_many(key, mapping, ttl)
         return True
 
-    def lookup(self, version_keys, tile_key, marker_key, qhash, field):
+    def lookup(self, version_keys, tile_key, marker_key, qhash, field, epoch):
         *versions, marker = self.get_many(version_keys + [marker_key])
         if any(v is None for v in versions):
             return None
         versions = [v.decode() for v in versions]
-        variant = ".".join(versions) + "|" + qhash
+        variant = ".".join(versions + [epoch]) + "|" + qhash
         etag, body = self.hget_many(tile_key, [f"{variant}|e", f"{variant}{field}"])
         return versions, marker, etag, body
 
@@ -304,6 +324,99 @@ def store():
     return _store_for(settings.TILES_REDIS_URL, str(settings.TILES_CACHE_DIR), settings.TILES_CACHE_PREFIX)
 
 
+# --- The store may fail: circuit breaker, and the epoch in PostgreSQL ------------
+
+def _store_errors() -> tuple:
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is a requirement
+        return (OSError,)
+    return (RedisError, OSError)
+
+
+STORE_ERRORS = _store_errors()
+_breaker = {"open_until": 0.0, "tripped": False}
+_breaker_lock = threading.Lock()
+
+
+def _trip(exc: BaseException) -> None:
+    with _breaker_lock:
+        if not _breaker["tripped"]:
+            log.warning("tile cache store unavailable (%s); tiles are built from the database", exc)
+        _breaker["tripped"] = True
+        _breaker["open_until"] = time.monotonic() + settings.TILES_CACHE_RETRY_SECONDS
+
+
+def store_available() -> bool:
+    """False while the breaker is open. The first call after it closes pings
+    the store; if it answers, the cache epoch moves on before anything is
+    read from it (it may have missed writes, or come back from an old RDB file)."""
+    if not _breaker["tripped"]:
+        return True
+    if time.monotonic() < _breaker["open_until"]:
+        return False
+    try:
+        store().ping()
+    except STORE_ERRORS as exc:
+        _trip(exc)
+        return False
+    with _breaker_lock:
+        if _breaker["tripped"]:
+            cache_epoch_advance()
+            _breaker["tripped"] = False
+            log.warning("tile cache store back; cache epoch advanced")
+    return True
+
+
+_EPOCH_SQL = "SELECT last_value FROM tiles_cache_epoch"
+# Never lower than the clock in ms: after a restore (which brings back an
+# older sequence value) the next epoch is still one never used before.
+_EPOCH_ADVANCE_SQL = ("SELECT setval('tiles_cache_epoch', GREATEST((SELECT last_value FROM tiles_cache_epoch) + 1, "
+                      "(extract(epoch FROM clock_timestamp()) * 1000)::bigint))")
+_epoch_memo = {"value": None}
+_epoch_local = threading.local()
+
+
+def cache_epoch(*, reuse_seconds: float = 0.0) -> str:
+    """The current cache epoch (from PostgreSQL; the last one read when the
+    database does not answer, since nothing can be written then either).
+    With reuse_seconds, the one this thread read that recently: only for
+    keeping a tile (an older epoch keeps it where no lookup will find it,
+    never a stale tile where one will), never for a lookup."""
+    from django.db import DatabaseError, connection
+
+    if reuse_seconds:
+        memo = getattr(_epoch_local, "memo", None)
+        if memo is not None and time.monotonic() - memo[1] < reuse_seconds:
+            return memo[0]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_EPOCH_SQL)
+            value = f"@{cursor.fetchone()[0]:x}"
+    except DatabaseError:
+        # Tile hits are answered before Django (tiles.fastpath), where no
+        # request signal closes a broken connection: close it here, so the
+        # next lookup reconnects once PostgreSQL is back.
+        connection.close_if_unusable_or_obsolete()
+        if _epoch_memo["value"] is None:
+            raise
+        return _epoch_memo["value"]
+    _epoch_memo["value"] = value
+    _epoch_local.memo = (value, time.monotonic())
+    return value
+
+
+def cache_epoch_advance() -> str:
+    """Make every cached tile unreachable, whatever the store holds."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_EPOCH_ADVANCE_SQL)
+        value = f"@{cursor.fetchone()[0]:x}"
+    _epoch_memo["value"] = value
+    return value
+
+
 # --- Versions -------------------------------------------------------------------
 
 def layer_versions(names: list[str], *, create: bool = True) -> list[str] | None:
@@ -359,27 +472,47 @@ def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
     `build`: what tile_build_state would return, read in the same round trip
     (so a miss goes on to build without asking the store again)."""
     names = name.split(",")
-    found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), marker_key(name, z, x, y),
-                           query_hash(query), f"|{body or 'e'}")
+    available = store_available()  # first: a store coming back advances the epoch
+    epoch = cache_epoch()
+    if not available:
+        if state is not None:
+            state["build"] = (None, None)  # build, do not keep
+        return None
+    try:
+        found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), marker_key(name, z, x, y),
+                               query_hash(query), f"|{body or 'e'}", epoch)
+    except STORE_ERRORS as exc:
+        _trip(exc)
+        if state is not None:
+            state["build"] = (None, None)
+        return None
     if found is None:
         return None
     versions, marker, etag, data = found
     if state is not None:
-        state["build"] = (versions, marker)
+        state["build"] = (versions + [epoch], marker)
     return (etag.decode() if etag else None), (data if body else None)
 
 
-def tile_build_state(name: str, z: int, x: int, y: int) -> tuple[list[str], bytes | None]:
+def tile_build_state(name: str, z: int, x: int, y: int) -> tuple[list[str] | None, bytes | None]:
     """Read before building a tile: the layers' versions (created if
-    missing) and the tile's invalidation marker, in one round trip."""
-    keys, values = _state_read(name, z, x, y)
-    if any(v is None for v in values[:-1]):
-        s = store()
-        for key, v in zip(keys[:-1], values[:-1]):
-            if v is None:
-                s.add(key, _token())
-        values = s.get_many(keys)
-    return [v.decode() for v in values[:-1]], values[-1]
+    missing) and the cache epoch, and the tile's invalidation marker.
+    (None, None) when the store is unavailable: build, do not keep."""
+    if not store_available():
+        return None, None
+    epoch = cache_epoch(reuse_seconds=1.0)  # usually read by the lookup just before
+    try:
+        keys, values = _state_read(name, z, x, y)
+        if any(v is None for v in values[:-1]):
+            s = store()
+            for key, v in zip(keys[:-1], values[:-1]):
+                if v is None:
+                    s.add(key, _token())
+            values = s.get_many(keys)
+    except STORE_ERRORS as exc:
+        _trip(exc)
+        return None, None
+    return [v.decode() for v in values[:-1]] + [epoch], values[-1]
 
 
 def _state_read(name: str, z: int, x: int, y: int) -> tuple[list[str], list[bytes | None]]:
@@ -391,13 +524,18 @@ def _state_read(name: str, z: int, x: int, y: int) -> tuple[list[str], list[byte
 def tile_put(name, z, x, y, variant, *, etag: str, body: bytes, gzipped_body: bytes,
              marker: bytes | None) -> bool:
     """Keep a built tile unless it was invalidated while being built (its
-    marker changed): then the tile may miss that write, and is dropped."""
+    marker changed): then the tile may miss that write, and is dropped. A
+    store that fails keeps nothing."""
     s = store()
-    kept = s.put_if_marker(marker_key(name, z, x, y), marker, tile_key(name, z, x, y),
-                           {f"{variant}|e": etag.encode(), f"{variant}|d": body, f"{variant}|g": gzipped_body},
-                           settings.TILES_CACHE_TTL)
-    if kept and "," in name:
-        s.set_add("composites", name)
+    try:
+        kept = s.put_if_marker(marker_key(name, z, x, y), marker, tile_key(name, z, x, y),
+                               {f"{variant}|e": etag.encode(), f"{variant}|d": body, f"{variant}|g": gzipped_body},
+                               settings.TILES_CACHE_TTL)
+        if kept and "," in name:
+            s.set_add("composites", name)
+    except STORE_ERRORS as exc:
+        _trip(exc)
+        return False
     return kept
 
 
@@ -413,8 +551,15 @@ def edge_path(name: str, z: int, x: int, y: int) -> Path | None:
 
 
 def _edge_current(name: str, z: int, x: int, y: int, versions: list[str], marker: bytes | None) -> bool:
-    _, values = _state_read(name, z, x, y)
-    return values[-1] == marker and [v.decode() if v else None for v in values[:-1]] == versions
+    """The layers' versions, the cache epoch (versions[-1]) and the tile's
+    marker are still those the tile was built under."""
+    try:
+        _, values = _state_read(name, z, x, y)
+    except STORE_ERRORS as exc:
+        _trip(exc)
+        return False
+    return (values[-1] == marker and [v.decode() if v else None for v in values[:-1]] == versions[:-1]
+            and cache_epoch() == versions[-1])
 
 
 def edge_put(name: str, z: int, x: int, y: int, *, versions: list[str], marker: bytes | None,
@@ -504,7 +649,17 @@ def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
     """Drop the cached tiles of `layer_id` (and of composites containing it)
     that show a point at (lon, lat), at every zoom. Returns tiles dropped."""
     tiles = tiles_at_point(lon, lat)
-    dropped, names = store().invalidate_point(layer_id, tiles, _token(), settings.TILES_MARKER_TTL)
+    try:
+        if not store_available():
+            raise ConnectionError("tile cache store skipped (circuit open)")
+        dropped, names = store().invalidate_point(layer_id, tiles, _token(), settings.TILES_MARKER_TTL)
+    except STORE_ERRORS as exc:
+        # The store may still hold these tiles (and return with them): nothing
+        # cached before this moment is served again.
+        if not isinstance(exc, ConnectionError) or "circuit open" not in str(exc):
+            _trip(exc)
+        cache_epoch_advance()
+        dropped, names = 0, _edge_names(layer_id)
     if edge_root() is not None:
         _edge_drop_tiles([(name, z, x, y) for z, x, y in tiles for name in names])
     return dropped
@@ -513,11 +668,33 @@ def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
 def tiles_invalidate_layer(layer_id: str) -> None:
     """Give the layer a new data version: every cached tile of it (and of the
     composites containing it) stops matching at once."""
-    store().set(f"v:{layer_id}", _token())
+    try:
+        if not store_available():
+            raise ConnectionError("tile cache store skipped (circuit open)")
+        store().set(f"v:{layer_id}", _token())
+    except STORE_ERRORS as exc:
+        if not isinstance(exc, ConnectionError) or "circuit open" not in str(exc):
+            _trip(exc)
+        cache_epoch_advance()
     _edge_drop_layer(layer_id)
 
 
+def _edge_names(layer_id: str) -> list[str]:
+    """The layer and the composites containing it, from the edge mirror's folders."""
+    root = edge_root()
+    if root is None or not (root / "tiles").is_dir():
+        return [layer_id]
+    return _names_with(layer_id, {p.name for p in (root / "tiles").iterdir() if "," in p.name})
+
+
 def tiles_purge() -> int:
-    """Empty the cache (tiles and versions) and the edge mirror."""
+    """Empty the cache (tiles and versions) and the edge mirror; the cache
+    epoch moves on, so even a store that cannot be reached now (and comes
+    back later) serves nothing cached before."""
+    cache_epoch_advance()
     _edge_purge()
-    return store().purge()
+    try:
+        return store().purge()
+    except STORE_ERRORS as exc:
+        _trip(exc)
+        return 0

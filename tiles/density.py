@@ -80,7 +80,13 @@ def density_refresh(*, category: str, bandwidth_m: float = 500.0, cell_m: float 
     origin_x, origin_y = math.floor((minx - pad) / cell_m) * cell_m, math.ceil((maxy + pad) / cell_m) * cell_m
     width = int(math.ceil((maxx + pad - origin_x) / cell_m))
     height = int(math.ceil((origin_y - (miny - pad)) / cell_m))
-    counts = _counts_grid(layer, {"properties": {"category": category}}, origin_x, origin_y, cell_m, width, height)
+    # The category by the field the layer publishes it as (category_code), as
+    # a tile's ?category= does: {"category": ...} raised LayerFilterError on
+    # every beat run, so no density surface was ever refreshed.
+    filters = sources.filters_for(layer, {"category": category})
+    if not filters:
+        return None
+    counts = _counts_grid(layer, filters, origin_x, origin_y, cell_m, width, height)
     density = kernel_density(counts, bandwidth_m=bandwidth_m, cell_m=cell_m).astype("float32")
     # Below a hundredth of the density of a single report: no hotspot, shown
     # transparent.

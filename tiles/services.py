@@ -30,6 +30,8 @@ def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest, query: 
     packed = _gzip(body) if gzip_now else None
 
     def keep() -> bool:
+        if versions is None:  # the cache store is unavailable: built, not kept
+            return False
         gzipped = packed if packed is not None else _gzip(body)
         kept = cache.tile_put(name, t.z, t.x, t.y, cache.tile_variant(versions, query), etag=etag, body=body,
                               gzipped_body=gzipped, marker=marker)

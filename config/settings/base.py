@@ -107,7 +107,35 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=_default_database_url())}
+def _database_config(url: str) -> dict:
+    """DATABASE_URL parsed; a URL that is not postgres(ql)/postgis://... with a
+    database name stops the process with a message that never shows the URL
+    (django-environ's warning printed it, password included)."""
+    import warnings
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    problem = None
+    try:
+        parts = urlsplit(url)
+        scheme, name = parts.scheme, parts.path.lstrip("/")
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        scheme, name, problem = "", "", "it cannot be parsed"
+    if problem is None and scheme not in ("postgres", "postgresql", "postgis", "pgsql"):
+        problem = "its scheme must be postgis:// or postgres://"
+    elif problem is None and not name:
+        problem = "it names no database"
+    if problem:
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {problem}. Expected "
+                                   "postgis://USER:PASSWORD@HOST:PORT/NAME (the value is not shown).")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return environ.Env.db_url_config(url)
+
+
+DATABASES = {"default": _database_config(env("DATABASE_URL", default=_default_database_url()))}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -138,6 +166,11 @@ TIME_ZONE = "Asia/Pontianak"
 USE_I18N = True
 USE_TZ = True
 
+# Media: a failed write (full disk) leaves no partial file (common.files.MediaStorage).
+STORAGES = {
+    "default": {"BACKEND": "common.files.MediaStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
@@ -284,6 +317,11 @@ TILES_EDGE_DIR = env("TILES_EDGE_DIR", default="")
 # Seconds a cached tile is kept without being asked for (correctness does not
 # depend on it: invalidation is explicit).
 TILES_CACHE_TTL = env.int("TILES_CACHE_TTL", default=7 * 24 * 3600)
+# The tile cache is optional at runtime: a Redis call gives up after this many
+# seconds, and after a failure the store is skipped (tiles built from PostGIS,
+# not kept) for TILES_CACHE_RETRY_SECONDS before it is tried again.
+TILES_REDIS_TIMEOUT = env.float("TILES_REDIS_TIMEOUT", default=0.5)
+TILES_CACHE_RETRY_SECONDS = env.float("TILES_CACHE_RETRY_SECONDS", default=2.0)
 # Seconds an invalidation marker lives; longer than any tile build.
 TILES_MARKER_TTL = 3600
 # Browsers revalidate every tile (a 304 costs one cache lookup), so a map never
@@ -326,8 +364,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=180
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing gives up quickly when the broker is down; common.jobs then runs the task inline.
+# socket_timeout: a frozen broker (accepting connections, answering nothing) fails too.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
-                                   "interval_max": 0.5, "socket_connect_timeout": 2}
+                                   "interval_max": 0.5, "socket_connect_timeout": 2,
+                                   "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+                                   # Redis: a task a killed worker held (acks_late) goes to another
+                                   # worker after this many seconds (kombu's default: 3,600); tasks are
+                                   # idempotent, so one running past it and run again does no harm.
+                                   "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=300)}
+# After a publish fails, common.jobs runs tasks inline for this many seconds
+# without asking the broker again (instead of every request waiting on it).
+JOBS_BROKER_RETRY_SECONDS = env.float("JOBS_BROKER_RETRY_SECONDS", default=5.0)
 CELERY_TIMEZONE = TIME_ZONE
 # Management commands a job may run (ops.tasks.command_run); absent ones are skipped.
 OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_refresh_due",
@@ -335,6 +382,8 @@ OPS_JOB_COMMANDS = ["reports_notify_retry", "tiles_density_refresh", "datasets_r
 CELERY_BEAT_SCHEDULE = {
     # Announcements deferred by quiet hours or a failed attempt.
     "announcements-deliver": {"task": "announcements.deliver", "schedule": 60.0},
+    # Liveness of broker + beat + worker, end to end (/readyz reads its age).
+    "worker-heartbeat": {"task": "ops.heartbeat", "schedule": float(env.int("OPS_HEARTBEAT_SECONDS", default=15))},
     # Transactional outbox (common.outbox): whatever a lost kick, a dead worker
     # or a failed attempt left pending is delivered by this sweep.
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(env.int("OUTBOX_SWEEP_SECONDS", default=30))},
@@ -363,6 +412,14 @@ OUTBOX_SWEEP_LIMIT = env.int("OUTBOX_SWEEP_LIMIT", default=1000)
 OPS_REMINDER_WORKING_DAYS = env.int("OPS_REMINDER_WORKING_DAYS", default=1)
 # Where background exports are written (atomically: temp file, then rename).
 OPS_EXPORT_DIR = env.path("OPS_EXPORT_DIR", default=str(BASE_DIR / ".state" / "exports"))
+# /readyz: a worker heartbeat older than this, an outbox message waiting longer
+# than this, or less free space than this under MEDIA_ROOT is reported as an error.
+OPS_READY_HEARTBEAT_MAX_AGE = env.int("OPS_READY_HEARTBEAT_MAX_AGE", default=90)
+OPS_READY_OUTBOX_MAX_AGE = env.int("OPS_READY_OUTBOX_MAX_AGE", default=300)
+OPS_READY_MEDIA_MIN_FREE_BYTES = env.int("OPS_READY_MEDIA_MIN_FREE_BYTES", default=200 * 2**20)
+# Load shedding (ops.middleware.LoadSheddingMiddleware): a request that waited
+# longer than this (ms) behind nginx is answered 503 overloaded at once; 0 = off.
+OPS_SHED_QUEUE_MS = env.int("OPS_SHED_QUEUE_MS", default=2000)
 # Seconds a client is told to wait (Retry-After) when the database is away.
 OPS_RETRY_AFTER_SECONDS = env.int("OPS_RETRY_AFTER_SECONDS", default=5)
 # Fail fast when PostgreSQL is unreachable (seconds), instead of hanging a worker.
@@ -394,6 +451,7 @@ OPS_METRICS_ALLOWED_NETWORKS = env.list("OPS_METRICS_ALLOWED_NETWORKS",
                                         default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",
                                                  "192.168.0.0/16"])
 OPS_METRICS_TOKEN = env("OPS_METRICS_TOKEN", default="")
+MIDDLEWARE.insert(0, "ops.middleware.LoadSheddingMiddleware")
 MIDDLEWARE.insert(0, "ops.middleware.DatabaseUnavailableMiddleware")
 MIDDLEWARE.insert(0, "ops.middleware.RequestContextMiddleware")
 # Request bodies: 10 MiB in memory at most (photos are streamed to disk above

@@ -46,7 +46,7 @@ DATABASES["default"]["OPTIONS"]["options"] = db_connection_options(DB_STATEMENT_
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=1)
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "common.files.MediaStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Private media (report photos) are served by nginx through X-Accel-Redirect

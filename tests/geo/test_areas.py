@@ -124,7 +124,8 @@ def test_reloading_kubu_raya_loads_nothing_twice(kubu_raya):
     assert Area.objects.filter(level="desa").count() == 123
 
 
-def test_healthz_reports_database_and_postgis_versions(client, db):
-    body = client.get("/healthz").json()
-    assert body["status"] == "ok"
-    assert body["database"]["postgis"].startswith("3.")
+def test_readyz_reports_database_and_postgis_versions(client, db):
+    # /healthz is liveness only (no database); readiness names the versions
+    body = client.get("/readyz").json()
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["database"]["postgis"].startswith("3.")

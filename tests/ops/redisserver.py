@@ -13,9 +13,10 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 class PrivateRedis:
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, *, persist: bool = False):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="kr-redis-")
+        self.persist = persist
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -23,9 +24,11 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> "PrivateRedis":
-        # No persistence: a killed server comes back empty, as a Redis whose RDB missed the last writes.
+        # No persistence unless asked: a killed server comes back empty. With
+        # persist, it reloads the RDB file of its last SAVE (writes after it are lost).
         self.proc = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--dir", self.dir],
+                                      "--save", "3600 1" if self.persist else "", "--appendonly", "no",
+                                      "--dir", self.dir, "--dbfilename", "dump.rdb"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while True:
@@ -36,6 +39,11 @@ class PrivateRedis:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("redis-server did not start")
                 time.sleep(0.05)
+
+    def save(self) -> None:
+        import redis
+
+        redis.Redis.from_url(self.url).save()
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:

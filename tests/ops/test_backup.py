@@ -59,10 +59,16 @@ def test_backup_restores_every_row_and_file_into_an_empty_database(kubu_raya, tm
     assert sorted(p.name for p in backup.iterdir()) == ["SHA256SUMS", "db.dump", "media.tar.gz"]
 
     restored_media = tmp_path / "restored-media"
-    env_restore = {**os.environ, "MEDIA_ROOT": str(restored_media)}
+    # a tile cache holding tiles of the database that was there before
+    tile_cache = tmp_path / "tile-cache"
+    (tile_cache / "b" / "reports" / "14").mkdir(parents=True)
+    (tile_cache / "b" / "reports" / "14" / "old").write_bytes(b"tile of the old database")
+    env_restore = {**os.environ, "MEDIA_ROOT": str(restored_media), "TILES_CACHE_DIR": str(tile_cache),
+                   "TILES_REDIS_URL": "", "TILES_EDGE_DIR": ""}
     out = subprocess.run(["bash", "scripts/restore.sh", str(backup), _libpq(empty_database)],
                          cwd=settings.BASE_DIR, env=env_restore, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
+    assert "tile cache purged" in out.stdout + out.stderr and not (tile_cache / "b").exists()
 
     before, after = _row_counts(source_url), _row_counts(_libpq(empty_database))
     assert after == before

@@ -23,8 +23,11 @@ REDIS_URL = os.environ.get("OPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 @contextlib.contextmanager
 def broker(url: str):
     """Point the Celery app at a real broker for the duration of a test."""
+    from common import jobs
+
     old = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager, app.conf.broker_url = False, url
+    jobs._broker["down_until"] = 0.0  # a failure seen by an earlier test does not count
     app._pool = None
     app.__dict__.pop("amqp", None)  # its producer pool holds connections to the old broker
     try:

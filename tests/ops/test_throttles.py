@@ -5,14 +5,14 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from common.throttles import BatchedThrottles, SubmitRateThrottle
+from common.throttles import BatchedThrottles, CountAccepted, SubmitRateThrottle
 
 
 class TwoPerMinute(SubmitRateThrottle):
     rate = "2/min"
 
 
-class Submissions(APIView):
+class Submissions(CountAccepted, APIView):
     throttle_classes = [TwoPerMinute]
     authentication_classes = []
 
@@ -55,7 +55,7 @@ def test_writes_are_limited_per_ip_and_reads_are_not(view_class):
 def test_batched_throttles_decide_as_drf_with_two_throttles():
     """Two throttles on one view: DRF's one-by-one check and the batched one
     refuse the same request with the same Retry-After, and each throttle
-    records every request it allows (also when another refuses it)."""
+    counts only the submissions accepted (201), not those another refused."""
     factory = APIRequestFactory()
     answers = {}
     for view_class in (Submissions, BatchedSubmissions):
@@ -63,7 +63,7 @@ def test_batched_throttles_decide_as_drf_with_two_throttles():
         view = type("V", (view_class,), {"throttle_classes": [TenPerMinute, TwoPerMinute]}).as_view()
         answers[view_class] = [(r.status_code, r.get("Retry-After"))
                                for r in (view(factory.post("/x", {}, REMOTE_ADDR="198.51.100.9")) for _ in range(4))]
-        assert len(cache.get("throttle_other_ip-198.51.100.9")) == 4
+        assert len(cache.get("throttle_other_ip-198.51.100.9")) == 2  # accepted submissions only
         assert len(cache.get("throttle_report_submit_ip-198.51.100.9")) == 2
     assert answers[Submissions] == answers[BatchedSubmissions]
     assert [code for code, _ in answers[BatchedSubmissions]] == [201, 201, 429, 429]

@@ -184,9 +184,9 @@ def test_a_submission_runs_few_queries_before_its_commit(submit, users, django_c
     """The request path: the category with the idempotency probe, the lookup
     (edition, covering parts, areas in one prepared statement), routing with
     service areas ranked in one query, the duplicate search returning whole
-    rows, then one transaction of one statement inserting three rows.
-    Notifications and tile invalidation run after the commit (a Celery task,
-    a signal)."""
+    rows, then one transaction of one statement inserting the rows: event,
+    routing decision, the agency's notification (an outbox row) and the
+    report. Tile invalidation and the outbox's kick run after the commit."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     submit(users["resident2"], photo=None, category="flood")  # warm the session
@@ -196,11 +196,12 @@ def test_a_submission_runs_few_queries_before_its_commit(submit, users, django_c
     assert response.status_code == 201, response.content
     # The test runs inside a transaction, so atomic blocks are savepoints here.
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # The three rows in one statement, the report last (its statement-level
-    # tile-cell trigger runs once, at the end of it).
+    # The rows in one statement, the report last (its statement-level
+    # tile-cell trigger runs once, at the end of it); the notification is in
+    # the same statement, so the report cannot be stored without it.
     (insert,) = [s for s in statements if "INSERT INTO" in s]
     assert re.findall(r'INSERT INTO "(\w+)"', insert) == ["reports_reportevent", "reports_routingdecision",
-                                                          "reports_report"]
+                                                          "outbox_message", "reports_report"]
     assert len(statements) <= 5, "\n".join(statements)
     assert sum("geo_areapart" in s for s in statements) == 1  # the lookup, once
     assert len(callbacks) >= 2  # report_changed and the agency notification, after the commit

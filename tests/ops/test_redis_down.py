@@ -1,0 +1,108 @@
+"""Redis is an optimisation: with it gone (killed, frozen, restarted from an
+old RDB file) submissions, lookups and tiles keep working from PostgreSQL,
+and a cache that comes back never serves a tile older than a write it missed.
+
+Real processes: a private redis-server (cache, throttles, tiles, broker) and
+gunicorn serving the project against the test database.
+"""
+import time
+import uuid
+
+import pytest
+import requests
+
+from common.outbox.models import OutboxMessage
+from reports.models import Report
+from reports.services import categories_seed
+
+from .redisserver import PrivateRedis
+from .servers import gunicorn
+
+pytestmark = pytest.mark.slow
+POINT = {"lon": 109.3724, "lat": -0.0715}  # inside desa Sungai Raya
+NEARBY = {"lon": 109.3731, "lat": -0.0711}
+
+
+def _tile_path(lon, lat, z=14):
+    import math
+
+    n = 2 ** z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return f"/tiles/reports/{z}/{x}/{y}.mvt"
+
+
+def _decode(body: bytes) -> int:
+    import mapbox_vector_tile
+
+    layers = mapbox_vector_tile.decode(body) if body else {}
+    return sum(len(layer["features"]) for layer in layers.values())
+
+
+def _report(base, point, code="flood") -> requests.Response:
+    return requests.post(f"{base}/api/v1/reports/", timeout=30, json={
+        "id": str(uuid.uuid4()), "category": code, "description": "Jalan berlubang", **point})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_killed_and_restarted_from_an_old_rdb_file(kubu_raya, tmp_path):
+    categories_seed()
+    server = PrivateRedis(persist=True).start()
+    try:
+        with gunicorn(REDIS_URL=server.url, CELERY_BROKER_URL=server.url, TILES_EDGE_DIR="",
+                      TILES_CACHE_PREFIX=f"t{uuid.uuid4().hex[:6]}:") as base:
+            assert _report(base, POINT).status_code == 201
+            tile = _tile_path(**POINT)
+            first = requests.get(base + tile, timeout=30)
+            assert first.status_code == 200
+            hit = requests.get(base + tile, timeout=30)
+            assert hit.headers.get("X-Tile-Cache") == "hit" and hit.headers["ETag"] == first.headers["ETag"]
+            features_before = _decode(first.content)
+            server.save()  # the RDB file now holds the cached tile
+            server.kill()
+
+            # Redis gone: the citizen's submission, the lookup and the tile still answer
+            started = time.monotonic()
+            during = _report(base, NEARBY)
+            assert during.status_code == 201, during.text
+            assert requests.get(f"{base}/api/v1/areas/covering", params=POINT, timeout=30).status_code == 200
+            built = requests.get(base + tile, timeout=30)
+            assert built.status_code == 200 and built.headers.get("X-Tile-Cache") != "hit"
+            assert _decode(built.content) == features_before + 1
+            assert time.monotonic() - started < 20
+            # the agency notification of the report stored during the outage is not lost
+            messages = OutboxMessage.objects.filter(payload__report_id=during.json()["id"])
+            assert messages.exists() and all(m.delivered_at is not None for m in messages)
+
+            # Redis comes back from its old RDB file, with the tile cached before the write
+            server.start()
+            after = requests.get(base + tile, timeout=30)
+            assert after.status_code == 200
+            assert after.headers["ETag"] != first.headers["ETag"]
+            assert _decode(after.content) == features_before + 1
+            deadline = time.monotonic() + 5  # and the cache works again within seconds
+            while (again := requests.get(base + tile, timeout=30)).headers.get("X-Tile-Cache") != "hit":
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            assert again.headers["ETag"] == after.headers["ETag"] and _decode(again.content) == features_before + 1
+    finally:
+        server.close()
+    assert Report.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_frozen_redis_costs_time_not_answers(kubu_raya):
+    categories_seed()
+    server = PrivateRedis().start()
+    try:
+        with gunicorn(REDIS_URL=server.url, CELERY_BROKER_URL=server.url, TILES_EDGE_DIR="") as base:
+            assert _report(base, POINT).status_code == 201
+            server.freeze()  # connections hang instead of failing
+            statuses = [_report(base, NEARBY).status_code for _ in range(3)]
+            tile = requests.get(base + _tile_path(**POINT), timeout=60)
+            lookup = requests.get(f"{base}/api/v1/areas/covering", params=POINT, timeout=60)
+            assert statuses == [201, 201, 201] and tile.status_code == 200 and lookup.status_code == 200
+            server.thaw()
+    finally:
+        server.close()
+    assert Report.objects.count() == 4
