@@ -37,7 +37,7 @@ def alerts_plan(*, report_id, created: bool, now=None) -> int:
     report = reports_public().filter(id=report_id).first()
     if report is None:
         return 0
-    event = (ReportEvent.objects.filter(report=report, public=True).order_by("-created_at", "-id").first())
+    event = (ReportEvent.objects.filter(report_id=report.id, public=True).order_by("-created_at", "-id").first())
     if event is None:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
