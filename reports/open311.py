@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from common.throttles import SubmitRateThrottle, throttle_waits
+from common.throttles import SubmitRateThrottle, throttle_waits, throttles_record_accepted
 from config.api_errors import ApiError
 from geo.selectors import desa_point_for_address
 from layers.policy import reports as policy
@@ -239,7 +239,8 @@ def _requests_post(request, fmt):
     key = data.get("api_key", "")
     if not key or not Open311Key.objects.filter(key=key, is_active=True).exists():
         return _error(fmt, 403, "invalid api_key")
-    waits = throttle_waits(Request(request), _PostThrottles())
+    throttles = _PostThrottles()
+    waits = throttle_waits(Request(request), throttles)
     if waits:
         wait = max((w for w in waits if w is not None), default=60)
         response = _error(fmt, 429, "too many requests; retry after %d seconds" % math.ceil(wait))
@@ -267,6 +268,8 @@ def _requests_post(request, fmt):
             photo_optional=True)
     except ApiError as exc:
         return _error(fmt, exc.status_code, f"{exc.code}: {exc.message}")
+    # Only an accepted submission counts towards report_submit (issue 17).
+    throttles_record_accepted(Request(request), throttles, 201 if result.created else 200)
     notice = (f"Kode pelacakan {result.report.tracking_code}: {settings.REPORTS_PUBLIC_BASE_URL}"
               f"/lacak/{result.report.tracking_code}/")
     if located:

@@ -250,7 +250,9 @@ def report_support(*, report_id, user=None, secret: str | None = None) -> Report
                        fields={"device": ["required"]})
     try:
         with transaction.atomic():
-            report = reports_public().select_for_update(of=("self",)).filter(id=report_id).first()
+            # Public reports only (the projection decides), then the report itself.
+            public = reports_public().filter(id=report_id).exists()
+            report = Report.objects.select_for_update().filter(id=report_id).first() if public else None
             if report is None or not report.is_open:
                 raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
             DeviceSupport.objects.create(report=report, secret_hash=hashed)
@@ -259,7 +261,8 @@ def report_support(*, report_id, user=None, secret: str | None = None) -> Report
                                        created_at=timezone.now())
     except (IntegrityError, ValidationError, ValueError):
         pass  # this phone supported it already (or a malformed id: answered below)
-    report = reports_public().filter(id=report_id).first() if _is_uuid(report_id) else None
+    public = _is_uuid(report_id) and reports_public().filter(id=report_id).exists()
+    report = Report.objects.filter(id=report_id).first() if public else None
     if report is None:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
     return report

@@ -310,9 +310,10 @@ def business_public_feature_json(business_id: int) -> str | None:
 BUSINESS_COUNT_GROUPS = {"desa": "desa__code", "kecamatan": "kecamatan__code", "sector": "sector", "scale": "scale"}
 
 
-def business_counts_public(*, group_by: str = "kecamatan") -> list[dict]:
-    """Counts of public businesses (verified, active) per desa, kecamatan,
-    sector or scale: the dashboard's UMKM figures. Every counted business is
+def business_counts_by_code(*, group_by: str = "kecamatan") -> list[dict]:
+    """Counts of public businesses (verified, active) per desa or kecamatan
+    code, sector or scale code (the dashboard's figures, labelled and
+    suppressed, are business_counts_public above). Every counted business is
     a public record, so no count reveals anything a listing does not, and no
     suppression is needed; pending and rejected businesses are never counted."""
     from django.db.models import Count

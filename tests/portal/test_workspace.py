@@ -273,6 +273,9 @@ def test_dashboard_umkm_section_counts_public_businesses_with_small_counts_suppr
     made = [business_create(name=f"Kue Bingke {i}", lon=lon + i * 0.0005, lat=lat, kbli_codes=["10794"])
             for i in range(6)]
     made += [business_create(name=f"Toko {i}", lon=lon, lat=lat + i * 0.0005, kbli_codes=["47111"]) for i in range(2)]
+    # Only verified businesses are public (issue 16); pending and rejected ones are not counted.
+    Business.objects.filter(id__in=[b.id for b in made]).update(verification_status="verified")
+    business_create(name="Menunggu", lon=lon, lat=lat, kbli_codes=["10794"])
     rejected = business_create(name="Ditolak", lon=lon, lat=lat, kbli_codes=["10794"])
     Business.objects.filter(id=rejected.id).update(verification_status="rejected")
     sectors = {b.sector for b in made}
