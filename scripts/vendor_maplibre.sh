@@ -11,9 +11,12 @@ say() { echo "[vendor] $*"; }
 
 DEST=portal/static/portal/vendor/maplibre
 PACKAGE=maplibre-gl@4.7.1
+# Stamp revision: bump when what is copied changes (r2: the source map, which
+# the production build's manifest storage follows from maplibre-gl.js).
+STAMP_VALUE="$PACKAGE r2"
 STAMP="$DEST/.version"
 
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$PACKAGE" ]; then
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_VALUE" ]; then
   say "present: $PACKAGE"
   exit 0
 fi
@@ -25,6 +28,7 @@ trap 'rm -rf "$work"' EXIT
 tar xzf "$work"/maplibre-gl-*.tgz -C "$work"
 rm -rf "$DEST"
 mkdir -p "$DEST"
-cp "$work/package/dist/maplibre-gl.js" "$work/package/dist/maplibre-gl.css" "$work/package/LICENSE.txt" "$DEST/"
-echo "$PACKAGE" > "$STAMP"
+cp "$work/package/dist/maplibre-gl.js" "$work/package/dist/maplibre-gl.js.map" "$work/package/dist/maplibre-gl.css" \
+   "$work/package/LICENSE.txt" "$DEST/"
+echo "$STAMP_VALUE" > "$STAMP"
 say "vendored $PACKAGE into $DEST"
