@@ -4,7 +4,6 @@ the area, the privacy-safe hotspots (layers.planner through the planner
 policy: aggregates and public features only) and the source's features inside
 the area, on a map, as tables and as downloads (GeoJSON, CSV, GeoPackage),
 plus a printable map document rendered on the server with folium."""
-import csv
 import datetime
 import io
 import json
@@ -20,6 +19,7 @@ from layers import planner
 from layers.policy.planner import planner_report_source
 from layers.registry import layer_get, layers_public
 from reports.models import Category
+from common.csvsafe import csv_writer
 
 DEFAULT_LAYER = "reports"
 
@@ -138,7 +138,7 @@ def feature_collection(q: Query, r: dict) -> dict:
 def as_csv(q: Query, r: dict) -> str:
     fields = list(q.layer.fields)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)  # formula-leading cells neutralised (issue 16)
     writer.writerow(["id", "lon", "lat", *fields])
     for f in r["features"]:
         geom = GEOSGeometry(json.dumps(f["geometry"])) if f.get("geometry") else None
