@@ -134,6 +134,8 @@ def test_the_package_holds_the_crews_open_queue_and_its_desa_only(submit, users,
         denied = client_for(users[who]).get("/api/v1/offline/package/")
         assert denied.status_code == 403 and denied.json()["code"] == "permission_denied"
     assert client_for(None).get("/api/v1/offline/package/").status_code in (401, 403)
+    english = client_for(users["resident"]).get("/api/v1/offline/package/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["message"] == "The offline package is for agency staff and field crews only."
 
 
 def test_installable_app_files(client):
