@@ -304,37 +304,32 @@ def percentile(values, p):
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def http_run(base: str, paths: list[str], clients: int, headers: dict | None = None) -> dict:
-    """Every path once, `clients` keep-alive connections taking the next path."""
-    netloc = urlsplit(base).netloc
-    host, port = netloc.split(":")
+def _pool_run(jobs: list, clients: int, do, setup=None) -> dict:
+    """Every job once, `clients` threads each taking the next job; do(job,
+    state) -> (body bytes, status). `setup()` gives each thread its state
+    (a connection) and is closed at the end when it has close()."""
     lock = threading.Lock()
-    queue = list(reversed(paths))
+    queue = list(reversed(jobs))
     latencies, sizes, statuses = [], [], {}
 
     def worker():
-        conn = http.client.HTTPConnection(host, int(port), timeout=120)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                path = queue.pop()
-            t0 = time.perf_counter()
-            try:
-                conn.request("GET", path, headers=headers or {})
-                response = conn.getresponse()
-                body = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection(host, int(port), timeout=120)
-                body, status = b"", 599
-            elapsed = time.perf_counter() - t0
-            with lock:
-                latencies.append(elapsed * 1000)
-                sizes.append(len(body))
-                statuses[status] = statuses.get(status, 0) + 1
-        conn.close()
+        state = setup() if setup else None
+        try:
+            while True:
+                with lock:
+                    if not queue:
+                        break
+                    job = queue.pop()
+                t0 = time.perf_counter()
+                body, status = do(job, state)
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    latencies.append(elapsed * 1000)
+                    sizes.append(len(body))
+                    statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            if state is not None and hasattr(state, "close"):
+                state.close()
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     start = time.perf_counter()
@@ -343,68 +338,50 @@ def http_run(base: str, paths: list[str], clients: int, headers: dict | None = N
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
-    return {"rate": len(paths) / wall, "lat": latencies, "bytes": statistics.fmean(sizes) if sizes else 0,
+    return {"rate": len(jobs) / wall, "lat": latencies, "bytes": statistics.fmean(sizes) if sizes else 0,
             "statuses": statuses}
+
+
+class _Http:
+    """A keep-alive connection that reconnects after a failed request."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.conn = http.client.HTTPConnection(host, port, timeout=120)
+
+    def get(self, path: str, headers: dict) -> tuple[bytes, int]:
+        try:
+            self.conn.request("GET", path, headers=headers)
+            response = self.conn.getresponse()
+            return response.read(), response.status
+        except (OSError, http.client.HTTPException):
+            self.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+            return b"", 599
+
+    def close(self):
+        self.conn.close()
+
+
+def http_run(base: str, paths: list[str], clients: int, headers: dict | None = None) -> dict:
+    """Every path once over `clients` keep-alive connections."""
+    host, port = urlsplit(base).netloc.split(":")
+    return _pool_run(paths, clients, lambda path, conn: conn.get(path, headers or {}),
+                     setup=lambda: _Http(host, int(port)))
 
 
 def sql_run(jobs: list[tuple[str, list]], clients: int) -> dict:
     """The reference: each statement alone through psycopg, `clients` connections."""
     import psycopg
 
-    lock = threading.Lock()
-    queue = list(reversed(jobs))
-    latencies, sizes = [], []
-
-    def worker():
-        with psycopg.connect(libpq_url(), autocommit=True) as conn:
-            while True:
-                with lock:
-                    if not queue:
-                        break
-                    sql, params = queue.pop()
-                t0 = time.perf_counter()
-                row = conn.execute(sql, params).fetchone()
-                elapsed = time.perf_counter() - t0
-                with lock:
-                    latencies.append(elapsed * 1000)
-                    sizes.append(len(row[0] or b""))
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    return {"rate": len(jobs) / wall, "lat": latencies, "bytes": statistics.fmean(sizes), "statuses": {200: len(jobs)}}
+    def do(job, conn):
+        row = conn.execute(*job).fetchone()
+        return row[0] or b"", 200
+    return _pool_run(jobs, clients, do, setup=lambda: psycopg.connect(libpq_url(), autocommit=True))
 
 
 def inprocess_run(calls: list, clients: int) -> dict:
-    lock = threading.Lock()
-    queue = list(reversed(calls))
-    latencies, sizes = [], []
-
-    def worker():
-        while True:
-            with lock:
-                if not queue:
-                    break
-                call = queue.pop()
-            t0 = time.perf_counter()
-            body = call()
-            elapsed = time.perf_counter() - t0
-            with lock:
-                latencies.append(elapsed * 1000)
-                sizes.append(len(body))
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    return {"rate": len(calls) / wall, "lat": latencies, "bytes": statistics.fmean(sizes), "statuses": {200: len(calls)}}
+    return _pool_run(calls, clients, lambda call, _state: (call(), 200))
 
 
 # ---------------------------------------------------------------- work lists
