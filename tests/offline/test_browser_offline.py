@@ -111,4 +111,8 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
     # A second sync sends nothing again.
     browser.execute_script("return window.KROffline.sync()")
     assert ClientAction.objects.count() == 2
-    assert not [e for e in console_errors(browser) if "favicon" not in e["message"]]
+    # While the test cut the network, a resource the page had not cached yet
+    # fails with ERR_INTERNET_DISCONNECTED: that is the condition under test,
+    # not an error of the page (seen once in a clean-clone run: a photo).
+    assert not [e for e in console_errors(browser)
+                if "favicon" not in e["message"] and "ERR_INTERNET_DISCONNECTED" not in e["message"]]
