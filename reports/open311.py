@@ -2,8 +2,9 @@
 /open311/v2/, JSON and XML.
 
 Published requests are exactly layers.policy.reports.reports_public() in the
-shape of report_public_dict(): P1-P3 categories are accepted by POST but never
-listed or returned by id. Status mapping: resolved, rejected and merged are
+shape of report_public_dict(): only P0 categories are services (listed, defined,
+accepted by POST); a P1-P3 code is refused (400, nothing stored), since its
+request could never be read back. Status mapping: resolved, rejected and merged are
 `closed`; every other status is `open`. POST needs an api_key (Open311Key);
 reports arrive anonymous (no reporter identity is stored), without a photo
 (Open311 carries only a media_url, which is not fetched).
@@ -98,9 +99,8 @@ def _service(category) -> dict:
 
 def _open_categories():
     """The services a client can POST and then read back: P0 categories
-    (policy.reports_public publishes only those). A partner that knows a
-    P1-P3 code may still POST it: the report reaches the agency and only
-    its tracking page (service_notice) shows its progress."""
+    (policy.reports_public publishes only those). P1-P3 categories are
+    filed through the portal or the app, never through Open311."""
     return [c for c in selectors.categories_active() if policy.category_points_public(c)]
 
 
@@ -110,7 +110,7 @@ def services_list(request, fmt):
 
 def service_definition(request, code, fmt):
     category = selectors.category_get(code=code)
-    if category is None:
+    if category is None or not policy.category_points_public(category):
         return _error(fmt, 404, "service_code not found")
     body = {"service_code": category.code, "attributes": []}
     if fmt == "xml":
@@ -249,6 +249,12 @@ def _requests_post(request, fmt):
     code = data.get("service_code", "")
     if not code:
         return _error(fmt, 400, "service_code is required")
+    if code not in {c.code for c in _open_categories()}:
+        # Unknown, inactive or P1-P3: refused before anything is located or
+        # stored (services.json lists P0 only; a P1-P3 request could never be
+        # read back through requests/{id}).
+        return _error(fmt, 400, f"service_code_unknown: service_code {code[:80]!r} is not an Open311 service "
+                                f"here (GET services.{fmt} lists them)")
     lat, lon, located = data.get("lat"), data.get("long"), ""
     if not lat or not lon:
         if not data.get("address_id") and not data.get("address_string"):

@@ -4,7 +4,6 @@ and webhooks."""
 import http.server
 import json
 import threading
-import uuid
 
 import pytest
 from django.core import mail
@@ -147,16 +146,17 @@ def test_violence_reports_are_never_counted_below_kecamatan(submit, users):
     assert by_kecamatan == [{"kecamatan": {"code": "61.12.01", "name": "Sungai Raya"}, "count": 5}]
 
 
-def test_open311_post_accepts_a_restricted_report_but_never_publishes_it(taxonomy, desa_point):
+def test_open311_post_refuses_a_restricted_report(taxonomy, desa_point):
+    """services.json lists P0 only; a P1-P3 code is refused (400), nothing is
+    stored, and nothing of the description reaches a public output."""
     Open311Key.objects.create(name="uji", key="kunci-uji-123")
     lon, lat = desa_point(SUNGAI_RAYA)
     client = client_for(None)
+    before = Report.objects.count()
     response = client.post("/open311/v2/requests.json", {
         "api_key": "kunci-uji-123", "service_code": "health-visit", "lat": lat, "long": lon,
         "description": "Siti Rahasiawati sakit", "email": "rahasia@example.org"})
-    assert response.status_code == 201, response.content
-    rid = response.json()[0]["service_request_id"]
-    assert uuid.UUID(rid)
-    assert Report.objects.get(id=rid).reporter is None
-    assert client.get(f"/open311/v2/requests/{rid}.json").status_code == 404
+    assert response.status_code == 400, response.content
+    assert response.json()[0]["description"].startswith("service_code_unknown: ")
+    assert Report.objects.count() == before
     assert "Siti" not in client.get("/open311/v2/requests.xml").content.decode()

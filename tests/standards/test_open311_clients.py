@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from common.throttles import SubmitRateThrottle
-from reports.models import Open311Key, Report
+from reports.models import Open311Key, Report, ReportEvent
 
 from . import open311_schemas as schemas
 from .conftest import SUNGAI_RAYA, client_for
@@ -46,8 +46,30 @@ def test_services_list_only_what_can_be_read_back(open311, desa_point):
         assert read.status_code == 200, code
         _valid(read.json(), schemas.REQUESTS)
         _valid(client.get(f"/open311/v2/services/{code}.json").json(), schemas.SERVICE_DEFINITION)
-    refused = _post(client, extra, service_code="ufo", lat=lat, long=lon)
-    assert refused.status_code == 400 and "category" in _valid(refused.json(), schemas.ERRORS)[0]["description"]
+    assert client.get("/open311/v2/services/health-visit.json").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["health-visit", "civil-registry", "violence", "other", "ufo"])
+def test_post_of_a_code_services_json_does_not_list_is_refused_and_changes_nothing(open311, desa_point, code):
+    """P1-P3 (and unknown) codes: services.json does not list them, so a POST
+    is refused with an Open311 error, JSON and XML, and nothing is stored."""
+    client, extra = open311
+    lon, lat = desa_point(SUNGAI_RAYA)
+    listed = {s["service_code"] for s in client.get("/open311/v2/services.json").json()}
+    assert code not in listed
+    before = (Report.objects.count(), ReportEvent.objects.count())
+    refused = _post(client, extra, service_code=code, lat=lat, long=lon, description="Siti sakit")
+    assert refused.status_code == 400, refused.content
+    error = _valid(refused.json(), schemas.ERRORS)[0]
+    assert error["code"] == 400 and error["description"].startswith("service_code_unknown: ")
+    assert "services.json" in error["description"]
+    xml = client.post("/open311/v2/requests.xml", {"api_key": KEY, "service_code": code, "lat": lat,
+                                                   "long": lon}, **extra)
+    assert xml.status_code == 400
+    root = ET.fromstring(xml.content)
+    assert root.tag == "errors" and root.find("error/code").text == "400"
+    assert root.find("error/description").text.startswith("service_code_unknown: ")
+    assert (Report.objects.count(), ReportEvent.objects.count()) == before
 
 
 def test_every_answer_validates_and_media_url_is_omitted(open311, desa_point):
