@@ -27,6 +27,22 @@ CHOROPLETH_BREAKS = [5, 10, 25, 50, 100]
 CHOROPLETH_COLOURS = ["#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15"]
 
 
+# Colour map of a raster overlay by kind (rio-tiler names).
+RASTER_COLORMAPS = {"density": "ylorrd", "registered": "viridis"}
+
+
+def rasters_offered() -> list[dict]:
+    """The raster overlays of /peta/: only rasters whose tiles exist (their
+    COG is on disk), with their bounds so the map asks no tile outside."""
+    from tiles.selectors import rasters_offered as offered
+
+    return [{"name": r.name, "title": r.title or r.name, "unit": r.unit, "attribution": r.attribution,
+             "bounds": [[r.south, r.west], [r.north, r.east]],
+             "tilejson": f"/tiles/raster/{r.name}.json",
+             "url": f"/tiles/raster/{r.name}/{{z}}/{{x}}/{{y}}.png?colormap_name={RASTER_COLORMAPS.get(r.kind, 'viridis')}"}
+            for r in offered()]
+
+
 def _tile_url(layer_id: str) -> str:
     return f"/tiles/{layer_id}/{{z}}/{{x}}/{{y}}.mvt"
 
@@ -65,8 +81,7 @@ def map_config(*, kind: str = "peta") -> dict:
         config.update({
             "tiles": {"reports": _tile_url("reports"), "businesses": _tile_url("businesses")},
             "counts_url": reverse("portal:peta-jumlah"),
-            "rasters": [{"name": name, "title": str(title), "url": f"/tiles/raster/{name}/{{z}}/{{x}}/{{y}}.png"}
-                        for name, title in settings.PORTAL_RASTER_LAYERS],
+            "rasters": rasters_offered(),
             "choropleth": {"breaks": CHOROPLETH_BREAKS, "colors": CHOROPLETH_COLOURS},
         })
     return config

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -125,6 +127,10 @@ def tilejson(request, layers: str):
         "attribution": vector.attribution(layer_objs),
         "vector_layers": [vector.vector_layer(layer) for layer in layer_objs],
     }
+    return _tilejson_response(request, document)
+
+
+def _tilejson_response(request, document: dict) -> HttpResponse:
     west, south, east, north = document["bounds"]
     document["center"] = [round((west + east) / 2, 6), round((south + north) / 2, 6), 9]
     body = json.dumps(document, separators=(",", ":")).encode()
@@ -176,6 +182,37 @@ def raster_tile(request, name: str, z: int, x: int, y: int):
     if if_none_match and _etag_matches(if_none_match, etag):
         return _not_modified(etag, False)
     return _png_response(etag, body, cache_state="miss")
+
+
+@require_safe
+def raster_tilejson(request, name: str):
+    """GET /tiles/raster/{name}.json[?rescale=a,b&colormap_name=..&tilesize=]:
+    TileJSON 3.0.0 of a raster whose COG exists; the rendering options are
+    checked and carried into the tile URL."""
+    raster = raster_get(name=name)
+    if raster is None or not raster.path or not Path(raster.path).is_file():
+        return _not_found(_("Raster tidak ditemukan."))
+    try:
+        options = raster_mod.RenderOptions.parse(request.GET)
+    except ValueError as exc:
+        return _error(400, "invalid_option", _("Opsi raster tidak valid."), fields={str(exc): [str(exc)]})
+    query = {k: request.GET[k] for k in ("rescale", "colormap_name", "tilesize") if request.GET.get(k)}
+    suffix = ("?" + urlencode(sorted(query.items()), safe=",")) if query else ""
+    base = request.build_absolute_uri(f"/tiles/raster/{raster.name}")
+    unit = f" ({raster.unit})" if raster.unit else ""
+    document = {
+        "tilejson": "3.0.0",
+        "name": raster.title or raster.name,
+        "description": f"{raster.title or raster.name}{unit}",
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [base + "/{z}/{x}/{y}.png" + suffix],
+        "minzoom": 0,
+        "maxzoom": settings.TILES_RASTER_MAX_ZOOM,
+        "bounds": [raster.west, raster.south, raster.east, raster.north],
+        "attribution": raster.attribution,
+    }
+    return _tilejson_response(request, document)
 
 
 def _png_response(etag: str, body: bytes, cache_state: str) -> HttpResponse:

@@ -14,6 +14,14 @@ def rasters_list():
     return Raster.objects.all()
 
 
+def rasters_offered() -> list[Raster]:
+    """The rasters a map may offer: registered ones whose COG is on disk (a
+    row whose file is gone would answer every tile with an error)."""
+    from pathlib import Path
+
+    return [r for r in Raster.objects.order_by("kind", "name") if r.path and Path(r.path).is_file()]
+
+
 def zones_for(*, level: str) -> list[tuple[str, str, dict]]:
     """(code, name, GeoJSON geometry in EPSG:4326) of the areas of a level in
     the current edition that have a boundary (public data)."""

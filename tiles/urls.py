@@ -18,6 +18,7 @@ register_converter(LayerList, "layers")
 
 urlpatterns = [
     path("tiles/raster/<slug:name>/<int:z>/<int:x>/<int:y>.png", apis.raster_tile, name="tiles-raster"),
+    path("tiles/raster/<slug:name>.json", apis.raster_tilejson, name="tiles-raster-tilejson"),
     path("api/v1/rasters/", apis.RasterListApi.as_view(), name="rasters-list"),
     path("api/v1/rasters/<slug:name>/value", apis.RasterValueApi.as_view(), name="rasters-value"),
     path("api/v1/rasters/<slug:name>/zonal", apis.RasterZonalApi.as_view(), name="rasters-zonal"),

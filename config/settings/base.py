@@ -225,8 +225,6 @@ GEO_SIMPLIFY_TOLERANCE = 0.0005
 PORTAL_BASEMAP_URL = env("PORTAL_BASEMAP_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 PORTAL_BASEMAP_ATTRIBUTION = env(
     "PORTAL_BASEMAP_ATTRIBUTION", default="&copy; OpenStreetMap contributors (ODbL)")
-# Raster overlays offered on /peta/: name at /tiles/raster/<name>/ and title.
-PORTAL_RASTER_LAYERS = [("report-density", "Kepadatan laporan")]
 # At this zoom and above /peta/ draws report points from the vector tiles;
 # below it, counts per desa (never all features).
 PORTAL_POINTS_MIN_ZOOM = 12

@@ -7,6 +7,10 @@ GENERATORS = [
     ("businesses_generate_synthetic", "businesses"),
     ("demo_users", None),
     ("announcements_demo", None),
+    # Rasters of /peta/ (media/rasters, never committed): one built from the
+    # real boundaries, and the report-density surfaces of the reports above.
+    ("tiles_reference_rasters", None),
+    ("tiles_density_refresh", None),
 ]
 
 

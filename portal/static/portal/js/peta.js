@@ -122,7 +122,8 @@
   overlays[t.businesses] = businessTiles;
 
   (cfg.rasters || []).forEach(function (r) {
-    overlays[r.title] = L.tileLayer(r.url, {opacity: 0.6, maxNativeZoom: 16});
+    overlays[r.title] = L.tileLayer(r.url, {opacity: 0.6, maxNativeZoom: 16, bounds: r.bounds,
+                                            attribution: r.attribution || ""});
   });
 
   var bases = {};
