@@ -5,11 +5,11 @@
   "use strict";
   var map = window.KR && window.KR.map;
   if (!map) return;
-  var en = (document.documentElement.lang || "id").indexOf("en") === 0;
-  var T = en ? {title: "Announcements", follow: "Follow announcements around here", ok: "Following this place",
-                fail: "Notifications are not available", none: "No active announcements"}
-             : {title: "Pengumuman", follow: "Ikuti pengumuman di sekitar sini", ok: "Tempat ini diikuti",
-                fail: "Notifikasi tidak tersedia", none: "Tidak ada pengumuman aktif"};
+  /* The box and its texts come from the page (announcements/peta_box.html),
+     translated by the catalogs like the rest of the page. */
+  var boxEl = document.getElementById("announcements-box");
+  if (!boxEl) return;
+  var T = {ok: boxEl.dataset.ok, fail: boxEl.dataset.fail, none: boxEl.dataset.none, more: boxEl.dataset.more};
   var colours = {information: "#1f78b4", disruption: "#ff7f00", warning: "#e31a1c", emergency: "#6a3d9a"};
   function esc(s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
 
@@ -17,19 +17,16 @@
     style: function (f) { var c = colours[f.properties.kind] || "#333"; return {color: c, weight: 2, fillColor: c, fillOpacity: 0.25}; },
     onEachFeature: function (f, l) {
       l.bindPopup("<strong>" + esc(f.properties.title) + "</strong><br>" + esc(f.properties.body) +
-                  '<br><a href="/pengumuman/' + esc(f.id) + '/">' + esc(T.title) + "</a>");
+                  '<br><a href="/pengumuman/' + esc(f.id) + '/">' + esc(T.more) + "</a>");
     }
   }).addTo(map);
 
   var box = L.control({position: "topright"});
   box.onAdd = function () {
-    var div = L.DomUtil.create("div", "announcements-box");
-    div.style.cssText = "background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px";
-    div.id = "announcements-box";
-    div.innerHTML = "<strong>" + esc(T.title) + '</strong><ul id="announcements-list"></ul>' +
-      '<button type="button" id="announcements-follow">' + esc(T.follow) + '</button><p id="announcements-status" aria-live="polite"></p>';
-    L.DomEvent.disableClickPropagation(div);
-    return div;
+    boxEl.hidden = false;
+    boxEl.style.cssText = "background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px";
+    L.DomEvent.disableClickPropagation(boxEl);
+    return boxEl;
   };
   box.addTo(map);
 
