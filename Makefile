@@ -40,6 +40,7 @@ setup: boundaries portal-assets
 	@$(PY) manage.py collectstatic --noinput -v 0
 
 demo-data: setup
+	@$(PY) manage.py announcements_vapid_keys
 	@$(PY) manage.py demo_load --reports $(DEMO_REPORTS) --businesses $(DEMO_BUSINESSES)
 
 serve:
