@@ -22,10 +22,8 @@ from config.api_errors import ApiError
 from layers.policy import announcements as policy
 
 from . import services
-from .models import Announcement, Attachment, Message
+from .models import Announcement, Message
 
-ATTACHMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
-ATTACHMENT_MAX_BYTES = 5 * 2**20
 
 
 def _lang(request) -> str:
@@ -51,14 +49,7 @@ def _feature(a: Announcement, lang: str, *, internal: bool = False) -> dict:
 
 
 def _own(user, a: Announcement) -> bool:
-    from . import selectors
-    if not user.is_authenticated:
-        return False
-    if a.author_id == user.id:
-        return True
-    return any((ag and ag.id == a.agency_id) or (ar and ar.id == a.speaker_area_id)
-               for ag, ar in selectors.speakers_for(user=user, target=services._target_of(a))) or \
-        selectors.user_may_approve(user=user, agency=a.agency)
+    return services.user_may_edit(user=user, a=a)
 
 
 def public_queryset(request):
@@ -184,24 +175,8 @@ class AnnouncementAttachmentApi(APIView):
     @extend_schema(summary="Lampiran (PDF/JPEG/PNG, 5 MB) pada draf")
     def post(self, request, public_id):
         a = _get(request, public_id)
-        if not _own(request.user, a) or a.status not in (Announcement.Status.DRAFT, Announcement.Status.PENDING):
-            raise ApiError("permission_denied", _("Lampiran hanya pada draf milik Anda."), status_code=403)
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise ApiError("file_required", _("Pilih berkas."), fields={"file": ["required"]})
-        head = upload.read(8)
-        upload.seek(0)
-        kind = ("application/pdf" if head.startswith(b"%PDF") else "image/png" if head.startswith(b"\x89PNG")
-                else "image/jpeg" if head.startswith(b"\xff\xd8") else None)
-        if kind is None:
-            raise ApiError("unsupported_attachment", _("Lampiran harus PDF, JPEG atau PNG."), fields={"file": ["type"]})
-        if upload.size > ATTACHMENT_MAX_BYTES:
-            raise ApiError("too_large", _("Lampiran paling besar 5 MB."), status_code=413, fields={"file": ["size"]})
-        name = (upload.name or "lampiran")[-200:]
-        policy.announcement_gate(texts={"file": name})
-        att = Attachment.objects.create(announcement=a, file=upload, name=name, content_type=kind,
-                                        size_bytes=upload.size)
-        return Response({"name": att.name, "url": att.file.url, "content_type": kind}, status=201)
+        att = services.attachment_add(announcement=a, user=request.user, upload=request.FILES.get("file"))
+        return Response({"name": att.name, "url": att.file.url, "content_type": att.content_type}, status=201)
 
 
 class SubscriptionCreateApi(APIView):

@@ -100,3 +100,22 @@ def subscriptions_matching_ids(*, geom, codes: list[str]) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(MATCH_SQL, match_params(geom=geom, codes=codes))
         return [r[0] for r in cursor.fetchall()]
+
+
+def announcements_manageable(*, user):
+    """What the staff page lists for a user: announcements they wrote, or
+    whose speaker is an agency or area they act for; drafts first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from accounts.selectors import user_agency_ids, user_area_ids
+
+    from .models import Announcement
+
+    agencies = user_agency_ids(user=user, roles=list(AGENCY_SPEAKERS))
+    areas = user_area_ids(user=user, roles=[Role.CAMAT, Role.DESA_OPERATOR, Role.KETUA_RT])
+    S = Announcement.Status
+    order = Case(When(status=S.DRAFT, then=Value(0)), When(status=S.PENDING, then=Value(1)),
+                 When(status=S.PUBLISHED, then=Value(2)), default=Value(3), output_field=IntegerField())
+    return (Announcement.objects.filter(Q(author=user) | Q(agency_id__in=agencies) | Q(speaker_area_id__in=areas))
+            .select_related("agency", "speaker_area").prefetch_related("attachments")
+            .order_by(order, "-updated_at", "-id"))

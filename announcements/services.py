@@ -17,7 +17,7 @@ from layers.policy.announcements import announcement_gate
 
 from . import selectors
 from .geometry import Target, target_from_input
-from .models import Announcement, Delivery, Kind, Message, PushDevice, Subscription
+from .models import Announcement, Attachment, Delivery, Kind, Message, PushDevice, Subscription
 
 S = Announcement.Status
 TEXT_FIELDS = ("title_id", "title_en", "body_id", "body_en")
@@ -132,6 +132,43 @@ def _target_of(a: Announcement) -> Target:
     return Target(kind=a.target_kind, geom=a.geom, target_codes=list(a.target_codes),
                   reach_codes=list(a.reach_codes),
                   reach_desa=[c for c in a.reach_codes if c.count(".") == 3 and "/" not in c])
+
+
+def user_may_edit(*, user, a: Announcement) -> bool:
+    """The author, anyone who may speak for its area as its speaker, or an
+    approver of its agency."""
+    if user is None or not user.is_authenticated:
+        return False
+    if a.author_id == user.id:
+        return True
+    return any((ag and ag.id == a.agency_id) or (ar and ar.id == a.speaker_area_id)
+               for ag, ar in selectors.speakers_for(user=user, target=_target_of(a))) or \
+        selectors.user_may_approve(user=user, agency=a.agency)
+
+
+ATTACHMENT_MAX_BYTES = 5 * 2**20
+
+
+def attachment_add(*, announcement: Announcement, user, upload) -> Attachment:
+    """A PDF, JPEG or PNG (sniffed, not trusted from the name) of at most
+    5 MB on a draft the user may edit; its name passes the publication gate.
+    Used by the API and the staff page's form."""
+    a = announcement
+    if not user_may_edit(user=user, a=a) or a.status not in (S.DRAFT, S.PENDING):
+        raise ApiError("permission_denied", _("Lampiran hanya pada draf milik Anda."), status_code=403)
+    if upload is None:
+        raise ApiError("file_required", _("Pilih berkas."), fields={"file": ["required"]})
+    head = upload.read(8)
+    upload.seek(0)
+    kind = ("application/pdf" if head.startswith(b"%PDF") else "image/png" if head.startswith(b"\x89PNG")
+            else "image/jpeg" if head.startswith(b"\xff\xd8") else None)
+    if kind is None:
+        raise ApiError("unsupported_attachment", _("Lampiran harus PDF, JPEG atau PNG."), fields={"file": ["type"]})
+    if upload.size > ATTACHMENT_MAX_BYTES:
+        raise ApiError("too_large", _("Lampiran paling besar 5 MB."), status_code=413, fields={"file": ["size"]})
+    name = (upload.name or "lampiran")[-200:]
+    announcement_gate(texts={"file": name})
+    return Attachment.objects.create(announcement=a, file=upload, name=name, content_type=kind, size_bytes=upload.size)
 
 
 def _check_may_speak(*, user, a: Announcement):

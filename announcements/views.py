@@ -3,8 +3,11 @@ through layers.policy.announcements)."""
 import uuid
 import zoneinfo
 
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import feedgenerator, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -14,7 +17,7 @@ from geo.models import Area
 from geo.selectors import edition_current
 from layers.policy import announcements as policy
 
-from . import cap, services
+from . import cap, selectors, services
 from .apis import public_queryset
 from .delivery import base_url
 from .models import Announcement, Message
@@ -130,3 +133,43 @@ def service_worker(request):
         response = HttpResponse(fh.read(), content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
+
+
+# --- Staff: the speaker's own announcements, with an attachment form ---------
+
+
+def _manage_page(request, *, error=None, status=200):
+    rows = [(a, a.status in (Announcement.Status.DRAFT, Announcement.Status.PENDING)
+             and services.user_may_edit(user=request.user, a=a))
+            for a in selectors.announcements_manageable(user=request.user)[:200]]
+    return render(request, "announcements/manage.html",
+                  {"rows": rows, "error": error, "nav": "pengumuman-kelola",
+                   "max_mb": services.ATTACHMENT_MAX_BYTES // 2**20}, status=status)
+
+
+@require_http_methods(["GET"])
+def page_manage(request):
+    """/pengumuman/kelola/: drafts, pending, published and withdrawn
+    announcements the user speaks for; an upload form on each draft."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=reverse("portal:masuk"))
+    return _manage_page(request)
+
+
+@require_http_methods(["POST"])
+def page_manage_attachment(request, public_id):
+    """The form's POST (multipart): the same service as the API's
+    attachments endpoint; errors are shown next to the form."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("announcements-manage"), login_url=reverse("portal:masuk"))
+    a = Announcement.objects.filter(public_id=public_id).select_related("agency").first()
+    if a is None or (a.status in (Announcement.Status.DRAFT, Announcement.Status.PENDING)
+                     and not services.user_may_edit(user=request.user, a=a)):
+        raise Http404
+    try:
+        att = services.attachment_add(announcement=a, user=request.user, upload=request.FILES.get("file"))
+    except ApiError as exc:
+        return _manage_page(request, error={"id": a.public_id, "code": exc.code, "message": exc.message},
+                            status=exc.status_code)
+    messages.success(request, _("Lampiran %(name)s diunggah.") % {"name": att.name})
+    return redirect(f"{reverse('announcements-manage')}#a-{a.public_id}")

@@ -58,6 +58,12 @@ def workspace_links(*, user, roles: set[str] | None = None) -> list[dict]:
         url = _resident_url()
         if url not in seen:
             links.append({"url": url, "label": _("Laporan saya"), "key": "laporan-saya"})
+    # Those who may speak for an area: their announcements, after the other
+    # links (a role with another workspace keeps its landing page; camat and
+    # desa operators, who had none, land here).
+    url = _url("announcements-manage")
+    if roles & {Role.AGENCY_STAFF, Role.AGENCY_HEAD, Role.CAMAT, Role.DESA_OPERATOR, Role.KETUA_RT} and url:
+        links.append({"url": url, "label": _("Kelola pengumuman"), "key": "pengumuman-kelola"})
     return links
 
 
