@@ -220,19 +220,10 @@ class MinePlaceApi(APIView):
 
     @extend_schema(summary="Pengumuman aktif untuk tempat-tempat langganan saya")
     def get(self, request):
-        from .models import Subscription
-        from . import selectors  # noqa: F401
-        subs = Subscription.objects.filter(user=request.user, active=True, wants_announcements=True)
-        codes = [s.area_code for s in subs if s.area_code]
-        reaches = [s.reach for s in subs if s.reach is not None]
-        now = timezone.now()
-        qs = policy.announcements_active(now=now)
-        ids = set(qs.filter(reach_codes__overlap=codes).values_list("id", flat=True)) if codes else set()
-        for reach in reaches:
-            ids |= set(qs.filter(geom__intersects=reach).values_list("id", flat=True))
+        from . import selectors
         lang = _lang(request)
-        return Response({"type": "FeatureCollection",
-                         "features": [_feature(a, lang) for a in qs.filter(id__in=ids).order_by("-published_at")]})
+        qs = selectors.announcements_for_user_places(user=request.user, now=timezone.now())
+        return Response({"type": "FeatureCollection", "features": [_feature(a, lang) for a in qs]})
 
 
 class OffersApi(APIView):

@@ -119,3 +119,20 @@ def announcements_manageable(*, user):
     return (Announcement.objects.filter(Q(author=user) | Q(agency_id__in=agencies) | Q(speaker_area_id__in=areas))
             .select_related("agency", "speaker_area").prefetch_related("attachments")
             .order_by(order, "-updated_at", "-id"))
+
+
+def announcements_for_user_places(*, user, now):
+    """Active announcements for the places the user follows (desa,
+    kecamatan or RT codes, and circles): the resident's "for my place" list."""
+    from layers.policy import announcements as policy
+
+    from .models import Subscription
+
+    subs = Subscription.objects.filter(user=user, active=True, wants_announcements=True)
+    codes = [s.area_code for s in subs if s.area_code]
+    reaches = [s.reach for s in subs if s.reach is not None]
+    qs = policy.announcements_active(now=now)
+    ids = set(qs.filter(reach_codes__overlap=codes).values_list("id", flat=True)) if codes else set()
+    for reach in reaches:
+        ids |= set(qs.filter(geom__intersects=reach).values_list("id", flat=True))
+    return qs.filter(id__in=ids).prefetch_related("attachments").order_by("-published_at", "-id")

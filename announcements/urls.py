@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/subscriptions/<str:token>/", apis.SubscriptionDeleteApi.as_view(), name="subscriptions-delete"),
     path("api/v1/push/vapid-key", apis.VapidKeyApi.as_view(), name="push-vapid-key"),
     path("pengumuman/", views.page_index, name="announcements-page"),
+    path("pengumuman/tempat-saya/", views.page_mine, name="announcements-mine-page"),
     path("pengumuman/kelola/", views.page_manage, name="announcements-manage"),
     path("pengumuman/kelola/<uuid:public_id>/lampiran/", views.page_manage_attachment,
          name="announcements-manage-attachment"),

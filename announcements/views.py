@@ -67,6 +67,16 @@ def page_detail(request, public_id):
                   {**_ctx(request, [a]), "a": a, "messages": a.messages.order_by("sequence")})
 
 
+def page_mine(request):
+    """/pengumuman/tempat-saya/: active announcements for the places the
+    signed-in resident follows (as GET /api/v1/announcements/mine/)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=reverse("portal:masuk"))
+    items = selectors.announcements_for_user_places(user=request.user, now=timezone.now())
+    return render(request, "announcements/list.html",
+                  _ctx(request, items[:100], heading=_("Pengumuman untuk tempat saya"), feed="", mine=True))
+
+
 @require_http_methods(["GET", "POST"])
 def page_unsubscribe(request, token):
     if request.method == "POST":
