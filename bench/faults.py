@@ -6,11 +6,13 @@ the project migrated, the Kubu Raya boundaries and the categories; a
 redis-server saving an RDB file (cache, throttles, tiles, broker); gunicorn
 with deploy/gunicorn.conf.py (2 workers x 4 threads); a Celery worker with beat
 (outbox sweep every 5 s). Citizens submit reports without a photo, each with
-its own UUID and a unique description, and retry the same UUID (1 s apart, up
-to 60 s) until they get 200/201. Per fault it prints: acknowledged, stored,
-duplicates, agency notifications delivered / due, client-visible answers that
-were not 200/201 (by status), 500s, and the recovery time (first accepted
-submission after the dependency came back).
+its own UUID and a unique description and its phone's device secret (as the
+resident form sends it: a retry proves it is the same phone), and retry the
+same UUID (1 s apart, up to 60 s) until they get 200/201. Per fault it prints:
+acknowledged, stored, lost (acknowledged but not stored), duplicates, agency
+notifications delivered / due, client-visible answers that were not 200/201
+(by status), 500s, and the recovery time (first accepted submission after the
+dependency came back).
 
     .venv/bin/python bench/faults.py [--clients 6] [--seconds 8]
 """
@@ -133,9 +135,11 @@ class Citizens:
 
     def citizen(self):
         session = requests.Session()
+        device_secret = uuid.uuid4().hex  # one phone per citizen
         while not self.stop.is_set():
             report_id = str(uuid.uuid4())
-            body = {"id": report_id, "category": CATEGORY, "description": f"{self.tag} {report_id}", **POINT}
+            body = {"id": report_id, "category": CATEGORY, "description": f"{self.tag} {report_id}",
+                    "device_secret": device_secret, **POINT}
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:
@@ -182,7 +186,8 @@ def fault_phase(stack: Stack, name: str, inject, restore, *, clients: int, secon
             break
         time.sleep(1)
     ids = set(load.acknowledged)
-    stored = int(stack.sql(f"select count(distinct id) from reports_report where description like '{tag} %'"))
+    stored_ids = set(stack.sql(f"select id from reports_report where description like '{tag} %'").split())
+    stored = len(stored_ids)
     duplicates = int(stack.sql(f"select count(*) - count(distinct description) from reports_report "
                                f"where description like '{tag} %'"))
     due = int(stack.sql(f"select count(*) from outbox_message m join reports_report r on m.payload->>'report_id' = "
@@ -191,7 +196,10 @@ def fault_phase(stack: Stack, name: str, inject, restore, *, clients: int, secon
                               f"m.payload->>'report_id' = r.id::text where r.description like '{tag} %' "
                               f"and m.delivered_at is not null"))
     errors = {str(k): v for k, v in load.statuses.items() if k not in (200, 201)}
-    return {"fault": name, "acknowledged": len(ids), "stored": stored, "lost": len(ids) - stored,
+    # "lost": acknowledged but not stored. A stored report that was never
+    # acknowledged is one whose citizen gave up (60 s) or was still retrying
+    # when the load stopped: stored, not lost.
+    return {"fault": name, "acknowledged": len(ids), "stored": stored, "lost": len(ids - stored_ids),
             "duplicates": duplicates, "notified": f"{delivered}/{due}", "errors": errors,
             "500s": load.statuses.get(500, 0), "recovery_s": round(min(recovered), 1) if recovered else None}
 

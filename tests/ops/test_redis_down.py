@@ -106,3 +106,39 @@ def test_a_frozen_redis_costs_time_not_answers(kubu_raya):
     finally:
         server.close()
     assert Report.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_restarted_from_an_old_rdb_file_without_anyone_noticing_serves_no_stale_tile(kubu_raya):
+    """Redis took a write's invalidation, then crashed and came back at once
+    from an RDB file saved before it (a systemd restart): no request saw it
+    down (redis-py reconnects and retries silently), yet the restored data
+    holds the tile from before the write. The restart is noticed on the new
+    connection (the server's run_id against the one the cache recorded) and
+    nothing cached before it is served."""
+    categories_seed()
+    server = PrivateRedis(persist=True).start()
+    try:
+        with gunicorn(REDIS_URL=server.url, CELERY_BROKER_URL=server.url, TILES_EDGE_DIR="",
+                      TILES_CACHE_PREFIX=f"t{uuid.uuid4().hex[:6]}:") as base:
+            assert _report(base, POINT).status_code == 201
+            tile = _tile_path(**POINT)
+            first = requests.get(base + tile, timeout=30)
+            assert requests.get(base + tile, timeout=30).headers.get("X-Tile-Cache") == "hit"
+            features_before = _decode(first.content)
+            server.save()  # the RDB file holds the tile as it was
+            assert _report(base, NEARBY).status_code == 201  # Redis takes the invalidation (not saved)
+            rebuilt = requests.get(base + tile, timeout=30)
+            assert rebuilt.headers.get("X-Tile-Cache") != "hit" and _decode(rebuilt.content) == features_before + 1
+            deadline = time.monotonic() + 10  # the rebuilt tile is kept (after its response)
+            while requests.get(base + tile, timeout=30).headers.get("X-Tile-Cache") != "hit":
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+
+            server.kill()
+            server.start()  # same port, from the old RDB file; nothing asked Redis meanwhile
+            after = requests.get(base + tile, timeout=30)
+            assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+            assert _decode(after.content) == features_before + 1
+    finally:
+        server.close()
