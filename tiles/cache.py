@@ -483,8 +483,32 @@ def cache_epoch_advance(*, wait: bool = True) -> str:
     with _epoch_lock:
         _epoch_memo[:] = [value, time.monotonic(), _store_generation[0]]
     if wait and settings.TILES_CACHE_EPOCH_REUSE_SECONDS:
-        time.sleep(settings.TILES_CACHE_EPOCH_REUSE_SECONDS)
+        until = time.monotonic() + settings.TILES_CACHE_EPOCH_REUSE_SECONDS
+        if getattr(_epoch_waits, "deferred", None) is not None:
+            _epoch_waits.deferred = max(_epoch_waits.deferred, until)  # one wait for the request's advances
+        else:
+            time.sleep(max(0.0, until - time.monotonic()))
     return value
+
+
+_epoch_waits = threading.local()
+
+
+class epoch_waits_deferred:
+    """Within it, the waits of cache_epoch_advance are taken together on
+    leaving (until the last advance's wait is over): a request answers once,
+    after its writes' invalidations, however many advanced the epoch
+    (ops.middleware.RequestContextMiddleware)."""
+
+    def __enter__(self):
+        self.outer = getattr(_epoch_waits, "deferred", None)
+        _epoch_waits.deferred = self.outer if self.outer is not None else 0.0
+        return self
+
+    def __exit__(self, *exc):
+        if self.outer is None:
+            until, _epoch_waits.deferred = _epoch_waits.deferred, None
+            time.sleep(max(0.0, until - time.monotonic()))
 
 
 # --- Versions -------------------------------------------------------------------
