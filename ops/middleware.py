@@ -15,6 +15,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from common.metrics import DATABASE_UNAVAILABLE, REQUEST_LATENCY
+from tiles.cache import epoch_waits_deferred
 
 from .logging import request_id_var
 
@@ -43,7 +44,8 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         start = time.perf_counter()
         try:
-            response = _refuse_nul(request) or self.get_response(request)
+            with epoch_waits_deferred():  # a write the tile cache missed is answered once every process sees it
+                response = _refuse_nul(request) or self.get_response(request)
             elapsed = time.perf_counter() - start
             route = _route(request)
             response["X-Request-ID"] = request_id

@@ -18,11 +18,15 @@ The ETag is a hash of the body, so a tile rebuilt to the same bytes keeps its
 ETag, and a 304 needs only the cache: no database, no registry.
 
 The cache is an optimisation, never the source of truth. Every variant also
-folds in the cache epoch, a PostgreSQL sequence (`tiles_cache_epoch`) read at
-each lookup: an invalidation the store could not take (Redis down or frozen),
-a store that comes back after an outage (it may have restarted from an RDB
-file older than a write), and a restore move the epoch on, so nothing cached
-before is ever served again. While the store fails, tiles are built from
+folds in the cache epoch, a PostgreSQL sequence (`tiles_cache_epoch`): an
+invalidation the store could not take (Redis down or frozen), a store that
+comes back after an outage, a Redis server that restarted (a new run_id on a
+new connection: it may hold an RDB file older than invalidations it had
+taken), and a restore move the epoch on, so nothing cached before is ever
+served again. A lookup reuses the epoch its process read less than
+TILES_CACHE_EPOCH_REUSE_SECONDS ago (not across a new Redis connection), and
+an advance for a write waits that long before the write is answered
+(cache_epoch, cache_epoch_advance). While the store fails, tiles are built from
 PostGIS and not kept (a circuit breaker skips the store for
 TILES_CACHE_RETRY_SECONDS after a failure instead of waiting on it per request).
 
@@ -67,7 +71,8 @@ class RedisStore:
         import redis
 
         timeout = settings.TILES_REDIS_TIMEOUT
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                                          connection_class=_boot_checked_connection(prefix + "boot", url))
         self.prefix = prefix
 
     def ping(self) -> None:
@@ -193,6 +198,48 @@ class RedisStore:
     def tile_keys(self) -> list[str]:
         cut = len(self.prefix)
         return [k.decode()[cut:] for k in self.redis.scan_iter(match=self._k("b:*"), count=1000)]
+
+
+def _boot_checked_connection(boot_key: str, url: str):
+    """A redis-py connection class that, on every new connection, compares the
+    server's run_id (new at each start) with the one recorded under
+    `boot_key`. A server that restarted may hold data from an RDB file older
+    than invalidations it had taken (a quick restart goes unnoticed: redis-py
+    reconnects and retries silently): the cache epoch moves on before the
+    connection is used, then the new run_id is recorded."""
+    import redis
+
+    scheme = url.split("://", 1)[0]
+    base = {"rediss": redis.SSLConnection, "unix": redis.UnixDomainSocketConnection}.get(scheme, redis.Connection)
+
+    class BootCheckedConnection(base):
+        def on_connect_check_health(self, *args, **kwargs):
+            super().on_connect_check_health(*args, **kwargs)
+            self.send_command("INFO", "server")
+            info = self.read_response()
+            info = info.decode() if isinstance(info, bytes) else str(info)
+            run_id = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                           if line.startswith("run_id:")), "")
+            self.send_command("GET", boot_key)
+            recorded = self.read_response()
+            if recorded is None or recorded.decode() != run_id:
+                self._restarted(recorded, run_id)
+            with _epoch_lock:  # a lookup that began before this connection reads the epoch again
+                _store_generation[0] += 1
+
+        def _restarted(self, recorded, run_id):
+            from django.db import DatabaseError
+
+            try:
+                cache_epoch_advance(wait=False)  # nothing is served from this server yet
+            except DatabaseError as exc:  # the store is skipped until the epoch can move
+                raise redis.ConnectionError(f"cache epoch not advanced: {type(exc).__name__}") from exc
+            log.warning("tile cache store %s (run_id %s); cache epoch advanced",
+                        "restarted" if recorded is not None else "without a recorded run_id", run_id[:8])
+            self.send_command("SET", boot_key, run_id)
+            self.read_response()
+
+    return BootCheckedConnection
 
 
 class FileStore:
@@ -362,7 +409,7 @@ def store_available() -> bool:
         return False
     with _breaker_lock:
         if _breaker["tripped"]:
-            cache_epoch_advance()
+            cache_epoch_advance(wait=False)  # each write it missed advanced (and waited) already
             _breaker["tripped"] = False
             log.warning("tile cache store back; cache epoch advanced")
     return True
@@ -373,22 +420,31 @@ _EPOCH_SQL = "SELECT last_value FROM tiles_cache_epoch"
 # older sequence value) the next epoch is still one never used before.
 _EPOCH_ADVANCE_SQL = ("SELECT setval('tiles_cache_epoch', GREATEST((SELECT last_value FROM tiles_cache_epoch) + 1, "
                       "(extract(epoch FROM clock_timestamp()) * 1000)::bigint))")
-_epoch_memo = {"value": None}
-_epoch_local = threading.local()
+# The last epoch this process read: [value, started (monotonic, before the
+# read), generation]. The generation moves on at every new connection to the
+# Redis store (_boot_checked_connection): a value read before it is not reused.
+_epoch_memo: list = [None, float("-inf"), -1]
+_store_generation = [0]
+_epoch_lock = threading.Lock()
+_epoch_last = [None]  # the last value read or set, for when PostgreSQL does not answer
 
 
-def cache_epoch(*, reuse_seconds: float = 0.0) -> str:
-    """The current cache epoch (from PostgreSQL; the last one read when the
-    database does not answer, since nothing can be written then either).
-    With reuse_seconds, the one this thread read that recently: only for
-    keeping a tile (an older epoch keeps it where no lookup will find it,
-    never a stale tile where one will), never for a lookup."""
+def cache_epoch(*, reuse_seconds: float | None = None) -> str:
+    """The current cache epoch, from PostgreSQL, or the value this process
+    read less than TILES_CACHE_EPOCH_REUSE_SECONDS ago (0: read at every
+    lookup). Never stale for a request that starts after an advance was
+    answered: whoever advances the epoch waits that long before going on
+    (cache_epoch_advance), and a reused value was read after the moment it is
+    timed from. When the database does not answer, the last value read
+    (nothing can be written then either)."""
     from django.db import DatabaseError, connection
 
-    if reuse_seconds:
-        memo = getattr(_epoch_local, "memo", None)
-        if memo is not None and time.monotonic() - memo[1] < reuse_seconds:
-            return memo[0]
+    reuse = settings.TILES_CACHE_EPOCH_REUSE_SECONDS if reuse_seconds is None else reuse_seconds
+    generation = _store_generation[0]
+    value, started, memo_generation = _epoch_memo
+    now = time.monotonic()
+    if reuse and value is not None and memo_generation == generation and now - started < reuse:
+        return value
     try:
         with connection.cursor() as cursor:
             cursor.execute(_EPOCH_SQL)
@@ -398,23 +454,61 @@ def cache_epoch(*, reuse_seconds: float = 0.0) -> str:
         # request signal closes a broken connection: close it here, so the
         # next lookup reconnects once PostgreSQL is back.
         connection.close_if_unusable_or_obsolete()
-        if _epoch_memo["value"] is None:
+        if _epoch_last[0] is None:
             raise
-        return _epoch_memo["value"]
-    _epoch_memo["value"] = value
-    _epoch_local.memo = (value, time.monotonic())
+        return _epoch_last[0]
+    _epoch_last[0] = value
+    with _epoch_lock:  # timed from before the read: never older than it says
+        if _store_generation[0] == generation and now >= _epoch_memo[1]:
+            _epoch_memo[:] = [value, now, generation]
     return value
 
 
-def cache_epoch_advance() -> str:
-    """Make every cached tile unreachable, whatever the store holds."""
+def cache_epoch_forget() -> None:
+    """The next lookup reads the epoch from PostgreSQL."""
+    with _epoch_lock:
+        _epoch_memo[:] = [None, float("-inf"), -1]
+
+
+def cache_epoch_advance(*, wait: bool = True) -> str:
+    """Make every cached tile unreachable, whatever the store holds. With
+    wait, returns only once every process has stopped reusing the epoch
+    before (TILES_CACHE_EPOCH_REUSE_SECONDS): the caller answers after that."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(_EPOCH_ADVANCE_SQL)
         value = f"@{cursor.fetchone()[0]:x}"
-    _epoch_memo["value"] = value
+    _epoch_last[0] = value
+    with _epoch_lock:
+        _epoch_memo[:] = [value, time.monotonic(), _store_generation[0]]
+    if wait and settings.TILES_CACHE_EPOCH_REUSE_SECONDS:
+        until = time.monotonic() + settings.TILES_CACHE_EPOCH_REUSE_SECONDS
+        if getattr(_epoch_waits, "deferred", None) is not None:
+            _epoch_waits.deferred = max(_epoch_waits.deferred, until)  # one wait for the request's advances
+        else:
+            time.sleep(max(0.0, until - time.monotonic()))
     return value
+
+
+_epoch_waits = threading.local()
+
+
+class epoch_waits_deferred:
+    """Within it, the waits of cache_epoch_advance are taken together on
+    leaving (until the last advance's wait is over): a request answers once,
+    after its writes' invalidations, however many advanced the epoch
+    (ops.middleware.RequestContextMiddleware)."""
+
+    def __enter__(self):
+        self.outer = getattr(_epoch_waits, "deferred", None)
+        _epoch_waits.deferred = self.outer if self.outer is not None else 0.0
+        return self
+
+    def __exit__(self, *exc):
+        if self.outer is None:
+            until, _epoch_waits.deferred = _epoch_waits.deferred, None
+            time.sleep(max(0.0, until - time.monotonic()))
 
 
 # --- Versions -------------------------------------------------------------------
@@ -473,14 +567,24 @@ def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
     (so a miss goes on to build without asking the store again)."""
     names = name.split(",")
     available = store_available()  # first: a store coming back advances the epoch
+    generation = _store_generation[0]
     epoch = cache_epoch()
     if not available:
         if state is not None:
             state["build"] = (None, None)  # build, do not keep
         return None
     try:
-        found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y), marker_key(name, z, x, y),
-                               query_hash(query), f"|{body or 'e'}", epoch)
+        for _attempt in range(3):
+            found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y),
+                                   marker_key(name, z, x, y), query_hash(query), f"|{body or 'e'}", epoch)
+            if _store_generation[0] == generation:
+                break
+            # A new connection was made meanwhile (maybe to a server that
+            # restarted and advanced the epoch): ask again with the epoch now.
+            generation = _store_generation[0]
+            epoch = cache_epoch(reuse_seconds=0)
+        else:
+            raise ConnectionError("tile cache store reconnecting")
     except STORE_ERRORS as exc:
         _trip(exc)
         if state is not None:
@@ -500,7 +604,9 @@ def tile_build_state(name: str, z: int, x: int, y: int) -> tuple[list[str] | Non
     (None, None) when the store is unavailable: build, do not keep."""
     if not store_available():
         return None, None
-    epoch = cache_epoch(reuse_seconds=1.0)  # usually read by the lookup just before
+    # Usually read by the lookup just before; an older epoch keeps the tile
+    # where no lookup finds it, never a stale tile where one does.
+    epoch = cache_epoch(reuse_seconds=max(1.0, settings.TILES_CACHE_EPOCH_REUSE_SECONDS))
     try:
         keys, values = _state_read(name, z, x, y)
         if any(v is None for v in values[:-1]):

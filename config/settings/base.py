@@ -320,6 +320,10 @@ TILES_CACHE_TTL = env.int("TILES_CACHE_TTL", default=7 * 24 * 3600)
 # not kept) for TILES_CACHE_RETRY_SECONDS before it is tried again.
 TILES_REDIS_TIMEOUT = env.float("TILES_REDIS_TIMEOUT", default=0.5)
 TILES_CACHE_RETRY_SECONDS = env.float("TILES_CACHE_RETRY_SECONDS", default=2.0)
+# A cache hit checks the cache epoch (PostgreSQL) read by this process less
+# than this many seconds ago; whoever advances it waits as long before
+# answering (tiles.cache.cache_epoch). 0: read at every lookup.
+TILES_CACHE_EPOCH_REUSE_SECONDS = env.float("TILES_CACHE_EPOCH_REUSE_SECONDS", default=1.0)
 # Seconds an invalidation marker lives; longer than any tile build.
 TILES_MARKER_TTL = 3600
 # Browsers revalidate every tile (a 304 costs one cache lookup), so a map never

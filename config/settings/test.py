@@ -19,3 +19,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 # Report-counts cells rebuilt in the reading request, so a test reads what it
 # just wrote (tests/layers/test_report_counts_background.py covers the default).
 LAYERS_REPORT_COUNTS_REFRESH_INLINE = env.bool("LAYERS_REPORT_COUNTS_REFRESH_INLINE", default=True)
+
+# The tile cache epoch read at every lookup (production reuses it 1 s), so the
+# tiles tests count one query per tile; tests of the reuse set it themselves.
+TILES_CACHE_EPOCH_REUSE_SECONDS = env.float("TILES_CACHE_EPOCH_REUSE_SECONDS", default=0.0)

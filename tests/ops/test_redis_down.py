@@ -13,7 +13,7 @@ import requests
 
 from common.outbox.models import OutboxMessage
 from reports.models import Report
-from reports.services import categories_seed
+from reports.services import categories_seed, report_submit
 
 from .redisserver import PrivateRedis
 from .servers import gunicorn
@@ -106,3 +106,78 @@ def test_a_frozen_redis_costs_time_not_answers(kubu_raya):
     finally:
         server.close()
     assert Report.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_restarted_from_an_old_rdb_file_without_anyone_noticing_serves_no_stale_tile(kubu_raya):
+    """Redis took a write's invalidation, then crashed and came back at once
+    from an RDB file saved before it (a systemd restart): no request saw it
+    down (redis-py reconnects and retries silently), yet the restored data
+    holds the tile from before the write. The restart is noticed on the new
+    connection (the server's run_id against the one the cache recorded) and
+    nothing cached before it is served."""
+    categories_seed()
+    server = PrivateRedis(persist=True).start()
+    try:
+        with gunicorn(REDIS_URL=server.url, CELERY_BROKER_URL=server.url, TILES_EDGE_DIR="",
+                      TILES_CACHE_PREFIX=f"t{uuid.uuid4().hex[:6]}:") as base:
+            assert _report(base, POINT).status_code == 201
+            tile = _tile_path(**POINT)
+            first = requests.get(base + tile, timeout=30)
+            assert requests.get(base + tile, timeout=30).headers.get("X-Tile-Cache") == "hit"
+            features_before = _decode(first.content)
+            server.save()  # the RDB file holds the tile as it was
+            assert _report(base, NEARBY).status_code == 201  # Redis takes the invalidation (not saved)
+            rebuilt = requests.get(base + tile, timeout=30)
+            assert rebuilt.headers.get("X-Tile-Cache") != "hit" and _decode(rebuilt.content) == features_before + 1
+            deadline = time.monotonic() + 10  # the rebuilt tile is kept (after its response)
+            while requests.get(base + tile, timeout=30).headers.get("X-Tile-Cache") != "hit":
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+
+            server.kill()
+            server.start()  # same port, from the old RDB file; nothing asked Redis meanwhile
+            after = requests.get(base + tile, timeout=30)
+            assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+            assert _decode(after.content) == features_before + 1
+    finally:
+        server.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_redis_missed_reaches_a_process_that_reuses_its_epoch(kubu_raya, settings):
+    """Processes reuse the cache epoch they read for TILES_CACHE_EPOCH_REUSE_SECONDS.
+    A write whose invalidation the store could not take (here: this process
+    skips the store, its breaker open) advances the epoch and is answered
+    only after that long: gunicorn, which read the epoch just before and whose
+    Redis works, then serves no tile older than the write."""
+    from tiles import cache
+
+    categories_seed()
+    server = PrivateRedis().start()
+    prefix = f"t{uuid.uuid4().hex[:6]}:"
+    reuse = 8.0
+    try:
+        with gunicorn(REDIS_URL=server.url, CELERY_BROKER_URL="", TILES_EDGE_DIR="", TILES_CACHE_PREFIX=prefix,
+                      TILES_CACHE_EPOCH_REUSE_SECONDS=str(reuse)) as base:
+            assert _report(base, POINT).status_code == 201
+            tile = _tile_path(**POINT)
+            first = requests.get(base + tile, timeout=30)
+            deadline = time.monotonic() + 10
+            while requests.get(base + tile, timeout=30).headers.get("X-Tile-Cache") != "hit":
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            settings.TILES_REDIS_URL, settings.TILES_CACHE_PREFIX = server.url, prefix
+            settings.TILES_CACHE_EPOCH_REUSE_SECONDS = reuse
+            cache._trip(ConnectionError("test: this process cannot reach the store"))
+            cache._breaker["open_until"] = time.monotonic() + 3600
+
+            hit = requests.get(base + tile, timeout=30)  # gunicorn reads the epoch now and reuses it
+            assert hit.headers.get("X-Tile-Cache") == "hit" and hit.headers["ETag"] == first.headers["ETag"]
+            report_submit(report_id=uuid.uuid4(), category_code="flood", description="Jalan berlubang", **NEARBY)
+            after = requests.get(base + tile, timeout=30)
+            assert after.headers["ETag"] != first.headers["ETag"] and after.headers.get("X-Tile-Cache") != "hit"
+            assert _decode(after.content) == _decode(first.content) + 1
+    finally:
+        cache._breaker.update(open_until=0.0, tripped=False)
+        server.close()
