@@ -33,7 +33,9 @@ def _shell_json() -> str:
     import json
 
     urls = ["/offline/", "/lapor/", "/kerja/offline/", static("offline/offline.js"), static("offline/sync.js"),
-            static("offline/icon-192.png"),
+            static("offline/icon-192.png"), static("offline/register.js"), static("portal/css/portal.css"),
+            static("portal/js/common.js"), static("portal/js/lapor.js"), static("portal/js/lacak.js"),
+            static("portal/js/laporan_saya.js"),
             static("portal/vendor/leaflet/leaflet.js"), static("portal/vendor/leaflet/leaflet.css")]
     return json.dumps(urls)
 

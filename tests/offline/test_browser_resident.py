@@ -26,6 +26,7 @@ from offline.models import ClientAction
 from reports import services as report_services
 from reports.models import Report, ReportPhoto
 from residents.selectors import device_reports
+from residents.services import report_device_attach
 from tests.portal.conftest import console_errors, screenshot
 from tests.reports.conftest import SUNGAI_RAYA, jpeg_bytes
 
@@ -230,10 +231,10 @@ def test_background_sync_sends_with_no_page_of_the_app_open(phone, live_server, 
 def test_pages_seen_before_open_offline_never_older_than_what_the_phone_sent(phone, live_server, users, submit):
     base = live_server.url
     # A report filed from this phone without an account, handled by PUPR.
-    response = submit(None, category="road-damage", description="Turap longsor dekat dermaga",
-                      device_secret=SECRET)
+    response = submit(None, category="road-damage", description="Turap longsor dekat dermaga")
     assert response.status_code == 201, response.content
     report = Report.objects.get(id=response.json()["id"])
+    report_device_attach(report=report, secret=SECRET)   # as the API does for X-Device-Secret
     report_services.report_transition(report_id=report.id, actor=users["pupr"], to="dispatched", note="")
     code = report.tracking_code
     _fresh_origin(phone, base)

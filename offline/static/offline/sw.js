@@ -32,7 +32,7 @@ self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) {
     return Promise.all(SHELL.map(function (url) {
       return fetch(new Request(url, {credentials: "same-origin"})).then(function (response) {
-        if (!response.ok) { return; }
+        if (!response.ok || response.redirected) { return; }  // e.g. the sign-in page instead
         return (url.indexOf("/static/") === 0 ? Promise.resolve(response) : stamp(response)).then(function (kept) {
           return cache.put(url, kept);
         });
@@ -67,7 +67,8 @@ function stamp(response) {
 self.KRStamp = stamp;
 
 function keep(key, response) {
-  if (response.ok && (response.headers.get("Cache-Control") || "").indexOf("no-store") < 0) {
+  if (response.ok && !response.redirected &&
+      (response.headers.get("Cache-Control") || "").indexOf("no-store") < 0) {
     var copy = response.clone();
     return stamp(copy).then(function (stamped) {
       return caches.open(PAGE_CACHE).then(function (cache) { return cache.put(key, stamped); });
