@@ -295,3 +295,32 @@ def test_pages_seen_before_open_offline_never_older_than_what_the_phone_sent(pho
     finally:
         net.close()
     _no_page_errors(phone)
+
+
+def test_the_crew_page_speaks_english_when_asked(phone, live_server, users, submit):
+    from django.utils import translation
+
+    from offline.text import offline_text
+
+    response = submit(users["resident"], category="road-damage", description="Jalan berlubang di depan SD")
+    report = Report.objects.get(id=response.json()["id"])
+    report_services.report_transition(report_id=report.id, actor=users["pupr"], to="dispatched", note="")
+    with translation.override("en"):
+        english = offline_text()
+    base = live_server.url
+    _fresh_origin(phone, base)
+    _sign_in(phone, base, users["pupr_crew"])
+    phone.add_cookie({"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "path": "/"})
+    phone.get(base + "/kerja/offline/")
+    _wait(phone, lambda d: _html(d, "crewReady") == "1")
+    assert phone.find_element(By.ID, "crew-fresh").text == "No offline data on this phone yet."
+    phone.find_element(By.ID, "crew-download").click()
+    _wait(phone, lambda d: _html(d, "offlineReady") == "1")
+    assert "(limit 30.0 MB)" in phone.find_element(By.ID, "crew-size").text
+    assert phone.find_element(By.ID, "crew-fresh").text.startswith("Data taken just now")
+    card = phone.find_element(By.CSS_SELECTOR, f'li.card[data-report="{report.id}"]')
+    assert card.find_element(By.CSS_SELECTOR, ".meta").text.startswith(english["statuses"]["dispatched"])
+    assert [o.text for o in Select(card.find_element(By.NAME, "to")).options][0] == "Note only"
+    assert card.find_element(By.NAME, "note").get_attribute("placeholder") == "Field note"
+    card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert phone.find_element(By.ID, "crew-status").text == "Write a note or choose a status."
