@@ -91,6 +91,10 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
                                           note="Longsor akibat banjir")
         report_services.report_transition(report_id=rerouted.id, actor=users["coordinator"], to="dispatched",
                                           agency_code="bpbd", note="Ke BPBD")
+        # A new report reaches the crew's queue meanwhile (on the server).
+        response = submit(users["resident"], category="road-damage", description="Gorong-gorong tersumbat")
+        fresh = Report.objects.get(id=response.json()["id"])
+        report_services.report_transition(report_id=fresh.id, actor=users["pupr"], to="dispatched", note="")
         # A reload while offline keeps the queue (stored on the phone).
         browser.refresh()
         _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
@@ -100,6 +104,10 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
         net.set(True)
     _wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "0", timeout=60)
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#crew-refused li"))
+    # Once what waited is sent, the package is taken again in the background:
+    # the new report is there, the re-routed one has left the phone.
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'li.card[data-report="{fresh.id}"]'), timeout=60)
+    assert not browser.find_elements(By.CSS_SELECTOR, f'li.card[data-report="{rerouted.id}"]')
     screenshot(browser, "offline-crew-synced")
 
     applied = ClientAction.objects.get(report_id=kept.id)

@@ -259,6 +259,15 @@
     return syncing;
   }
 
+  /* In the background when the signal returns (after what waited was sent),
+     and on open when the package is older than an hour: the queue, its
+     photos and the tiles are taken again (what is kept is not fetched twice). */
+  var REFRESH_AFTER_MS = 3600e3;
+  function refresh() {
+    if (!state.pkg || !navigator.onLine || state.queue.length) { return Promise.resolve(); }
+    return download();
+  }
+
   function download() {
     say(T.fetching);
     return fetch("/api/v1/offline/package/", {credentials: "same-origin"}).then(function (response) {
@@ -296,11 +305,15 @@
         return chain.then(function () {
           if (used >= budget) { return; }
           var same = url.charAt(0) === "/", cache = same ? c[0] : c[1];
-          return fetch(url, same ? {credentials: "same-origin"} : {mode: "no-cors"}).then(function (response) {
-            if (!response.ok && response.type !== "opaque") { return; }
-            return response.clone().blob().then(function (b) {
-              used += b.size || 18000;
-              return cache.put(url, response);
+          return cache.match(url, {ignoreVary: true}).then(function (hit) {
+            // Kept already (a refresh): counted, not fetched again.
+            if (hit) { return hit.blob().then(function (b) { used += b.size || 18000; }); }
+            return fetch(url, same ? {credentials: "same-origin"} : {mode: "no-cors"}).then(function (response) {
+              if (!response.ok && response.type !== "opaque") { return; }
+              return response.clone().blob().then(function (b) {
+                used += b.size || 18000;
+                return cache.put(url, response);
+              });
             });
           }).catch(function () {});
         });
@@ -332,7 +345,7 @@
         render();
       }, function () { say(T.no_location); }, {enableHighAccuracy: true, timeout: 15000});
     });
-    window.addEventListener("online", function () { sync(); });
+    window.addEventListener("online", function () { sync().then(refresh); });
     window.addEventListener("offline", function () { say(T.offline_now); });
     kvPut("csrf", csrf()).catch(function () {});
     if (navigator.serviceWorker) {
@@ -343,7 +356,11 @@
     loadState().then(function () {
       render();
       document.documentElement.dataset.crewReady = "1";
-      if (navigator.onLine) { sync(); }
+      if (navigator.onLine) {
+        sync().then(function () {
+          if (state.pkg && Date.now() - new Date(state.pkg.generated_at).getTime() > REFRESH_AFTER_MS) { return refresh(); }
+        });
+      }
     });
   });
 })();
