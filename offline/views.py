@@ -16,7 +16,13 @@ def service_worker(request):
     path = finders.find("offline/sw.js")
     with open(path, encoding="utf-8") as f:
         body = f.read()
-    body = body.replace("__SHELL__", _shell_json()).replace("__VERSION__", SW_VERSION)
+    import json
+
+    from .text import offline_text_all
+
+    body = (body.replace("__SHELL__", _shell_json()).replace("__VERSION__", SW_VERSION)
+            .replace("__SYNC_JS__", static("offline/sync.js"))
+            .replace("__TEXT__", json.dumps(offline_text_all(), ensure_ascii=False)))
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     response["Cache-Control"] = "no-cache"
@@ -26,7 +32,10 @@ def service_worker(request):
 def _shell_json() -> str:
     import json
 
-    urls = ["/offline/", "/lapor/", "/kerja/offline/", static("offline/offline.js"), static("offline/icon-192.png"),
+    urls = ["/offline/", "/lapor/", "/kerja/offline/", static("offline/offline.js"), static("offline/sync.js"),
+            static("offline/icon-192.png"), static("offline/register.js"), static("portal/css/portal.css"),
+            static("portal/js/common.js"), static("portal/js/lapor.js"), static("portal/js/lacak.js"),
+            static("portal/js/laporan_saya.js"),
             static("portal/vendor/leaflet/leaflet.js"), static("portal/vendor/leaflet/leaflet.css")]
     return json.dumps(urls)
 

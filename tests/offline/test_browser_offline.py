@@ -1,5 +1,5 @@
-"""A field crew offline in headless Chromium (network cut with the DevTools
-protocol): it takes its area offline, closes two reports with evidence photos
+"""A field crew offline in headless Chromium (the whole browser's network,
+service worker included, cut with the DevTools protocol: network.py): it takes its area offline, closes two reports with evidence photos
 while one of them is re-routed on the server, and comes back online: one
 action is applied exactly once, the other is refused with its reason shown,
 and nothing is lost."""
@@ -19,6 +19,9 @@ from reports.models import Report, ReportEvent, ReportPhoto
 from tests.portal.conftest import console_errors, screenshot
 from tests.reports.conftest import jpeg_bytes
 
+from .network import NetworkSwitch
+from .test_browser_resident import _fresh_origin
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -35,10 +38,6 @@ def _sign_in(browser, base: str, user):
                         "path": "/"})
 
 
-def _network(browser, online: bool):
-    browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": not online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
 
 
 def _act(browser, report_id: str, to: str, note: str, photo: Path):
@@ -62,7 +61,13 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
     photo = Path(tempfile.mkdtemp()) / "bukti.jpg"
     photo.write_bytes(jpeg_bytes((2400, 1800)))
 
+    _fresh_origin(browser, base)
     _sign_in(browser, base, users["pupr_crew"])
+    browser.get(base + "/kerja/offline/")
+    # the service worker controls the page (and keeps its copy for offline)
+    browser.execute_async_script(
+        "var done = arguments[arguments.length - 1]; navigator.serviceWorker.ready.then(function () { done(); });")
+    _wait(browser, lambda d: d.execute_script("return !!navigator.serviceWorker.controller"))
     browser.get(base + "/kerja/offline/")
     _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
     browser.find_element(By.ID, "crew-download").click()
@@ -71,7 +76,9 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
     for report in reports:
         browser.find_element(By.CSS_SELECTOR, f'li.card[data-report="{report.id}"]')
 
-    _network(browser, online=False)
+    # The whole browser offline: the page and its service worker alike.
+    net = NetworkSwitch(browser)
+    net.set(False)
     try:
         _wait(browser, lambda d: d.execute_script("return navigator.onLine") is False)
         _act(browser, str(kept.id), "resolved", "Lubang ditambal, foto terlampir", photo)
@@ -84,14 +91,23 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
                                           note="Longsor akibat banjir")
         report_services.report_transition(report_id=rerouted.id, actor=users["coordinator"], to="dispatched",
                                           agency_code="bpbd", note="Ke BPBD")
+        # A new report reaches the crew's queue meanwhile (on the server).
+        response = submit(users["resident"], category="road-damage", description="Gorong-gorong tersumbat")
+        fresh = Report.objects.get(id=response.json()["id"])
+        report_services.report_transition(report_id=fresh.id, actor=users["pupr"], to="dispatched", note="")
         # A reload while offline keeps the queue (stored on the phone).
         browser.refresh()
         _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
+        assert browser.execute_script("return document.documentElement.dataset.krCachedAt")  # the phone's copy
         assert browser.find_element(By.ID, "crew-queue-count").text == "2"
     finally:
-        _network(browser, online=True)
+        net.set(True)
     _wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "0", timeout=60)
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#crew-refused li"))
+    # Once what waited is sent, the package is taken again in the background:
+    # the new report is there, the re-routed one has left the phone.
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'li.card[data-report="{fresh.id}"]'), timeout=60)
+    assert not browser.find_elements(By.CSS_SELECTOR, f'li.card[data-report="{rerouted.id}"]')
     screenshot(browser, "offline-crew-synced")
 
     applied = ClientAction.objects.get(report_id=kept.id)
@@ -111,6 +127,7 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
     # A second sync sends nothing again.
     browser.execute_script("return window.KROffline.sync()")
     assert ClientAction.objects.count() == 2
+    net.close()
     # While the test cut the network, a resource the page had not cached yet
     # fails with ERR_INTERNET_DISCONNECTED: that is the condition under test,
     # not an error of the page (seen once in a clean-clone run: a photo).

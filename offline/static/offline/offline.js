@@ -5,13 +5,17 @@
    and lets the crew open reports, see them on the map with their own
    position, write notes, change status and take evidence photos with no
    network. Every action is queued with a client id and sent when the network
-   returns; the server applies each id once and says why it refused one. */
+   returns (on "online", on open, and by Background Sync "kr-crew" through
+   the service worker: sync.js); the server applies each id once and says
+   why it refused one. Words: <script id="offline-text"> (offline/text.py). */
 (function () {
   "use strict";
   var DB = "kr-crew", $ = function (id) { return document.getElementById(id); };
-  var LABELS = {received: "Diterima", verified: "Diverifikasi", dispatched: "Didisposisi",
-                in_progress: "Diproses", resolved: "Selesai", rejected: "Ditolak",
-                not_our_authority: "Bukan wewenang", merged: "Digabung"};
+  var T = JSON.parse((document.getElementById("offline-text") || {textContent: "{}"}).textContent);
+  var LABELS = T.statuses || {};
+  function fmt(template, values) {
+    return String(template || "").replace(/%\((\w+)\)s/g, function (m, k) { return values[k] === undefined ? m : values[k]; });
+  }
   var state = {pkg: null, queue: [], refused: [], position: null, map: null, layer: null};
 
   function db() {
@@ -66,12 +70,12 @@
   }
   function age(iso) {
     var minutes = Math.round((Date.now() - new Date(iso).getTime()) / 60000);
-    if (minutes < 1) { return "baru saja"; }
-    if (minutes < 60) { return minutes + " menit lalu"; }
-    if (minutes < 48 * 60) { return Math.round(minutes / 60) + " jam lalu"; }
-    return Math.round(minutes / 1440) + " hari lalu";
+    if (minutes < 1) { return T.just_now; }
+    if (minutes < 60) { return fmt(T.minutes_ago, {n: minutes}); }
+    if (minutes < 48 * 60) { return fmt(T.hours_ago, {n: Math.round(minutes / 60)}); }
+    return fmt(T.days_ago, {n: Math.round(minutes / 1440)});
   }
-  function mb(bytes) { return (bytes / 1048576).toFixed(1).replace(".", ",") + " MB"; }
+  function mb(bytes) { return (bytes / 1048576).toFixed(1).replace(".", T.decimal || ",") + " MB"; }
   function distance(a, b) {
     var r = 6371000, rad = Math.PI / 180, dLat = (b[1] - a[1]) * rad, dLon = (b[0] - a[0]) * rad;
     var h = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
@@ -88,13 +92,27 @@
 
   function loadState() {
     return Promise.all([kvGet("package").then(open), tx("queue", "readonly", function (s) { return s.getAll(); }),
-                        kvGet("refused")]).then(function (r) {
+                        kvGet("refused"), kvGet("applied")]).then(function (r) {
       state.pkg = r[0];
       state.queue = r[1] || [];
       state.refused = r[2] || [];
       if (state.pkg && Date.now() > new Date(state.pkg.generated_at).getTime() + state.pkg.expires_in_hours * 3600e3) {
         state.pkg = null;
         return kvPut("package", null);
+      }
+      var applied = r[3] || {}, gone = {};
+      state.refused.forEach(function (x) { if (x.code === "not_found") { gone[x.report_id] = true; } });
+      var leaving = state.pkg ? state.pkg.reports.filter(function (rep) { return gone[rep.id]; }).length : 0;
+      if (state.pkg && (Object.keys(applied).length || leaving)) {
+        // Sent meanwhile (this page or the service worker): the package shows
+        // what the server answered, never the older status; a report no longer
+        // this crew's leaves the phone.
+        state.pkg.reports = state.pkg.reports.filter(function (rep) { return !gone[rep.id]; });
+        state.pkg.reports.forEach(function (rep) {
+          if (applied[rep.id]) { rep.status = applied[rep.id]; rep.next = []; }
+        });
+        return seal(state.pkg).then(function (sealed) { return kvPut("package", sealed); })
+          .then(function () { return kvPut("applied", {}); });
       }
     });
   }
@@ -107,9 +125,9 @@
     var list = $("crew-reports"), pkg = state.pkg;
     list.innerHTML = "";
     $("crew-queue-count").textContent = state.queue.length;
-    $("crew-fresh").textContent = pkg ? "Data diambil " + age(pkg.generated_at) + " (" +
-      new Date(pkg.generated_at).toLocaleString("id-ID", {timeZone: "Asia/Pontianak"}) + " WIB)" :
-      "Belum ada data offline di ponsel ini.";
+    $("crew-fresh").textContent = pkg ? fmt(T.fresh, {age: age(pkg.generated_at),
+      time: new Date(pkg.generated_at).toLocaleString(T.locale || "id-ID", {timeZone: "Asia/Pontianak"})}) :
+      T.no_package;
     var refusedBox = $("crew-refused");
     refusedBox.innerHTML = "";
     state.refused.forEach(function (r) {
@@ -130,22 +148,22 @@
       pend.forEach(function (a) { if (a.kind === "transition") { shown = a.to; next = []; } });
       var card = el("li", {"class": "card", "data-report": r.id});
       card.appendChild(el("h3", {}, r.tracking_code + " · " + r.category));
-      var meta = (LABELS[shown] || shown) + (pend.length ? " (menunggu sinyal)" : "") + " · " + (r.desa || "");
+      var meta = (LABELS[shown] || shown) + (pend.length ? " (" + T.waiting + ")" : "") + " · " + (r.desa || "");
       if (state.position) { meta += " · " + Math.round(distance(state.position, [r.lon, r.lat])) + " m"; }
       card.appendChild(el("p", {"class": "meta"}, meta));
       if (r.description) { card.appendChild(el("p", {}, r.description)); }
-      r.photos.forEach(function (src) { card.appendChild(el("img", {src: src, alt: "Foto laporan", loading: "lazy",
+      r.photos.forEach(function (src) { card.appendChild(el("img", {src: src, alt: T.photo_alt, loading: "lazy",
                                                                     width: "120"})); });
-      var nav = el("a", {href: "geo:" + r.lat + "," + r.lon + "?q=" + r.lat + "," + r.lon}, "Navigasi");
+      var nav = el("a", {href: "geo:" + r.lat + "," + r.lon + "?q=" + r.lat + "," + r.lon}, T.navigate);
       card.appendChild(nav);
       var form = el("form", {"class": "crew-action"});
-      var select = el("select", {name: "to", "aria-label": "Status baru"});
-      select.appendChild(el("option", {value: ""}, "Hanya catatan"));
+      var select = el("select", {name: "to", "aria-label": T.new_status});
+      select.appendChild(el("option", {value: ""}, T.note_only));
       next.forEach(function (s) { select.appendChild(el("option", {value: s}, LABELS[s] || s)); });
       form.appendChild(select);
-      form.appendChild(el("textarea", {name: "note", rows: "2", placeholder: "Catatan lapangan"}));
+      form.appendChild(el("textarea", {name: "note", rows: "2", placeholder: T.note_placeholder}));
       form.appendChild(el("input", {type: "file", name: "photo", accept: "image/*", capture: "environment"}));
-      form.appendChild(el("button", {type: "submit"}, "Simpan"));
+      form.appendChild(el("button", {type: "submit"}, T.save));
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         queueAction(r, form).then(render);
@@ -173,7 +191,7 @@
     });
     if (state.position) {
       L.circleMarker([state.position[1], state.position[0]], {radius: 6, color: "#06c", fillOpacity: 1})
-        .bindTooltip("Posisi Anda").addTo(state.layer);
+        .bindTooltip(T.your_position).addTo(state.layer);
     }
     state.layer.addTo(state.map);
     if (state.pkg.bbox) {
@@ -202,7 +220,7 @@
   function queueAction(report, form) {
     var to = form.elements.to.value, note = form.elements.note.value.trim();
     var file = form.elements.photo.files[0];
-    if (!to && !note) { say("Tulis catatan atau pilih status."); return Promise.resolve(); }
+    if (!to && !note) { say(T.need_note); return Promise.resolve(); }
     return (file ? downscale(file) : Promise.resolve(null)).then(function (photo) {
       var action = {client_id: crypto.randomUUID(), report_id: report.id, tracking_code: report.tracking_code,
                     kind: to ? "transition" : "note", to: to || undefined, note: note, public: false,
@@ -211,7 +229,16 @@
       if (photo) { action.photo = photo; }
       return tx("queue", "readwrite", function (s) { return s.put(action); }).then(function () {
         state.queue.push(action);
-        say(navigator.onLine ? "Disimpan; mengirim..." : "Disimpan di ponsel; dikirim saat ada sinyal.");
+        if (action.kind === "transition") {
+          KRSync.ledgerPut({code: report.tracking_code, report_id: report.id, status: action.to,
+                            at: action.taken_at, pending: true}).catch(function () {});
+        }
+        say(navigator.onLine ? T.saved_sending : T.saved_offline);
+        // Background Sync where the browser has it: sent even if this page is closed.
+        if (navigator.serviceWorker && window.SyncManager) {
+          navigator.serviceWorker.ready.then(function (reg) { return reg.sync.register("kr-crew"); })
+            .catch(function () { /* sent on "online" and on the next open */ });
+        }
         if (navigator.onLine) { return sync(); }
       });
     });
@@ -221,67 +248,44 @@
   function sync() {
     if (syncing) { return syncing; }
     if (!state.queue.length) { return Promise.resolve(); }
-    var batch = state.queue.slice();
-    syncing = fetch("/api/v1/offline/actions/", {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept-Language": "id"},
-      body: JSON.stringify({actions: batch.map(function (a) {
-        var copy = Object.assign({}, a); delete copy.tracking_code; return copy; })})
-    }).then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    }).then(function (data) {
-      var done = {}, refused = state.refused.slice();
-      data.results.forEach(function (r) {
-        done[r.client_id] = true;
-        var sent = batch.filter(function (a) { return a.client_id === r.client_id; })[0] || {};
-        if (r.outcome === "refused" || r.outcome === "error") {
-          refused.push({client_id: r.client_id, report_id: r.report_id || sent.report_id,
-                        tracking_code: sent.tracking_code, message: r.message});
-          if (r.code === "not_found" && state.pkg) {
-            // No longer this crew's report: it leaves the phone's queue.
-            state.pkg.reports = state.pkg.reports.filter(function (rep) { return rep.id !== sent.report_id; });
-          }
-        } else if (state.pkg) {
-          state.pkg.reports.forEach(function (rep) { if (rep.id === r.report_id && r.status) { rep.status = r.status; } });
-        }
-      });
-      state.refused = refused;
-      return tx("queue", "readwrite", function (s) {
-        Object.keys(done).forEach(function (id) { s.delete(id); });
-      }).then(function () {
-        state.queue = state.queue.filter(function (a) { return !done[a.client_id]; });
-        return Promise.all([kvPut("refused", refused), state.pkg ? seal(state.pkg).then(function (s) {
-          return kvPut("package", s); }) : null]);
-      }).then(function () {
-        say("Terkirim: " + Object.keys(done).length + " tindakan.");
+    syncing = KRSync.crewFlush({csrf: csrf(), lang: document.documentElement.lang || "id"}).then(function (r) {
+      return loadState().then(function () {
+        say(fmt(T.sent_n, {n: r.sent}));
         document.documentElement.dataset.synced = String(Date.now());
       });
     }).catch(function () {
-      say("Belum terkirim; dicoba lagi saat ada sinyal.");
+      say(T.not_sent);
     }).then(function () { syncing = null; render(); });
     return syncing;
   }
 
+  /* In the background when the signal returns (after what waited was sent),
+     and on open when the package is older than an hour: the queue, its
+     photos and the tiles are taken again (what is kept is not fetched twice). */
+  var REFRESH_AFTER_MS = 3600e3;
+  function refresh() {
+    if (!state.pkg || !navigator.onLine || state.queue.length) { return Promise.resolve(); }
+    return download();
+  }
+
   function download() {
-    say("Mengambil paket...");
+    say(T.fetching);
     return fetch("/api/v1/offline/package/", {credentials: "same-origin"}).then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status); }
       return response.json();
     }).then(function (pkg) {
       var estimate = pkg.estimated_bytes, budget = pkg.budget_bytes;
-      $("crew-size").textContent = "Ukuran paket sekitar " + mb(estimate) + " (batas " + mb(budget) + "): " +
-        pkg.reports.length + " laporan, " + pkg.desa.features.length + " desa, " + pkg.basemap.tiles +
-        " ubin peta dasar.";
+      $("crew-size").textContent = fmt(T.package_size, {size: mb(estimate), budget: mb(budget),
+        reports: pkg.reports.length, desa: pkg.desa.features.length, tiles: pkg.basemap.tiles});
       return seal(pkg).then(function (sealed) { return kvPut("package", sealed); }).then(function () {
         state.pkg = pkg;
         render();
         return cacheExtras(pkg, budget);
       });
     }).then(function (used) {
-      say("Siap offline (" + mb(used) + ").");
+      say(fmt(T.ready, {size: mb(used)}));
       document.documentElement.dataset.offlineReady = "1";
-    }).catch(function (error) { say("Gagal mengambil paket: " + error.message); });
+    }).catch(function (error) { say(fmt(T.fetch_failed, {error: error.message})); });
   }
 
   function cacheExtras(pkg, budget) {
@@ -301,11 +305,15 @@
         return chain.then(function () {
           if (used >= budget) { return; }
           var same = url.charAt(0) === "/", cache = same ? c[0] : c[1];
-          return fetch(url, same ? {credentials: "same-origin"} : {mode: "no-cors"}).then(function (response) {
-            if (!response.ok && response.type !== "opaque") { return; }
-            return response.clone().blob().then(function (b) {
-              used += b.size || 18000;
-              return cache.put(url, response);
+          return cache.match(url, {ignoreVary: true}).then(function (hit) {
+            // Kept already (a refresh): counted, not fetched again.
+            if (hit) { return hit.blob().then(function (b) { used += b.size || 18000; }); }
+            return fetch(url, same ? {credentials: "same-origin"} : {mode: "no-cors"}).then(function (response) {
+              if (!response.ok && response.type !== "opaque") { return; }
+              return response.clone().blob().then(function (b) {
+                used += b.size || 18000;
+                return cache.put(url, response);
+              });
             });
           }).catch(function () {});
         });
@@ -335,14 +343,24 @@
       navigator.geolocation.getCurrentPosition(function (p) {
         state.position = [p.coords.longitude, p.coords.latitude];
         render();
-      }, function () { say("Lokasi tidak tersedia."); }, {enableHighAccuracy: true, timeout: 15000});
+      }, function () { say(T.no_location); }, {enableHighAccuracy: true, timeout: 15000});
     });
-    window.addEventListener("online", function () { sync(); });
-    window.addEventListener("offline", function () { say("Offline: tindakan disimpan di ponsel."); });
+    window.addEventListener("online", function () { sync().then(refresh); });
+    window.addEventListener("offline", function () { say(T.offline_now); });
+    kvPut("csrf", csrf()).catch(function () {});
+    if (navigator.serviceWorker) {
+      navigator.serviceWorker.addEventListener("message", function (event) {
+        if (event.data && event.data.type === "crew-sent") { loadState().then(render); }
+      });
+    }
     loadState().then(function () {
       render();
       document.documentElement.dataset.crewReady = "1";
-      if (navigator.onLine) { sync(); }
+      if (navigator.onLine) {
+        sync().then(function () {
+          if (state.pkg && Date.now() - new Date(state.pkg.generated_at).getTime() > REFRESH_AFTER_MS) { return refresh(); }
+        });
+      }
     });
   });
 })();

@@ -1,5 +1,5 @@
 /* Service worker of the Kubu Raya app (served at /sw.js, scope /).
-   - The app shell (__SHELL__) is cached at install, so the report form, the
+   - The app shell (SHELL) is cached at install, so the report form, the
      crew's offline page and the fallback open with no network.
    - Pages: network first, the cached copy when offline (with the time it was
      cached in the X-KR-Cached-At header), else /offline/.
@@ -7,37 +7,36 @@
    - Basemap and photo caches are filled by the pages (offline.js) under a
      byte budget; here they are only read.
    - A report POSTed while offline is kept in IndexedDB (kr-sw / outbox) and
-     sent again, with the same client UUID, on Background Sync, on the next
-     start, or when a page says "flush": the server stores it once. */
+     sent again, with the same client UUID, on Background Sync ("kr-outbox"),
+     when the worker starts, or when a page says "flush": the server stores
+     it once. The crew's queued actions go the same way (sync.js, tag
+     "kr-crew").
+   - The words come from the server's catalogs (TEXT, one per language),
+     chosen by each request's Accept-Language. */
 "use strict";
 var VERSION = "__VERSION__";
 var SHELL = __SHELL__;
+var TEXT = __TEXT__;
 var SHELL_CACHE = VERSION + "-shell";
 var PAGE_CACHE = VERSION + "-pages";
+importScripts("__SYNC_JS__");
 
-function idb() {
-  return new Promise(function (resolve, reject) {
-    var open = indexedDB.open("kr-sw", 1);
-    open.onupgradeneeded = function () { open.result.createObjectStore("outbox", {keyPath: "key"}); };
-    open.onsuccess = function () { resolve(open.result); };
-    open.onerror = function () { reject(open.error); };
-  });
+/* The words of a request's language (the pages send Accept-Language). */
+function text(request) {
+  var lang = ((request && request.headers.get("Accept-Language")) || "id").slice(0, 2).toLowerCase();
+  return TEXT[lang] || TEXT.id;
 }
-function store(mode, fn) {
-  return idb().then(function (db) {
-    return new Promise(function (resolve, reject) {
-      var tx = db.transaction("outbox", mode), result;
-      result = fn(tx.objectStore("outbox"));
-      tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
-      tx.onerror = function () { reject(tx.error); };
-    });
-  });
-}
+function store(mode, fn) { return KRSync.sw("outbox", mode, fn); }
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) {
     return Promise.all(SHELL.map(function (url) {
-      return cache.add(new Request(url, {credentials: "same-origin"})).catch(function () { /* kept trying on use */ });
+      return fetch(new Request(url, {credentials: "same-origin"})).then(function (response) {
+        if (!response.ok || response.redirected) { return; }  // e.g. the sign-in page instead
+        return (url.indexOf("/static/") === 0 ? Promise.resolve(response) : stamp(response)).then(function (kept) {
+          return cache.put(url, kept);
+        });
+      }).catch(function () { /* kept trying on use */ });
     }));
   }).then(function () { return self.skipWaiting(); }));
 });
@@ -47,31 +46,68 @@ self.addEventListener("activate", function (event) {
     return Promise.all(keys.filter(function (k) {
       return k.indexOf("kr-offline-") === 0 && k.indexOf(VERSION) !== 0;
     }).map(function (k) { return caches.delete(k); }));
-  }).then(function () { return self.clients.claim(); }).then(flush));
+  }).then(function () { return self.clients.claim(); }).then(function () {
+    return flushAll().catch(function () {});
+  }));
 });
 
+/* A copy to keep: the time it was taken in X-KR-Cached-At and, for a page,
+   in <html data-kr-cached-at>, so the page can say how old it is. */
 function stamp(response) {
-  var headers = new Headers(response.headers);
-  headers.set("X-KR-Cached-At", new Date().toISOString());
-  return response.blob().then(function (body) {
+  var at = new Date().toISOString(), headers = new Headers(response.headers);
+  headers.set("X-KR-Cached-At", at);
+  headers.delete("Content-Length");
+  var html = (headers.get("Content-Type") || "").indexOf("text/html") === 0;
+  return (html ? response.text().then(function (body) {
+    return body.replace(/<html\b/i, '<html data-kr-cached-at="' + at + '"');
+  }) : response.blob()).then(function (body) {
     return new Response(body, {status: response.status, statusText: response.statusText, headers: headers});
   });
 }
+self.KRStamp = stamp;
 
-function pageFetch(request) {
+function keep(key, response) {
+  if (response.ok && !response.redirected &&
+      (response.headers.get("Cache-Control") || "").indexOf("no-store") < 0) {
+    var copy = response.clone();
+    return stamp(copy).then(function (stamped) {
+      return caches.open(PAGE_CACHE).then(function (cache) { return cache.put(key, stamped); });
+    }).catch(function () {});
+  }
+  return Promise.resolve();
+}
+
+function pageFetch(event) {
+  var request = event.request;
   return fetch(request).then(function (response) {
-    if (response.ok && (response.headers.get("Cache-Control") || "").indexOf("no-store") < 0) {
-      var copy = response.clone();
-      stamp(copy).then(function (stamped) {
-        caches.open(PAGE_CACHE).then(function (cache) { cache.put(request, stamped); });
-      });
-    }
+    event.waitUntil(keep(request, response));
     return response;
   }).catch(function () {
-    return caches.match(request, {ignoreSearch: false}).then(function (hit) {
-      return hit || caches.match(request, {ignoreSearch: true});
+    // The copy kept last (pages) before the one kept at install (shell).
+    return caches.open(PAGE_CACHE).then(function (cache) {
+      return cache.match(request, {ignoreVary: true});
+    }).then(function (hit) {
+      return hit || caches.match(request, {ignoreSearch: false, ignoreVary: true});
+    }).then(function (hit) {
+      return hit || caches.match(request, {ignoreSearch: true, ignoreVary: true});
     }).then(function (hit) {
       return hit || caches.match("/offline/");
+    });
+  });
+}
+
+/* The JSON a page POSTs to read this phone's own reports ("Laporan saya",
+   the reporter's view on a tracking page): the last answer is kept, so the
+   page still shows it offline. */
+function postReadFetch(event) {
+  var request = event.request, key = new Request(request.url + "?kr-post=1");
+  return fetch(request.clone()).then(function (response) {
+    event.waitUntil(keep(key, response));
+    return response;
+  }).catch(function () {
+    return caches.match(key, {ignoreVary: true}).then(function (hit) {
+      return hit || new Response(JSON.stringify({code: "offline", message: text(request).offline_now}),
+                                 {status: 503, headers: {"Content-Type": "application/json"}});
     });
   });
 }
@@ -80,64 +116,115 @@ function queueReport(request) {
   return request.clone().formData().catch(function () { return null; }).then(function (form) {
     var entries = [];
     if (form) { form.forEach(function (value, name) { entries.push([name, value]); }); }
-    return (form ? Promise.resolve(null) : request.clone().text()).then(function (text) {
-      var id = form ? form.get("id") : (function () { try { return JSON.parse(text).id; } catch (e) { return null; } })();
-      var item = {key: id || String(Date.now()), url: request.url, entries: entries, text: text,
+    return (form ? Promise.resolve(null) : request.clone().text()).then(function (body) {
+      var id = form ? form.get("id") : (function () { try { return JSON.parse(body).id; } catch (e) { return null; } })();
+      var item = {key: id || String(Date.now()), url: request.url, entries: entries, text: body,
+                  category: form ? form.get("category") : null,
                   contentType: request.headers.get("Content-Type"),
-                  csrf: request.headers.get("X-CSRFToken"), queuedAt: new Date().toISOString()};
+                  csrf: request.headers.get("X-CSRFToken"),
+                  deviceSecret: request.headers.get("X-Device-Secret"),
+                  lang: request.headers.get("Accept-Language"),
+                  queuedAt: new Date().toISOString()};
       return store("readwrite", function (s) { return s.put(item); }).then(function () {
-        if (self.registration.sync) { self.registration.sync.register("kr-outbox").catch(function () {}); }
-        return new Response(JSON.stringify({
-          code: "queued", id: id,
-          message: "Laporan tersimpan di ponsel dan akan dikirim otomatis saat ada sinyal. / " +
-                   "Saved on this phone; it will be sent automatically when there is signal."}),
-          {status: 202, headers: {"Content-Type": "application/json"}});
+        if (self.registration.sync) { return self.registration.sync.register("kr-outbox").catch(function () {}); }
+      }).then(function () {
+        return new Response(JSON.stringify({code: "queued", id: id, message: text(request).queued}),
+                            {status: 202, headers: {"Content-Type": "application/json"}});
       });
     });
   });
 }
 
-function flush() {
-  return store("readonly", function (s) { return s.getAll(); }).then(function (items) {
-    return items.reduce(function (chain, item) {
-      return chain.then(function () {
-        var body, headers = {};
-        if (item.entries && item.entries.length) {
-          body = new FormData();
-          item.entries.forEach(function (e) { body.append(e[0], e[1]); });
-        } else {
-          body = item.text;
-          if (item.contentType) { headers["Content-Type"] = item.contentType; }
-        }
-        if (item.csrf) { headers["X-CSRFToken"] = item.csrf; }
-        return fetch(item.url, {method: "POST", body: body, headers: headers, credentials: "same-origin"})
-          .then(function (response) {
-            // Stored (201), a retry of a stored one (200), or refused for good
-            // (4xx other than 408/429): either way it leaves the queue.
-            if (response.status < 500 && response.status !== 408 && response.status !== 429) {
-              return store("readwrite", function (s) { return s.delete(item.key); }).then(function () {
-                return response.clone().json().catch(function () { return {}; }).then(function (data) {
-                  return self.clients.matchAll().then(function (clients) {
-                    clients.forEach(function (c) {
-                      c.postMessage({type: "report-sent", id: item.key, status: response.status, data: data});
-                    });
-                  });
-                });
-              });
-            }
-          }).catch(function () { /* still offline: kept */ });
-      });
-    }, Promise.resolve());
+function tell(message) {
+  return self.clients.matchAll({includeUncontrolled: true}).then(function (clients) {
+    clients.forEach(function (c) { c.postMessage(message); });
   });
 }
 
+/* Send the reports filed offline, oldest first, each with its own client
+   UUID: the server stores a UUID once (a repeat answers 200 with the same
+   report). One flush at a time: Background Sync, the page's "online" and a
+   page opening may all ask at once. */
+var flushing = null;
+function flush(csrf) {
+  if (!flushing) {
+    flushing = flushOutbox(csrf);
+    var clear = function () { flushing = null; };
+    flushing.then(clear, clear);
+  }
+  return flushing;
+}
+
+function flushOutbox(csrf) {
+  return store("readonly", function (s) { return s.getAll(); }).then(function (items) {
+    items.sort(function (a, b) { return String(a.queuedAt).localeCompare(String(b.queuedAt)); });
+    var failed = false;
+    return items.reduce(function (chain, item) {
+      return chain.then(function () {
+        return KRSync.csrfToken(csrf).then(function (token) {
+          var body, headers = {"Accept": "application/json"};
+          if (item.entries && item.entries.length) {
+            body = new FormData();
+            item.entries.forEach(function (e) { body.append(e[0], e[1]); });
+          } else {
+            body = item.text;
+            if (item.contentType) { headers["Content-Type"] = item.contentType; }
+          }
+          headers["X-CSRFToken"] = token || item.csrf || "";
+          if (item.deviceSecret) { headers["X-Device-Secret"] = item.deviceSecret; }
+          if (item.lang) { headers["Accept-Language"] = item.lang; }
+          return fetch(item.url, {method: "POST", body: body, headers: headers, credentials: "same-origin"});
+        }).then(function (response) {
+          return response.clone().json().catch(function () { return {}; }).then(function (data) {
+            // Kept for a later try: the server's trouble (5xx, 408, 429) and a
+            // stale CSRF token (the next page open hands a fresh one).
+            var csrfFailure = response.status === 403 && /csrf/i.test(String(data.message || data.detail || ""));
+            if (response.status >= 500 || response.status === 408 || response.status === 429 || csrfFailure) {
+              failed = true;
+              return;
+            }
+            // Stored (201), a repeat of a stored one (200), or refused for good (4xx).
+            var result = {key: item.key, status: response.status, at: new Date().toISOString(),
+                          tracking_code: data.tracking_code || null, code: data.code || null,
+                          message: data.message || null, seen: false};
+            return KRSync.sw("results", "readwrite", function (s) { return s.put(result); }).then(function () {
+              return store("readwrite", function (s) { return s.delete(item.key); });
+            }).then(function () {
+              if (data.tracking_code && data.status) {
+                return KRSync.ledgerPut({code: data.tracking_code, report_id: data.id, status: data.status,
+                                         at: result.at, pending: false});
+              }
+            }).then(function () {
+              return tell({type: "report-sent", id: item.key, status: response.status, data: data});
+            });
+          });
+        }).catch(function () { failed = true; /* still offline: kept */ });
+      });
+    }, Promise.resolve()).then(function () {
+      if (failed && items.length) { throw new Error("outbox not empty"); }
+    });
+  });
+}
+
+function flushAll(csrf, lang) {
+  return Promise.all([flush(csrf), KRSync.crewFlush({csrf: csrf, lang: lang}).then(function (r) {
+    if (r && r.sent) { return tell({type: "crew-sent", sent: r.sent}); }
+  })]);
+}
+
 self.addEventListener("sync", function (event) {
+  // A rejected promise asks the browser to try this tag again later.
   if (event.tag === "kr-outbox") { event.waitUntil(flush()); }
+  if (event.tag === "kr-crew") {
+    event.waitUntil(KRSync.crewFlush({}).then(function (r) {
+      if (r && r.sent) { return tell({type: "crew-sent", sent: r.sent}); }
+    }));
+  }
 });
 
 self.addEventListener("message", function (event) {
   var data = event.data || {};
-  if (data.type === "flush") { event.waitUntil(flush()); }
+  if (data.type === "flush") { event.waitUntil(flushAll(data.csrf, data.lang).catch(function () {})); }
   if (data.type === "wipe") {
     event.waitUntil(caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (k) { return k.indexOf("kr-private") === 0 || k.indexOf(PAGE_CACHE) === 0; })
@@ -157,6 +244,11 @@ self.addEventListener("fetch", function (event) {
   }
   if (request.method === "POST" && url.pathname === "/api/v1/reports/") {
     event.respondWith(fetch(request.clone()).catch(function () { return queueReport(request); }));
+    return;
+  }
+  if (request.method === "POST" && (url.pathname === "/laporan-saya/perangkat.json" ||
+                                    /^\/lacak\/[^/]+\/pelapor\.json$/.test(url.pathname))) {
+    event.respondWith(postReadFetch(event));
     return;
   }
   if (request.method !== "GET") { return; }
@@ -180,6 +272,6 @@ self.addEventListener("fetch", function (event) {
   }
   if (request.mode === "navigate" || url.pathname === "/api/v1/categories/" ||
       url.pathname.indexOf("/peta/wilayah/") === 0) {
-    event.respondWith(pageFetch(request));
+    event.respondWith(pageFetch(event));
   }
 });

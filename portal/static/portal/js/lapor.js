@@ -288,7 +288,7 @@
         list.appendChild(li);
       });
       box.hidden = false;
-    });
+    }, function () { box.hidden = true; /* no signal: nothing to show */ });
   }
   function support(c, li, button) {
     button.disabled = true;
@@ -461,6 +461,7 @@
       var body = null;
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
       if (xhr.status >= 200 && xhr.status < 300 && body && body.tracking_code) { done(body); return; }
+      if (xhr.status === 202 && body && body.code === "queued") { queued(body); return; }
       if (xhr.status === 429) {
         var wait = parseInt(xhr.getResponseHeader("Retry-After") || "0", 10);
         showError("form", wait ? fmt(text.throttled, {wait: waitWords(wait)}) : (body && body.message) || text.failed);
@@ -506,6 +507,21 @@
     box.hidden = false;
     form.hidden = true;
     document.getElementById("draft-notice").hidden = true;
+    box.setAttribute("tabindex", "-1");
+    box.focus();
+  }
+
+  /* Offline: the service worker kept the report on the phone and sends it
+     with the same id when there is signal (offline/static/offline/sw.js). */
+  function queued(body) {
+    draftClear();
+    var box = document.getElementById("lapor-result");
+    box.innerHTML = "<p id=\"queued\">" + KR.escape(body.message) + "</p><p><a href=\"\">" +
+      KR.escape(text.another) + "</a></p>";
+    box.hidden = false;
+    form.hidden = true;
+    document.getElementById("draft-notice").hidden = true;
+    document.dispatchEvent(new CustomEvent("kr:queued"));
     box.setAttribute("tabindex", "-1");
     box.focus();
   }
