@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("peta/", views.peta, name="peta"),
     path("peta/wilayah/<str:level>.geojson", views.peta_wilayah, name="peta-wilayah"),
+    path("peta/wilayah/<str:level>.garis.json", views.peta_wilayah_garis, name="peta-wilayah-garis"),
     path("peta/jumlah.json", views.peta_jumlah, name="peta-jumlah"),
     path("peta/cari", views.peta_cari, name="peta-cari"),
     path("lapor/", views.lapor, name="lapor"),

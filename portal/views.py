@@ -93,6 +93,21 @@ def peta_wilayah(request, level: str):
 
 
 @require_GET
+def peta_wilayah_garis(request, level: str):
+    """The outlines of desa or kecamatan as encoded polylines (the report
+    form's mini-map: lines and names only, a fraction of the GeoJSON)."""
+    if level not in ("desa", "kecamatan"):
+        raise Http404
+    etag = f'"{level}-garis-{selectors.edition_tag()}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified()
+    response = HttpResponse(selectors.boundaries_outlines(level=level), content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
 def peta_jumlah(request):
     """P1 (aggregate-only) report counts per desa, suppressed below 5."""
     body = {"desa": selectors.desa_aggregate_counts()}
