@@ -168,3 +168,21 @@ def test_dashboard_shows_known_figures(browser, live_server, kubu_raya):
     assert any(row.startswith("Badan Penanggulangan Bencana Daerah") and " 9 " in f" {row} " for row in agency_rows), \
         agency_rows
     screenshot(browser, "flow-dasbor")
+
+
+def test_report_clusters_carry_their_count_as_a_label(browser, live_server, kubu_raya):
+    """Issue 19: a cluster on /peta/ says how many reports it holds (drawn on
+    the tile canvas over the circle): 7 flood reports at one desa centre are
+    one cluster labelled "7" at the regency zoom."""
+    categories_seed()
+    lon, lat = {code: (x, y) for code, x, y in desa_centroids()}[SUNGAI_RAYA]
+    for i in range(7):
+        report_submit(report_id=uuid.uuid4(), category_code="flood", lon=lon, lat=lat,
+                      description=f"Banjir di jalan desa, nomor {i}", photo_optional=True)
+    browser.get(live_server.url + "/peta/")
+    wait_overlays_drawn(browser)
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script("return window.KR.clusterLabels.length") > 0)
+    assert browser.execute_script("return window.KR.map.getZoom()") < 13  # clusters, not points
+    assert "7" in browser.execute_script("return window.KR.clusterLabels")
+    screenshot(browser, "flow-peta-cluster-label")
+    assert [e for e in console_errors(browser) if "basemap" not in e["message"]] == []
