@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
@@ -292,14 +293,27 @@ def queue(*, user, params, today: datetime.date | None = None) -> dict | None:
         "first_url": f"?{p.query_string()}" if p.cursor else None,
         "counts": [{**c, "url": f"?{p.query_string(status=c['code'])}"} for c in _counts(scope, triage)],
         "statuses": [(c, str(label)) for c, label, _colour in STATUSES],
-        "categories": list(Category.objects.filter(is_active=True).order_by("name_id").values_list("code", "name_id")),
-        "desa": list(Area.objects.filter(level="desa", edition=edition_current()).order_by("name")
-                     .values_list("code", "name")),
+        # the filters' <option>s, built here (127 desa: the template engine
+        # took a good part of the page's time on them)
+        "status_options": _options([(c, str(label)) for c, label, _colour in STATUSES], p.status),
+        "category_options": _options(Category.objects.filter(is_active=True).order_by("name_id")
+                                     .values_list("code", "name_id"), p.category),
+        "desa_options": _options(Area.objects.filter(level="desa", edition=edition_current()).order_by("name")
+                                 .values_list("code", "name"), p.desa),
         "points": [{"id": r.tracking_code, "lat": r.location.y, "lon": r.location.x,
                                "url": reverse("portal:kerja-laporan", args=[r.id]),
                                "status": STATUS_LABELS.get(r.status, r.status), "overdue": _overdue(r, today)}
                    for r in rows],
     }
+
+
+def _options(pairs, selected: str):
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
+
+    return format_html_join("", "{}", ((format_html('<option value="{}"{}>{}</option>', code,
+                                                    mark_safe(" selected") if code == selected else "", name),)
+                                       for code, name in pairs))
 
 
 def _overdue(r: Report, today: datetime.date) -> bool:
@@ -311,6 +325,8 @@ def _row(r: Report, today: datetime.date) -> dict:
             "desa": r.desa.name if r.desa_id else "", "status": r.status,
             "status_label": STATUS_LABELS.get(r.status, r.status), "deadline": r.deadline,
             "created_at": r.created_at, "overdue": _overdue(r, today),
+            "created_display": date_format(timezone.localtime(r.created_at), "j M Y H:i"),
+            "deadline_display": date_format(r.deadline, "j M Y"),
             "agency": r.agency.name if r.agency_id else _("Triase (belum ada instansi)"),
             "description": (r.description or "")[:140]}
 
