@@ -398,3 +398,15 @@ def report_public_point(*, report) -> dict | None:
         return None
     point = report_public_dict(public)
     return {"lon": point["lon"], "lat": point["lat"]}
+
+
+def report_photos_public(*, report_id, code: str) -> list[dict]:
+    """The photos the tracking page shows to everyone: the public projection
+    of photos only (layers.policy.reports.report_photos_public)."""
+    from django.urls import reverse
+
+    policy = _policy("reports")
+    if policy is None or not hasattr(policy, "report_photos_public"):
+        return []
+    return [{"url": reverse("portal:lacak-foto", kwargs={"code": code, "photo_id": p.id}), "kind": p.kind,
+             "width": p.width, "height": p.height} for p in policy.report_photos_public(report_id=report_id)]

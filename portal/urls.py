@@ -19,6 +19,7 @@ urlpatterns = [
     path("lacak/", views.lacak_cari, name="lacak-cari"),
     path("lacak/<str:code>/", views.lacak, name="lacak"),
     path("lacak/<str:code>/sanggah/", views.lacak_sanggah, name="lacak-sanggah"),
+    path("lacak/<str:code>/foto/<int:photo_id>/", views.lacak_foto, name="lacak-foto"),
     path("laporan-saya/", resident_views.laporan_saya, name="laporan-saya"),
     path("dasbor/", views.dasbor, name="dasbor"),
     path("dasbor/cetak/", views.dasbor, {"printable": True}, name="dasbor-cetak"),

@@ -24,7 +24,7 @@ from accounts.selectors import user_agency_ids, user_has_role
 from geo.models import Area
 from geo.selectors import edition_current
 from reports import selectors as report_selectors
-from reports.models import Report, ReportEvent, ReportPhoto
+from reports.models import PublicReport, Report, ReportEvent, ReportPhoto
 from reports.services import TRANSITIONS, _allowed
 
 from .maps import STATUS_LABELS, STATUSES
@@ -368,10 +368,14 @@ def report_detail(*, user, report_id, today: datetime.date | None = None) -> dic
     return {
         "report": report, "access": access, "today": today, "overdue": _overdue(report, today),
         "status_label": STATUS_LABELS.get(report.status, report.status),
-        "submission_photos": [{"url": photo_url(p), "w": p.width, "h": p.height} for p in photos
+        "submission_photos": [{"url": photo_url(p), "w": p.width, "h": p.height, "id": p.id,
+                               "public": p.public_approved_at is not None} for p in photos
                               if p.kind == ReportPhoto.Kind.SUBMISSION],
-        "evidence_photos": [{"url": photo_url(p), "w": p.width, "h": p.height} for p in photos
+        "evidence_photos": [{"url": photo_url(p), "w": p.width, "h": p.height, "id": p.id,
+                             "public": p.public_approved_at is not None} for p in photos
                             if p.kind == ReportPhoto.Kind.EVIDENCE],
+        # the handling agency may show a photo on the public tracking page, for a public report only
+        "photos_publishable": access.handling and PublicReport.objects.filter(id=report.id).exists(),
         "events": events, "targets": targets,
         "lon": round(lon, 6), "lat": round(lat, 6),
         "geo_uri": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({report.tracking_code})",
