@@ -19,7 +19,8 @@ def test_gzip_acceptance_follows_q_values(header, accepted):
     assert gzip_accepted(header) is accepted
 
 
-@pytest.mark.parametrize("path", ["/lapor/", "/api/v1/categories/", "/peta/wilayah/desa.geojson"])
+@pytest.mark.parametrize("path", ["/lapor/", "/api/v1/categories/", "/peta/wilayah/desa.geojson",
+                                  "/peta/wilayah/desa.garis.json"])
 def test_pages_json_and_geojson_are_compressed_unless_refused(client, kubu_raya, path):
     from reports.services import categories_seed
     categories_seed()
