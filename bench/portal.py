@@ -124,6 +124,11 @@ def throttled(base_url: str) -> dict:
             "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
             ".reduce(function (n, e) { return n + (e.transferSize || 0); }, 0)")
 
+        names = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+        out["lapor_requests"] = len(names)
+        out["lapor_duplicates"] = sorted({n for n in names if names.count(n) > 1})
+
         driver.get(base_url + "/peta/")
         WebDriverWait(driver, 120).until(
             lambda d: d.execute_script("return document.documentElement.dataset.overlays") == "drawn")
@@ -166,6 +171,17 @@ def throttled(base_url: str) -> dict:
     return out
 
 
+def _stop(server: subprocess.Popen) -> None:
+    """Stop gunicorn: gracefully, and for good if a loaded machine keeps it
+    busy past a minute (the figures are taken already)."""
+    server.terminate()
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
 def main_throttled():
     import django
 
@@ -173,6 +189,7 @@ def main_throttled():
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    load_start = os.getloadavg()[0]
     port = free_port()
     env = {**os.environ, "PORTAL_BASEMAP_URL": "", "DEBUG": "false", "THROTTLE_REPORT_SUBMIT": "1000/hour"}
     server = subprocess.Popen(
@@ -191,9 +208,10 @@ def main_throttled():
                 time.sleep(0.1)
         r = throttled(f"http://127.0.0.1:{port}")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        _stop(server)
+    print(f"load average at the end {os.getloadavg()[0]:.1f} (at the start {load_start:.1f})")
     print("profile: Chromium 360x740, 400 kbps down / 256 kbps up / 400 ms RTT (CDP), CPU 4x slower, cold cache")
+    print(f"/lapor/: {r['lapor_requests']} subresources; fetched twice: {r['lapor_duplicates'] or 'none'}")
     print(f"/lapor/ usable (categories {r['lapor_categories']} in the list at {r['lapor_categories_ms']:.0f} ms, "
           f"boundaries drawn): {r['lapor_usable_ms']:.0f} ms, {r['lapor_bytes'] / 1024:.0f} KiB transferred; "
           f"target 3000 ms, ratio {r['lapor_usable_ms'] / 3000:.2f}")
@@ -287,8 +305,7 @@ def main():
                 time.sleep(0.1)
         peta = measure_peta(f"http://127.0.0.1:{port}")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        _stop(server)
         shutil.rmtree(tile_cache, ignore_errors=True)
     print(f"/peta/: {peta['bytes'] / 1024:.0f} KiB of own responses in {peta['requests']} requests; "
           f"target 2048 KiB, ratio {peta['bytes'] / 2048 / 1024:.2f}")

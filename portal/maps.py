@@ -77,6 +77,9 @@ def map_config(*, kind: str = "peta") -> dict:
         # /lapor/: a tap below this zoom asks to zoom in instead of placing the point
         "tap_min_zoom": 14,
     }
+    if kind == "lapor":
+        # the form draws outlines only: encoded polylines, half the bytes of the GeoJSON
+        config["outlines"] = reverse("portal:peta-wilayah-garis", args=["desa"])
     if kind == "peta":
         config.update({
             "tiles": {"reports": _tile_url("reports"), "businesses": _tile_url("businesses")},

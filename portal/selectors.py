@@ -46,6 +46,39 @@ def boundaries_geojson(*, level: str) -> str:
         return cursor.fetchone()[0]
 
 
+# The report form's outlines (/peta/wilayah/<level>.garis.json): each area's
+# rings as encoded polylines (PostGIS ST_AsEncodedPolyline, 4 decimals, the
+# same precision as the GeoJSON) with its name and label point. Lines only:
+# the form draws outlines, never fills; about half the gzipped bytes of the
+# GeoJSON, which is most of what a 400 kbps phone waits for on /lapor/.
+_OUTLINES_SQL = """
+SELECT json_build_object(
+         'precision', 4,
+         'areas', COALESCE(json_agg(json_build_array(
+             a.code, a.name,
+             json_build_array(round(ST_X(ST_PointOnSurface(b.geom))::numeric, 5),
+                              round(ST_Y(ST_PointOnSurface(b.geom))::numeric, 5)),
+             (SELECT json_agg(ST_AsEncodedPolyline(d.geom, 4))
+                FROM ST_Dump(ST_Boundary(b.simple_geom)) AS d))
+             ORDER BY a.code), '[]'::json))::text
+  FROM geo_area a
+  JOIN geo_areaboundary b ON b.area_id = a.id
+ WHERE a.edition_id = %(edition)s AND a.level = %(level)s
+"""
+
+
+def boundaries_outlines(*, level: str) -> str:
+    """Outlines of the current edition's desa or kecamatan as JSON text:
+    {"precision": 4, "areas": [[code, name, [lon, lat] label, [polyline, ...]], ...]}
+    (public data)."""
+    edition = geo_selectors.edition_current()
+    if edition is None:
+        return json.dumps({"precision": 4, "areas": []})
+    with connection.cursor() as cursor:
+        cursor.execute(_OUTLINES_SQL, {"edition": edition.id, "level": level})
+        return cursor.fetchone()[0]
+
+
 def edition_tag() -> str:
     edition = geo_selectors.edition_current()
     return f"{edition.slug}-{edition.id}" if edition else "none"
@@ -365,3 +398,15 @@ def report_public_point(*, report) -> dict | None:
         return None
     point = report_public_dict(public)
     return {"lon": point["lon"], "lat": point["lat"]}
+
+
+def report_photos_public(*, report_id, code: str) -> list[dict]:
+    """The photos the tracking page shows to everyone: the public projection
+    of photos only (layers.policy.reports.report_photos_public)."""
+    from django.urls import reverse
+
+    policy = _policy("reports")
+    if policy is None or not hasattr(policy, "report_photos_public"):
+        return []
+    return [{"url": reverse("portal:lacak-foto", kwargs={"code": code, "photo_id": p.id}), "kind": p.kind,
+             "width": p.width, "height": p.height} for p in policy.report_photos_public(report_id=report_id)]

@@ -93,6 +93,21 @@ def peta_wilayah(request, level: str):
 
 
 @require_GET
+def peta_wilayah_garis(request, level: str):
+    """The outlines of desa or kecamatan as encoded polylines (the report
+    form's mini-map: lines and names only, a fraction of the GeoJSON)."""
+    if level not in ("desa", "kecamatan"):
+        raise Http404
+    etag = f'"{level}-garis-{selectors.edition_tag()}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified()
+    response = HttpResponse(selectors.boundaries_outlines(level=level), content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
 def peta_jumlah(request):
     """P1 (aggregate-only) report counts per desa, suppressed below 5."""
     body = {"desa": selectors.desa_aggregate_counts()}
@@ -257,10 +272,32 @@ def lacak(request, code: str, error: str = "", status: int | None = None):
                  if request.user.is_authenticated and report.reporter_id == request.user.id else None),
             fix_confirmed=resident_selectors.fix_confirmed(report=report),
             public_point=selectors.report_public_point(report=report),
+            public_photos=selectors.report_photos_public(report_id=report.id, code=code),
             supporters_count=report.supporters_count,
             share_url=request.build_absolute_uri(reverse("portal:lacak", kwargs={"code": code})),
             lacak_text={k: str(v) for k, v in LACAK_TEXT.items()})
     return render(request, "portal/lacak.html", context, status=status or (200 if tracked else 404))
+
+
+@require_GET
+def lacak_foto(request, code: str, photo_id: int):
+    """A photo of the tracking page, for anyone holding the code: only from
+    the public projection of photos (marked public by the handling agency's
+    staff, report public); 404 otherwise. Stored photos carry no EXIF/GPS
+    (re-encoded from their pixels at upload)."""
+    from django.http import FileResponse
+
+    from layers.policy import reports as report_policy
+    from reports.models import Report
+
+    report_id = Report.objects.filter(tracking_code=code).values_list("id", flat=True).first()
+    photo = report_policy.report_photo_public(report_id=report_id, photo_id=photo_id) if report_id else None
+    if photo is None:
+        raise Http404
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "public, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 LACAK_TEXT = {
@@ -366,7 +403,21 @@ def kerja_laporan(request, report_id):
     d = workspace.report_detail(user=request.user, report_id=report_id)
     if d is None:
         raise Http404(_("Laporan tidak ditemukan di antrean Anda."))
-    contact, contact_error, status = None, "", 200
+    contact, contact_error, photo_error, status = None, "", "", 200
+    if request.method == "POST" and request.POST.get("action") == "photo_public":
+        from config.api_errors import ApiError
+        from reports.services import report_photo_publish
+
+        try:
+            report_photo_publish(report_id=report_id, photo_id=int(request.POST.get("photo_id") or 0),
+                                 user=request.user, public=request.POST.get("public") == "1")
+        except ValueError:
+            photo_error, status = _("Foto tidak ditemukan."), 404
+        except ApiError as exc:
+            photo_error, status = str(exc.message), exc.status_code
+        if not photo_error:
+            return redirect("portal:kerja-laporan", report_id=report_id)
+        d = workspace.report_detail(user=request.user, report_id=report_id)
     if request.method == "POST" and request.POST.get("action") == "contact":
         from config.api_errors import ApiError
 
@@ -377,7 +428,7 @@ def kerja_laporan(request, report_id):
         except ApiError as exc:
             contact_error, status = str(exc.message), exc.status_code
     response = render(request, "portal/kerja/report.html", {
-        "nav": "kerja", "d": d, "contact": contact, "contact_error": contact_error,
+        "nav": "kerja", "d": d, "contact": contact, "contact_error": contact_error, "photo_error": photo_error,
         "agencies": list(geo_selectors.agencies_list()) if d["can_reroute"] else [],
         "map_config": maps.map_config(kind="kerja")}, status=status)
     response["Cache-Control"] = "private, no-store"

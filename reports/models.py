@@ -234,6 +234,12 @@ class ReportPhoto(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Public only when marked by the handling agency's staff and while the
+    # report is public (PublicReportPhoto, migration 0012).
+    public_approved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a staff member of the handling agency marked it public.")
+    public_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                           on_delete=models.SET_NULL, related_name="+")
 
 
 class ReportEvent(models.Model):
@@ -354,3 +360,24 @@ class PublicReport(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in Report.CLOSED_STATUSES
+
+
+class PublicReportPhoto(models.Model):
+    """The public projection of report photos: the database view
+    `reports_public_photo` (migration 0012), photos a staff member of the
+    handling agency marked public, of reports in reports_public_report only.
+    Public pages read photos through this model, never ReportPhoto."""
+
+    id = models.BigIntegerField(primary_key=True)
+    report = models.ForeignKey(PublicReport, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    kind = models.CharField(max_length=10, choices=ReportPhoto.Kind.choices)
+    image = models.FileField()
+    content_type = models.CharField(max_length=30)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    public_approved_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "reports_public_photo"
+        ordering = ["public_approved_at", "id"]

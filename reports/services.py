@@ -513,3 +513,28 @@ def report_reporter_read(*, report: Report, user, reason: str, ip_address: str |
     PersonalDataAccess.objects.create(report=report, user=user, kind=PersonalDataAccess.Kind.REPORTER,
                                       reason=reason.strip()[:300], agency=report.agency, ip_address=ip_address)
     return report.reporter
+
+
+def report_photo_publish(*, report_id, photo_id: int, user, public: bool) -> ReportPhoto:
+    """Mark a photo of a report public (or private again), by a staff member
+    of the handling agency who has looked at it: nothing detects faces or
+    number plates automatically, so no photo is public until a person says
+    so. Refused for a report the public projection does not hold (P1-P3,
+    confidential, rejected, merged): such a photo never shows
+    (reports.models.PublicReportPhoto)."""
+    from .models import PublicReport
+
+    photo = ReportPhoto.objects.select_related("report").filter(report_id=report_id, id=photo_id).first()
+    if photo is None:
+        raise ApiError("not_found", _("Foto tidak ditemukan."), status_code=404)
+    if not selectors.report_access(user=user, report=photo.report).handling:
+        raise ApiError("forbidden", _("Hanya petugas instansi yang menangani laporan ini yang dapat "
+                                      "memublikasikan fotonya."), status_code=403)
+    if public and not PublicReport.objects.filter(id=report_id).exists():
+        raise ApiError("not_publishable", _("Laporan ini tidak tampil untuk publik (kategori, rahasia atau "
+                                            "statusnya), jadi fotonya juga tidak dapat dipublikasikan."),
+                       status_code=409)
+    photo.public_approved_at = timezone.now() if public else None
+    photo.public_approved_by = user if public else None
+    photo.save(update_fields=["public_approved_at", "public_approved_by"])
+    return photo

@@ -334,7 +334,8 @@ TILES_MAX_ZOOM = 20
 # request cycle (tiles.fastpath); off: every miss goes through the view.
 TILES_BUILD_BEFORE_DJANGO = env.bool("TILES_BUILD_BEFORE_DJANGO", default=True)
 TILES_EXTENT = 4096
-TILES_BUFFER = 64
+# 128 of 4096 = 8 px at 256 px: a report circle (6 px + 1.5 px stroke) near an edge is in both tiles (issue 19)
+TILES_BUFFER = 128
 # Safety cap on features in one tile of one layer (exact geometries only;
 # low zooms of point layers are clusters, so the cap is not reached there).
 TILES_MAX_FEATURES = env.int("TILES_MAX_FEATURES", default=50000)

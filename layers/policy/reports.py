@@ -335,3 +335,19 @@ def report_notification_summary(report: Report) -> dict:
 
 __all__ = ["category_points_public", "reports_public", "report_public_get", "report_public_dict", "report_candidates_public", "report_counts_public", "report_tracking_dict", "report_track_public",
            "report_timeline_public", "report_receipt_dict", "report_notification_summary", "SMALL_COUNT_THRESHOLD"]
+
+
+def report_photos_public(*, report_id) -> list:
+    """The photos of a report the public may see: only through the public
+    projection of photos (reports_public_photo: marked public by the handling
+    agency's staff, of a report in reports_public_report)."""
+    from reports.models import PublicReportPhoto
+
+    return list(PublicReportPhoto.objects.filter(report_id=report_id).order_by("public_approved_at", "id"))
+
+
+def report_photo_public(*, report_id, photo_id: int):
+    """One public photo of the report, or None."""
+    from reports.models import PublicReportPhoto
+
+    return PublicReportPhoto.objects.filter(report_id=report_id, id=photo_id).first()

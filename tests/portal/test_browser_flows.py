@@ -168,3 +168,55 @@ def test_dashboard_shows_known_figures(browser, live_server, kubu_raya):
     assert any(row.startswith("Badan Penanggulangan Bencana Daerah") and " 9 " in f" {row} " for row in agency_rows), \
         agency_rows
     screenshot(browser, "flow-dasbor")
+
+
+def test_report_clusters_carry_their_count_as_a_label(browser, live_server, kubu_raya):
+    """Issue 19: a cluster on /peta/ says how many reports it holds (drawn on
+    the tile canvas over the circle): 7 flood reports at one desa centre are
+    one cluster labelled "7" at the regency zoom."""
+    categories_seed()
+    lon, lat = {code: (x, y) for code, x, y in desa_centroids()}[SUNGAI_RAYA]
+    for i in range(7):
+        report_submit(report_id=uuid.uuid4(), category_code="flood", lon=lon, lat=lat,
+                      description=f"Banjir di jalan desa, nomor {i}", photo_optional=True)
+    browser.get(live_server.url + "/peta/")
+    wait_overlays_drawn(browser)
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script("return window.KR.clusterLabels.length") > 0)
+    assert browser.execute_script("return window.KR.map.getZoom()") < 13  # clusters, not points
+    assert "7" in browser.execute_script("return window.KR.clusterLabels")
+    screenshot(browser, "flow-peta-cluster-label")
+    assert [e for e in console_errors(browser) if "basemap" not in e["message"]] == []
+
+
+def test_a_point_near_a_tile_edge_is_in_both_tiles_so_its_circle_is_not_cut(browser, live_server, kubu_raya):
+    """Issue 19: a report circle (radius 6 px + 1.5 px stroke) 4-8 px from a
+    tile's edge is drawn by both tiles: the neighbour's MVT carries it in its
+    buffer (TILES_BUFFER 128 of 4096 = 8 px at 256 px; 64 = 4 px did not)."""
+    from layers.policy.classes import PUBLIC_GRID_DEG as g
+
+    categories_seed()
+    lon, lat = {code: (x, y) for code, x, y in desa_centroids()}[SUNGAI_RAYA]
+    z = 13                                        # the first zoom with points (a grid step is 2.9 px)
+    x, y = _tile_xy(lon, lat, z)
+    east = (x + 1) / 2 ** z * 360 - 180
+    px = 360 / 2 ** z / 256
+    # a public grid node (the published point is snapped to it) 4.2-7.9 px west of the east edge
+    lon = next(k * g for k in range(math.floor(east / g), 0, -1) if 4.2 * px < east - k * g < 7.9 * px)
+    lat = round(lat / g) * g
+    report_submit(report_id=uuid.uuid4(), category_code="flood", lon=lon, lat=lat,
+                  description="Banjir dekat tepi petak", photo_optional=True)
+    browser.get(live_server.url + "/peta/")
+    wait_overlays_drawn(browser)
+    browser.execute_script("KR.map.setView([arguments[0], arguments[1]], arguments[2], {animate: false});",
+                           lat, lon, z)
+    paths = [f"/tiles/reports/{z}/{x}/{y}.mvt", f"/tiles/reports/{z}/{x + 1}/{y}.mvt"]
+    _wait(browser, lambda d: all(any(p in name for name in d.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; });")) for p in paths))
+    xs = []
+    for path in paths:
+        with urllib.request.urlopen(live_server.url + path) as response:
+            features = mapbox_vector_tile.decode(response.read()).get("reports", {}).get("features", [])
+        assert len(features) == 1, (path, features)
+        xs.append(features[0]["geometry"]["coordinates"][0])
+    assert 4096 - 128 < xs[0] < 4096 - 64 and -128 < xs[1] < -64, xs
+    screenshot(browser, "flow-peta-tile-edge")

@@ -66,6 +66,29 @@ def test_desa_boundaries_are_117_polygons_with_label_points_inside_kubu_raya(cli
     assert again.status_code == 304
 
 
+def test_desa_outlines_for_the_report_form_are_the_same_lines_as_encoded_polylines(client, kubu_raya):
+    """/lapor/'s outlines (issue 19): each desa's rings as encoded polylines at 4
+    decimals, decoded here by PostGIS and compared with the GeoJSON's rings."""
+    from django.db import connection
+
+    response = client.get("/peta/wilayah/desa.garis.json")
+    data = json.loads(response.content)
+    assert data["precision"] == 4 and len(data["areas"]) == 117
+    geojson = {f["properties"]["code"]: f for f in json.loads(client.get("/peta/wilayah/desa.geojson").content)["features"]}
+    for code, name, (lon, lat), rings in data["areas"]:
+        assert name == geojson[code]["properties"]["name"] and 108.8 < lon < 110.0 and -1.2 < lat < 0.4
+        assert rings
+    code, _name, _label, rings = data["areas"][0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(ST_HausdorffDistance(ST_LineFromEncodedPolyline(r, 4),"
+                       " ST_ExteriorRing(ST_GeometryN(ST_GeomFromGeoJSON(%s), 1)))) FROM unnest(%s::text[]) AS r",
+                       [json.dumps(geojson[code]["geometry"]), rings[:1]])
+        assert cursor.fetchone()[0] < 0.0002
+    again = client.get("/peta/wilayah/desa.garis.json", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    assert client.get("/peta/wilayah/rt.garis.json").status_code == 404
+
+
 def test_unknown_boundary_level_is_404(client, kubu_raya):
     assert client.get("/peta/wilayah/rt.geojson").status_code == 404
 

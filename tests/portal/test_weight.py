@@ -19,7 +19,8 @@ def test_gzip_acceptance_follows_q_values(header, accepted):
     assert gzip_accepted(header) is accepted
 
 
-@pytest.mark.parametrize("path", ["/lapor/", "/api/v1/categories/", "/peta/wilayah/desa.geojson"])
+@pytest.mark.parametrize("path", ["/lapor/", "/api/v1/categories/", "/peta/wilayah/desa.geojson",
+                                  "/peta/wilayah/desa.garis.json"])
 def test_pages_json_and_geojson_are_compressed_unless_refused(client, kubu_raya, path):
     from reports.services import categories_seed
     categories_seed()
@@ -30,7 +31,8 @@ def test_pages_json_and_geojson_are_compressed_unless_refused(client, kubu_raya,
     packed = client.get(path, HTTP_ACCEPT_ENCODING="gzip, deflate")
     assert packed["Content-Encoding"] == "gzip"
     raw = b"".join(packed.streaming_content) if packed.streaming else packed.content
-    assert len(raw) < len(body) / 2
+    # encoded polylines are dense already (28 KB -> 18 KB); JSON and GeoJSON shrink more than half
+    assert len(raw) < len(body) * (0.75 if path.endswith(".garis.json") else 0.5)
     unpacked = gzip.decompress(raw)
     if path.endswith((".geojson", "/categories/")):
         assert json.loads(unpacked) == json.loads(body)

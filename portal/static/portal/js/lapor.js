@@ -26,9 +26,10 @@
   var anonymous = document.getElementById("anonymous");
   var submit = document.getElementById("submit");
   var mapStatus = document.getElementById("map-status");
-  /* 1600 px long edge; then at most ~350 KB (quality stepped down, then 1280 / 1024 px):
-     about 11 s at 256 kbps whatever the picture holds. */
-  var MAX_PHOTOS = 3, LONG_EDGE = 1600, PHOTO_BUDGET = 350 * 1024;
+  /* 1600 px long edge; then at most ~256 KB (quality stepped down, then 1280 / 1024 px):
+     about 8 s at 256 kbps whatever the picture holds (350 KB left the 4000x3000 photo of
+     bench/portal.py at the 15 s target on a loaded machine). */
+  var MAX_PHOTOS = 3, LONG_EDGE = 1600, PHOTO_BUDGET = 256 * 1024;
   var categories = {};
   formData.groups.forEach(function (g) {
     g.categories.forEach(function (c) { c.icon = g.icon; categories[c.code] = c; });
@@ -115,18 +116,36 @@
   KR.map = map;  /* for the browser tests and the console */
   var marker = null, circle = null;
   var labels = L.layerGroup();
-  /* Desa lines and names (kecamatan names come with the place search): the
-     one overlay, preloaded by the page while leaflet.js arrives. */
+  /* Desa outlines and names (kecamatan names come with the place search): the
+     one overlay, preloaded by the page while leaflet.js arrives, as encoded
+     polylines (/peta/wilayah/desa.garis.json), drawn on one canvas. */
+  function decodePolyline(str, precision) {
+    var index = 0, latitude = 0, longitude = 0, points = [], factor = Math.pow(10, precision);
+    while (index < str.length) {
+      var shift = 0, result = 0, byte;
+      do { byte = str.charCodeAt(index++) - 63; result |= (byte & 0x1f) << shift; shift += 5; } while (byte >= 0x20);
+      latitude += (result & 1) ? ~(result >> 1) : (result >> 1);
+      shift = 0; result = 0;
+      do { byte = str.charCodeAt(index++) - 63; result |= (byte & 0x1f) << shift; shift += 5; } while (byte >= 0x20);
+      longitude += (result & 1) ? ~(result >> 1) : (result >> 1);
+      points.push([latitude / factor, longitude / factor]);
+    }
+    return points;
+  }
+  KR.decodePolyline = decodePolyline;
   KR.expect("boundaries");
-  KR.fetchJSON(cfg.boundaries.desa).then(function (r) {
-    if (r.ok) {
-      L.geoJSON(r.body, {style: {color: "#0d4f8b", weight: 1, fill: false}, interactive: false}).addTo(map);
-      (r.body.features || []).forEach(function (f) {
-        var p = f.properties || {};
-        if (!p.label) return;
-        labels.addLayer(L.marker([p.label[1], p.label[0]], {interactive: false, keyboard: false,
-          icon: L.divIcon({className: "desa-label", html: KR.escape(p.name), iconSize: null})}));
+  KR.fetchJSON(cfg.outlines).then(function (r) {
+    if (r.ok && r.body) {
+      var rings = [], renderer = L.canvas({padding: 0.5});
+      (r.body.areas || []).forEach(function (a) {
+        (a[3] || []).forEach(function (s) { rings.push(decodePolyline(s, r.body.precision)); });
+        if (a[2]) {
+          labels.addLayer(L.marker([a[2][1], a[2][0]], {interactive: false, keyboard: false,
+            icon: L.divIcon({className: "desa-label", html: KR.escape(a[1]), iconSize: null})}));
+        }
       });
+      L.polyline(rings, {color: "#0d4f8b", weight: 1, interactive: false, renderer: renderer}).addTo(map);
+      document.getElementById("lapor-map").dataset.outlines = String(rings.length);
       showLabels();
     }
     KR.done("boundaries");

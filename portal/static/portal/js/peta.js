@@ -63,18 +63,48 @@
     KR.done("choropleth");
   });
 
+  /* Clusters carry their count as a label, written on the tile's canvas over
+     the circle (VectorGrid draws circles only). KR.clusterLabels keeps the
+     last labels written, for the browser tests. */
+  var compact = window.Intl && Intl.NumberFormat
+    ? new Intl.NumberFormat(document.documentElement.lang || "id", {notation: "compact", maximumFractionDigits: 1})
+    : null;
+  KR.clusterLabels = [];
+  var LabelledTile = L.Canvas.Tile.extend({
+    _updateCircle: function (layer) {
+      L.Canvas.Tile.prototype._updateCircle.call(this, layer);
+      var n = layer.properties && layer.properties.count;
+      if (!this._drawing || !(n > 1)) return;
+      var label = compact ? compact.format(n) : String(n);
+      var ctx = this._ctx, p = layer._point;
+      ctx.save();
+      ctx.font = "bold " + (label.length > 3 ? 10 : 11) + "px system-ui, sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.lineWidth = 2.5;
+      ctx.strokeStyle = "rgba(0, 0, 0, 0.55)";
+      ctx.fillStyle = "#fff";
+      ctx.strokeText(label, p.x, p.y + 0.5);
+      ctx.fillText(label, p.x, p.y + 0.5);
+      ctx.restore();
+      if (KR.clusterLabels.length >= 500) KR.clusterLabels.shift();
+      KR.clusterLabels.push(label);
+    }
+  });
+  function labelledTile(coords, size, options) { return new LabelledTile(coords, size, options); }
+
   /* Reports: clusters (count) at low zoom, points coloured by status above. */
   function reportStyle(props) {
     var n = props.count || props.point_count || 1;
     if (n > 1) {
-      return {radius: Math.min(24, 5 + 3 * Math.log(n)), fill: true, fillColor: "#0d4f8b", fillOpacity: 0.6,
+      return {radius: Math.max(9, Math.min(24, 5 + 3 * Math.log(n))), fill: true, fillColor: "#0d4f8b", fillOpacity: 0.6,
               color: "#fff", weight: 1.5};
     }
     return {radius: 6, fill: true, fillColor: statusColour[props.status] || "#333", fillOpacity: 0.9,
             color: "#fff", weight: 1.5};
   }
   var reportTiles = L.vectorGrid.protobuf(cfg.tiles.reports, {
-    rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 18,
+    rendererFactory: labelledTile, interactive: true, maxNativeZoom: 18,
     vectorTileLayerStyles: {reports: reportStyle}
   });
   reportTiles.on("click", function (e) {
@@ -99,7 +129,7 @@
   /* UMKM: the public point of each business (desa point when home-based
      without consent), popup with what the owner chose to publish. */
   var businessTiles = L.vectorGrid.protobuf(cfg.tiles.businesses, {
-    rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 18,
+    rendererFactory: labelledTile, interactive: true, maxNativeZoom: 18,
     vectorTileLayerStyles: {businesses: function (props) {
       var n = props.count || 1;
       return {radius: n > 1 ? Math.min(20, 4 + 2.5 * Math.log(n)) : 5, fill: true, fillColor: "#e6ab02",
