@@ -239,7 +239,7 @@ def main() -> int:
     for label, consent in (("listed", True), ("unlisted", False)):
         name = f"KANARIUSAHA7{label}{marker}"
         resp = warga.post(f"{BASE}/api/v1/businesses/", json={
-            "name": name, "lon": lon + 0.01, "lat": lat + 0.01, "kbli_codes": ["10794"], "is_home_based": True,
+            "name": name, "lon": lon + 0.01, "lat": lat + 0.01, "kbli_codes": ["10794"], "is_home_based": False,
             "nib": "9" + str(uuid.uuid4().int)[:12], "listing_consent": consent})
         check("7", resp.status_code == 201, f"business '{label}' created by warga: HTTP {resp.status_code}")
         made[label] = (resp.json()["id"], name)
@@ -276,8 +276,8 @@ def main() -> int:
         check("7", resp.status_code == 200 and (bool(hits) == expect),
               f"after verification, '{label}' business (listing consent {expect}): in {hits or 'no public output'}")
     detail = anon.get(f"{BASE}/api/v1/businesses/{made['listed'][0]}/").json()
-    check("7", detail.get("properties", {}).get("nib") is None and detail["properties"]["location_precision"] == "desa",
-          "the verified home business: NIB withheld (no consent), shown at its desa point")
+    check("7", detail.get("properties", {}).get("nib") is None and detail["properties"]["has_nib"] is True,
+          "the verified business: NIB withheld (no consent to publish numbers), only has_nib")
 
     print("8. CSV formula injection (businesses export, DPO access log)")
     evil = f'=HYPERLINK("http://contoh.invalid/{marker}","klik")'
@@ -289,18 +289,23 @@ def main() -> int:
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row if "HYPERLINK" in c and marker in c]
     check("8", bool(cells) and all(not c.startswith(("=", "+", "-", "@")) for c in cells),
           f"businesses CSV: cells with our formula {cells[:1]}")
-    r = submit(warga, category="health-visit", lon=lon, lat=lat, description="KANARI8",
-               subject_name="Pasien Uji", subject_age=70)
-    rid8 = r.json().get("id") if r.status_code == 201 else None
-    for staff_name in ("staf_dinkes", "staf_pkm_sungai_durian", "koordinator"):
-        sub = session(staff_name).get(f"{BASE}/api/v1/reports/{rid8}/subject/", params={"reason": "=1+2"})
-        if sub.status_code == 200:
+    sub, staff_name = None, None
+    for category in ("health-visit", "flood"):
+        r = submit(warga, category=category, lon=lon, lat=lat, description="KANARI8",
+                   subject_name="Pasien Uji", subject_age=70)
+        rid8 = r.json().get("id") if r.status_code == 201 else None
+        for staff_name in ("staf_dinkes", "staf_pkm_sungai_durian", "staf_bpbd", "staf_pupr", "koordinator"):
+            sub = session(staff_name).get(f"{BASE}/api/v1/reports/{rid8}/subject/",
+                                          params={"reason": "=1+2+3 konfirmasi"})
+            if sub.status_code == 200:
+                break
+        if sub is not None and sub.status_code == 200:
             break
     dpo = session("dpo")
     log = dpo.get(f"{BASE}/api/v1/reports/access-log/", params={"export": "csv"}).content.decode("utf-8-sig")
-    reasons = [row[6] for row in csv.reader(io.StringIO(log)) if len(row) > 6 and "1+2" in row[6]]
+    reasons = [row[6] for row in csv.reader(io.StringIO(log)) if len(row) > 6 and "1+2+3 konfirmasi" in row[6]]
     check("8", sub.status_code == 200 and bool(reasons) and all(not c.startswith(("=", "+", "-", "@")) for c in reasons),
-          f"DPO access-log CSV: subject read by {staff_name} with reason '=1+2' (HTTP {sub.status_code}), "
+          f"DPO access-log CSV: subject read by {staff_name} with reason '=1+2+3 konfirmasi' (HTTP {sub.status_code}), "
           f"reason cells {reasons[:1]}")
 
     failed = [r for r in RESULTS if not r[1]]
