@@ -57,6 +57,7 @@ STAFF_ONLY = {
     "reports-notes", "reports-subject", "reports-photo", "businesses-mine", "businesses-pending",
     "businesses-stats", "businesses-consents", "businesses-verification", "businesses-audit",
     "planner-statistics", "planner-within", "planner-hotspots",
+    "datasets-detail", "datasets-fields", "datasets-versions", "datasets-version-approve", "datasets-version-reject",
 }
 SKIP = ("admin/", "i18n/", "api/docs/", "metrics", "api/schema/")
 STATUSES = ("received", "in_progress", "resolved", "rejected")
@@ -592,7 +593,7 @@ def test_staff_only_patterns_refuse_the_anonymous_caller(canaries, client):
     names = {p.name for _prefix, p in _walk(get_resolver().url_patterns)}
     assert STAFF_ONLY <= names, STAFF_ONLY - names  # the list itself names real patterns
     c = canaries[0]
-    samples = {"report_id": c["id"], "photo_id": 1, "business_id": 1}
+    samples = {"report_id": c["id"], "photo_id": 1, "business_id": 1, "slug": "x", "number": 1}
     for prefix, p in _walk(get_resolver().url_patterns):
         if p.name in STAFF_ONLY:
             path = _fill(prefix, p, samples)
