@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -23,7 +24,7 @@ from config.api_errors import ApiError
 from layers.policy.businesses import business_public_feature_json, businesses_public_page_json
 
 from . import selectors, services
-from .models import Business, KbliCode
+from .models import Business, BusinessConsent, KbliCode
 from .serializers import (BusinessInput, BusinessPatchInput, CertificateInput, ConsentInput, SearchInput,
                           StatsInput, VerificationInput, business_private_dict)
 
@@ -90,6 +91,8 @@ class BusinessListApi(APIView):
                     home_address=d.pop("owner_home_address", ""), email=request.user.email)
             for key in ("owner_name", "owner_phone", "owner_home_address"):
                 d.pop(key, None)
+            if d.pop("listing_consent", False):
+                d["listing_consent"] = (BusinessConsent.Channel.ONLINE_FORM, timezone.now())
             business = services.business_create(actor=request.user, owner=owner, source="owner", **d)
         business = Business.objects.select_related("desa", "kecamatan", "financials").get(pk=business.pk)
         return Response(business_private_dict(business), status=status.HTTP_201_CREATED)

@@ -13,8 +13,13 @@ What is public and what is not (domain.md 4, 7.5, 7.7):
   sales) are personal data: never public. Only the scale class computed from
   the figures is published.
 - `BusinessConsent` records what the owner allowed (what, when, how); the
-  services copy the latest decisions into `public_location_exact` and
-  `numbers_public` so public queries need no subquery.
+  services copy the latest decisions into `listing_public`,
+  `public_location_exact` and `numbers_public` so public queries need no
+  subquery.
+- `PublicBusiness`, `PublicCertificate` and `PublicPhoto` are the public
+  projection (database views, migration 0006): only verified, active
+  businesses whose owner consented to be listed, and only their public
+  columns. Every public output reads these, never `Business`.
 - `Certificate` (halal, P-IRT, ...) and the business itself carry a
   verification status; owner changes to verified facts go back to pending.
 - `BusinessAudit` is the trail of every change.
@@ -174,6 +179,9 @@ class Business(models.Model):
         default=True, help_text="public_location is the exact point (not home-based, or consent given).")
     numbers_public = models.BooleanField(
         default=False, help_text="Owner consented to publishing NIB and certificate numbers.")
+    listing_public = models.BooleanField(
+        default=False, db_default=False, help_text="Owner consented to the business being listed in the public directory "
+                                 "(latest 'listing' consent). Public only when also verified and active.")
     is_home_based = models.BooleanField(default=False)
     desa = models.ForeignKey("geo.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kecamatan = models.ForeignKey("geo.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -231,6 +239,7 @@ class BusinessConsent(models.Model):
     """What the owner allowed to be public: one row per decision (the latest wins)."""
 
     class Kind(models.TextChoices):
+        LISTING = "listing", _("Usaha boleh ditampilkan di direktori UMKM publik")
         EXACT_LOCATION = "exact_location", _("Lokasi persis usaha rumahan boleh ditampilkan")
         REGISTRATION_NUMBERS = "registration_numbers", _("NIB dan nomor sertifikat boleh ditampilkan")
 
@@ -314,3 +323,80 @@ class BusinessAudit(models.Model):
 
     class Meta:
         ordering = ["business", "created_at", "id"]
+
+
+# --- the public projection (issue 16) -----------------------------------------
+#
+# Database views (migration 0006) holding only what the public may see: the
+# businesses that are verified, active and listed with the owner's consent,
+# and of them only the public columns (no exact location, owner, figures,
+# verifier notes; the NIB and certificate numbers only with their own
+# consent). Every public output of businesses (API, OGC, tiles, exports,
+# search, dashboard, portal) reads these models through
+# layers.policy.businesses; tests/privacy checks that no public URL's SQL
+# names a private table of this app.
+
+class PublicBusiness(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField()
+    products = models.TextField()
+    search_text = models.TextField()
+    has_nib = models.BooleanField()
+    nib = models.CharField(max_length=13, null=True, help_text="Only with the owner's consent; else NULL.")
+    kbli_codes = ArrayField(models.CharField(max_length=5))
+    kbli_edition = models.CharField(max_length=4, choices=KbliEdition.choices)
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    is_food = models.BooleanField()
+    scale = models.CharField(max_length=10, choices=Scale.choices)
+    scale_rule = models.CharField(max_length=10, choices=ScaleRule.choices)
+    contacts = models.JSONField()
+    opening_hours = models.JSONField()
+    public_location = models.PointField(srid=STORAGE_SRID)
+    public_location_exact = models.BooleanField()
+    numbers_public = models.BooleanField()
+    desa = models.ForeignKey("geo.Area", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                             db_constraint=False)
+    kecamatan = models.ForeignKey("geo.Area", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                                  db_constraint=False)
+    status = models.CharField(max_length=10, choices=Business.Status.choices)
+    verification_status = models.CharField(max_length=10, choices=Verification.choices)
+    is_synthetic = models.BooleanField()
+
+    class Meta:
+        managed = False
+        db_table = "businesses_public_business"
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class PublicCertificate(models.Model):
+    id = models.UUIDField(primary_key=True)
+    business = models.ForeignKey(PublicBusiness, on_delete=models.DO_NOTHING, related_name="certificates",
+                                 db_constraint=False)
+    kind = models.CharField(max_length=10, choices=Certificate.Kind.choices)
+    halal_route = models.CharField(max_length=12, choices=Certificate.HalalRoute.choices)
+    number = models.CharField(max_length=60, null=True, help_text="Only with the owner's consent; else NULL.")
+    issued_on = models.DateField(null=True)
+    expires_on = models.DateField(null=True)
+    verification_status = models.CharField(max_length=10, choices=Verification.choices)
+
+    class Meta:
+        managed = False
+        db_table = "businesses_public_certificate"
+        ordering = ["business", "kind", "number"]
+
+
+class PublicPhoto(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    business = models.ForeignKey(PublicBusiness, on_delete=models.DO_NOTHING, related_name="photos",
+                                 db_constraint=False)
+    image = models.ImageField(upload_to="businesses/%Y/%m/")
+    caption = models.CharField(max_length=200)
+
+    class Meta:
+        managed = False
+        db_table = "businesses_public_photo"
+        ordering = ["id"]

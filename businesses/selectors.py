@@ -1,5 +1,6 @@
-"""Reads of businesses: public search (through layers.policy.businesses),
-owner and verifier views, and the agency's statistics."""
+"""Reads of businesses: public search (on the public view, through
+layers.policy.businesses: PublicBusiness, PublicCertificate), owner and
+verifier views, and the agency's statistics (private tables, role-gated)."""
 import datetime
 import functools
 import operator
@@ -18,7 +19,7 @@ from django.db.models.functions import Cast, TruncMonth
 
 from layers.policy.businesses import businesses_public, businesses_public_for_output
 
-from .models import Business, Certificate, KbliCode, Verification, search_words
+from .models import Business, Certificate, KbliCode, PublicBusiness, PublicCertificate, Verification, search_words
 
 SRID = settings.GEO_STORAGE_SRID
 LOCAL_TZ = ZoneInfo("Asia/Pontianak")
@@ -173,15 +174,15 @@ def _text_tiers(text: TextQuery) -> list[Q]:
 
 def _search_filtered(*, sector: str = "", scale: str = "", certificate: str = "", desa_code: str = "",
                      kecamatan_code: str = "", bbox: tuple[float, float, float, float] | None = None
-                     ) -> QuerySet[Business]:
+                     ) -> QuerySet[PublicBusiness]:
     qs = businesses_public()
     if sector:
         qs = qs.filter(sector=sector)
     if scale:
         qs = qs.filter(scale=scale)
     if certificate:
-        qs = qs.filter(Exists(Certificate.objects.filter(certificate_valid_q(kind=certificate),
-                                                         business=OuterRef("pk"))))
+        qs = qs.filter(Exists(PublicCertificate.objects.filter(certificate_valid_q(kind=certificate),
+                                                               business=OuterRef("pk"))))
     if desa_code:
         qs = qs.filter(desa__code=desa_code)
     if kecamatan_code:
@@ -200,7 +201,7 @@ class BoxOverlaps(Func):
     output_field = BooleanField()
 
 
-def _near(qs: QuerySet[Business], *, near: tuple[float, float], radius_m: float | None) -> QuerySet[Business]:
+def _near(qs: QuerySet[PublicBusiness], *, near: tuple[float, float], radius_m: float | None) -> QuerySet[PublicBusiness]:
     point = Point(near[0], near[1], srid=SRID)
     geog = Cast(Value(point.ewkt), PointField(srid=SRID, geography=True))
     # Cast to geography so that distances are in metres and the functional
@@ -220,7 +221,7 @@ def _near(qs: QuerySet[Business], *, near: tuple[float, float], radius_m: float 
 
 
 def _search(*, q: str = "", near: tuple[float, float] | None = None, radius_m: float | None = None,
-            **filters) -> tuple[QuerySet[Business], list[Q]] | None:
+            **filters) -> tuple[QuerySet[PublicBusiness], list[Q]] | None:
     """(filtered queryset, text tiers) or None when the text matches nothing."""
     qs = _search_filtered(**filters)
     tiers = [Q()]
@@ -235,7 +236,7 @@ def _search(*, q: str = "", near: tuple[float, float] | None = None, radius_m: f
     return qs, tiers
 
 
-def businesses_search_tiers(**filters) -> list[QuerySet[Business]]:
+def businesses_search_tiers(**filters) -> list[QuerySet[PublicBusiness]]:
     """The public search as consecutive, disjoint, ordered querysets: the
     result is their concatenation. Every spatial predicate runs on
     `public_location`, never on the exact point (see layers.policy.businesses).
@@ -259,7 +260,7 @@ def businesses_search_tiers(**filters) -> list[QuerySet[Business]]:
     return [qs.filter(tier).order_by(*order) for tier in tiers]
 
 
-def businesses_search(**filters) -> QuerySet[Business]:
+def businesses_search(**filters) -> QuerySet[PublicBusiness]:
     """The same rows in the same order as one queryset (ranks every match
     before paging: businesses_search_page is faster)."""
     found = _search(**filters)
@@ -294,13 +295,13 @@ def _window_last_id() -> int | None:
     global _window_bound
     fetched_at, bound = _window_bound
     if time.monotonic() - fetched_at > _WINDOW_TTL_S:
-        bound = Business.objects.order_by("id").values_list("id", flat=True)[WINDOW - 1:WINDOW].first()
+        bound = PublicBusiness.objects.order_by("id").values_list("id", flat=True)[WINDOW - 1:WINDOW].first()
         _window_bound = (time.monotonic(), bound)
     return bound
 
 
-def businesses_search_page(*, limit: int, offset: int, **filters) -> list[Business]:
-    """One page of the search as Business instances, prefetched for
+def businesses_search_page(*, limit: int, offset: int, **filters) -> list[PublicBusiness]:
+    """One page of the search as PublicBusiness rows, prefetched for
     business_public_dict. Fetches up to limit + 1 rows so the caller can tell
     whether a next page exists."""
     return _search_page(limit=limit, offset=offset, rows=businesses_public_for_output, **filters)
@@ -373,7 +374,7 @@ def _near_page(*, limit: int, offset: int, rows, **filters) -> list:
     return list(rows(_near_page_queryset(limit=limit, offset=offset, **filters))[offset:offset + limit + 1])
 
 
-def _near_page_queryset(*, limit: int, offset: int, **filters) -> QuerySet[Business]:
+def _near_page_queryset(*, limit: int, offset: int, **filters) -> QuerySet[PublicBusiness]:
     """A page by distance, name and id in two index-friendly statements. An
     index scan in distance order cannot also order by name, so first the
     distance of the last row of the page is read from the KNN index (here),

@@ -72,6 +72,10 @@ class BusinessInput(serializers.Serializer):
     lon = serializers.FloatField(min_value=-180, max_value=180)
     lat = serializers.FloatField(min_value=-90, max_value=90)
     is_home_based = serializers.BooleanField(required=False, default=False)
+    listing_consent = serializers.BooleanField(
+        required=False, default=False,
+        help_text="The owner agrees that the business is listed in the public directory once verified "
+                  "(recorded as a 'listing' consent, online form). Without it the business is never public.")
     oss_risk = serializers.ChoiceField(choices=Business.OssRisk.choices, required=False, allow_blank=True)
     owner_name = serializers.CharField(max_length=200, required=False)
     owner_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)

@@ -112,7 +112,12 @@ def _apply_scale(business: Business, financials: BusinessFinancials, rule: str) 
 
 
 def _public_xy(business: Business) -> tuple[float, float] | None:
-    if business.public_location is None:
+    """Where the public sees the business (the map tile it is drawn in), or
+    None while it is not public (the rule of the view
+    businesses_public_business: active, verified, listed with consent)."""
+    if business.public_location is None or not (
+            business.status == Business.Status.ACTIVE and business.verification_status == Verification.VERIFIED
+            and business.listing_public):
         return None
     return (business.public_location.x, business.public_location.y)
 
@@ -155,11 +160,12 @@ def business_create(*, actor=None, owner: BusinessOwner | None = None, name: str
                     opening_hours: dict | None = None, is_home_based: bool = False,
                     exact_location_consent: tuple[str, datetime.datetime] | None = None,
                     numbers_consent: tuple[str, datetime.datetime] | None = None,
+                    listing_consent: tuple[str, datetime.datetime] | None = None,
                     oss_risk: str = "", status: str = Business.Status.ACTIVE, source: str = "owner",
                     is_synthetic: bool = False) -> Business:
     """Create a business (pending verification). Consents given at creation
     are (channel, when) pairs and are recorded before the public point is
-    computed."""
+    computed. Public only once verified and with `listing_consent`."""
     if not str(name or "").strip():
         raise ApiError("name_required", _("Nama usaha wajib diisi."), fields={"name": [str(_("Wajib diisi."))]})
     location = _locate(lon=lon, lat=lat)
@@ -180,17 +186,21 @@ def business_create(*, actor=None, owner: BusinessOwner | None = None, name: str
     business.save()
     financials.business = business
     financials.save()
-    for kind, given in ((BusinessConsent.Kind.EXACT_LOCATION, exact_location_consent),
+    for kind, given in ((BusinessConsent.Kind.LISTING, listing_consent),
+                        (BusinessConsent.Kind.EXACT_LOCATION, exact_location_consent),
                         (BusinessConsent.Kind.REGISTRATION_NUMBERS, numbers_consent)):
         if given:
             channel, when = given
             BusinessConsent.objects.create(business=business, kind=kind, granted=True, channel=channel,
                                            recorded_at=when, recorded_by=actor if getattr(actor, "pk", None) else None)
     business.numbers_public = bool(numbers_consent)
+    business.listing_public = bool(listing_consent)
     _refresh_public_location(business)
-    business.save(update_fields=["public_location", "public_location_exact", "numbers_public"])
+    business.save(update_fields=["public_location", "public_location_exact", "numbers_public", "listing_public"])
     _audit(business, actor, "created", {"name": business.name, "source": source})
-    _send_changed(business.pk, None, _public_xy(business))
+    # Not public yet (pending verification); the tile it will be drawn in is
+    # invalidated anyway, which costs nothing.
+    _send_changed(business.pk, None, (business.public_location.x, business.public_location.y))
     return business
 
 
@@ -274,7 +284,7 @@ def business_update(*, business: Business, actor, changes: dict) -> Business:
     financials.save()
     _audit(business, actor, "updated", audit)
     new_xy = _public_xy(business)
-    if old_xy != new_xy or "status" in audit:
+    if old_xy != new_xy:
         _send_changed(business.pk, old_xy, new_xy)
     return business
 
@@ -302,9 +312,12 @@ def certificate_add(*, business: Business, actor, kind: str, number: str, halal_
                                       issuer=issuer, issued_on=issued_on, expires_on=expires_on)
     is_verifier = user_has_role(user=actor, roles=[Role.UMKM_VERIFIER])
     if not is_verifier:
+        old_xy = _public_xy(business)
         Business.objects.filter(pk=business.pk).update(verification_status=Verification.PENDING,
                                                        updated_at=timezone.now())
         business.verification_status = Verification.PENDING
+        if old_xy is not None:
+            _send_changed(business.pk, old_xy, None)
     _audit(business, actor, "certificate_added", {"certificate": str(cert.pk), "kind": kind})
     return cert
 
@@ -325,8 +338,10 @@ def consent_record(*, business: Business, actor, kind: str, granted: bool, chann
         recorded_at=recorded_at or timezone.now(), recorded_by=actor if getattr(actor, "pk", None) else None)
     old_xy = _public_xy(business)
     business.numbers_public = consent_granted(business=business, kind=BusinessConsent.Kind.REGISTRATION_NUMBERS)
+    business.listing_public = consent_granted(business=business, kind=BusinessConsent.Kind.LISTING)
     _refresh_public_location(business)
-    business.save(update_fields=["public_location", "public_location_exact", "numbers_public", "updated_at"])
+    business.save(update_fields=["public_location", "public_location_exact", "numbers_public", "listing_public",
+                                 "updated_at"])
     _audit(business, actor, "consent_recorded", {"kind": kind, "granted": bool(granted), "channel": channel})
     new_xy = _public_xy(business)
     if old_xy != new_xy:
@@ -344,6 +359,7 @@ def business_verify(*, business: Business, actor, decision: str, note: str = "")
     business = Business.objects.select_for_update().get(pk=business.pk)
     now = timezone.now()
     old = business.verification_status
+    old_xy = _public_xy(business)
     business.verification_status = decision
     business.verified_at = now
     business.verified_by = actor
@@ -355,10 +371,9 @@ def business_verify(*, business: Business, actor, decision: str, note: str = "")
     certs.update(verification_status=decision, verified_at=now, verified_by=actor)
     _audit(business, actor, "verified" if decision == Verification.VERIFIED else "rejected",
            {"verification_status": [old, decision], "certificates": cert_ids})
-    if (old == Verification.REJECTED) != (decision == Verification.REJECTED):
-        xy = _public_xy(business)
-        _send_changed(business.pk, xy if old != Verification.REJECTED else None,
-                      xy if decision != Verification.REJECTED else None)
+    new_xy = _public_xy(business)
+    if old_xy != new_xy:
+        _send_changed(business.pk, old_xy, new_xy)
     return business
 
 

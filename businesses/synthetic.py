@@ -90,7 +90,7 @@ FOOD_SECTORS = {"kuliner", "pangan_olahan"}
 BUSINESS_COLUMNS = [
     "id", "name", "description", "products", "nib", "oss_risk", "kbli_codes", "kbli_edition", "sector",
     "is_food", "scale", "scale_rule", "scale_basis", "established_on", "contacts", "opening_hours", "location",
-    "public_location", "public_location_exact", "numbers_public", "is_home_based", "desa_id", "kecamatan_id",
+    "public_location", "public_location_exact", "numbers_public", "listing_public", "is_home_based", "desa_id", "kecamatan_id",
     "location_approximate", "status", "verification_status", "verified_at", "verification_note", "source",
     "is_synthetic", "created_at", "updated_at",
 ]
@@ -185,11 +185,14 @@ def businesses_generate_synthetic(*, target: int, seed: int = 4,
                 established, json.dumps([{"kind": "whatsapp", "value": f"08{rng.randint(11, 59)}{rng.randint(10**7, 10**8 - 1)}"}]),
                 json.dumps({d: [["08:00", "21:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}),
                 f"SRID={SRID};POINT({lons[i]} {lats[i]})", f"SRID={SRID};POINT({public.x} {public.y})",
-                (not home) or exact_consent, numbers_consent, home, desa.id, desa.parent_id, False, "active",
+                (not home) or exact_consent, numbers_consent, True, home, desa.id, desa.parent_id, False, "active",
                 Verification.VERIFIED if verified else Verification.PENDING, created if verified else None, "",
                 "synthetic", True, created, created,
             ))
-            for kind, given in ((BusinessConsent.Kind.EXACT_LOCATION, exact_consent),
+            # Every synthetic registration consents to being listed (the
+            # online form asks); verification still decides publication.
+            for kind, given in ((BusinessConsent.Kind.LISTING, True),
+                                (BusinessConsent.Kind.EXACT_LOCATION, exact_consent),
                                 (BusinessConsent.Kind.REGISTRATION_NUMBERS, numbers_consent)):
                 if given:
                     consents.append((ids[i], kind, True, BusinessConsent.Channel.ONLINE_FORM, created, ""))

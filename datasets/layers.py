@@ -1,9 +1,11 @@
 """Published datasets as layers of layers.registry (`dataset-<slug>`): the
-provider the app registers in AppConfig.ready()."""
+provider the app registers in AppConfig.ready(). Reads only the public
+projection (layers.policy.datasets: PublicDataset)."""
 from layers import registry
 from layers.policy import datasets as policy
 
-from .selectors import dataset_refresh_due_on
+from .models import KipClass
+from .services import refresh_due_on
 
 
 def dataset_layers() -> list:
@@ -14,12 +16,13 @@ def dataset_layers() -> list:
     for dataset in policy.datasets_public():
         metadata = policy.dataset_public_metadata(dataset)
         spatial = dataset.kind == dataset.Kind.SPATIAL
-        due = dataset_refresh_due_on(dataset=dataset)
+        due = (refresh_due_on(approved_at=dataset.approved_at)
+               if dataset.kip_class == KipClass.BERKALA and dataset.approved_at else None)
         layers.append(Layer(
             id=dataset.layer_id,
             title=dataset.title,
             description=dataset.description,
-            geometry_type=dataset.published_version.geometry_type or "MultiPolygon",
+            geometry_type=dataset.geometry_type or "MultiPolygon",
             geometry_treatment="exact" if spatial else "aggregated",
             kip_class=dataset.kip_class,
             legal_basis=dataset.legal_basis,

@@ -7,6 +7,13 @@ version is published, and only through layers.policy.datasets: a dataset
 classed `dikecualikan` (Pasal 17) and every field marked exempt never leave
 the service. Versions are kept; the published one is the latest approved.
 
+The public projection (issue 16) is three database views (migration 0003),
+read as the unmanaged `PublicDataset`, `PublicDatasetField` and
+`PublicDatasetFeature`: only datasets with an approved published version
+that are not `dikecualikan`, only their non-exempt fields, and only the
+features of the published version with the exempt properties removed.
+Every public output reads these, never the tables above.
+
 Rows are `DatasetFeature`s: a geometry (spatial uploads) or a desa/kecamatan
 of the reference edition (tabular uploads joined to the boundaries), plus the
 typed properties as JSON. Field names are normalised at upload to
@@ -181,3 +188,81 @@ class RefreshReminder(models.Model):
             models.UniqueConstraint(fields=["dataset", "version", "kind", "sent_on"],
                                     name="datasets_refresh_reminder_once_a_day"),
         ]
+
+
+# --- the public projection (issue 16) -----------------------------------------
+
+class PublicDataset(models.Model):
+    """A published dataset (view datasets_public_dataset): approved published
+    version, not `dikecualikan`; its Satu Data metadata and the published
+    version's number, geometry type and approval time. No exemption basis,
+    consequence test, uploader or validation report."""
+
+    id = models.BigAutoField(primary_key=True)
+    slug = models.SlugField(max_length=60)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    kind = models.CharField(max_length=9, choices=Dataset.Kind.choices)
+    producer = models.ForeignKey("geo.Agency", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    frequency = models.CharField(max_length=12, choices=Dataset.Frequency.choices)
+    licence = models.CharField(max_length=200)
+    reference_edition = models.ForeignKey("geo.Edition", on_delete=models.DO_NOTHING, related_name="+",
+                                          db_constraint=False)
+    kip_class = models.CharField(max_length=12, choices=KipClass.choices)
+    legal_basis = models.CharField(max_length=300)
+    source = models.CharField(max_length=300)
+    scale = models.CharField(max_length=50)
+    keywords = models.CharField(max_length=300)
+    version_id = models.BigIntegerField()
+    version_number = models.PositiveIntegerField()
+    geometry_type = models.CharField(max_length=20)
+    approved_at = models.DateTimeField(null=True)
+
+    Kind = Dataset.Kind
+
+    class Meta:
+        managed = False
+        db_table = "datasets_public_dataset"
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def layer_id(self) -> str:
+        return f"dataset-{self.slug}"
+
+
+class PublicDatasetField(models.Model):
+    """A non-exempt field of a published dataset (view datasets_public_field)."""
+
+    id = models.BigAutoField(primary_key=True)
+    dataset = models.ForeignKey(PublicDataset, on_delete=models.DO_NOTHING, related_name="fields",
+                                db_constraint=False)
+    name = models.CharField(max_length=63)
+    type = models.CharField(max_length=8, choices=DatasetField.Type.choices)
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "datasets_public_field"
+        ordering = ["position", "name"]
+
+
+class PublicDatasetFeature(models.Model):
+    """A row of a published version with the exempt properties removed (view
+    datasets_public_feature)."""
+
+    id = models.BigAutoField(primary_key=True)
+    dataset = models.ForeignKey(PublicDataset, on_delete=models.DO_NOTHING, related_name="features",
+                                db_constraint=False)
+    row = models.PositiveIntegerField()
+    geom = models.GeometryField(srid=STORAGE_SRID, null=True)
+    area = models.ForeignKey("geo.Area", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                             db_constraint=False)
+    properties = models.JSONField()
+
+    class Meta:
+        managed = False
+        db_table = "datasets_public_feature"

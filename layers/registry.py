@@ -439,18 +439,17 @@ def _businesses_public_sql() -> tuple[str, list]:
 
     from layers.policy.businesses import businesses_public
 
+    # businesses_public() reads the view businesses_public_business (only
+    # public rows and columns; `nib` is NULL without the owner's consent).
     qs = (businesses_public().order_by()
-          .values("id", "name", "sector", "scale", "kbli_edition", "verification_status",
+          .values("id", "name", "sector", "scale", "kbli_edition", "verification_status", "nib",
                   geom=F("public_location"), desa_code=F("desa__code"), desa_name=F("desa__name"),
                   kecamatan_code=F("kecamatan__code"),
                   kbli=Func(F("kbli_codes"), Value(","), function="array_to_string", output_field=CharField()),
                   location_precision=Case(When(public_location_exact=True, then=Value("exact")),
-                                          default=Value("desa"), output_field=CharField()),
-                  nib_published=Case(When(numbers_public=True, then=F("nib")), default=Value(None),
-                                     output_field=CharField())))
+                                          default=Value("desa"), output_field=CharField())))
     sql, params = qs.query.sql_with_params()
-    # The ORM cannot name an annotation like a model field; rename here.
-    return (f"SELECT b.*, b.nib_published AS nib FROM ({sql}) AS b", tuple(params))
+    return (f"SELECT b.* FROM ({sql}) AS b", tuple(params))
 
 
 def _module_available(name: str) -> bool:

@@ -162,18 +162,18 @@ def desa_aggregate_counts_live() -> dict[str, object]:
 
 
 def businesses_search(*, query: str, limit: int = 8) -> list[dict]:
-    """Public businesses whose name contains the query, at their public point."""
+    """Public businesses (the public view, layers.policy.businesses) whose
+    name contains the query, at their public point."""
     policy = _policy("businesses")
     if policy is None or not hasattr(policy, "businesses_public"):
         return []
     results = []
-    for business in policy.businesses_public().filter(name__icontains=query)[:limit]:
-        public = policy.business_public_dict(business)
-        geometry = public.get("geometry") or {}
-        point = public.get("point") or geometry.get("coordinates")
-        props = public.get("properties", public)
-        results.append({"kind": "umkm", "name": props.get("name"), "parent": props.get("desa_name"),
-                        "products": props.get("products"), "point": point})
+    for business in policy.businesses_public().filter(name__icontains=query).order_by("name", "id")[:limit]:
+        point = business.public_location
+        results.append({"kind": "umkm", "name": business.name,
+                        "parent": business.desa.name if business.desa_id else None,
+                        "products": business.products,
+                        "point": [round(point.x, 6), round(point.y, 6)] if point else None})
     return results
 
 
@@ -363,16 +363,16 @@ def dataset_choropleth(*, selected: str | None) -> dict:
 
 
 def businesses_figures() -> dict:
-    """UMKM counts by sector and by desa: public businesses only, through the
-    businesses policy, small counts suppressed. `total` is the exact number of
-    public businesses when it is at least 5 (a total is itself a count)."""
-    from layers.policy.businesses import business_counts_public, businesses_public
-    from layers.policy.classes import suppress
+    """UMKM counts by sector and by desa: public businesses only (the public
+    view, through layers.policy.businesses.business_counts_public). Exact
+    counts: each counted business is a row of the public listing."""
+    from layers.policy.businesses import business_counts_public
 
     by_sector = business_counts_public(group_by="sector")
     by_desa = business_counts_public(group_by="desa")
-    return {"total": suppress(businesses_public().count()),
-            "by_sector": [list(p) for p in by_sector], "by_desa": [list(p) for p in by_desa]}
+    return {"total": sum(r["count"] for r in by_sector),
+            "by_sector": [[r["label"], r["count"]] for r in by_sector],
+            "by_desa": [[r["label"], r["count"]] for r in by_desa]}
 
 
 def catalogue() -> list[dict]:

@@ -24,7 +24,7 @@ from ..models import BusinessConsent, Certificate, KbliCode, KbliEdition, ScaleR
 
 FIELDS = ["name", "description", "products", "nib", "kbli", "lon", "lat", "capital_idr", "annual_sales_idr",
           "established_on", "is_home_based", "owner_name", "owner_nik", "owner_address", "owner_phone",
-          "whatsapp", "halal_number", "pirt_number", "exact_location_consent"]
+          "whatsapp", "halal_number", "pirt_number", "exact_location_consent", "listing_consent"]
 
 # Header aliases seen in the agency's sheets (lower-cased, spaces -> _).
 ALIASES = {
@@ -38,6 +38,7 @@ ALIASES = {
     "telepon_pemilik": "owner_phone", "hp_pemilik": "owner_phone", "wa": "whatsapp",
     "no_halal": "halal_number", "nomor_halal": "halal_number", "no_pirt": "pirt_number",
     "nomor_pirt": "pirt_number", "izin_lokasi_persis": "exact_location_consent",
+    "izin_tampil": "listing_consent", "izin_tampil_publik": "listing_consent",
 }
 TRUE_WORDS = {"1", "ya", "y", "yes", "true", "benar"}
 DUPLICATE_RADIUS_M = 50.0
@@ -224,6 +225,7 @@ def validate(records: list[tuple[int, dict]], *, kbli_edition: str,
             description=str(r.get("description") or ""), products=str(r.get("products") or ""),
             is_home_based=str(r.get("is_home_based") or "").strip().lower() in TRUE_WORDS,
             exact_location_consent=str(r.get("exact_location_consent") or "").strip().lower() in TRUE_WORDS,
+            listing_consent=str(r.get("listing_consent") or "").strip().lower() in TRUE_WORDS,
             owner_name=str(r.get("owner_name") or "").strip(), owner_nik=nik,
             owner_address=str(r.get("owner_address") or ""), owner_phone=str(r.get("owner_phone") or ""),
             whatsapp=str(r.get("whatsapp") or "").strip(),
@@ -299,6 +301,8 @@ def run(*, path: Path, mapping: dict[str, str] | None = None, sheet: str | None 
                 contacts=[{"kind": "whatsapp", "value": row["whatsapp"]}] if row["whatsapp"] else [],
                 exact_location_consent=((BusinessConsent.Channel.IMPORT, datetime.datetime.now(datetime.UTC))
                                         if row["exact_location_consent"] else None),
+                listing_consent=((BusinessConsent.Channel.IMPORT, datetime.datetime.now(datetime.UTC))
+                                 if row["listing_consent"] else None),
                 source=source)
             for kind, number in ((Certificate.Kind.HALAL, row["halal_number"]),
                                  (Certificate.Kind.PIRT, row["pirt_number"])):

@@ -1,30 +1,35 @@
-"""What of a business the public may see (domain.md 7.5, 7.7).
+"""What of a business the public may see (domain.md 7.5, 7.7; issue 16).
 
+- Nothing is public before the Dinas verified the business AND the owner
+  consented to be listed (consent kind "listing", latest decision wins; a
+  withdrawal takes the business out of every public output). Pending,
+  rejected, closed and unconsented businesses are not listed, counted,
+  searched or tiled.
 - Never public: the owner (`BusinessOwner`: name, NIK, home address, phone),
   the figures (`BusinessFinancials`: capital, annual sales; only the scale
-  class is published), the audit trail, verifier notes.
+  class is published), the audit trail, verifier notes, the OSS risk.
 - The exact `location` of a home-based business is public only with the
-  owner's recorded consent (kind "exact_location", latest decision wins);
-  otherwise the business is shown at its desa point. `public_location` is
-  computed here (`business_public_point`) and stored by the services, so
-  that every public query (text, distance, bbox, tiles) runs on the public
-  point and even the order of "near me" results cannot reveal a home.
+  owner's recorded consent (kind "exact_location"); otherwise the business
+  is shown at its desa point. `public_location` is computed here
+  (`business_public_point`) and stored by the services, so that every public
+  query (text, distance, bbox, tiles) runs on the public point and even the
+  order of "near me" results cannot reveal a home.
 - NIB and certificate numbers are published only with the owner's consent
   (kind "registration_numbers"); without it the output says that a NIB or a
   certificate exists, not its number.
-- Nothing is public before the Dinas verified the business (issue 16: a
-  business created by any signed-in user, even self-registered, used to
-  appear at once): pending, rejected and closed businesses are not listed,
-  counted or tiled. The owner's registration is the consent to be listed; the
-  exact point of a home and the registration numbers need their own consent
-  (above).
 
-Every public output of businesses (API, layers, tiles, exports) reads
-through `businesses_public()`, and is rendered by `business_public_dict()`
-(Python, one business) or by `businesses_public_page_json()` (the same
-fields built inside PostgreSQL for the API's pages and detail: a page
-leaves the database as one JSON string and Python never builds a feature). The two
-renderings are kept identical by tests/businesses/test_policy.py.
+These rules are written once, as the database views of migration
+businesses.0006 (`businesses_public_business`, `_certificate`, `_photo`),
+read as the unmanaged models `PublicBusiness`, `PublicCertificate` and
+`PublicPhoto`. Every public output of businesses (API, OGC API, tiles,
+exports, search, dashboard, portal) reads through `businesses_public()` or
+the SQL rendering below, both on those views; the private tables are read
+here only by the write helpers (`consent_granted`, `business_public_point`).
+A public feature is rendered by `business_public_dict()` (Python) or by
+`businesses_public_page_json()` (the same fields built inside PostgreSQL: a
+page leaves the database as one JSON string). The two renderings are kept
+identical by tests/businesses/test_policy.py; tests/privacy checks that no
+public URL runs SQL on a private table of businesses.
 """
 import json
 from collections.abc import Mapping
@@ -36,7 +41,8 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, QuerySet
 from django.db.models.functions import JSONObject
 
-from businesses.models import Business, BusinessConsent, BusinessPhoto, Certificate, Verification
+from businesses.models import (Business, BusinessConsent, PublicBusiness, PublicCertificate, PublicPhoto,
+                               Sector)
 
 # Fallback when a desa has no boundary (6 of 123): a grid of 0.02 degrees
 # (about 2.2 km at the equator) is coarser than any house-level precision.
@@ -76,70 +82,74 @@ def business_public_point(*, business: Business, exact_location_consent: bool,
     return Point(round(business.location.x / g) * g, round(business.location.y / g) * g, srid=srid)
 
 
-def businesses_public() -> QuerySet[Business]:
-    """Businesses the public may see. The exact `location` column is not even
-    loaded; use `public_location`."""
-    return (Business.objects
-            .filter(status=Business.Status.ACTIVE, verification_status=Verification.VERIFIED)
-            .select_related("desa", "kecamatan")
+def businesses_public() -> QuerySet[PublicBusiness]:
+    """Businesses the public may see: rows of the public view (verified,
+    active, listed with consent), public columns only."""
+    return (PublicBusiness.objects.select_related("desa", "kecamatan")
             # The areas are published by code and name only; their points
             # would be parsed into GEOS objects for nothing.
-            .defer("location", "verification_note", "desa__source_centroid", "kecamatan__source_centroid"))
+            .defer("desa__source_centroid", "kecamatan__source_centroid"))
 
 
-def business_counts_public(*, group_by: str) -> list[tuple[str, int | str]]:
-    """Public businesses (businesses_public) counted per sector or per desa,
-    largest first, each count through `suppress` (below 5: "<5"). Sector
-    labels in the active language; desa by name (with the code when two
-    desa share one)."""
+BUSINESS_COUNT_GROUPS = ("sector", "desa", "kecamatan", "scale")
+
+
+def business_counts_public(*, group_by: str) -> list[dict]:
+    """Public businesses counted per sector, desa, kecamatan or scale, largest
+    first: [{"code", "label", "count"}]. The label is the sector or scale in
+    the active language, or the area's name (with its code when two areas
+    share a name). Exact counts: every counted business is a row of the
+    public listing (OGC `businesses`, exports) with its sector, scale, desa
+    and kecamatan, so a count says nothing the listing does not, and a
+    suppressed count would be recovered by counting the listing."""
     from django.db.models import Count
 
-    from businesses.models import Sector
+    from businesses.models import Scale
 
-    from .classes import suppress
-
-    if group_by == "sector":
-        rows = businesses_public().order_by().values("sector").annotate(n=Count("id"))
-        pairs = [(str(Sector(r["sector"]).label) if r["sector"] in Sector.values else r["sector"], r["n"])
-                 for r in rows]
-    elif group_by == "desa":
-        rows = list(businesses_public().order_by().values("desa__code", "desa__name").annotate(n=Count("id")))
-        names = [r["desa__name"] for r in rows]
-        pairs = [(r["desa__name"] if names.count(r["desa__name"]) == 1 else f"{r['desa__name']} ({r['desa__code']})",
-                  r["n"]) for r in rows]
+    if group_by not in BUSINESS_COUNT_GROUPS:
+        raise ValueError(f"group_by must be one of {BUSINESS_COUNT_GROUPS}")
+    qs = PublicBusiness.objects.order_by()
+    if group_by in ("sector", "scale"):
+        choices = dict((Sector if group_by == "sector" else Scale).choices)
+        rows = [{"code": r[group_by], "label": str(choices.get(r[group_by], r[group_by])), "count": r["n"]}
+                for r in qs.values(group_by).annotate(n=Count("id"))]
     else:
-        raise ValueError("group_by must be sector or desa")
-    pairs.sort(key=lambda p: (-p[1], p[0]))
-    return [(label, suppress(n)) for label, n in pairs]
+        rows = [{"code": r[f"{group_by}__code"], "label": r[f"{group_by}__name"], "count": r["n"]}
+                for r in qs.values(f"{group_by}__code", f"{group_by}__name").annotate(n=Count("id"))]
+        names = [r["label"] for r in rows]
+        for r in rows:
+            if names.count(r["label"]) > 1:
+                r["label"] = f"{r['label']} ({r['code']})"
+    rows.sort(key=lambda r: (-r["count"], r["label"] or ""))
+    return rows
 
 
-def businesses_public_for_output(qs: QuerySet[Business]) -> QuerySet[Business]:
+def businesses_public_for_output(qs: QuerySet[PublicBusiness]) -> QuerySet[PublicBusiness]:
     """Annotates what business_public_dict reads besides the row itself (the
-    certificates that are not rejected, the photos) as JSON arrays, so that
-    a page of businesses is one query."""
-    certificates = (Certificate.objects.filter(business=OuterRef("pk"))
-                    .exclude(verification_status=Verification.REJECTED).order_by("kind", "number")
+    public certificates, the photos) as JSON arrays, so that a page of
+    businesses is one query."""
+    certificates = (PublicCertificate.objects.filter(business=OuterRef("pk")).order_by("kind", "number")
                     .values(json=JSONObject(kind="kind", halal_route="halal_route", number="number",
                                             issued_on="issued_on", expires_on="expires_on",
                                             verification_status="verification_status")))
-    photos = (BusinessPhoto.objects.filter(business=OuterRef("pk")).order_by("id")
+    photos = (PublicPhoto.objects.filter(business=OuterRef("pk")).order_by("id")
               .values(json=JSONObject(image="image", caption="caption")))
     return qs.annotate(public_certificates=ArraySubquery(certificates), public_photos=ArraySubquery(photos))
 
 
-def _certificates(b: Business) -> list[dict]:
+def _certificates(b: PublicBusiness) -> list[dict]:
     if hasattr(b, "public_certificates"):
         return [_json(c) for c in b.public_certificates]
     return [{"kind": c.kind, "halal_route": c.halal_route, "number": c.number,
              "issued_on": c.issued_on.isoformat() if c.issued_on else None,
              "expires_on": c.expires_on.isoformat() if c.expires_on else None,
              "verification_status": c.verification_status}
-            for c in b.certificates.exclude(verification_status=Verification.REJECTED).order_by("kind", "number")]
+            for c in b.certificates.order_by("kind", "number")]
 
 
-def _photos(b: Business) -> list[dict]:
+def _photos(b: PublicBusiness) -> list[dict]:
     if hasattr(b, "public_photos"):
-        storage = BusinessPhoto._meta.get_field("image").storage
+        storage = PublicPhoto._meta.get_field("image").storage
         return [{"url": storage.url(p["image"]), "caption": p["caption"]} for p in map(_json, b.public_photos)]
     return [{"url": p.image.url, "caption": p.caption} for p in b.photos.order_by("id")]
 
@@ -150,11 +160,14 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def business_public_dict(b: Business, *, distance_m: float | None = None) -> dict:
-    """The public fields of a business (GeoJSON properties)."""
+def business_public_dict(b: PublicBusiness, *, distance_m: float | None = None) -> dict:
+    """The public fields of a business (GeoJSON properties), from a row of
+    the public view. A `Business` is refused: its columns are not the
+    public ones."""
     from businesses.selectors import kbli_titles
 
-    numbers_public = b.numbers_public
+    if not isinstance(b, PublicBusiness):
+        raise TypeError("business_public_dict renders a PublicBusiness (the public view), not a Business")
     titles = kbli_titles(edition=b.kbli_edition)
     data = {
         "id": b.pk,
@@ -166,11 +179,11 @@ def business_public_dict(b: Business, *, distance_m: float | None = None) -> dic
         "kbli_edition": b.kbli_edition,
         "scale": b.scale or None,
         "scale_rule": b.scale_rule or None,
-        "has_nib": bool(b.nib),
-        "nib": b.nib if (numbers_public and b.nib) else None,
+        "has_nib": b.has_nib,
+        "nib": b.nib or None,
         "certificates": [
             {"kind": c["kind"], "halal_route": c["halal_route"] or None,
-             "number": c["number"] if numbers_public else None,
+             "number": c["number"],
              "issued_on": c["issued_on"], "expires_on": c["expires_on"],
              "verification_status": c["verification_status"]}
             for c in _certificates(b)
@@ -190,7 +203,7 @@ def business_public_dict(b: Business, *, distance_m: float | None = None) -> dic
     return data
 
 
-def business_public_feature(b: Business, *, distance_m: float | None = None) -> dict:
+def business_public_feature(b: PublicBusiness, *, distance_m: float | None = None) -> dict:
     return {
         "type": "Feature",
         "id": b.pk,
@@ -202,11 +215,11 @@ def business_public_feature(b: Business, *, distance_m: float | None = None) -> 
 
 # --- the same public feature, built in SQL ----------------------------------
 #
-# One GeoJSON Feature per row of `b` (businesses_business), `d` and `k` (its
+# One GeoJSON Feature per row of `b` (the view businesses_public_business), `d` and `k` (its
 # desa and kecamatan) and `p` (the page: id, distance_m, ord). Mirrors
 # business_public_feature() field by field, in the same key order (json, not
 # jsonb, which would reorder keys). Positional parameters: _feature_params()
-# before the page's, _where_params() after.
+# before the page's. The rows are the view's, so no filter is repeated here.
 _PROPERTIES_SQL = """json_build_object(
     'id', b.id, 'name', b.name, 'description', b.description, 'products', b.products, 'sector', b.sector,
     'kbli', COALESCE((SELECT json_agg(json_build_object('code', c.code, 'title', COALESCE(t.title, ''))
@@ -216,15 +229,15 @@ _PROPERTIES_SQL = """json_build_object(
                      '[]'::json),
     'kbli_edition', b.kbli_edition,
     'scale', NULLIF(b.scale, ''), 'scale_rule', NULLIF(b.scale_rule, ''),
-    'has_nib', b.nib <> '',
-    'nib', CASE WHEN b.numbers_public AND b.nib <> '' THEN b.nib END,
+    'has_nib', b.has_nib,
+    'nib', b.nib,
     'certificates', COALESCE((SELECT json_agg(json_build_object(
                                   'kind', c.kind, 'halal_route', NULLIF(c.halal_route, ''),
-                                  'number', CASE WHEN b.numbers_public THEN c.number END,
+                                  'number', c.number,
                                   'issued_on', c.issued_on, 'expires_on', c.expires_on,
                                   'verification_status', c.verification_status) ORDER BY c.kind, c.number)
-                                FROM businesses_certificate c
-                               WHERE c.business_id = b.id AND c.verification_status <> %s),
+                                FROM businesses_public_certificate c
+                               WHERE c.business_id = b.id),
                              '[]'::json),
     'contacts', COALESCE((SELECT json_agg(json_build_object('kind', e -> 'kind', 'value', e -> 'value')
                                           ORDER BY n)
@@ -235,7 +248,7 @@ _PROPERTIES_SQL = """json_build_object(
     'opening_hours', COALESCE(NULLIF(NULLIF(b.opening_hours, 'null'), '[]'), '{{}}'),
     'photos', COALESCE((SELECT json_agg(json_build_object('url', %s || ph.image, 'caption', ph.caption)
                                         ORDER BY ph.id)
-                          FROM businesses_businessphoto ph WHERE ph.business_id = b.id),
+                          FROM businesses_public_photo ph WHERE ph.business_id = b.id),
                        '[]'::json),
     'desa', CASE WHEN d.id IS NOT NULL THEN json_build_object('code', d.code, 'name', d.name) END,
     'kecamatan', CASE WHEN k.id IS NOT NULL THEN json_build_object('code', k.code, 'name', k.name) END,
@@ -248,24 +261,19 @@ _FEATURE_SQL = ("json_build_object('type', 'Feature', 'id', b.id, "
                 "'geometry', ST_AsGeoJSON(b.public_location, 6)::json, 'properties', " + _PROPERTIES_SQL + ")")
 
 _FROM_SQL = """
-  JOIN businesses_business b ON b.id = p.id
+  JOIN businesses_public_business b ON b.id = p.id
   LEFT JOIN geo_area d ON d.id = b.desa_id
-  LEFT JOIN geo_area k ON k.id = b.kecamatan_id
- WHERE b.status = %s AND b.verification_status = %s"""
+  LEFT JOIN geo_area k ON k.id = b.kecamatan_id"""
 
 
 def _media_url() -> str:
     # FileSystemStorage.url(name) is MEDIA_URL + name quoted for a URL; the
     # names Django gives uploads (get_valid_name) need no quoting.
-    return BusinessPhoto._meta.get_field("image").storage.url("")
+    return PublicPhoto._meta.get_field("image").storage.url("")
 
 
 def _feature_params() -> list:
-    return [Verification.REJECTED, _media_url()]
-
-
-def _where_params() -> list:
-    return [Business.Status.ACTIVE, Verification.VERIFIED]
+    return [_media_url()]
 
 
 def businesses_public_page_json(*, sql: str, params: list, limit: int, with_distance: bool
@@ -275,14 +283,14 @@ def businesses_public_page_json(*, sql: str, params: list, limit: int, with_dist
     (JSON array as text, features in it, rows of the page). Rows after
     `limit` are counted, not rendered (a page fetches limit + 1 to know
     whether there is a next one). Ids that are not public (any more) are
-    left out: the filter of businesses_public() is applied again here."""
+    left out: the page is joined to the public view again here."""
     distance = ", 'distance_m', round(p.distance_m::numeric, 1)" if with_distance else ""
     statement = (f"SELECT COALESCE(json_agg({_FEATURE_SQL.format(distance=distance)} ORDER BY p.ord) "
                  f"FILTER (WHERE p.ord <= %s), '[]'::json)::text, "
                  f"count(*) FILTER (WHERE p.ord <= %s), count(*) "
                  f"FROM ({sql}) AS p{_FROM_SQL}")
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*_feature_params(), limit, limit, *params, *_where_params()])
+        cursor.execute(statement, [*_feature_params(), limit, limit, *params])
         return cursor.fetchone()
 
 
@@ -302,24 +310,8 @@ def business_public_feature_json(business_id: int) -> str | None:
         return None
     sql = f"SELECT ({_FEATURE_SQL.format(distance='')})::text FROM (SELECT %s::bigint AS id) AS p{_FROM_SQL}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*_feature_params(), business_id, *_where_params()])
+        cursor.execute(sql, [*_feature_params(), business_id])
         row = cursor.fetchone()
     return row[0] if row else None
 
 
-BUSINESS_COUNT_GROUPS = {"desa": "desa__code", "kecamatan": "kecamatan__code", "sector": "sector", "scale": "scale"}
-
-
-def business_counts_by_code(*, group_by: str = "kecamatan") -> list[dict]:
-    """Counts of public businesses (verified, active) per desa or kecamatan
-    code, sector or scale code (the dashboard's figures, labelled and
-    suppressed, are business_counts_public above). Every counted business is
-    a public record, so no count reveals anything a listing does not, and no
-    suppression is needed; pending and rejected businesses are never counted."""
-    from django.db.models import Count
-
-    if group_by not in BUSINESS_COUNT_GROUPS:
-        raise ValueError(f"unknown group {group_by}")
-    field = BUSINESS_COUNT_GROUPS[group_by]
-    rows = (businesses_public().order_by().values(field).annotate(n=Count("id")).order_by(field))
-    return [{group_by: row[field] or "", "count": row["n"]} for row in rows]

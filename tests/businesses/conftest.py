@@ -1,12 +1,16 @@
 """Fixtures for UMKM Online tests: businesses at real desa of Kubu Raya."""
+import datetime
+
 import pytest
 
 from accounts.models import Role
 from accounts.services import membership_grant, user_create
 from businesses import services
+from businesses.models import BusinessConsent
 from geo.selectors import desa_centroids
 
 SUNGAI_RAYA = "61.12.01.2001"
+CONSENTED_AT = datetime.datetime(2026, 1, 5, 2, 0, tzinfo=datetime.timezone.utc)
 
 
 @pytest.fixture
@@ -55,10 +59,13 @@ def verify(business):
 @pytest.fixture
 def make_business(kubu_raya, sungai_raya_point):
     """Create a business dx, dy degrees from the Sungai Raya desa point."""
-    def make(name="Toko Contoh", dx=0.0, dy=0.0, verified=True, **kwargs):
-        """verified: the Dinas verified it (only then is it public, issue 16)."""
+    def make(name="Toko Contoh", dx=0.0, dy=0.0, verified=True, listed=True, **kwargs):
+        """verified: the Dinas verified it; listed: the owner consented to be
+        listed (only with both is it public, issue 16)."""
         lon, lat = sungai_raya_point
         kwargs.setdefault("kbli_codes", ["47111"])
+        if listed:
+            kwargs.setdefault("listing_consent", (BusinessConsent.Channel.ONLINE_FORM, CONSENTED_AT))
         business = services.business_create(name=name, lon=lon + dx, lat=lat + dy, **kwargs)
         if verified:
             verify(business)

@@ -200,11 +200,32 @@ def test_statistics_by_sector_scale_and_certificate_coverage(shops, home_busines
 def test_a_business_is_public_only_once_verified(make_business, verifier):
     """Issue 16: a business created by any signed-in user appeared at once in
     OGC, exports, search and tiles. Pending: nowhere; verified: listed."""
-    from layers.policy.businesses import business_counts_by_code, businesses_public
+    from layers.policy.businesses import business_counts_public, businesses_public
 
     pending = make_business(name="Warung Belum Diverifikasi", verified=False)
     assert not businesses_public().filter(pk=pending.pk).exists()
-    assert sum(r["count"] for r in business_counts_by_code(group_by="kecamatan")) == 0
+    assert sum(r["count"] for r in business_counts_public(group_by="kecamatan")) == 0
     services.business_verify(business=pending, actor=verifier, decision="verified")
     assert businesses_public().filter(pk=pending.pk).exists()
-    assert business_counts_by_code(group_by="kecamatan") == [{"kecamatan": pending.kecamatan.code, "count": 1}]
+    assert business_counts_public(group_by="kecamatan") == [
+        {"code": pending.kecamatan.code, "label": pending.kecamatan.name, "count": 1}]
+    assert business_counts_public(group_by="sector")[0]["count"] == 1
+    unlisted = make_business(name="Warung Tanpa Izin Tampil", listed=False)
+    assert not businesses_public().filter(pk=unlisted.pk).exists()
+    assert sum(r["count"] for r in business_counts_public(group_by="desa")) == 1
+
+
+def test_search_dictionary_holds_only_words_of_public_businesses(make_business, verifier):
+    """Typos are resolved against SearchWord before businesses are matched:
+    a word known only from a non-public business must not be in it, or the
+    expansion and ranking of a query would tell that such a business exists."""
+    from businesses import services
+    from businesses.models import SearchWord
+
+    pending = make_business(name="Zulkarnainkripik Rahasia", verified=False)
+    unlisted = make_business(name="Qoriahbakery Tertutup", listed=False)
+    assert not SearchWord.objects.filter(word__in=["zulkarnainkripik", "qoriahbakery"]).exists()
+    services.business_verify(business=pending, actor=verifier, decision="verified")
+    assert SearchWord.objects.filter(word="zulkarnainkripik").exists()
+    services.consent_record(business=unlisted, actor=verifier, kind="listing", granted=True, channel="phone")
+    assert SearchWord.objects.filter(word="qoriahbakery").exists()

@@ -3,6 +3,8 @@
 choropleth, the layer registry, nor the Daftar Informasi Publik."""
 import json
 
+import pytest
+
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -71,9 +73,31 @@ def test_exempt_dataset_never_published_even_after_approval(producer, walidata, 
     assert dataset_layers() == []
     texts = _public_texts()
     assert "rumah-korban" not in texts and "Rahmah" not in texts
-    # Even a direct call to the SQL builder returns no row of it.
-    from datasets.models import Dataset
-    assert _rows(Dataset.objects.get(slug="rumah-korban")) == []
+    # Even a direct read of the public projection holds no row of it, and
+    # the SQL builder refuses the private model.
+    from datasets.models import Dataset, DatasetFeature, PublicDataset, PublicDatasetFeature
+    exempt = Dataset.objects.get(slug="rumah-korban")
+    assert DatasetFeature.objects.filter(version__dataset=exempt).exists()
+    assert not PublicDataset.objects.filter(pk=exempt.pk).exists()
+    assert not PublicDatasetFeature.objects.filter(dataset_id=exempt.pk).exists()
+    with pytest.raises(TypeError):
+        policy.dataset_public_sql(exempt)
+
+
+def test_public_feature_view_drops_exempt_properties_and_unapproved_versions(producer, walidata, agency,
+                                                                            desa_codes):
+    """The view itself (not only the SQL that names public fields) holds no
+    exempt value and no row of a version the walidata has not approved."""
+    from datasets.models import PublicDatasetFeature
+
+    create_dataset(producer, agency, slug="bansos2", kind="desa")
+    rows = ["kode_desa,penerima,nik_koordinator"] + [f"{code},{i},{SECRET_NIK}" for i, code in
+                                                      enumerate(desa_codes[:3])]
+    upload(producer, "bansos2", "b.csv", "\n".join(rows).encode(), exempt_fields="nik_koordinator")
+    assert not PublicDatasetFeature.objects.exists()          # v1 not approved yet
+    api(walidata).post("/api/v1/datasets/bansos2/versions/1/approve/", {}, format="json")
+    props = list(PublicDatasetFeature.objects.values_list("properties", flat=True))
+    assert len(props) == 3 and all(set(p) == {"penerima"} for p in props), props
 
 
 def test_exempt_dataset_requires_basis_and_consequence_test(producer, agency):

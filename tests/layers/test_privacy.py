@@ -194,7 +194,7 @@ def test_home_based_business_without_consent_only_at_desa_point(client, kubu_ray
                            nib="9120001234567")
     shop = business_create(name="Toko Terbuka", lon=lon, lat=lat, is_home_based=True,
                            exact_location_consent=("form", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)))
-    Business.objects.filter(pk__in=[home.pk, shop.pk]).update(verification_status="verified")  # public once verified
+    Business.objects.filter(pk__in=[home.pk, shop.pk]).update(verification_status="verified", listing_public=True)  # public once verified and listed
     bodies = _public_bodies(client)
     _assert_absent(bodies, *_coordinate_needles(SECRET_LON, SECRET_LAT), b"9120001234567")
     page = json.loads(bodies["/ogc/collections/businesses/items?limit=10000"])

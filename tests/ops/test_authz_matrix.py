@@ -210,7 +210,7 @@ def _plant_business(tag: str) -> tuple[dict, dict]:
                                annual_sales_idr=sales, products="kerupuk basah")
     from businesses.models import Business
 
-    Business.objects.filter(pk=business.pk).update(verification_status="verified")  # public once verified
+    Business.objects.filter(pk=business.pk).update(verification_status="verified", listing_public=True)  # public once verified and listed
     # A second one awaiting verification (the verifier reads its figures in
     # the pending queue; nobody else sees it at all).
     business_create(owner=owner, name=f"Warung Tunggu {tag}", lon=BUSINESS_POINT[0], lat=BUSINESS_POINT[1],

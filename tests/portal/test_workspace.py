@@ -263,7 +263,10 @@ def test_an_unknown_page_is_the_portals_own_404_not_a_debug_page(client, kubu_ra
 
 # --- Dashboard: UMKM section and hatch patterns -------------------------------------------------
 
-def test_dashboard_umkm_section_counts_public_businesses_with_small_counts_suppressed(client, kubu_raya):
+def test_dashboard_umkm_section_counts_exactly_the_public_businesses(client, kubu_raya):
+    """The UMKM section shows data: the public businesses (verified, listed
+    with consent, active) by sector and desa, exact (each is a row of the
+    public listing, so a suppressed count would hide nothing)."""
     from businesses.models import Business
     from businesses.services import business_create
     from geo.selectors import desa_centroids
@@ -274,10 +277,12 @@ def test_dashboard_umkm_section_counts_public_businesses_with_small_counts_suppr
             for i in range(6)]
     made += [business_create(name=f"Toko {i}", lon=lon, lat=lat + i * 0.0005, kbli_codes=["47111"]) for i in range(2)]
     # Only verified businesses are public (issue 16); pending and rejected ones are not counted.
-    Business.objects.filter(id__in=[b.id for b in made]).update(verification_status="verified")
+    Business.objects.filter(id__in=[b.id for b in made]).update(verification_status="verified", listing_public=True)
     business_create(name="Menunggu", lon=lon, lat=lat, kbli_codes=["10794"])
     rejected = business_create(name="Ditolak", lon=lon, lat=lat, kbli_codes=["10794"])
-    Business.objects.filter(id=rejected.id).update(verification_status="rejected")
+    Business.objects.filter(id=rejected.id).update(verification_status="rejected", listing_public=True)
+    unlisted = business_create(name="Tanpa Izin Tampil", lon=lon, lat=lat, kbli_codes=["10794"])
+    Business.objects.filter(id=unlisted.id).update(verification_status="verified")   # no listing consent
     sectors = {b.sector for b in made}
     assert len(sectors) == 2
     services.dashboard_snapshot_refresh(wait=True)
@@ -286,7 +291,7 @@ def test_dashboard_umkm_section_counts_public_businesses_with_small_counts_suppr
     assert "Belum ada UMKM" not in section
     assert re.search(r'id="umkm-total">[^<]*<strong>8</strong>', section)   # the rejected one is not public
     bars = dict(re.findall(r'text-anchor="end">([^<]+)</text><rect[^>]*/><text[^>]*>([^<]+)</text>', section))
-    assert bars == {"Pangan olahan": "6", "Perdagangan": "&lt;5"}, bars
+    assert bars == {"Pangan olahan": "6", "Perdagangan": "2"}, bars
     assert re.search(r"<th>Sungai Raya</th><td class=\"num\">8</td>", section)
 
 

@@ -52,7 +52,7 @@ def test_the_businesses_export_and_the_access_log_neutralise_formulas(client, ku
 
     lon, lat = {code: (x, y) for code, x, y in desa_centroids()}["61.12.01.2001"]
     business = business_create(name="=HYPERLINK(\"http://jahat.example\",\"klik\")", lon=lon, lat=lat)
-    Business.objects.filter(pk=business.pk).update(verification_status="verified")
+    Business.objects.filter(pk=business.pk).update(verification_status="verified", listing_public=True)
     response = client.get("/api/v1/layers/businesses/download.csv")
     assert response.status_code == 200
     names = [row for row in _rows(b"".join(response.streaming_content))]

@@ -28,6 +28,8 @@ import morecantile
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.test import Client
 from django.urls import Resolver404, get_resolver, resolve
 from django.utils import timezone
@@ -55,6 +57,7 @@ STAFF_ONLY = {
     "reports-notes", "reports-subject", "reports-photo", "businesses-mine", "businesses-pending",
     "businesses-stats", "businesses-consents", "businesses-verification", "businesses-audit",
     "planner-statistics", "planner-within", "planner-hotspots",
+    "datasets-detail", "datasets-fields", "datasets-versions", "datasets-version-approve", "datasets-version-reject",
 }
 SKIP = ("admin/", "i18n/", "api/docs/", "metrics", "api/schema/")
 STATUSES = ("received", "in_progress", "resolved", "rejected")
@@ -127,6 +130,88 @@ def canaries(kubu_raya):
     return planted
 
 
+# --- businesses and agency datasets --------------------------------------------
+
+BUSINESS_OWNER = {"name": "PEMILIKKANARI Siti Aminah", "nik": "6112019999000001",
+                  "home_address": "Jl. KANARIRUMAH Gg. Mawar 9", "phone": "081299990001"}
+
+
+@pytest.fixture
+def business_canaries(kubu_raya):
+    """Businesses in every state of verification x listing consent x open/
+    closed, each with a unique canary name, a NIB published without consent,
+    an owner's personal data and an exact home point that must stay hidden
+    (home-based, no location consent). Public: verified, listed, active."""
+    from businesses import services
+    from businesses.models import Business, BusinessConsent
+    from geo.selectors import desa_centroids
+
+    centre = {code: (lon, lat) for code, lon, lat in desa_centroids()}["61.12.01.2002"]
+    owner = services.owner_create(**BUSINESS_OWNER)
+    planted = []
+    combos = list(itertools.product(("pending", "verified", "rejected"), (False, True), ("active", "closed")))
+    for i, (verification, listed, status) in enumerate(combos):
+        # >= 0.004 deg (~450 m) from the desa point where they are shown.
+        lon, lat = centre[0] + 0.004 + (i % 4) * 0.0011 + 0.00013, centre[1] + 0.004 + (i // 4) * 0.0011 + 0.00017
+        canary = f"USAHAKANARI{i:02d}X{uuid.uuid4().hex[:6]}"
+        nib = f"91{i:02d}{uuid.uuid4().int % 10**9:09d}"
+        business = services.business_create(
+            owner=owner, name=canary, lon=lon, lat=lat, kbli_codes=["10794"], nib=nib, is_home_based=True,
+            products="keripik kanari", capital_idr=123_456_789, annual_sales_idr=987_654_321,
+            listing_consent=(BusinessConsent.Channel.ONLINE_FORM, FILED_AT) if listed else None)
+        Business.objects.filter(pk=business.pk).update(verification_status=verification, status=status)
+        planted.append({"id": business.pk, "canary": canary, "nib": nib, "lon": lon, "lat": lat,
+                        "public": verification == "verified" and listed and status == "active",
+                        "state": (verification, listed, status)})
+    return planted
+
+
+DATASET_SECRET = "6112019999000077"
+
+
+@pytest.fixture
+def dataset_canaries(kubu_raya):
+    """A published desa dataset with an exempt field, a `dikecualikan` one and
+    one whose only version the walidata has not approved; each carries a
+    canary that must never leave."""
+    from accounts.services import membership_grant, user_create
+    from datasets import services
+    from geo.models import Agency, Area
+
+    agency = Agency.objects.order_by("code").first()
+    producer = user_create(username="produsen-kanari")
+    membership_grant(user=producer, role=Role.DATA_PRODUCER, agency=agency)
+    walidata = user_create(username="walidata-kanari")
+    membership_grant(user=walidata, role=Role.WALIDATA)
+    codes = list(Area.objects.filter(edition=kubu_raya, level="desa").order_by("code").values_list("code", flat=True))
+    made = {}
+    for slug, kip_class, approve in (("kanari-terbit", "setiap_saat", True), ("kanari-kecuali", "dikecualikan", True),
+                                     ("kanari-draf", "setiap_saat", False)):
+        extra = {"exemption_basis": "17h", "consequence_test": "Identitas penerima."} if kip_class == "dikecualikan" else {}
+        dataset = services.dataset_create(
+            user=producer, producer=agency, slug=slug, title=f"Dataset {slug}", description="Uji",
+            kind="desa", frequency="tahunan", kip_class=kip_class, legal_basis="UU 14/2008 Pasal 11",
+            reference_edition=kubu_raya, **extra)
+        canary = f"DATAKANARI{slug.replace('-', '').upper()}"
+        rows = ["kode_desa,jumlah_penerima,nik_koordinator,catatan"]
+        rows += [f"{code},{10 + i},{DATASET_SECRET},{canary}" for i, code in enumerate(codes[:5])]
+        version = services.dataset_version_upload(dataset=dataset, user=producer, filename=f"{slug}.csv",
+                                                  data="\n".join(rows).encode(),
+                                                  exempt_fields=["nik_koordinator", "catatan"])
+        if approve:
+            services.dataset_version_approve(version=version, user=walidata)
+        made[slug] = canary
+    return made
+
+
+# Private tables of businesses and datasets: a public answer to an
+# anonymous caller never runs SQL on them (it reads the public views).
+PRIVATE_TABLES = re.compile(
+    r"\b(businesses_business|businesses_businessowner|businesses_businessfinancials|businesses_businessconsent"
+    r"|businesses_certificate|businesses_businessphoto|businesses_businessaudit|datasets_dataset"
+    r"|datasets_datasetfield|datasets_datasetversion|datasets_datasetfeature)\b")
+
+
 def _callers():
     User = get_user_model()
     callers = {"anonymous": None}
@@ -165,6 +250,37 @@ def _leaks(body: str, planted: list[dict], *, coordinates: bool = True) -> list[
     return found
 
 
+def _other_leaks(body: str, businesses: list[dict], datasets: dict, *, coordinates: bool = True) -> list[str]:
+    found = []
+    for b in businesses:
+        if not b["public"] and b["canary"] in body:
+            found.append(f"non-public business {b['state']}")
+        if b["nib"] in body:
+            found.append("a NIB published without consent")
+    for value in BUSINESS_OWNER.values():
+        if value in body:
+            found.append(f"owner's personal datum {value!r}")
+    for datum in ("123456789", "987654321"):
+        if datum in body:
+            found.append("a business's figures")
+    for slug, canary in datasets.items():
+        if canary in body:
+            found.append(f"exempt value of dataset {slug}")
+    if DATASET_SECRET in body:
+        found.append("an exempt dataset field (NIK)")
+    for slug in ("kanari-kecuali", "kanari-draf"):
+        if slug in body:
+            found.append(f"unpublished dataset {slug}")
+    if coordinates:
+        numbers = [float(n) for n in _NUMBER.findall(body)]
+        pairs = {(a, b_) if 108.5 < a < 110.5 else (b_, a) for a, b_ in zip(numbers, numbers[1:])
+                 if (108.5 < a < 110.5 and -1.5 < b_ < 0.5) or (-1.5 < a < 0.5 and 108.5 < b_ < 110.5)}
+        for b in businesses:
+            if any(_meters(x, y, b["lon"], b["lat"]) < MIN_DISTANCE_M for x, y in pairs):
+                found.append(f"the exact home point of business {b['canary']}")
+    return found
+
+
 def _routes(samples_list: list[dict], queries: dict) -> list[tuple[str, str]]:
     out, seen = [], set()
     for prefix, p in _walk(get_resolver().url_patterns):
@@ -192,11 +308,16 @@ def _routes(samples_list: list[dict], queries: dict) -> list[tuple[str, str]]:
 
 
 def _body(response) -> str:
-    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if hasattr(response, "content_bytes"):
+        content = response.content_bytes
+    else:
+        content = b"".join(response.streaming_content) if response.streaming else response.content
     return content.decode(errors="replace")
 
 
-def test_no_url_of_the_urlconf_publishes_a_canary_personal_data_or_a_close_point(canaries, settings, tmp_path):
+def test_no_url_of_the_urlconf_publishes_a_canary_personal_data_or_a_close_point(canaries, business_canaries,
+                                                                                dataset_canaries, settings,
+                                                                                tmp_path):
     settings.TILES_REDIS_URL = ""
     settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
     cache.clear()
@@ -217,6 +338,12 @@ def test_no_url_of_the_urlconf_publishes_a_canary_personal_data_or_a_close_point
     general = [base] + [{**base, "layer_id": layer, "fmt": fmt} for fmt in ("geojson", "csv", "gpkg")
                         for layer in ("reports", "report-counts")]
     general += [{**base, "collection_id": "report-counts"}]
+    general += [{**base, "layer_id": "businesses", "fmt": fmt, "collection_id": "businesses", "layers": "businesses"}
+                for fmt in ("geojson", "csv", "gpkg")]
+    general += [{**base, "layer_id": f"dataset-{slug}", "collection_id": f"dataset-{slug}", "slug": slug,
+                 "field": "jumlah_penerima", "fmt": fmt}
+                for slug in dataset_canaries for fmt in ("geojson", "csv")]
+    general += [{**base, "field": "catatan", "slug": "kanari-terbit"}]
     lon, lat = canaries[0]["lon"], canaries[0]["lat"]
     queries = {
         "reports-candidates": [""] + [f"?category={code}&lon={lon}&lat={lat}"
@@ -224,7 +351,9 @@ def test_no_url_of_the_urlconf_publishes_a_canary_personal_data_or_a_close_point
         "open311-requests": ["", "?start_date=2000-01-01T00:00:00Z"],
         "ogc-items": ["", "?limit=10000"],
         "reports-counts": ["?group_by=" + ",".join(g) for g in PUBLISHED_GROUPINGS],
-        "peta-cari": ["?q=KANARI"],
+        "peta-cari": ["?q=KANARI", "?q=USAHAKANARI"],
+        "businesses-list": ["", "?q=usahakanari", "?limit=100&bbox=109.0,-0.5,109.8,0.2",
+                            f"?near={business_canaries[0]['lon']},{business_canaries[0]['lat']}&radius_m=2000"],
     }
     callers = _callers()
     roles = [who for who in callers if who != "anonymous"]
@@ -235,13 +364,27 @@ def test_no_url_of_the_urlconf_publishes_a_canary_personal_data_or_a_close_point
             if path not in seen:
                 seen.add(path)
                 walks.append((name, path, ["anonymous", roles[i % len(roles)]]))
+    for i, b in enumerate(business_canaries):
+        for name, path in _routes([{**base, "business_id": b["id"]}], {}):
+            if path not in seen:
+                seen.add(path)
+                walks.append((name, path, ["anonymous", roles[i % len(roles)]]))
     assert len(walks) > 50
     failures, reached = [], set()
     for name, path, whos in walks:
         for who in whos:
             token = callers[who]
             headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
-            response = client.get(path, **headers)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path, **headers)
+                if response.status_code == 200 and response.streaming:
+                    response.content_bytes = b"".join(response.streaming_content)
+            if who == "anonymous" and response.status_code == 200:
+                for q in queries.captured_queries:
+                    if PRIVATE_TABLES.search(q["sql"]):
+                        failures.append(f"anonymous GET {path} ({name}) read a private table: "
+                                        f"{PRIVATE_TABLES.search(q['sql']).group(1)}")
+                        break
             if response.status_code >= 500:
                 failures.append(f"{who} GET {path} -> {response.status_code}")
             if response.status_code != 200:
@@ -251,13 +394,17 @@ def test_no_url_of_the_urlconf_publishes_a_canary_personal_data_or_a_close_point
             body = _body(response)
             if any(c["public"] and c["canary"] in body for c in canaries):
                 reached.add(name)
-            for leak in _leaks(body, canaries, coordinates=not binary):
+            if any(b["public"] and b["canary"] in body for b in business_canaries):
+                reached.add(name)
+            for leak in (_leaks(body, canaries, coordinates=not binary)
+                         + _other_leaks(body, business_canaries, dataset_canaries, coordinates=not binary)):
                 failures.append(f"{who} GET {path} ({name}): {leak}")
     cache.clear()
     assert not failures, "\n".join(sorted(set(failures))[:60])
     # The walk read the outputs that publish reports (a public canary's text
     # reached the anonymous caller there), so the checks above are not vacuous.
-    assert {"open311-requests", "reports-detail"} <= reached, reached
+    assert {"open311-requests", "reports-detail", "businesses-list", "businesses-detail", "ogc-items",
+            "layers-download"} <= reached, reached
 
 
 def _tile_features(client, layer: str, z: int, x: int, y: int, query: str = "") -> list:
@@ -446,7 +593,7 @@ def test_staff_only_patterns_refuse_the_anonymous_caller(canaries, client):
     names = {p.name for _prefix, p in _walk(get_resolver().url_patterns)}
     assert STAFF_ONLY <= names, STAFF_ONLY - names  # the list itself names real patterns
     c = canaries[0]
-    samples = {"report_id": c["id"], "photo_id": 1, "business_id": 1}
+    samples = {"report_id": c["id"], "photo_id": 1, "business_id": 1, "slug": "x", "number": 1}
     for prefix, p in _walk(get_resolver().url_patterns):
         if p.name in STAFF_ONLY:
             path = _fill(prefix, p, samples)
@@ -468,3 +615,83 @@ def test_scrubbing_of_personal_data_is_one_database_function(db):
                   "6112 0101 0190 0001", "KB 1234 AB", "kb1234ab"):
         assert datum not in out, (datum, out)
     assert "RT 05 RW 02" in out
+
+
+# Modules that build public outputs. They may name the public projections
+# (PublicBusiness, PublicCertificate, PublicPhoto, PublicDataset,
+# PublicDatasetField, PublicDatasetFeature), never the private models; the
+# write helpers of layers/policy/businesses.py (consent_granted,
+# business_public_point, used by businesses.services) are the one exception.
+PRIVATE_MODELS = {
+    "businesses.models": {"Business", "BusinessOwner", "BusinessFinancials", "BusinessConsent", "Certificate",
+                          "BusinessPhoto", "BusinessAudit"},
+    "datasets.models": {"Dataset", "DatasetField", "DatasetVersion", "DatasetFeature"},
+}
+WRITE_HELPERS_MAY_NAME = {"layers/policy/businesses.py": {"Business", "BusinessConsent"}}
+
+
+def _public_modules():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    files = [*root.glob("layers/**/*.py"), *root.glob("tiles/**/*.py"), root / "datasets/layers.py",
+             root / "ppid/information.py", root / "portal/selectors.py", root / "portal/maps.py"]
+    return root, [f for f in files if "migrations" not in f.parts]
+
+
+def test_public_code_imports_only_the_public_projections():
+    """A bypass of the views would have to import a private model into a
+    module that builds public outputs; none does (and at run time the walk
+    above checks the SQL of every anonymous answer)."""
+    import ast
+
+    root, files = _public_modules()
+    assert len(files) > 20
+    offences = []
+    for path in files:
+        rel = str(path.relative_to(root))
+        allowed = WRITE_HELPERS_MAY_NAME.get(rel, set())
+        tree = ast.parse(path.read_text(), filename=rel)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in PRIVATE_MODELS:
+                for alias in node.names:
+                    if (alias.name in PRIVATE_MODELS[node.module] and alias.name not in allowed) or alias.name == "*":
+                        offences.append(f"{rel}:{node.lineno} imports {node.module}.{alias.name}")
+            elif isinstance(node, ast.Import) and any(a.name in PRIVATE_MODELS for a in node.names):
+                offences.append(f"{rel}:{node.lineno} imports a private models module whole")
+    assert not offences, "\n".join(offences)
+
+
+def test_business_and_dataset_views_hold_only_public_rows(business_canaries, dataset_canaries):
+    from businesses.models import Business, PublicBusiness, PublicCertificate
+    from datasets.models import Dataset, PublicDataset, PublicDatasetFeature, PublicDatasetField
+
+    public_ids = {b["id"] for b in business_canaries if b["public"]}
+    assert set(PublicBusiness.objects.values_list("id", flat=True)) == public_ids
+    assert Business.objects.filter(id__in=[b["id"] for b in business_canaries]).count() == len(business_canaries)
+    assert not PublicBusiness.objects.exclude(nib__isnull=True).exists()      # no numbers consent
+    assert not PublicCertificate.objects.exclude(number__isnull=True).exists()
+    view_columns = {f.column for f in PublicBusiness._meta.get_fields() if hasattr(f, "column")}
+    assert not view_columns & {"location", "owner_id", "verification_note", "oss_risk", "listing_public", "source"}
+    published = Dataset.objects.get(slug="kanari-terbit")
+    assert list(PublicDataset.objects.values_list("slug", flat=True)) == ["kanari-terbit"]
+    assert set(PublicDatasetField.objects.values_list("name", flat=True)) == {"jumlah_penerima"}
+    props = list(PublicDatasetFeature.objects.values_list("properties", flat=True))
+    assert len(props) == 5 and all(set(p) == {"jumlah_penerima"} for p in props)
+    assert published.fields.filter(exempt=True).count() == 2
+
+
+def test_a_business_leaves_every_public_output_when_consent_is_withdrawn(business_canaries, client):
+    from businesses import services
+    from businesses.models import Business
+
+    [public] = [b for b in business_canaries if b["public"]]
+    assert client.get(f"/api/v1/businesses/{public['id']}/").status_code == 200
+    business = Business.objects.get(pk=public["id"])
+    verifier = get_user_model().objects.create_user(username="verif-kanari", password="x" * 12)
+    Membership.objects.create(user=verifier, role=Role.UMKM_VERIFIER)
+    services.consent_record(business=business, actor=verifier, kind="listing", granted=False, channel="phone")
+    assert client.get(f"/api/v1/businesses/{public['id']}/").status_code == 404
+    for url in ("/ogc/collections/businesses/items?limit=1000", "/api/v1/layers/businesses/download.csv",
+                "/api/v1/businesses/?q=usahakanari", "/peta/cari?q=USAHAKANARI"):
+        assert public["canary"] not in _body(client.get(url)), url
