@@ -286,8 +286,9 @@ LAYERS_MAX_ITEMS = env.int("LAYERS_MAX_ITEMS", default=10000)
 # Statement timeout of public and planner queries, and of full exports (ms).
 LAYERS_STATEMENT_TIMEOUT_MS = env.int("LAYERS_STATEMENT_TIMEOUT_MS", default=5000)
 # numberMatched of a large layer (reports, businesses, report-counts) is
-# counted on the first page within this time, else left out (OGC allows it).
-LAYERS_COUNT_TIMEOUT_MS = env.int("LAYERS_COUNT_TIMEOUT_MS", default=500)
+# counted on the first page, in the page's statement, up to this many
+# matches; more: left out (OGC allows it).
+LAYERS_COUNT_EXACT_MAX = env.int("LAYERS_COUNT_EXACT_MAX", default=10000)
 LAYERS_EXPORT_TIMEOUT_MS = env.int("LAYERS_EXPORT_TIMEOUT_MS", default=600000)
 # Rows per batch read from the server-side cursor of an export.
 LAYERS_EXPORT_BATCH_SIZE = env.int("LAYERS_EXPORT_BATCH_SIZE", default=2000)
