@@ -307,9 +307,9 @@ LAYERS_PLANNER_MAX_BUFFER_M = env.int("LAYERS_PLANNER_MAX_BUFFER_M", default=500
 LAYERS_PLANNER_MAX_RESULTS = env.int("LAYERS_PLANNER_MAX_RESULTS", default=5000)
 LAYERS_PLANNER_MAX_EPS_M = env.int("LAYERS_PLANNER_MAX_EPS_M", default=2000)
 # --- Tiles (tiles app) -----------------------------------------------------------
-# Server-side tile cache: Redis when set (defaults to REDIS_URL), else files.
+# Server-side tile cache: Redis (defaults to REDIS_URL); empty: no cache
+# (every tile built from PostGIS).
 TILES_REDIS_URL = env("TILES_REDIS_URL", default=REDIS_URL)
-TILES_CACHE_DIR = Path(env("TILES_CACHE_DIR", default=str(STATE_DIR / "tile-cache")))
 TILES_CACHE_PREFIX = env("TILES_CACHE_PREFIX", default="kr:tiles:")
 # Edge mirror: unfiltered vector tiles also written as gzip files under this
 # folder for nginx to serve without Django (deploy/nginx/kubu-raya-tiles.conf).
@@ -329,9 +329,6 @@ TILES_MARKER_TTL = 3600
 # shows a tile older than the data.
 TILES_CACHE_CONTROL = env("TILES_CACHE_CONTROL", default="public, max-age=0, must-revalidate")
 TILES_MAX_ZOOM = 20
-# Build a missed unfiltered tile in the WSGI fast path, before Django's
-# request cycle (tiles.fastpath); off: every miss goes through the view.
-TILES_BUILD_BEFORE_DJANGO = env.bool("TILES_BUILD_BEFORE_DJANGO", default=True)
 TILES_EXTENT = 4096
 TILES_BUFFER = 64
 # Safety cap on features in one tile of one layer (exact geometries only;
