@@ -169,11 +169,14 @@ class Layer:
                      else [(minx, miny, maxx, maxy)])
             # && on the bare column keeps the GiST index usable; the exact
             # test follows (a polygon's box can touch the bbox without it).
+            # A point's box is the point: && is already exact (closed box).
+            exact = self.geometry_type != "Point"
             where.append("(" + " OR ".join(
                 ["(t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
-                 " AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326)))"] * len(boxes)) + ")")
+                 + (" AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326)))" if exact else ")")]
+                * len(boxes)) + ")")
             for box in boxes:
-                params += list(box) * 2
+                params += list(box) * (2 if exact else 1)
         interval = filters.get("datetime")
         if interval is not None:
             if not self.datetime_field:
