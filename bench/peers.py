@@ -426,9 +426,11 @@ def tile_xy(lon, lat, z):
 
 
 def busy_points(n: int, rng: random.Random) -> list[tuple[float, float]]:
-    """Report points drawn at random (so the work follows where reports are)."""
+    """Report points drawn at random (so the work follows where reports are):
+    row sampling, since the copy is stored in spatial order (a page sample
+    would draw a few neighbourhoods only)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ST_X(geom), ST_Y(geom) FROM {SCHEMA}.reports TABLESAMPLE SYSTEM (1) "
+        cursor.execute(f"SELECT ST_X(geom), ST_Y(geom) FROM {SCHEMA}.reports TABLESAMPLE BERNOULLI (1) "
                        f"REPEATABLE ({rng.randrange(10**6)}) LIMIT %s", [n])
         return [tuple(r) for r in cursor.fetchall()]
 
