@@ -57,13 +57,17 @@ def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int
             count_params = [*cparams, count_max + 1]
         else:
             count_sql, count_params = f"(SELECT count(*) FROM ({csql}) AS c)", list(cparams)
+    # A first page that is not full holds every match: the count subquery
+    # (an InitPlan, run only when its branch is taken) is skipped then.
+    first_page = not offset and not (filters or {}).get("after")
     page_sql = (f"SELECT COALESCE(json_agg({_feature_expr(layer)} ORDER BY q.id), '[]'::json)::text, count(*), "
-                f"(array_agg(q.id::text ORDER BY q.id DESC))[1], {count_sql} "
+                f"(array_agg(q.id::text ORDER BY q.id DESC))[1], "
+                f"CASE WHEN %s AND count(*) < %s THEN count(*) ELSE {count_sql} END "
                 f"FROM (SELECT * FROM ({sql}) AS s ORDER BY s.id LIMIT %s OFFSET %s) AS q")
     with bounded_cursor() as cursor:
-        cursor.execute(page_sql, [*count_params, *params, limit, offset])
+        cursor.execute(page_sql, [first_page, limit, *count_params, *params, limit, offset])
         features, returned, last_id, matched = cursor.fetchone()
-    if count_max and matched is not None and matched > count_max:
+    if count_max and matched is not None and matched > max(count_max, returned):
         matched = None
     return features, returned, last_id, matched
 

@@ -252,12 +252,14 @@ class ItemsView(OgcView):
         # only up to LAYERS_COUNT_EXACT_MAX matches, counted in the page's
         # own statement; more than that: left out (OGC allows it; a count is
         # never an estimate).
-        count_max = 0 if layer.count_is_cheap else settings.LAYERS_COUNT_EXACT_MAX if first_page else None
+        # A cheap layer is counted in a statement of its own (its page may be
+        # costly: service areas are unions), only when the page is full.
+        count_max = settings.LAYERS_COUNT_EXACT_MAX if first_page and not layer.count_is_cheap else None
         features, returned, last_id, matched = selectors.features_page(
             layer=layer, filters=query.filters, limit=query.limit, offset=query.offset,
             count_filters=unfiltered, count_max=count_max)
-        if first_page and returned < query.limit:
-            matched = returned  # the whole result is on this page
+        if layer.count_is_cheap and matched is None:
+            matched = selectors.features_count(layer=layer, filters=unfiltered)
         passthrough = {k: v for k, v in request.GET.items() if k not in ("f", "offset", "limit", "after")}
         links = _self_and_alternate(request, "ogc-items", layer.id, fmt=query.fmt, json_type=GEOJSON,
                                     query={**passthrough, "limit": query.limit, "offset": query.offset or None,
