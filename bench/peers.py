@@ -20,6 +20,11 @@ What it does, in one run:
    deploy/gunicorn.conf.py and production settings (HTTPS redirect off: plain
    loopback HTTP), tipg (uvicorn), tipg with its tile feature cap lifted,
    pygeoapi (gunicorn), TiTiler (uvicorn).
+   With --before DIR, a second "ours" (`ours-before`) runs from another
+   checkout (e.g. main before a change) on the same database, in the same
+   rounds: before and after measured in one run. It reads the public
+   projection as the view it was before reports migration 0011 (schema
+   bench_before, with the old expression index).
 5. Per round, per kind of work, runs the SAME request list against every
    server one after the other (the server order rotates per round), with
    --clients keep-alive client threads, and prints throughput, p50/p95/p99
@@ -200,7 +205,32 @@ def server(name: str, args: list[str], env: dict, probe: str, cwd: Path = ROOT):
         log.close()
 
 
-def ours(workers: int, tiles_redis: str):
+BEFORE_SCHEMA = "bench_before"
+
+
+def before_schema() -> None:
+    """For `ours-before`: the public projection as it was before reports
+    migration 0011 (the view over reports_report with its expression index
+    on the snapped point, migration 0009), in a schema of its own that the
+    before-server reads first; everything else it reads is the same."""
+    from layers.policy.classes import PUBLIC_GRID_DEG
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {BEFORE_SCHEMA}")
+        cursor.execute(f"""
+            CREATE OR REPLACE VIEW {BEFORE_SCHEMA}.reports_public_report AS
+            SELECT r.id, r.category_id, r.status, ST_SnapToGrid(r.location, {PUBLIC_GRID_DEG}) AS location,
+                   r.desa_id, r.kecamatan_id, r.agency_id, public.kr_scrub_personal(r.description) AS description,
+                   r.created_at, r.updated_at, r.resolved_at, r.deadline, r.supporters_count, r.is_synthetic
+              FROM public.reports_report r JOIN public.reports_category c ON c.id = r.category_id
+             WHERE c.publication_class = 'P0' AND NOT r.confidential AND r.status NOT IN ('rejected', 'merged')""")
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS bench_before_public_point ON public.reports_report "
+                       f"USING gist (ST_SnapToGrid(location, {PUBLIC_GRID_DEG}::double precision))")
+        cursor.execute("ANALYZE public.reports_report")
+
+
+def ours(workers: int, tiles_redis: str, checkout: Path = ROOT, name: str = "ours", search_path: str = ""):
     env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "bench-only-" + "x" * 40,
            "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "false", "DEBUG": "false",
            "DATABASE_URL": "postgis" + libpq_url()[len("postgresql"):], "GUNICORN_WORKERS": str(workers),
@@ -209,8 +239,12 @@ def ours(workers: int, tiles_redis: str):
            "TILES_RASTER_DIR": str(settings.TILES_RASTER_DIR)}
     for scope in ("ANON", "USER", "REPORT_SUBMIT", "LOOKUP", "TILES", "OGC", "EXPORT"):
         env[f"THROTTLE_{scope}"] = "100000000/min"
-    return server("ours", [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-                           "-b", "127.0.0.1:{port}", "config.wsgi"], env, "/healthz")
+    if search_path:
+        # The settings write libpq `options` themselves; this one setting is
+        # spliced into them verbatim (bench only).
+        env["DB_PLAN_CACHE_MODE"] = f"force_generic_plan -c search_path={search_path}"
+    return server(name, [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+                         "-b", "127.0.0.1:{port}", "config.wsgi"], env, "/healthz", cwd=checkout)
 
 
 def tipg(workers: int, capped: bool):
@@ -392,9 +426,11 @@ def tile_xy(lon, lat, z):
 
 
 def busy_points(n: int, rng: random.Random) -> list[tuple[float, float]]:
-    """Report points drawn at random (so the work follows where reports are)."""
+    """Report points drawn at random (so the work follows where reports are):
+    row sampling, since the copy is stored in spatial order (a page sample
+    would draw a few neighbourhoods only)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ST_X(geom), ST_Y(geom) FROM {SCHEMA}.reports TABLESAMPLE SYSTEM (1) "
+        cursor.execute(f"SELECT ST_X(geom), ST_Y(geom) FROM {SCHEMA}.reports TABLESAMPLE BERNOULLI (1) "
                        f"REPEATABLE ({rng.randrange(10**6)}) LIMIT %s", [n])
         return [tuple(r) for r in cursor.fetchall()]
 
@@ -480,6 +516,9 @@ def main():
     parser.add_argument("--tiles", type=int, default=150, help="uncached tiles per zoom per server per round")
     parser.add_argument("--rasters", type=int, default=120, help="uncached PNG tiles per server per round")
     parser.add_argument("--only", default="items,mvt,raster")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another checkout of the project (e.g. `git worktree add --detach DIR main`): "
+                             "served as `ours-before` on the same database, in the same rounds (before/after)")
     args = parser.parse_args()
     STATE.mkdir(parents=True, exist_ok=True)
     only = set(args.only.split(","))
@@ -517,6 +556,11 @@ def main():
 
     with contextlib.ExitStack() as stack:
         bases = {"ours": stack.enter_context(ours(args.workers, tiles_redis))}
+        if args.before:
+            before_schema()
+            bases["ours-before"] = stack.enter_context(ours(args.workers, tiles_redis, args.before.resolve(),
+                                                            "ours-before", f"{BEFORE_SCHEMA},public"))
+        us = [n for n in ("ours", "ours-before") if n in bases]
         if only & {"items", "mvt"}:
             bases["tipg"] = stack.enter_context(tipg(args.workers, capped=True))
         if "mvt" in only:
@@ -527,7 +571,7 @@ def main():
             bases["titiler"] = stack.enter_context(titiler(args.workers))
         bbox_q = [",".join(map(str, b)) for b in bboxes]
         items_paths = {
-            "ours": [f"/ogc/collections/reports/items?f=json&limit=1000&bbox={b}" for b in bbox_q],
+            **{n: [f"/ogc/collections/reports/items?f=json&limit=1000&bbox={b}" for b in bbox_q] for n in us},
             "tipg": [f"/collections/{SCHEMA}.reports/items?f=geojson&limit=1000&bbox={b}" for b in bbox_q],
             "pygeoapi": [f"/collections/reports/items?f=json&limit=1000&bbox={b}" for b in bbox_q],
         }
@@ -540,7 +584,7 @@ def main():
         for rnd in range(args.rounds):
             order = lambda names: names[rnd % len(names):] + names[:rnd % len(names)]  # noqa: E731
             if "items" in only:
-                for name in order(["ours", "tipg", "pygeoapi", "raw SQL"]):
+                for name in order([*us, "tipg", "pygeoapi", "raw SQL"]):
                     if name == "raw SQL":
                         record("items 1,000 + bbox", name, sql_run([items_sql(b) for b in bboxes], args.clients))
                     else:
@@ -549,11 +593,11 @@ def main():
             if "mvt" in only:
                 for z, lists in ((14, z14), (16, z16)):
                     tiles = lists[rnd]
-                    for name in order(["ours", "tipg", "tipg-uncapped", "raw SQL"]):
+                    for name in order([*us, "tipg", "tipg-uncapped", "raw SQL"]):
                         if name == "raw SQL":
                             result = sql_run([mvt_sql(*t) for t in tiles], args.clients)
                         else:
-                            if name == "ours":
+                            if name in us:
                                 flush_redis(tiles_redis)
                                 plist = [f"/tiles/reports/{z}/{x}/{y}.mvt" for z, x, y in tiles]
                             else:
@@ -561,13 +605,22 @@ def main():
                                          for z, x, y in tiles]
                             result = http_run(bases[name], plist, args.clients, {"Accept-Encoding": "identity"})
                         record(f"MVT z{z} uncached", name, result)
+                # Cached tiles (no nginx): the z14 list of this round, kept by
+                # a first pass, then asked again (gzip, as browsers ask).
+                for name in order(us):
+                    flush_redis(tiles_redis)
+                    plist = [f"/tiles/reports/{z}/{x}/{y}.mvt" for z, x, y in z14[rnd]]
+                    http_run(bases[name], plist, args.clients, {"Accept-Encoding": "gzip"})
+                    time.sleep(1)  # the write-behind of the last misses
+                    record("MVT z14 cached (gunicorn, no nginx)", name,
+                           http_run(bases[name], plist * 3, args.clients, {"Accept-Encoding": "gzip"}))
             if "raster" in only:
                 tiles = raster_tiles[rnd]
                 query = "rescale=0,50&colormap_name=viridis"
-                for name in order(["ours", "titiler", "rio-tiler in-process"]):
+                for name in order([*us, "titiler", "rio-tiler in-process"]):
                     if name == "rio-tiler in-process":
                         result = inprocess_run([lambda t=t: rio_png(raster_path, *t) for t in tiles], args.clients)
-                    elif name == "ours":
+                    elif name in us:
                         flush_redis(tiles_redis)
                         result = http_run(bases[name], [f"/tiles/raster/{RASTER}/{z}/{x}/{y}.png?{query}"
                                                         for z, x, y in tiles], args.clients)
@@ -576,8 +629,8 @@ def main():
                                                         f"&{query}" for z, x, y in tiles], args.clients)
                     record("raster PNG uncached", name, result)
         # The HTTP stack's own cost, same run: /healthz-like answers from ours.
-        health = http_run(bases["ours"], ["/healthz"] * 400, args.clients)
-        record("HTTP floor (/healthz)", "ours", health)
+        for name in us:
+            record("HTTP floor (/healthz)", name, http_run(bases[name], ["/healthz"] * 400, args.clients))
 
     print("\n## Summary (range over rounds; ratio = ours / other, median of per-round ratios)\n")
     works = []

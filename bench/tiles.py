@@ -148,8 +148,8 @@ def pct(values, p):
 
 
 def wsgi_get(path: str, **headers) -> tuple[int, dict, bytes]:
-    """A request through the project's WSGI application (fast path and
-    middleware included), without the test client's own overhead."""
+    """A request through the project's WSGI application (Django, middleware
+    included), without the test client's own overhead."""
     from wsgiref.util import setup_testing_defaults
 
     from config.wsgi import application
@@ -281,7 +281,7 @@ def bench_http(client: Client, seconds: float) -> list[str]:
     etags = {}
     for path in paths:
         etags[path] = client.get(path)["ETag"]
-    # The server-side ceiling: the fast path called in-process, one thread.
+    # The server-side ceiling: the WSGI application called in-process, one thread.
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         wsgi_get(paths[n % len(paths)], HTTP_ACCEPT_ENCODING="gzip")
@@ -293,7 +293,7 @@ def bench_http(client: Client, seconds: float) -> list[str]:
         n += 1
     in_process_304 = n / (time.perf_counter() - t0)
     lines = ["| workers | clients | connection | cached tiles/s | 304/s |", "|---|---|---|---|---|",
-             f"| in-process fast path, 1 thread | 1 | none | {in_process:,.0f} | {in_process_304:,.0f} |"]
+             f"| in-process WSGI application (tile view), 1 thread | 1 | none | {in_process:,.0f} | {in_process_304:,.0f} |"]
     print(lines[-1], flush=True)
     for worker_class, keepalive in (("sync", False), ("gthread", True)):
         proc = start_gunicorn(8767, 2, worker_class)
@@ -317,8 +317,8 @@ def bench_http(client: Client, seconds: float) -> list[str]:
 
 
 def wrk_rows(paths: list[str], seconds: float) -> list[str]:
-    """Cached tiles with wrk (a C client, 2 threads): gunicorn's fast path
-    alone, then nginx serving the edge files in front of the same gunicorn."""
+    """Cached tiles with wrk (a C client, 2 threads): gunicorn (the Django
+    tile view) alone, then nginx serving the edge files in front of it."""
     import shutil as sh
 
     wrk = sh.which("wrk")
@@ -356,7 +356,7 @@ def wrk_rows(paths: list[str], seconds: float) -> list[str]:
         for c in (8, 32):
             rate, p99 = run("http://127.0.0.1:8768", c, ["-s", str(script)])
             rate304, p99_304 = run(f"http://127.0.0.1:8768{paths[0]}", c, ["-H", f"If-None-Match: {etag}"])
-            rows.append(f"| gunicorn 2 gthread x4, fast path | {c} | {rate:,.0f} ({p99}) | {rate304:,.0f} ({p99_304}) |")
+            rows.append(f"| gunicorn 2 gthread x4, Django tile view | {c} | {rate:,.0f} ({p99}) | {rate304:,.0f} ({p99_304}) |")
             print(rows[-1], flush=True)
         with nginx(upstream="http://127.0.0.1:8768",
                    tiles_snippet=(ROOT / "deploy/nginx/kubu-raya-tiles.conf").read_text(), edge_dir=settings.TILES_EDGE_DIR, workers="auto") as base:

@@ -21,8 +21,3 @@ get_resolver().url_patterns
 from ops.startup import warm_imports  # noqa: E402
 
 warm_imports()
-
-# Cached map tiles are answered from the tile cache before Django (tiles/fastpath.py).
-from tiles.fastpath import wrap  # noqa: E402
-
-application = wrap(application)

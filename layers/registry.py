@@ -169,11 +169,14 @@ class Layer:
                      else [(minx, miny, maxx, maxy)])
             # && on the bare column keeps the GiST index usable; the exact
             # test follows (a polygon's box can touch the bbox without it).
+            # A point's box is the point: && is already exact (closed box).
+            exact = self.geometry_type != "Point"
             where.append("(" + " OR ".join(
                 ["(t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
-                 " AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326)))"] * len(boxes)) + ")")
+                 + (" AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326)))" if exact else ")")]
+                * len(boxes)) + ")")
             for box in boxes:
-                params += list(box) * 2
+                params += list(box) * (2 if exact else 1)
         interval = filters.get("datetime")
         if interval is not None:
             if not self.datetime_field:
@@ -366,11 +369,13 @@ def _reports_public_sql() -> tuple[str, list]:
     # rejected and merged reports are not in it; points are snapped). The
     # free-text description is not published in bulk even scrubbed, nor is
     # the tracking code (not in the view at all).
+    # The projection is one flat table holding the names too (reports
+    # migration 0011): the layer's SELECT has no join, so a bbox page or a
+    # tile reads the table's GiST index and rows only.
     qs = (reports_public().order_by()
           .values("id", "status", "created_at", "resolved_at", "supporters_count",
-                  geom=F("location"), category_code=F("category__code"), category_name=F("category__name_id"),
-                  desa_code=F("desa__code"), desa_name=F("desa__name"), kecamatan_code=F("kecamatan__code"),
-                  agency_code=F("agency__code"), agency_name=F("agency__name")))
+                  "category_code", "category_name", "desa_code", "desa_name", "kecamatan_code",
+                  "agency_code", "agency_name", geom=F("location")))
     sql, params = qs.query.sql_with_params()
     return sql, tuple(params)
 

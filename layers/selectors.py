@@ -37,20 +37,39 @@ def bounded_cursor(timeout_ms: int | None = None):
         yield cursor
 
 
-def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int
-                  ) -> tuple[str, int, str | None]:
-    """(JSON array of Features as text, number returned, last id as text),
-    ordered by id."""
+def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int,
+                  count_filters: dict | None = None, count_max: int | None = None
+                  ) -> tuple[str, int, str | None, int | None]:
+    """(JSON array of Features as text, number returned, last id as text,
+    number matched), ordered by id, in ONE statement: the page is built by
+    json_agg in PostgreSQL from the layer's flat SELECT, and the matches of
+    `count_filters` are counted in the same statement when `count_max` is
+    given (0: exactly; n: up to n, None when there are more, so the count
+    reads at most n + 1 index entries)."""
     sql, params = layer.table_sql(filters)
     # ORDER BY id makes paging stable; the subquery is flattened, so a bbox
     # filter and the id order both reach the indexes of the source table.
+    count_sql, count_params = "NULL::bigint", []
+    if count_max is not None:
+        csql, cparams = layer.table_sql(count_filters)
+        if count_max:
+            count_sql = f"(SELECT count(*) FROM (SELECT 1 FROM ({csql}) AS c LIMIT %s) AS c)"
+            count_params = [*cparams, count_max + 1]
+        else:
+            count_sql, count_params = f"(SELECT count(*) FROM ({csql}) AS c)", list(cparams)
+    # A first page that is not full holds every match: the count subquery
+    # (an InitPlan, run only when its branch is taken) is skipped then.
+    first_page = not offset and not (filters or {}).get("after")
     page_sql = (f"SELECT COALESCE(json_agg({_feature_expr(layer)} ORDER BY q.id), '[]'::json)::text, count(*), "
-                f"(array_agg(q.id::text ORDER BY q.id DESC))[1] "
+                f"(array_agg(q.id::text ORDER BY q.id DESC))[1], "
+                f"CASE WHEN %s AND count(*) < %s THEN count(*) ELSE {count_sql} END "
                 f"FROM (SELECT * FROM ({sql}) AS s ORDER BY s.id LIMIT %s OFFSET %s) AS q")
     with bounded_cursor() as cursor:
-        cursor.execute(page_sql, [*params, limit, offset])
-        features, returned, last_id = cursor.fetchone()
-    return features, returned, last_id
+        cursor.execute(page_sql, [first_page, limit, *count_params, *params, limit, offset])
+        features, returned, last_id, matched = cursor.fetchone()
+    if count_max and matched is not None and matched > max(count_max, returned):
+        matched = None
+    return features, returned, last_id, matched
 
 
 def feature_get(*, layer: Layer, feature_id: str) -> str | None:
@@ -74,21 +93,6 @@ def features_count(*, layer: Layer, filters: dict | None) -> int:
     with bounded_cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({sql}) AS q", params)
         return cursor.fetchone()[0]
-
-
-def features_count_bounded(*, layer: Layer, filters: dict | None, timeout_ms: int) -> int | None:
-    """The count within `timeout_ms`, or None when it takes longer."""
-    from django.db.utils import OperationalError
-
-    sql, params = layer.table_sql(filters)
-    try:
-        with bounded_cursor(timeout_ms) as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({sql}) AS q", params)
-            return cursor.fetchone()[0]
-    except OperationalError as exc:
-        if "statement timeout" not in str(exc):
-            raise
-        return None
 
 
 def regency_extent() -> list[float] | None:

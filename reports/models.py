@@ -325,15 +325,18 @@ class NotificationLog(models.Model):
 
 
 class PublicReport(models.Model):
-    """The public projection of a report: the database view
-    `reports_public_report` (migration 0007), which holds only what the public
-    may see: P0 categories, never confidential, rejected or merged; the point
+    """The public projection of a report: the table `reports_public_report`
+    (migration 0011), the rule `reports_public_report_rule` (a view) kept
+    materialised by triggers in the writing transaction, which holds only
+    what the public may see: P0 categories, never confidential, rejected or merged; the point
     snapped to the public grid (layers.policy.classes.PUBLIC_GRID_DEG); the
     description scrubbed of personal data (layers.policy.scrub). There is no
     tracking code, reporter, channel, accuracy or subject in it. Every public
     output of reports reads this model (through layers.policy.reports), never
     Report; a bypass would have to name Report in public code, which
-    tests/privacy checks."""
+    tests/privacy checks. The category, desa, kecamatan and agency codes and
+    names are stored with each row, so a map tile or an OGC page reads this
+    one table without joins (issue 25)."""
 
     id = models.UUIDField(primary_key=True)
     category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
@@ -351,6 +354,13 @@ class PublicReport(models.Model):
     deadline = models.DateField()
     supporters_count = models.PositiveIntegerField()
     is_synthetic = models.BooleanField()
+    category_code = models.CharField(max_length=50, null=True)
+    category_name = models.CharField(max_length=150, null=True)
+    desa_code = models.CharField(max_length=40, null=True)
+    desa_name = models.CharField(max_length=100, null=True)
+    kecamatan_code = models.CharField(max_length=40, null=True)
+    agency_code = models.CharField(max_length=50, null=True)
+    agency_name = models.CharField(max_length=200, null=True)
 
     class Meta:
         managed = False

@@ -156,7 +156,7 @@ def indexes_deferred():
     large load and build them again afterwards: one index build is many times
     cheaper than a million incremental GiST inserts. Unique indexes stay (they
     make the load idempotent)."""
-    tables = ("reports_report", "reports_reportevent")
+    tables = ("reports_report", "reports_reportevent", "reports_public_report")
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -173,5 +173,6 @@ def indexes_deferred():
                 cursor.execute(definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
             cursor.execute("ANALYZE reports_report")
             cursor.execute("ANALYZE reports_reportevent")
+            cursor.execute("ANALYZE reports_public_report")
 
 

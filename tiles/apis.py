@@ -1,7 +1,10 @@
 """Tile endpoints: plain Django views, not DRF, because a cached tile is
-answered from the cache store alone (no registry, no database, no
-serializer), which is what keeps cached tiles and 304s cheap. The raster
-metadata, value and zonal endpoints under /api/v1/ are DRF."""
+answered from the cache store alone (no registry, no serializer; one query:
+the cache epoch), which is what keeps cached tiles and 304s cheap. A vector
+tile takes one path: nginx's edge file when it has one (unfiltered tiles
+kept in the cache, docs/tiles.md), else `vector_tile` here, for hits,
+misses, filters and errors alike. The raster metadata, value and zonal
+endpoints under /api/v1/ are DRF."""
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import ApiError, error_body
-from tiles import cache, fastpath, sources, vector
+from tiles import cache, services, sources, vector
 from tiles import raster as raster_mod
 from tiles.selectors import raster_get, rasters_list, zones_for
 from tiles.serializers import PointInputSerializer, RasterOutputSerializer, ZonalInputSerializer
@@ -37,7 +40,7 @@ def _filter_query(request) -> dict[str, str]:
 _variant = cache.tile_variant
 
 
-_etag_matches = fastpath.etag_matches
+_etag_matches = services.etag_matches
 
 
 def _not_modified(etag: str, gzipped: bool) -> HttpResponse:
@@ -63,27 +66,20 @@ def _response(status: int, headers: list, body: bytes) -> HttpResponse:
 @require_safe
 def vector_tile(request, layers: str, z: int, x: int, y: int):
     """GET /tiles/{layer}[,{layer}...]/{z}/{x}/{y}.mvt[?category=&status=&period=]
-    Resolved, looked up and built by the functions of the fast path
-    (tiles.fastpath), which answers most requests before Django; here the
-    filters are checked and errors are answered."""
-    resolved = fastpath.tile_resolve(layers, z, x, y)
+    The one Django path of a vector tile: the cache (one Redis round trip),
+    else the tile built in one statement and kept once the response is sent."""
+    resolved = services.tile_resolve(layers, z, x, y)
     if isinstance(resolved, str):
         return _not_found(_NOT_FOUND.get(resolved))
     layer_objs, t = resolved
     name = ",".join(layer.id for layer in layer_objs)
     query = _filter_query(request)
-    gzipped = fastpath.accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+    gzipped = services.accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", ""))
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
 
-    # The cached path, from the cache store only, unless the fast path in
-    # front of Django already missed for this request.
-    answer, state = None, {}
-    missed = request.META.get(fastpath.MISSED)
-    if missed:
-        state["build"] = missed if isinstance(missed, tuple) else None
-    else:
-        answer = fastpath.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match,
-                                      state=state)
+    state: dict = {}
+    answer = services.cached_tile(name, z, x, y, query, accept_gzip=gzipped, if_none_match=if_none_match,
+                                  state=state)
     if answer is not None:
         return _response(*answer)
 
@@ -94,13 +90,13 @@ def vector_tile(request, layers: str, z: int, x: int, y: int):
             return _error(400, "invalid_filter", _("Filter ini tidak berlaku untuk lapisan ini."),
                           fields={param: [str(_("Tidak didukung oleh lapisan ini."))]})
     try:
-        status, headers, body, keep = fastpath.tile_build_answer(
+        status, headers, body, keep = services.tile_build_answer(
             name, layer_objs, t, query, accept_gzip=gzipped, if_none_match=if_none_match,
             build_state=state.get("build"))
     except ValueError as exc:
         return _error(400, "invalid_filter", _("Nilai filter tidak valid."), fields={"filter": [str(exc)]})
     response = _response(status, headers, body)
-    response._resource_closers.append(fastpath.after_response(keep))
+    response._resource_closers.append(services.after_response(keep))
     return response
 
 
@@ -135,7 +131,7 @@ def _tilejson_response(request, document: dict) -> HttpResponse:
     document["center"] = [round((west + east) / 2, 6), round((south + north) / 2, 6), 9]
     body = json.dumps(document, separators=(",", ":")).encode()
     etag = hashlib.sha256(body).hexdigest()[:32]
-    if fastpath.etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
+    if services.etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(body, content_type="application/json")

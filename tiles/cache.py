@@ -1,6 +1,7 @@
 """The server-side tile cache, and invalidation that is never stale.
 
-Layout (the same in Redis and on the filesystem):
+The store is Redis (TILES_REDIS_URL, default REDIS_URL); without it tiles
+are built from PostGIS on every request and nothing is kept. Layout:
 
 - `v:<layer>` holds the layer's data version, a random token. A change to a
   polygon layer (or anything that moves every tile) replaces the token, so
@@ -242,133 +243,17 @@ def _boot_checked_connection(boot_key: str, url: str):
     return BootCheckedConnection
 
 
-class FileStore:
-    """The same layout in files under TILES_CACHE_DIR: one file per plain key,
-    one directory per tile hash. Writes go through a temporary file and
-    os.replace, so readers never see half a tile."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-
-    def ping(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-
-    def _path(self, key: str) -> Path:
-        # Keys are built in this module from layer ids (slugs, commas) and
-        # integers; ':' becomes a directory level.
-        return self.root.joinpath(*key.split(":"))
-
-    def _read(self, path: Path) -> bytes | None:
-        try:
-            return path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-
-    def _write(self, path: Path, value: bytes, exclusive: bool = False) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if exclusive:
-            try:
-                with open(path, "xb") as f:
-                    f.write(value)
-            except FileExistsError:
-                pass
-            return
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        tmp.write_bytes(value)
-        os.replace(tmp, path)
-
-    def get_many(self, keys):
-        return [self._read(self._path(k) / "_") for k in keys]
-
-    def put_if_marker(self, marker_key, marker, key, mapping, ttl):
-        (current,) = self.get_many([marker_key])
-        if current != marker:
-            return False
-        self.hset_many(key, mapping, ttl)
-        return True
-
-    def lookup(self, version_keys, tile_key, marker_key, qhash, field, epoch):
-        *versions, marker = self.get_many(version_keys + [marker_key])
-        if any(v is None for v in versions):
-            return None
-        versions = [v.decode() for v in versions]
-        variant = ".".join(versions + [epoch]) + "|" + qhash
-        etag, body = self.hget_many(tile_key, [f"{variant}|e", f"{variant}{field}"])
-        return versions, marker, etag, body
-
-    def add(self, key, value):
-        self._write(self._path(key) / "_", value, exclusive=True)
-
-    def set(self, key, value):
-        self._write(self._path(key) / "_", value)
-
-    def set_many(self, mapping, ttl):
-        for key, value in mapping.items():
-            self.set(key, value)
-
-    def hget_many(self, key, fields):
-        base = self._path(key)
-        return [self._read(base / _safe(f)) for f in fields]
-
-    def hset_many(self, key, mapping, ttl):
-        base = self._path(key)
-        for f, v in mapping.items():
-            self._write(base / _safe(f), v)
-
-    def delete_many(self, keys):
-        n = 0
-        for k in keys:
-            path = self._path(k)
-            if path.exists():
-                shutil.rmtree(path, ignore_errors=True)
-                n += 1
-        return n
-
-    def invalidate_point(self, layer_id, tiles, token, ttl):
-        names = _names_with(layer_id, self.set_members("composites"))
-        keys = [(name, z, x, y) for z, x, y in tiles for name in names]
-        self.set_many({marker_key(*k): token for k in keys}, ttl)
-        return self.delete_many([tile_key(*k) for k in keys]), names
-
-    def set_add(self, key, member):
-        self._write(self._path(key) / _safe(member), b"1")
-
-    def set_members(self, key):
-        path = self._path(key)
-        return {_unsafe(p.name) for p in path.iterdir() if not p.name.startswith("_")} if path.is_dir() else set()
-
-    def purge(self, pattern="*"):
-        if not self.root.exists():
-            return 0
-        n = sum(1 for _ in self.root.iterdir())
-        shutil.rmtree(self.root, ignore_errors=True)
-        return n
-
-    def tile_keys(self):
-        base = self.root / "b"
-        if not base.is_dir():
-            return []
-        return ["b:" + ":".join(p.relative_to(base).parts) for p in base.glob("*/*/*/*")]
-
-
-def _safe(name: str) -> str:
-    return name.replace("|", "~").replace("/", "%2F")
-
-
-def _unsafe(name: str) -> str:
-    return name.replace("~", "|").replace("%2F", "/")
-
-
 @lru_cache(maxsize=4)
-def _store_for(redis_url: str, cache_dir: str, prefix: str):
-    if redis_url:
-        return RedisStore(redis_url, prefix)
-    return FileStore(Path(cache_dir))
+def _store_for(redis_url: str, prefix: str) -> RedisStore:
+    return RedisStore(redis_url, prefix)
 
 
-def store():
-    """Redis when TILES_REDIS_URL (default REDIS_URL) is set, else files."""
-    return _store_for(settings.TILES_REDIS_URL, str(settings.TILES_CACHE_DIR), settings.TILES_CACHE_PREFIX)
+def store() -> RedisStore | None:
+    """The tile cache: Redis at TILES_REDIS_URL (default REDIS_URL). None
+    when it is not set: then tiles are built from PostGIS and never kept."""
+    if not settings.TILES_REDIS_URL:
+        return None
+    return _store_for(settings.TILES_REDIS_URL, settings.TILES_CACHE_PREFIX)
 
 
 # --- The store may fail: circuit breaker, and the epoch in PostgreSQL ------------
@@ -398,6 +283,8 @@ def store_available() -> bool:
     """False while the breaker is open. The first call after it closes pings
     the store; if it answers, the cache epoch moves on before anything is
     read from it (it may have missed writes, or come back from an old RDB file)."""
+    if store() is None:
+        return False  # no store configured: build, never keep
     if not _breaker["tripped"]:
         return True
     if time.monotonic() < _breaker["open_until"]:
@@ -450,9 +337,8 @@ def cache_epoch(*, reuse_seconds: float | None = None) -> str:
             cursor.execute(_EPOCH_SQL)
             value = f"@{cursor.fetchone()[0]:x}"
     except DatabaseError:
-        # Tile hits are answered before Django (tiles.fastpath), where no
-        # request signal closes a broken connection: close it here, so the
-        # next lookup reconnects once PostgreSQL is back.
+        # Close a broken connection now, so the next lookup reconnects once
+        # PostgreSQL is back.
         connection.close_if_unusable_or_obsolete()
         if _epoch_last[0] is None:
             raise
@@ -518,6 +404,8 @@ def layer_versions(names: list[str], *, create: bool = True) -> list[str] | None
     with create=False, None is returned (the caller checks the layer exists
     before making keys for it)."""
     s = store()
+    if s is None:
+        return None
     keys = [f"v:{n}" for n in names]
     values = s.get_many(keys)
     if any(v is None for v in values):
@@ -566,13 +454,12 @@ def tile_lookup(name: str, z: int, x: int, y: int, query: dict[str, str], *,
     `build`: what tile_build_state would return, read in the same round trip
     (so a miss goes on to build without asking the store again)."""
     names = name.split(",")
-    available = store_available()  # first: a store coming back advances the epoch
-    generation = _store_generation[0]
-    epoch = cache_epoch()
-    if not available:
+    if not store_available():  # first: a store coming back advances the epoch
         if state is not None:
             state["build"] = (None, None)  # build, do not keep
         return None
+    generation = _store_generation[0]
+    epoch = cache_epoch()
     try:
         for _attempt in range(3):
             found = store().lookup([f"v:{n}" for n in names], tile_key(name, z, x, y),
@@ -755,6 +642,9 @@ def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
     """Drop the cached tiles of `layer_id` (and of composites containing it)
     that show a point at (lon, lat), at every zoom. Returns tiles dropped."""
     tiles = tiles_at_point(lon, lat)
+    if store() is None:
+        # Nothing is kept without a store (and so nothing mirrored either).
+        return 0
     try:
         if not store_available():
             raise ConnectionError("tile cache store skipped (circuit open)")
@@ -774,6 +664,8 @@ def tiles_invalidate_point(layer_id: str, lon: float, lat: float) -> int:
 def tiles_invalidate_layer(layer_id: str) -> None:
     """Give the layer a new data version: every cached tile of it (and of the
     composites containing it) stops matching at once."""
+    if store() is None:
+        return
     try:
         if not store_available():
             raise ConnectionError("tile cache store skipped (circuit open)")
@@ -799,6 +691,8 @@ def tiles_purge() -> int:
     back later) serves nothing cached before."""
     cache_epoch_advance()
     _edge_purge()
+    if store() is None:
+        return 0
     try:
         return store().purge()
     except STORE_ERRORS as exc:

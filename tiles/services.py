@@ -1,13 +1,137 @@
-"""Writes of the tiles app: building tiles into the cache, warming it."""
+"""The path of a vector tile request (tiles.apis.vector_tile is its only
+entry besides nginx's edge files): resolve the URL, answer from the cache
+(one Redis round trip), else build the tile in one statement and keep it
+after the response is sent. Also warming the cache."""
 from __future__ import annotations
 
 import gzip
+import logging
 import math
 from collections.abc import Callable
 
 from django.conf import settings
 
+from common.metrics import TILE_CACHE
 from tiles import cache, sources, vector
+
+log = logging.getLogger(__name__)
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header accepts gzip: named (or `*`) with a
+    q-value above zero ("gzip;q=0" refuses it, RFC 9110 12.5.3)."""
+    accepted = None
+    for item in header.lower().split(","):
+        coding, _sep, params = item.strip().partition(";")
+        coding = coding.strip()
+        if coding not in ("gzip", "x-gzip", "*"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if coding == "*" and accepted is not None:
+            continue  # an explicit gzip entry wins over the wildcard
+        accepted = q > 0
+    return bool(accepted)
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.removeprefix("W/").strip('"') == etag:
+            return True
+    return False
+
+
+def tile_headers(etag: str, *, gzipped: bool, empty: bool, content_type: str = MVT_TYPE) -> list[tuple[str, str]]:
+    # Weak: the plain and the gzip bytes are the same tile (Vary says which
+    # one was sent), and If-None-Match compares weakly anyway.
+    headers = [("ETag", f'W/"{etag}"'),
+               ("Cache-Control", settings.TILES_CACHE_CONTROL), ("Vary", "Accept-Encoding"),
+               ("Access-Control-Allow-Origin", "*")]
+    if not empty:
+        headers.append(("Content-Type", content_type))
+        if gzipped:
+            headers.append(("Content-Encoding", "gzip"))
+    return headers
+
+
+def cached_tile(name: str, z: int, x: int, y: int, query: dict[str, str], *, accept_gzip: bool,
+                if_none_match: str | None, state: dict | None = None) -> tuple[int, list, bytes] | None:
+    """(status, headers, body) from the cache alone, or None on a miss
+    (then `state`, if given, holds what building the tile needs). A
+    revalidation asks for the ETag alone first: bodies run to hundreds of KB,
+    and a 304 should not carry one from the cache (measured: fetching the body
+    with the ETag cut in-process 304s from 2,079/s to 1,230/s)."""
+    if if_none_match:
+        found = cache.tile_lookup(name, z, x, y, query, body=None, state=state)
+        if found is None:
+            return None
+        etag, _ = found
+        if etag is not None and etag_matches(if_none_match, etag):
+            TILE_CACHE.labels(layer=name, result="not_modified").inc()
+            return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b""
+    found = cache.tile_lookup(name, z, x, y, query, body="g" if accept_gzip else "d", state=state)
+    if found is None or found[0] is None or found[1] is None:
+        return None
+    etag, body = found
+    status = 200 if body else 204
+    TILE_CACHE.labels(layer=name, result="hit").inc()
+    return status, tile_headers(etag, gzipped=accept_gzip, empty=not body) + [("X-Tile-Cache", "hit")], body
+
+
+def after_response(keep):
+    """`keep` (tiles.services.vector_tile_build) as a closer to run once the
+    response is sent: a cache that is down costs the next request a rebuild,
+    never this response."""
+    def run():
+        try:
+            keep()
+        except Exception:
+            log.exception("tile not kept in the cache")
+    return run
+
+
+def tile_resolve(name: str, z: int, x: int, y: int):
+    """(layers, TileRequest) of a tile URL, or why it names no tile: "range"
+    (z/x/y), "composite" (too many or repeated layers) or "layer" (unknown)."""
+    names = name.split(",")
+    t = vector.TileRequest(z, x, y)
+    try:
+        t.check()
+    except vector.TileOutOfRange:
+        return "range"
+    if len(names) > settings.TILES_MAX_COMPOSITE or len(set(names)) != len(names):
+        return "composite"
+    layers = [sources.layer_get(n) for n in names]
+    if any(layer is None for layer in layers):
+        return "layer"
+    return layers, t
+
+
+def tile_build_answer(name: str, layers: list, t, query: dict[str, str], *, accept_gzip: bool,
+                      if_none_match: str | None, build_state) -> tuple[int, list, bytes, object]:
+    """(status, headers, body, keep) of a missed tile built now, for the view; `keep` runs after the response
+    (after_response). ValueError on a bad filter value."""
+    etag, body, packed, keep = vector_tile_build(name=name, layers=layers, t=t, query=query,
+                                                          build_state=build_state, gzip_now=accept_gzip)
+    if if_none_match and etag_matches(if_none_match, etag):
+        return 304, tile_headers(etag, gzipped=accept_gzip, empty=True), b"", keep
+    TILE_CACHE.labels(layer=name, result="miss" if body else "empty").inc()
+    out = (packed if accept_gzip else body) if body else b""
+    return (200 if body else 204, tile_headers(etag, gzipped=accept_gzip, empty=not body)
+            + [("X-Tile-Cache", "miss")], out, keep)
+
+
 
 
 def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest, query: dict[str, str],

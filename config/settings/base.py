@@ -284,8 +284,9 @@ LAYERS_MAX_ITEMS = env.int("LAYERS_MAX_ITEMS", default=10000)
 # Statement timeout of public and planner queries, and of full exports (ms).
 LAYERS_STATEMENT_TIMEOUT_MS = env.int("LAYERS_STATEMENT_TIMEOUT_MS", default=5000)
 # numberMatched of a large layer (reports, businesses, report-counts) is
-# counted on the first page within this time, else left out (OGC allows it).
-LAYERS_COUNT_TIMEOUT_MS = env.int("LAYERS_COUNT_TIMEOUT_MS", default=500)
+# counted on the first page, in the page's statement, up to this many
+# matches; more: left out (OGC allows it).
+LAYERS_COUNT_EXACT_MAX = env.int("LAYERS_COUNT_EXACT_MAX", default=10000)
 LAYERS_EXPORT_TIMEOUT_MS = env.int("LAYERS_EXPORT_TIMEOUT_MS", default=600000)
 # Rows per batch read from the server-side cursor of an export.
 LAYERS_EXPORT_BATCH_SIZE = env.int("LAYERS_EXPORT_BATCH_SIZE", default=2000)
@@ -304,9 +305,9 @@ LAYERS_PLANNER_MAX_BUFFER_M = env.int("LAYERS_PLANNER_MAX_BUFFER_M", default=500
 LAYERS_PLANNER_MAX_RESULTS = env.int("LAYERS_PLANNER_MAX_RESULTS", default=5000)
 LAYERS_PLANNER_MAX_EPS_M = env.int("LAYERS_PLANNER_MAX_EPS_M", default=2000)
 # --- Tiles (tiles app) -----------------------------------------------------------
-# Server-side tile cache: Redis when set (defaults to REDIS_URL), else files.
+# Server-side tile cache: Redis (defaults to REDIS_URL); empty: no cache
+# (every tile built from PostGIS).
 TILES_REDIS_URL = env("TILES_REDIS_URL", default=REDIS_URL)
-TILES_CACHE_DIR = Path(env("TILES_CACHE_DIR", default=str(STATE_DIR / "tile-cache")))
 TILES_CACHE_PREFIX = env("TILES_CACHE_PREFIX", default="kr:tiles:")
 # Edge mirror: unfiltered vector tiles also written as gzip files under this
 # folder for nginx to serve without Django (deploy/nginx/kubu-raya-tiles.conf).
@@ -330,9 +331,6 @@ TILES_MARKER_TTL = 3600
 # shows a tile older than the data.
 TILES_CACHE_CONTROL = env("TILES_CACHE_CONTROL", default="public, max-age=0, must-revalidate")
 TILES_MAX_ZOOM = 20
-# Build a missed unfiltered tile in the WSGI fast path, before Django's
-# request cycle (tiles.fastpath); off: every miss goes through the view.
-TILES_BUILD_BEFORE_DJANGO = env.bool("TILES_BUILD_BEFORE_DJANGO", default=True)
 TILES_EXTENT = 4096
 # 128 of 4096 = 8 px at 256 px: a report circle (6 px + 1.5 px stroke) near an edge is in both tiles (issue 19)
 TILES_BUFFER = 128

@@ -244,19 +244,22 @@ class ItemsView(OgcView):
     def get(self, request, collection_id: str):
         layer = _layer_or_404(collection_id)
         query = items_query_parse(request, layer)
-        features, returned, last_id = selectors.features_page(
-            layer=layer, filters=query.filters, limit=query.limit, offset=query.offset)
         unfiltered = {k: v for k, v in query.filters.items() if k != "after"}
-        if layer.count_is_cheap:
+        first_page = not query.offset and "after" not in query.filters
+        # numberMatched: exact for layers cheap to count; for a large layer
+        # (reports, businesses, report-counts) only on the first page (GDAL
+        # reads the feature count there instead of walking every page) and
+        # only up to LAYERS_COUNT_EXACT_MAX matches, counted in the page's
+        # own statement; more than that: left out (OGC allows it; a count is
+        # never an estimate).
+        # A cheap layer is counted in a statement of its own (its page may be
+        # costly: service areas are unions), only when the page is full.
+        count_max = settings.LAYERS_COUNT_EXACT_MAX if first_page and not layer.count_is_cheap else None
+        features, returned, last_id, matched = selectors.features_page(
+            layer=layer, filters=query.filters, limit=query.limit, offset=query.offset,
+            count_filters=unfiltered, count_max=count_max)
+        if layer.count_is_cheap and matched is None:
             matched = selectors.features_count(layer=layer, filters=unfiltered)
-        elif not query.offset and "after" not in query.filters:
-            # A large layer is counted once, on the first page, and only if
-            # quick: GDAL reads the feature count there instead of walking
-            # every page (3,073 pages of report-counts took 20 minutes).
-            matched = selectors.features_count_bounded(layer=layer, filters=unfiltered,
-                                                       timeout_ms=settings.LAYERS_COUNT_TIMEOUT_MS)
-        else:
-            matched = None
         passthrough = {k: v for k, v in request.GET.items() if k not in ("f", "offset", "limit", "after")}
         links = _self_and_alternate(request, "ogc-items", layer.id, fmt=query.fmt, json_type=GEOJSON,
                                     query={**passthrough, "limit": query.limit, "offset": query.offset or None,

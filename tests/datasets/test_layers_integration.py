@@ -42,7 +42,6 @@ def uploaded(producer, agency, centroids):
 def private_tile_cache(settings, tmp_path):
     """Tiles cached by earlier runs must not answer for this test's database."""
     settings.TILES_REDIS_URL = ""
-    settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
 
 
 def test_registry_ogc_and_tiles_only_after_approval(uploaded, walidata, private_tile_cache,

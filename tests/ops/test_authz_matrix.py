@@ -298,7 +298,6 @@ def test_every_role_against_every_endpoint(kubu_raya, settings, tmp_path):
     # without the on-commit invalidation, so a shared cache would serve
     # tiles of an earlier run and the tiles would be read from nothing planted now.
     settings.TILES_REDIS_URL = ""
-    settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
     # CSRF enforced as in a browser: a form view answering a cross-site POST would be a finding
     client = Client(enforce_csrf_checks=True)
     cache.clear()

@@ -59,16 +59,20 @@ def test_backup_restores_every_row_and_file_into_an_empty_database(kubu_raya, tm
     assert sorted(p.name for p in backup.iterdir()) == ["SHA256SUMS", "db.dump", "media.tar.gz"]
 
     restored_media = tmp_path / "restored-media"
-    # a tile cache holding tiles of the database that was there before
-    tile_cache = tmp_path / "tile-cache"
-    (tile_cache / "b" / "reports" / "14").mkdir(parents=True)
-    (tile_cache / "b" / "reports" / "14" / "old").write_bytes(b"tile of the old database")
-    env_restore = {**os.environ, "MEDIA_ROOT": str(restored_media), "TILES_CACHE_DIR": str(tile_cache),
-                   "TILES_REDIS_URL": "", "TILES_EDGE_DIR": ""}
+    # a tile cache (Redis, under a private prefix) holding a tile of the database that was there before
+    import uuid
+
+    import redis
+
+    prefix = f"test:{uuid.uuid4().hex}:"
+    old_tile = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    old_tile.set(prefix + "b:reports:14:1:1", b"tile of the old database")
+    env_restore = {**os.environ, "MEDIA_ROOT": str(restored_media), "TILES_REDIS_URL": "redis://127.0.0.1:6379/0",
+                   "TILES_CACHE_PREFIX": prefix, "TILES_EDGE_DIR": ""}
     out = subprocess.run(["bash", "scripts/restore.sh", str(backup), _libpq(empty_database)],
                          cwd=settings.BASE_DIR, env=env_restore, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "tile cache purged" in out.stdout + out.stderr and not (tile_cache / "b").exists()
+    assert "tile cache purged" in out.stdout + out.stderr and not old_tile.exists(prefix + "b:reports:14:1:1")
 
     before, after = _row_counts(source_url), _row_counts(_libpq(empty_database))
     assert after == before

@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from ops.logging import JsonFormatter
+from tests.tiles.conftest import tile_cache  # noqa: F401 (fixture)
 
 URL = "/api/v1/areas/covering"
 POINT = {"lon": 109.3724, "lat": -0.0715}
@@ -105,11 +106,9 @@ def _tile_counter(body: str, layer: str, result: str) -> float:
 
 
 @pytest.mark.django_db
-def test_tile_cache_hit_rate_is_counted_per_layer(client, kubu_raya, settings, tmp_path):
+def test_tile_cache_hit_rate_is_counted_per_layer(client, kubu_raya, tile_cache):
     from tests.tiles.conftest import tile_of
 
-    settings.TILES_REDIS_URL = ""
-    settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
     x, y = tile_of(POINT["lon"], POINT["lat"], 12)
     before = client.get("/metrics").content.decode()
     first = client.get(f"/tiles/desa/12/{x}/{y}.mvt")

@@ -319,7 +319,6 @@ def test_no_url_of_the_urlconf_publishes_a_canary_personal_data_or_a_close_point
                                                                                 dataset_canaries, settings,
                                                                                 tmp_path):
     settings.TILES_REDIS_URL = ""
-    settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
     cache.clear()
     client = Client()
     client.raise_request_exception = False
@@ -436,7 +435,6 @@ def _to_lonlat(mx: float, my: float) -> tuple[float, float]:
 
 def test_every_tile_zoom_counts_only_public_reports_and_no_point_comes_close(canaries, settings, tmp_path):
     settings.TILES_REDIS_URL = ""
-    settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
     cache.clear()
     client = Client()
     public = [c for c in canaries if c["public"]]

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tiles.fastpath import accepts_gzip
+from tiles.services import accepts_gzip
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
-"""Tile fixtures: a private tile cache per test (files by default, Redis
-when asked for), and helpers to find tiles and decode them."""
+"""Tile fixtures: a private tile cache per test (Redis under its own key
+prefix), and helpers to find tiles and decode them."""
 import math
 import uuid
 
@@ -13,16 +13,8 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
-def tile_cache(settings, tmp_path):
-    """The filesystem store, empty, private to the test."""
-    settings.TILES_REDIS_URL = ""
-    settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
-    return cache.store()
-
-
-@pytest.fixture
-def redis_tile_cache(settings):
-    """The Redis store under a key prefix private to the test."""
+def tile_cache(settings):
+    """The tile cache (Redis) under a key prefix private to the test."""
     try:
         redis_lib.Redis.from_url(REDIS_URL).ping()
     except redis_lib.ConnectionError:
@@ -32,12 +24,6 @@ def redis_tile_cache(settings):
     store = cache.store()
     yield store
     store.purge()
-
-
-@pytest.fixture(params=["files", "redis"])
-def any_tile_cache(request):
-    """Each test using it runs once on files and once on Redis."""
-    return request.getfixturevalue("tile_cache" if request.param == "files" else "redis_tile_cache")
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from tests.ops.servers import NGINX, nginx, nginx_config
 from tests.reports.conftest import SUNGAI_RAYA, desa_point, submit, taxonomy  # noqa: F401 (fixtures)
-from tests.tiles.conftest import decode, tile_of
+from tests.tiles.conftest import decode, tile_cache, tile_of  # noqa: F401 (fixture)
 from tiles import cache
 
 pytestmark = [pytest.mark.skipif(NGINX is None, reason="nginx is not installed (make edge-deps)"),
@@ -24,12 +24,10 @@ GZ = {"Accept-Encoding": "gzip"}
 
 
 @pytest.fixture
-def edge(settings, tmp_path):
+def edge(settings, tile_cache):
     # nginx's workers read the files: a world-readable folder outside pytest's private tmp.
     folder = tempfile.mkdtemp(prefix="kr-edge-")
     os.chmod(folder, 0o755)
-    settings.TILES_REDIS_URL = ""
-    settings.TILES_CACHE_DIR = tmp_path / "tile-cache"
     settings.TILES_EDGE_DIR = folder
     yield folder
     cache.tiles_purge()

@@ -64,7 +64,7 @@ def test_empty_tile_over_the_sea_returns_204(client, kubu_raya, tile_cache):
     assert response["ETag"]
 
 
-def test_empty_tile_is_a_cache_hit_on_both_stores(client, kubu_raya, any_tile_cache, django_assert_num_queries):
+def test_empty_tile_is_a_cache_hit(client, kubu_raya, tile_cache, django_assert_num_queries):
     x, y = tile_of(100.0, -5.0, 10)
     assert client.get(f"/tiles/desa/10/{x}/{y}.mvt")["X-Tile-Cache"] == "miss"
     with django_assert_num_queries(1):  # one query per tile: the cache epoch (tiles.cache), and a miss its statement
@@ -85,7 +85,7 @@ def test_out_of_range_or_unknown_returns_404(client, kubu_raya, tile_cache, path
     assert response.json()["code"] == "not_found"
 
 
-def test_matching_etag_gives_304_without_any_query(client, kubu_raya, any_tile_cache,
+def test_matching_etag_gives_304_without_any_query(client, kubu_raya, tile_cache,
                                                   django_assert_num_queries):
     url, _ = _url("desa", 11)
     first = client.get(url)
@@ -171,56 +171,7 @@ def test_tile_sql_prefilters_with_the_index(client, kubu_raya):
     assert "geo_areaboundary_geom_id" in plan or "Index" in plan
 
 
-def _wsgi_get(app, path, **headers):
-    from wsgiref.util import setup_testing_defaults
-
-    environ = {"PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2], "REQUEST_METHOD": "GET",
-               "SERVER_NAME": "127.0.0.1", "HTTP_HOST": "127.0.0.1", **headers}
-    setup_testing_defaults(environ)
-    seen = {}
-
-    def start_response(status, response_headers):
-        seen["status"] = int(status.split()[0])
-        seen["headers"] = dict(response_headers)
-
-    # As Django's test client does: keep the test's database connection open.
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        # As a WSGI server does: send the body, then close (the tile is kept then).
-        iterable = app(environ, start_response)
-        body = b"".join(iterable)
-        if hasattr(iterable, "close"):
-            iterable.close()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    return seen["status"], seen["headers"], body
-
-
-def test_wsgi_fast_path_serves_cached_tiles_before_django(kubu_raya, any_tile_cache, django_assert_num_queries,
-                                                         settings):
-    from config.wsgi import application
-
-    settings.ALLOWED_HOSTS = ["*"]
-    url, _ = _url("desa", 10)
-    status, headers, body = _wsgi_get(application, url)
-    assert status == 200 and headers.get("X-Tile-Cache") == "miss"
-    with django_assert_num_queries(2):  # one query per tile: the cache epoch (tiles.cache), and a miss its statement
-        status, hit_headers, hit_body = _wsgi_get(application, url, HTTP_ACCEPT_ENCODING="gzip")
-        not_modified, _, empty = _wsgi_get(application, url, HTTP_IF_NONE_MATCH=headers["ETag"])
-    assert status == 200 and hit_headers["X-Tile-Cache"] == "hit" and gzip.decompress(hit_body) == body
-    assert hit_headers["ETag"] == headers["ETag"] and hit_headers["Content-Encoding"] == "gzip"
-    assert not_modified == 304 and empty == b""
-    # A miss (here: unknown filter values never cached) still reaches Django.
-    status, _, _ = _wsgi_get(application, url + "?status=received")
-    assert status == 400
-
-
-def test_tile_invalidated_while_being_built_is_not_kept(any_tile_cache):
+def test_tile_invalidated_while_being_built_is_not_kept(tile_cache):
     z = 10
     x, y = tile_of(*SUNGAI_RAYA, z)
     versions, marker = cache.tile_build_state("desa", z, x, y)
@@ -233,7 +184,7 @@ def test_tile_invalidated_while_being_built_is_not_kept(any_tile_cache):
     assert cache.tile_lookup("desa", z, x, y, {}, body="d") == ("e", b"new")
 
 
-def test_state_read_by_the_cache_lookup_equals_the_build_state_and_catches_a_write(any_tile_cache):
+def test_state_read_by_the_cache_lookup_equals_the_build_state_and_catches_a_write(tile_cache):
     """A miss builds with the versions and marker its own lookup read (one
     round trip fewer); a write between that lookup and the keep still wins."""
     z = 11
@@ -249,7 +200,7 @@ def test_state_read_by_the_cache_lookup_equals_the_build_state_and_catches_a_wri
                               gzipped_body=b"old", marker=marker)
 
 
-def test_point_write_drops_its_tiles_in_the_layer_and_composites_holding_it_only(any_tile_cache):
+def test_point_write_drops_its_tiles_in_the_layer_and_composites_holding_it_only(tile_cache):
     """One call (one Lua script on Redis) drops the tiles showing the point in
     the layer and in every composite containing it, at every zoom, and gives
     each a new marker; other layers' and composites' tiles and the layer's
