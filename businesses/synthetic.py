@@ -243,8 +243,6 @@ def _copy(rows, consents, certificates) -> None:
 
 def _invalidate_tiles() -> None:
     """Bulk writes send no per-row signal; the whole layer is invalidated."""
-    try:
-        from tiles.cache import tiles_invalidate_layer
-    except ImportError:
-        return
+    from tiles.cache import tiles_invalidate_layer
+
     tiles_invalidate_layer("businesses")

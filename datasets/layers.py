@@ -7,15 +7,12 @@ from .selectors import dataset_refresh_due_on
 
 
 def dataset_layers() -> list:
-    Layer = getattr(registry, "Layer", None)
-    if Layer is None:
-        return []
     layers = []
     for dataset in policy.datasets_public():
         metadata = policy.dataset_public_metadata(dataset)
         spatial = dataset.kind == dataset.Kind.SPATIAL
         due = dataset_refresh_due_on(dataset=dataset)
-        layers.append(Layer(
+        layers.append(registry.Layer(
             id=dataset.layer_id,
             title=dataset.title,
             description=dataset.description,

@@ -37,10 +37,8 @@ def user_is_walidata(*, user) -> bool:
 def _invalidate_layer(dataset: Dataset) -> None:
     """Tiles cached for the dataset's layer are dropped once the change commits."""
     def invalidate():
-        try:
-            from tiles.cache import tiles_invalidate_layer
-        except ImportError:  # tiles not installed yet in this checkout
-            return
+        from tiles.cache import tiles_invalidate_layer
+
         tiles_invalidate_layer(dataset.layer_id)
     transaction.on_commit(invalidate)
 

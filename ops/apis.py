@@ -57,10 +57,8 @@ def _refresh_gauges() -> None:
     depth = queue_depth()
     if depth is not None:
         QUEUE_DEPTH.labels("celery").set(depth)
-    try:
-        from reports.models import Report
-    except ImportError:
-        return
+    from reports.models import Report
+
     today = timezone.localdate()
     open_reports = Report.objects.filter(status__in=OPEN_STATUSES)
     REPORTS_OPEN.set(open_reports.count())

@@ -260,64 +260,6 @@ def bbox_margin_deg(*, lat: float, metres: float) -> float:
     return metres / 110_574 / max(math.cos(math.radians(lat)), 0.01) * 1.05
 
 
-# Raw SQL: one statement. For each category row of the code (one per
-# taxonomy version) the inner query walks the partial GiST index on
-# (category_id, location) of open reports (migration 0006) with a
-# bounding-box prefilter (&&); the exact geodesic test and distance run on
-# the few rows inside the box. The box is wider than the radius in every
-# direction (bbox_margin_deg), so it only prefilters: no report within the
-# radius is lost. OFFSET 0 keeps ST_DWithin out of the inner query: there
-# the planner would match it to the agency geography index instead, with a
-# row estimate 50x too low (every open report in the box, all categories).
-# category_id is compared with c.id (bigint = bigint: GiST cannot use a
-# cross-type comparison). The whole rows come back as Report instances, so
-# no second query fetches them. Prepared (common.db): planning cost three
-# times the work.
-_CANDIDATES_SQL = """
-WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
-                  ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
-SELECT {columns}, ST_Distance(r.location::geography, q.g) AS distance_m
-  FROM q, reports_category c
- CROSS JOIN LATERAL (
-       SELECT r.* FROM reports_report r
-        WHERE r.category_id = c.id
-          AND r.location && ST_Expand(q.p, %(margin)s)
-          AND r.status NOT IN ('resolved', 'rejected', 'merged')
-          AND r.created_at >= %(since)s
-          AND r.id <> %(exclude)s
-       OFFSET 0) r
- WHERE c.code = %(code)s
-   AND ST_DWithin(r.location::geography, q.g, %(radius)s)
- ORDER BY distance_m, r.created_at
- LIMIT %(limit)s
-""".format(columns=model_columns(Report, "r"))
-_NO_REPORT = uuid.UUID(int=0)
-
-
-def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=None,
-                      limit: int = 5) -> list[tuple[Report, float]]:
-    """Open reports of the same category within its duplicate radius and
-    window, nearest first, with the geodesic distance in metres."""
-    if not category.duplicate_radius_m:
-        return []
-    since = timezone.now() - datetime.timedelta(days=category.duplicate_window_days)
-    with prepared_cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, {
-            "lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
-            "margin": bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m), "code": category.code,
-            "since": since, "exclude": exclude_id or _NO_REPORT, "limit": limit})
-        rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        report = model_from_row(Report, row)
-        # The policy reads each candidate's category (publication class):
-        # the same row as `category` unless it is another taxonomy version.
-        if report.category_id == category.id:
-            report.category = category
-        found.append((report, round(row[-1], 1)))
-    return found
-
-
 # Raw SQL: the ORM cannot target the functional index on
 # (location::geography). For each of the caller's agencies a LATERAL subquery
 # walks a GiST index in KNN order (<->) and stops after `fetch` rows; the

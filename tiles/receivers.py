@@ -54,18 +54,10 @@ def on_business_changed(sender, business_id=None, old_location=None, new_locatio
 
 
 def connect() -> None:
-    try:
-        from reports.signals import report_changed
-    except ImportError:
-        report_changed = None
-    if report_changed is not None:
-        report_changed.connect(on_report_changed, dispatch_uid="tiles.report_changed")
+    from businesses.signals import business_changed
     from layers.signals import report_counts_rebuilt
+    from reports.signals import report_changed
 
+    report_changed.connect(on_report_changed, dispatch_uid="tiles.report_changed")
     report_counts_rebuilt.connect(on_report_counts_rebuilt, dispatch_uid="tiles.report_counts_rebuilt")
-    try:
-        from businesses.signals import business_changed
-    except ImportError:
-        business_changed = None
-    if business_changed is not None:
-        business_changed.connect(on_business_changed, dispatch_uid="tiles.business_changed")
+    business_changed.connect(on_business_changed, dispatch_uid="tiles.business_changed")

@@ -20,13 +20,9 @@ AGGREGATE_DESA, AGGREGATE_KECAMATAN, AGGREGATE_NONE = "desa", "kecamatan", "none
 
 
 def planner_report_source():
-    """PointSource of reports for planners, or None while the reports app has
-    no Report model."""
-    try:
-        from reports.models import Report
-    except ImportError:
-        return None
+    """PointSource of reports for planners."""
     from layers.planner import PointSource
+    from reports.models import Report
 
     qs = (Report.objects
           .exclude(category__aggregate_level=AGGREGATE_NONE)
