@@ -11,21 +11,13 @@ from pathlib import Path
 from celery import shared_task
 from django.conf import settings
 from django.core.management import call_command, get_commands
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.utils import timezone
 
-from common.jobs import job_once
+from common.jobs import RETRY, job_once
 
 log = logging.getLogger(__name__)
 
-# Transient failures worth retrying: the database or a mail/webhook peer away.
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
 
 
