@@ -18,7 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from common.throttles import SubmitRateThrottle
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from layers.policy import announcements as policy
 
 from . import services

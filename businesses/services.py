@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.selectors import point_locate
 from layers.policy.businesses import business_public_point, consent_granted
 

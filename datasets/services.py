@@ -14,7 +14,7 @@ import shapely
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from .models import Dataset, DatasetField, DatasetVersion, RefreshReminder
 from .validation import validate_upload

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.lean import LeanThrottles, lean_view
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from . import selectors
 from .attribution import DATA_ATTRIBUTION

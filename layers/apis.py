@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from . import exports, planner
 from .policy.planner import planner_report_source

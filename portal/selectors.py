@@ -120,7 +120,7 @@ def report_tracking(*, code: str, user) -> dict | None:
 def report_dispute(*, code: str, user, note: str) -> tuple[int, str] | None:
     """The reporter's dispute from the tracking page, through the one
     workflow service; (HTTP status, message) when refused, else None."""
-    from config.api_errors import ApiError
+    from common.api_errors import ApiError
     from reports.models import Report
     from reports.services import report_transition
 

@@ -282,7 +282,7 @@ def lacak_sanggah(request, code: str):
     public timeline entry (reports.services, through residents.services)."""
     from django.shortcuts import redirect
 
-    from config.api_errors import ApiError
+    from common.api_errors import ApiError
     from residents import services as resident_services
 
     try:
@@ -368,7 +368,7 @@ def kerja_laporan(request, report_id):
         raise Http404(_("Laporan tidak ditemukan di antrean Anda."))
     contact, contact_error, status = None, "", 200
     if request.method == "POST" and request.POST.get("action") == "contact":
-        from config.api_errors import ApiError
+        from common.api_errors import ApiError
 
         try:
             contact = workspace.reporter_contact(user=request.user, report_id=report_id,
@@ -434,7 +434,7 @@ def perencana(request):
 
 
 def _json_error(code: str, message, status: int = 400, fields: dict | None = None) -> JsonResponse:
-    from config.api_errors import error_body
+    from common.api_errors import error_body
 
     return JsonResponse(error_body(code, message, fields), status=status)
 
@@ -504,7 +504,7 @@ def kerja_umkm(request):
     from businesses import selectors as business_selectors
     from businesses import services as business_services
     from businesses.models import Business
-    from config.api_errors import ApiError
+    from common.api_errors import ApiError
     from django.contrib import messages
 
     if not user_has_role(user=request.user, roles=[Role.UMKM_VERIFIER]):

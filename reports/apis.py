@@ -23,7 +23,7 @@ from accounts.selectors import user_agency_ids, user_has_role
 from common.csvsafe import csv_writer
 from common.lean import LeanThrottles, lean_view
 from common.throttles import BatchedThrottles, SubmitRateThrottle
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from layers.policy import reports as policy
 
 from . import selectors, services

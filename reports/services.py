@@ -27,7 +27,7 @@ from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_area_ids
 from common import outbox
 from common.workdays import add_working_days
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.models import Agency, Area, ServiceArea
 from geo.selectors import point_locate
 

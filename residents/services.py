@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from accounts.models import Membership, Role
 from common.humanize import wait_words
 from accounts.services import membership_grant, user_create
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from reports.models import Report, ReportEvent
 
 from .models import DeviceSupport, FixConfirmation, Follow, Resident, ReportDevice, SignInCode
