@@ -313,6 +313,17 @@ _AGENCY_TARGETS = {S.VERIFIED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED, S.NOT_OU
 _FIELD_CREW_TARGETS = {S.IN_PROGRESS, S.RESOLVED}
 
 
+def reports_reassigned(ids: list) -> int:
+    """geo.reassign's hook (registered in ReportsConfig.ready()): the report
+    counts derive from desa_id, so after a re-assignment that changed any
+    report they are marked dirty and their tiles dropped on commit, as every
+    report write does. No public point changes (the desa is not a location)."""
+    if ids:
+        transaction.on_commit(lambda: report_changed.send(
+            sender=Report, report_id=None, old_location=None, new_location=None))
+    return 0
+
+
 def _allowed(*, access: selectors.Access, report: Report, to: str) -> bool:
     if access.coordinator and to in _COORDINATOR_TARGETS:
         if to == S.IN_PROGRESS and report.status == S.RESOLVED:
