@@ -243,6 +243,6 @@ def _copy(rows, consents, certificates) -> None:
 
 def _invalidate_tiles() -> None:
     """Bulk writes send no per-row signal; the whole layer is invalidated."""
-    from tiles.cache import tiles_invalidate_layer
+    from .signals import businesses_bulk_written
 
-    tiles_invalidate_layer("businesses")
+    businesses_bulk_written.send(sender=None)

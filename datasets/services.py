@@ -35,12 +35,11 @@ def user_is_walidata(*, user) -> bool:
 
 
 def _invalidate_layer(dataset: Dataset) -> None:
-    """Tiles cached for the dataset's layer are dropped once the change commits."""
-    def invalidate():
-        from tiles.cache import tiles_invalidate_layer
+    """Tiles cached for the dataset's layer are dropped once the change commits
+    (tiles.receivers listens to dataset_layer_changed)."""
+    from .signals import dataset_layer_changed
 
-        tiles_invalidate_layer(dataset.layer_id)
-    transaction.on_commit(invalidate)
+    transaction.on_commit(lambda: dataset_layer_changed.send(sender=Dataset, layer_id=dataset.layer_id))
 
 
 @transaction.atomic
