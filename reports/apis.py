@@ -112,10 +112,6 @@ def _submit(request, data: dict) -> tuple[dict, int]:
         # The device's secret: the form field, or the header the portal's
         # script sends (the same secret links the phone to its report).
         device_secret=data.get("device_secret") or request.headers.get("X-Device-Secret", ""))
-    if result.created and request.headers.get("X-Device-Secret"):
-        # the filing phone may follow, confirm and dispute it without an account
-        from residents.services import report_device_attach
-        report_device_attach(report=result.report, secret=request.headers["X-Device-Secret"])
     return policy.report_receipt_dict(result.report), 201 if result.created else 200
 
 
