@@ -33,7 +33,7 @@ def _client_allowed(request) -> bool:
 
 def queue_depth(queue: str = "celery") -> int | None:
     """Messages waiting in the broker; None without a broker (jobs run inline)."""
-    from config.celery import app
+    from celery import current_app as app  # the project's app (config.celery, loaded with Django)
 
     if app.conf.task_always_eager or not app.conf.broker_url:
         return None
