@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
@@ -81,8 +81,8 @@ LEVEL_RANK_SQL = ("CASE ra.level " + " ".join(f"WHEN '{level}' THEN {rank}" for 
                   + " ELSE 0 END")
 
 
-def routing_decide(*, category: Category, location: PointLocation, point: Point | None = None) -> RoutingResult:
-    """The agency for a report of `category` at `location`.
+def routing_decide(*, category: Category, location: PointLocation, point: Point) -> RoutingResult:
+    """The agency for a report of `category` at `point` (in `location`'s desa).
 
     Specificity, most specific first: a rule naming an area beats one naming
     none, and a smaller area (desa) beats a larger one (kecamatan,
@@ -90,34 +90,15 @@ def routing_decide(*, category: Category, location: PointLocation, point: Point 
     the lowest rule id. No rule: the category's default agency. No default:
     None, the coordinator's triage queue.
 
-    With `point` (the submission path), one SQL statement ranks the rules
-    and matches the service areas (a service area's parts covering the
-    point, or its code list naming the desa, kecamatan or kabupaten), so
-    `location` need not carry them (point_locate(with_service_areas=False)
-    saves a query per submission); without, the rules are ranked here
-    against `location.service_areas`. A test holds the two paths equal.
+    One SQL statement ranks the rules and matches the service areas (a
+    service area's parts covering the point, or its code list naming the
+    desa, kecamatan or kabupaten), so `location` need not carry them
+    (point_locate(with_service_areas=False) saves a query per submission).
+    This is the one spelling of the rule; tests/reports/test_routing.py keeps
+    a Python ranking over the lookup's service areas as its oracle.
     """
     area_ids = [a.id for a in (location.desa, location.kecamatan, location.kabupaten) if a is not None]
-    if point is not None:
-        return _routing_decide_sql(category=category, location=location, point=point, area_ids=area_ids)
-    rules = (RoutingRule.objects.filter(category=category, is_active=True, agency__is_active=True)
-             .filter(Q(area__isnull=True) | Q(area_id__in=area_ids))
-             .select_related("agency", "area", "service_area"))
-    service_area_ids = [s.id for s in location.service_areas]
-    best, best_key = None, None
-    for rule in rules:
-        if rule.area_id is not None and rule.area_id not in area_ids:
-            continue
-        if rule.service_area_id is not None and rule.service_area_id not in service_area_ids:
-            continue
-        key = (_LEVEL_RANK.get(rule.area.level, 0) if rule.area_id else 0,
-               1 if rule.service_area_id else 0, -rule.id)
-        if best_key is None or key > best_key:
-            best, best_key = rule, key
-    if best is not None:
-        return _rule_result(category, best, best.area if best.area_id else None,
-                            best.service_area.name if best.service_area_id else None)
-    return _default_result(category)
+    return _routing_decide_sql(category=category, location=location, point=point, area_ids=area_ids)
 
 
 def _rule_result(category: Category, rule: RoutingRule, area, service_area_name: str | None) -> RoutingResult:
