@@ -1,6 +1,5 @@
 """JSON API of announcements and subscriptions. Thin: logic in services,
 selectors, geometry; public shapes in layers.policy.announcements."""
-import json
 import uuid
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from layers.policy import announcements as policy
 
 from . import services
 from .models import Announcement, Attachment, Message
+from .serializers import AnnouncementFeature
 
 ATTACHMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 ATTACHMENT_MAX_BYTES = 5 * 2**20
@@ -40,14 +40,7 @@ def _uuid(value) -> uuid.UUID:
 
 
 def _feature(a: Announcement, lang: str, *, internal: bool = False) -> dict:
-    props = policy.announcement_public_dict(a, lang=lang)
-    if internal:
-        props.update({"author": a.author.username if a.author_id else None,
-                      "approved_by": a.approved_by.username if a.approved_by_id else None,
-                      "source_report": a.source_report.tracking_code if a.source_report_id else None})
-    geom = a.geom.simplify(0.0002, preserve_topology=True) if a.geom is not None else None
-    return {"type": "Feature", "id": str(a.public_id), "properties": props,
-            "geometry": json.loads(geom.geojson) if geom is not None else None}
+    return AnnouncementFeature(a, context={"lang": lang, "internal": internal}).data
 
 
 def _own(user, a: Announcement) -> bool:
