@@ -1,6 +1,5 @@
 """JSON API of announcements and subscriptions. Thin: logic in services,
 selectors, geometry; public shapes in layers.policy.announcements."""
-import json
 import uuid
 
 from django.conf import settings
@@ -18,11 +17,12 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from common.throttles import SubmitRateThrottle
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from layers.policy import announcements as policy
 
 from . import services
-from .models import Announcement, Message
+from .models import Announcement, Attachment, Message
+from .serializers import AnnouncementFeature
 
 
 
@@ -38,14 +38,7 @@ def _uuid(value) -> uuid.UUID:
 
 
 def _feature(a: Announcement, lang: str, *, internal: bool = False) -> dict:
-    props = policy.announcement_public_dict(a, lang=lang)
-    if internal:
-        props.update({"author": a.author.username if a.author_id else None,
-                      "approved_by": a.approved_by.username if a.approved_by_id else None,
-                      "source_report": a.source_report.tracking_code if a.source_report_id else None})
-    geom = a.geom.simplify(0.0002, preserve_topology=True) if a.geom is not None else None
-    return {"type": "Feature", "id": str(a.public_id), "properties": props,
-            "geometry": json.loads(geom.geojson) if geom is not None else None}
+    return AnnouncementFeature(a, context={"lang": lang, "internal": internal}).data
 
 
 def _own(user, a: Announcement) -> bool:

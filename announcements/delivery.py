@@ -99,10 +99,8 @@ def simulator_batchable(channel: str) -> bool:
     whole batch in two statements (a real provider gets one call per message)."""
     if channel not in (Subscription.Channel.SMS, Subscription.Channel.WHATSAPP):
         return False
-    try:
-        from messaging.gateways import SimulatorGateway, gateway_for
-    except ImportError:
-        return False
+    from messaging.gateways import SimulatorGateway, gateway_for
+
     return gateway_for(channel)[0] == f"{SimulatorGateway.__module__}.{SimulatorGateway.__name__}"
 
 
@@ -235,8 +233,3 @@ def deliveries_run(*, now: datetime.datetime | None = None, batch: int = 500, ma
         if len(rows) < batch:
             break
     return counts
-
-
-def delivery_counts(*, message: Message) -> dict:
-    from django.db.models import Count
-    return dict(Delivery.objects.filter(message=message).values_list("status").annotate(n=Count("id")))

@@ -10,7 +10,7 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, P
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.models import Area
 from geo.selectors import edition_current
 

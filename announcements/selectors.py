@@ -96,12 +96,6 @@ def match_params(*, geom, codes: list[str]) -> dict:
     return {"g": bytes(geom.ewkb).hex() if geom is not None else None, "codes": list(codes)}
 
 
-def subscriptions_matching_ids(*, geom, codes: list[str]) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(MATCH_SQL, match_params(geom=geom, codes=codes))
-        return [r[0] for r in cursor.fetchall()]
-
-
 def announcements_manageable(*, user):
     """What the staff page lists for a user: announcements they wrote, or
     whose speaker is an agency or area they act for; drafts first."""

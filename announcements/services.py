@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common import outbox
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.models import Area
 from geo.selectors import edition_current
 from layers.policy.announcements import announcement_gate

@@ -12,7 +12,7 @@ from django.utils import feedgenerator, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.models import Area
 from geo.selectors import edition_current
 from layers.policy import announcements as policy

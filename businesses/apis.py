@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from layers.policy.businesses import business_public_feature_json, businesses_public_page_json
 
 from . import selectors, services

@@ -52,11 +52,6 @@ class SearchInput(serializers.Serializer):
         return attrs
 
 
-class ContactInput(serializers.Serializer):
-    kind = serializers.CharField()
-    value = serializers.CharField(max_length=200)
-
-
 class BusinessInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.selectors import point_locate
 from layers.policy.businesses import business_public_point, consent_granted
 
@@ -143,6 +143,28 @@ def _send_changed(business_id: int, old_xy, new_xy) -> None:
             old_location=Point(*old_xy, srid=SRID) if old_xy else None,
             new_location=Point(*new_xy, srid=SRID) if new_xy else None)
     transaction.on_commit(send)
+
+
+def businesses_reassigned(ids: list) -> int:
+    """geo.reassign's hook (registered in BusinessesConfig.ready()): a
+    home-based business shown at its desa point gets its public point
+    recomputed after its desa changed (publication policy) and its tiles
+    invalidated on commit. Returns how many public points changed."""
+    if not ids:
+        return 0
+    from geo.selectors import desa_centroids
+
+    desa_points = {code: (lon, lat) for code, lon, lat in desa_centroids()}
+    changed = 0
+    for business in Business.objects.filter(id__in=ids, is_home_based=True).select_related("desa"):
+        old = business.public_location
+        _refresh_public_location(business, desa_points=desa_points)
+        new = business.public_location
+        if old is None or not old.equals_exact(new, 1e-12):
+            business.save(update_fields=["public_location", "public_location_exact"])
+            _send_changed(business.id, (old.x, old.y) if old else None, (new.x, new.y))
+            changed += 1
+    return changed
 
 
 def _jsonable(value):

@@ -9,3 +9,6 @@ invalidate the tile the point was and is drawn in; None when there was none.
 from django.dispatch import Signal
 
 business_changed = Signal()
+# Sent after a bulk write that sends no per-row signal (the synthetic loader):
+# the whole businesses layer changed.
+businesses_bulk_written = Signal()

@@ -246,8 +246,6 @@ def _copy(rows, consents, certificates) -> None:
 
 def _invalidate_tiles() -> None:
     """Bulk writes send no per-row signal; the whole layer is invalidated."""
-    try:
-        from tiles.cache import tiles_invalidate_layer
-    except ImportError:
-        return
-    tiles_invalidate_layer("businesses")
+    from .signals import businesses_bulk_written
+
+    businesses_bulk_written.send(sender=None)

@@ -10,7 +10,7 @@ runs inline (CELERY_TASK_ALWAYS_EAGER); if the broker is configured but
 unreachable, it also runs inline rather than being lost.
 
 `job_once(key, fn)` runs `fn` at most once per key across retries, duplicate
-deliveries and overlapping beat runs (ops.models.JobReceipt, row-locked).
+deliveries and overlapping beat runs (common.outbox.models.JobReceipt, row-locked).
 
 `run_in_background(name, fn)` runs `fn` in a thread of this process, one at a
 time per name: for a refresh a request must not wait for and that has no
@@ -20,10 +20,20 @@ import logging
 import threading
 from typing import Callable
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
+
+# Every task's retry policy (@shared_task(**RETRY)): transient failures worth
+# retrying, the database or a mail/webhook peer away.
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 _broker = {"down_until": 0.0}
@@ -63,7 +73,7 @@ def job_once(key: str, fn: Callable[[], object], *, task: str = "") -> bool:
     and then skips; database writes made by `fn` commit together with the
     receipt, and an exception rolls both back (the caller's retry runs it again).
     """
-    from ops.models import JobReceipt
+    from common.outbox.models import JobReceipt
 
     with transaction.atomic():
         JobReceipt.objects.bulk_create([JobReceipt(key=key, task=task[:100])], ignore_conflicts=True)

@@ -30,7 +30,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
 from common.throttles import BatchedThrottles, throttle_waits, throttles_record_accepted
-from config.api_errors import ApiError, error_body
+from common.api_errors import ApiError, error_body
 
 # Set on the Django request by the lean path once it has run the throttles
 # (the waits of those that refused): DRF then answers the 429 from them.

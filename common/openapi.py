@@ -2,7 +2,7 @@
 
 Every operation of /api/schema/ declares what it answers: its success body
 (a JSON object when the view names no serializer), the error bodies in the
-one shape of config.api_errors ({"code", "message", "fields"?}) for the
+one shape of common.api_errors ({"code", "message", "fields"?}) for the
 statuses it can answer (400 always; 401/403 when a permission applies; 404
 when the path names a record; 429 from the throttles), and a request body
 for every write.

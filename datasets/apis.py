@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.selectors import edition_current
 
 from . import selectors, serializers, services

@@ -12,5 +12,4 @@ class DatasetsConfig(AppConfig):
 
         # Published datasets become layers (OGC API, tiles, exports, open-data
         # page) through the registry's extension point.
-        if hasattr(registry, "register_provider"):
-            registry.register_provider(dataset_layers)
+        registry.register_provider(dataset_layers)

@@ -9,16 +9,13 @@ from .services import refresh_due_on
 
 
 def dataset_layers() -> list:
-    Layer = getattr(registry, "Layer", None)
-    if Layer is None:
-        return []
     layers = []
     for dataset in policy.datasets_public():
         metadata = policy.dataset_public_metadata(dataset)
         spatial = dataset.kind == dataset.Kind.SPATIAL
         due = (refresh_due_on(approved_at=dataset.approved_at)
                if dataset.kip_class == KipClass.BERKALA and dataset.approved_at else None)
-        layers.append(Layer(
+        layers.append(registry.Layer(
             id=dataset.layer_id,
             title=dataset.title,
             description=dataset.description,

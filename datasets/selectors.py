@@ -82,10 +82,3 @@ def choropleth_values(*, slug: str, field: str) -> dict | None:
 
 def datasets_public_list() -> list[dict]:
     return [policy.dataset_public_metadata(d) for d in policy.datasets_public()]
-
-
-def datasets_search(*, user, q: str = "") -> QuerySet[Dataset]:
-    qs = datasets_visible_to(user=user)
-    if q:
-        qs = qs.filter(Q(title__icontains=q) | Q(slug__icontains=q))
-    return qs

@@ -14,7 +14,7 @@ import shapely
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from .models import Dataset, DatasetField, DatasetVersion, RefreshReminder
 from .validation import validate_upload
@@ -35,14 +35,11 @@ def user_is_walidata(*, user) -> bool:
 
 
 def _invalidate_layer(dataset: Dataset) -> None:
-    """Tiles cached for the dataset's layer are dropped once the change commits."""
-    def invalidate():
-        try:
-            from tiles.cache import tiles_invalidate_layer
-        except ImportError:  # tiles not installed yet in this checkout
-            return
-        tiles_invalidate_layer(dataset.layer_id)
-    transaction.on_commit(invalidate)
+    """Tiles cached for the dataset's layer are dropped once the change commits
+    (tiles.receivers listens to dataset_layer_changed)."""
+    from .signals import dataset_layer_changed
+
+    transaction.on_commit(lambda: dataset_layer_changed.send(sender=Dataset, layer_id=dataset.layer_id))
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 """Background jobs of agency datasets (Celery; inline without a broker)."""
 from celery import shared_task
 
-from ops.tasks import RETRY
+from common.jobs import RETRY
 
 
 @shared_task(name="datasets.refresh_reminders", **RETRY)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from . import forms, selectors, serializers, services
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.lean import LeanThrottles, lean_view
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from . import selectors
 from .attribution import DATA_ATTRIBUTION
@@ -19,8 +19,8 @@ from .serializers import AgencySerializer, AreaListSerializer, CoordinatesInput,
 
 
 def _area_ref(area):
-    # The shape of AreaRefSerializer, built directly: this is the hot path of
-    # the lookup API and a serializer instance per area costs more than the query.
+    # {code, name, level} built directly: this is the hot path of the lookup
+    # API and a serializer instance per area costs more than the query.
     return {"code": area.code, "name": area.name, "level": area.level} if area is not None else None
 
 

@@ -8,15 +8,18 @@ from the code) and the approximate flag. A point outside the current
 edition's coverage keeps its assignment and is counted. A dry run computes
 the same summary and rolls back. Running it again changes nothing.
 
-After a commit, derived data is brought in step: the report-count summary is
-marked dirty and its tiles invalidated (reports.signals.report_changed, as
-any report write does); a home-based business without consent to show its
-exact point is shown at its desa point, so its public point is recomputed
-and its tiles invalidated (businesses.signals.business_changed). The report
+The point tables belong to the apps above geo: each registers its model
+with `register_point_table(model, on_reassigned=...)` from AppConfig.ready()
+(geo imports none of them). `on_reassigned(ids)` runs inside the committing
+transaction with the ids whose assignment changed and brings derived data in
+step (reports: the report counts are marked dirty and their tiles dropped on
+commit; businesses: a home-based business shown at its desa point gets its
+public point recomputed); it returns how many public points changed. The report
 tile cells (tiles app triggers) count by location, category, status and
 confidentiality, not by desa: an update of the desa leaves them unchanged.
 """
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -43,12 +46,21 @@ class ReassignResult:
     public_points_changed: int = 0
 
 
-def _targets():
-    # Imported here: geo is the base app; the point tables belong to others.
-    from businesses.models import Business
-    from reports.models import Report
+@dataclass(frozen=True)
+class PointTable:
+    """A model with location, desa, kecamatan and location_approximate."""
+    model: type
+    on_reassigned: Callable[[list], int]
 
-    return [Report, Business]
+
+_tables: list[PointTable] = []
+
+
+def register_point_table(model, *, on_reassigned: Callable[[list], int]) -> None:
+    """Re-assign `model`'s points with every run (in order of registration);
+    call from AppConfig.ready(). Registering a model twice is a no-op."""
+    if all(t.model is not model for t in _tables):
+        _tables.append(PointTable(model=model, on_reassigned=on_reassigned))
 
 
 # Raw SQL: the assignment is a CTE over the whole table, compared with the
@@ -88,10 +100,11 @@ def run(*, commit: bool = False, edition: Edition | None = None) -> ReassignResu
     if edition is None:
         raise ValueError("no current edition")
     result = ReassignResult(edition=edition, tables=[])
-    changed_business_ids: list = []
+    changed: list[tuple[PointTable, list]] = []
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            for model in _targets():
+            for target in _tables:
+                model = target.model
                 table = connection.ops.quote_name(model._meta.db_table)
                 counts = TableResult(table=model._meta.db_table)
                 assign, params = points_assign_sql(
@@ -113,50 +126,13 @@ def run(*, commit: bool = False, edition: Edition | None = None) -> ReassignResu
                 counts.moves = Counter({(o, n): c for o, n, c in cursor.fetchall()})
                 if commit and counts.updated:
                     cursor.execute(_UPDATE_SQL.format(table=table))
-                    ids = [r[0] for r in cursor.fetchall()]
-                    if model._meta.label == "businesses.Business":
-                        changed_business_ids = ids
+                    changed.append((target, [r[0] for r in cursor.fetchall()]))
                 cursor.execute("DROP TABLE pg_temp.geo_reassign")
                 result.tables.append(counts)
             if not commit:
                 raise _DryRun
-            result.public_points_changed = _refresh_business_public_points(changed_business_ids)
-            if any(t.updated for t in result.tables if t.table == "reports_report"):
-                _report_counts_changed()
+            result.public_points_changed = sum(target.on_reassigned(ids) for target, ids in changed)
     except _DryRun:
         pass
     result.committed = commit
     return result
-
-
-def _refresh_business_public_points(ids: list) -> int:
-    """A home-based business shown at its desa point: recompute the public
-    point through the businesses app (publication policy) after its desa
-    changed, and invalidate its tiles on commit."""
-    if not ids:
-        return 0
-    from businesses.models import Business
-    from businesses.services import _refresh_public_location, _send_changed
-    from geo.selectors import desa_centroids
-
-    desa_points = {code: (lon, lat) for code, lon, lat in desa_centroids()}
-    changed = 0
-    for business in Business.objects.filter(id__in=ids, is_home_based=True).select_related("desa"):
-        old = business.public_location
-        _refresh_public_location(business, desa_points=desa_points)
-        new = business.public_location
-        if old is None or not old.equals_exact(new, 1e-12):
-            business.save(update_fields=["public_location", "public_location_exact"])
-            _send_changed(business.id, (old.x, old.y) if old else None, (new.x, new.y))
-            changed += 1
-    return changed
-
-
-def _report_counts_changed() -> None:
-    """The per-desa report counts (layers) are derived from desa_id: mark them
-    dirty and drop their cached tiles, as every report write does."""
-    from reports.models import Report
-    from reports.signals import report_changed
-
-    transaction.on_commit(lambda: report_changed.send(
-        sender=Report, report_id=None, old_location=None, new_location=None))

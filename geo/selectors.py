@@ -205,15 +205,6 @@ def _service_area_from_row(row) -> ServiceAreaHit:
                           agency=AgencyRef(id=agency_id, code=a_code, name=a_name, short_name=a_short, kind=a_kind))
 
 
-def service_areas_covering(*, point: Point, area_codes: Sequence[str]) -> QuerySet[ServiceArea]:
-    """Service areas whose geometry covers the point (an edge counts as inside)
-    or whose code list names one of `area_codes`."""
-    by_geometry = ServiceArea.objects.filter(parts__geom__covers=point).values("id")
-    by_code = ServiceArea.objects.filter(area_codes__overlap=list(area_codes)).values("id")
-    return (ServiceArea.objects.filter(id__in=by_geometry.union(by_code))
-            .select_related("agency").order_by("agency__code", "id"))
-
-
 # The same rule as _LOCATE_SQL for many points, set-based through the lookup
 # cells (geo.models.AreaLookupCell): each point finds its cell by arithmetic
 # and joins the cell's rows by hash. A row without a part is the answer (the

@@ -20,12 +20,6 @@ class CoordinatesInput(serializers.Serializer):
         return attrs
 
 
-class AreaRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Area
-        fields = ["code", "name", "level"]
-
-
 class AreaListSerializer(serializers.ModelSerializer):
     parent_code = serializers.CharField(source="parent.code", default=None)
     has_boundary = serializers.BooleanField(read_only=True, help_text="Annotated by AreaListApi.")

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from . import exports, planner
 from .policy.planner import planner_report_source
@@ -168,13 +168,6 @@ def _planner_log(request, endpoint: str, params: dict) -> None:
                                  ip_address=request.META.get("REMOTE_ADDR"))
 
 
-def _report_source():
-    source = planner_report_source()
-    if source is None:
-        raise ApiError("reports_unavailable", _("Data laporan belum tersedia."), status_code=503)
-    return source
-
-
 class StatisticsInput(serializers.Serializer):
     level = serializers.ChoiceField(choices=["desa", "kecamatan"], default="desa")
     group_by = serializers.MultipleChoiceField(choices=list(planner.GROUPS), required=False)
@@ -200,7 +193,7 @@ class PlannerStatisticsApi(APIView):
         params.is_valid(raise_exception=True)
         v = params.validated_data
         _planner_log(request, "statistics", v)
-        rows = _planner_call(planner.area_statistics, source=_report_source(), level=v["level"],
+        rows = _planner_call(planner.area_statistics, source=planner_report_source(), level=v["level"],
                              group_by=sorted(v.get("group_by") or []), period=v.get("period"),
                              start=v.get("start"), end=v.get("end"), categories=v.get("category") or None)
         return Response({"level": v["level"], "count": len(rows), "results": rows,
@@ -262,7 +255,7 @@ class PlannerHotspotsApi(APIView):
         params.is_valid(raise_exception=True)
         v = params.validated_data
         _planner_log(request, "hotspots", v)
-        features = _planner_call(planner.hotspots, source=_report_source(), category=v["category"],
+        features = _planner_call(planner.hotspots, source=planner_report_source(), category=v["category"],
                                  eps_m=v["eps_m"], min_points=v["min_points"], start=v.get("start"),
                                  end=v.get("end"))
         return Response({"type": "FeatureCollection", "features": features})

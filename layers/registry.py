@@ -457,88 +457,76 @@ def _businesses_public_sql() -> tuple[str, list]:
     return (f"SELECT b.* FROM ({sql}) AS b", tuple(params))
 
 
-def _module_available(name: str) -> bool:
-    import importlib
-
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
-
-
 def _domain_layers() -> list[Layer]:
     layers = []
-    if _module_available("reports.models") and _module_available("layers.policy.reports"):
-        layers.append(Layer(
-            id="reports",
-            title=_("Laporan RT Online (kategori terbuka)"),
-            description=_("Laporan warga kategori terbuka (P0: jalan, banjir, sampah, lampu jalan...) dengan "
-                          "lokasi, kategori dan status. Laporan rahasia, kategori sensitif (P1-P3), laporan "
-                          "yang ditolak atau digabung, identitas pelapor dan uraian laporan tidak dipublikasikan."),
-            geometry_type="Point", geometry_treatment=GeometryTreatment.EXACT,
-            kip_class=KipClass.BERKALA,
-            legal_basis="UU 14/2008 Pasal 9 ayat (2) huruf b; pengecualian Pasal 17 huruf a dan h; UU 27/2022",
-            producer=PRODUCER_DISKOMINFO, licence=SERVICE_LICENCE,
-            update_frequency=_("Seketika (setiap laporan masuk atau berubah status)"),
-            base_sql=_reports_public_sql,
-            field_types={"category_code": STRING, "category_name": STRING, "status": STRING,
-                         "desa_code": STRING, "desa_name": STRING, "kecamatan_code": STRING,
-                         "agency_code": STRING, "agency_name": STRING,
-                         "created_at": DATETIME, "resolved_at": DATETIME, "supporters_count": INTEGER},
-            datetime_field="created_at", id_type="uuid", count_is_cheap=False,
-            tile_fields=("category_code", "category_name", "status", "supporters_count"),
-            keywords=["RT Online", "laporan warga", "pengaduan"],
-        ))
-        layers.append(Layer(
-            id="report-counts",
-            title=_("Jumlah laporan per desa (atau kecamatan), kategori dan bulan"),
-            description=_("Jumlah laporan RT Online per desa, kategori (terbuka dan agregat) dan bulan (WIB). "
-                          "Kategori yang hanya boleh diagregasi per kecamatan (mis. kekerasan) dihitung per kecamatan. "
-                          "Setiap jumlah dibulatkan ke kelipatan 5 terdekat (1-2 menjadi 0, 3-7 menjadi 5). Semua "
-                          "angka laporan lain yang dipublikasikan adalah jumlah sel yang sudah dibulatkan ini, "
-                          "sehingga selisih dua angka tidak mengungkap jumlah sebenarnya."),
-            geometry_type="MultiPolygon", geometry_treatment=GeometryTreatment.AGGREGATED,
-            kip_class=KipClass.BERKALA,
-            legal_basis="UU 14/2008 Pasal 9 ayat (2) huruf b; Pasal 17 huruf h (penyamaran jumlah kecil); "
-                        "UU 27/2022",
-            producer=PRODUCER_DISKOMINFO, licence=f"{SERVICE_LICENCE}; batas wilayah: {BOUNDARY_LICENCE}",
-            licence_notice=f"{SERVICE_LICENCE_NOTICE}\n\n{DATA_LICENCE}",
-            update_frequency=_("Harian"),
-            base_sql=_report_counts_sql,
-            field_types={"level": STRING, "area_code": STRING, "area_name": STRING, "kecamatan_code": STRING,
-                         "category_code": STRING, "category_name": STRING, "period": STRING,
-                         "count": INTEGER, "count_display": STRING},
-            count_is_cheap=False,
-            tile_default_properties=lambda: {"period": report_counts_current_period()},
-            tile_geometry_key="area_code",
-            keywords=["RT Online", "statistik", "agregat"],
-            extra={"small_count_rule": "every count rounded to the nearest multiple of 5 (1-2 -> 0, 3-7 -> 5); "
-                                       "fixed cells area x category x month; every other published count is a "
-                                       "sum of these rounded cells"},
-        ))
-    if _module_available("businesses.models") and _module_available("layers.policy.businesses"):
-        layers.append(Layer(
-            id="businesses",
-            title=_("UMKM Kabupaten Kubu Raya"),
-            description=_("Usaha mikro, kecil dan menengah yang aktif: nama, sektor, KBLI, skala. Usaha "
-                          "rumahan tanpa persetujuan pemilik ditampilkan di titik desa, bukan di rumahnya; "
-                          "NIB hanya dengan persetujuan; data pemilik dan omzet/modal tidak dipublikasikan."),
-            geometry_type="Point", geometry_treatment=GeometryTreatment.COARSENED_TO_DESA,
-            kip_class=KipClass.BERKALA,
-            legal_basis="UU 14/2008 Pasal 9; Pasal 17 huruf h angka 3; UU 27/2022 (persetujuan pemilik)",
-            producer="Dinas Koperasi, Usaha Mikro, Perdagangan dan Perindustrian Kabupaten Kubu Raya",
-            licence=SERVICE_LICENCE,
-            update_frequency=_("Seketika (setiap perubahan data usaha)"),
-            base_sql=_businesses_public_sql,
-            field_types={"name": STRING, "sector": STRING, "scale": STRING, "kbli": STRING,
-                         "kbli_edition": STRING, "verification_status": STRING, "desa_code": STRING,
-                         "desa_name": STRING, "kecamatan_code": STRING, "location_precision": STRING,
-                         "nib": STRING},
-            id_type=INTEGER, count_is_cheap=False,
-            keywords=["UMKM", "usaha mikro", "KBLI"],
-            reference_codes=f"{REGION_CODES}; KBLI 2020",
-        ))
+    layers.append(Layer(
+        id="reports",
+        title=_("Laporan RT Online (kategori terbuka)"),
+        description=_("Laporan warga kategori terbuka (P0: jalan, banjir, sampah, lampu jalan...) dengan "
+                      "lokasi, kategori dan status. Laporan rahasia, kategori sensitif (P1-P3), laporan "
+                      "yang ditolak atau digabung, identitas pelapor dan uraian laporan tidak dipublikasikan."),
+        geometry_type="Point", geometry_treatment=GeometryTreatment.EXACT,
+        kip_class=KipClass.BERKALA,
+        legal_basis="UU 14/2008 Pasal 9 ayat (2) huruf b; pengecualian Pasal 17 huruf a dan h; UU 27/2022",
+        producer=PRODUCER_DISKOMINFO, licence=SERVICE_LICENCE,
+        update_frequency=_("Seketika (setiap laporan masuk atau berubah status)"),
+        base_sql=_reports_public_sql,
+        field_types={"category_code": STRING, "category_name": STRING, "status": STRING,
+                     "desa_code": STRING, "desa_name": STRING, "kecamatan_code": STRING,
+                     "agency_code": STRING, "agency_name": STRING,
+                     "created_at": DATETIME, "resolved_at": DATETIME, "supporters_count": INTEGER},
+        datetime_field="created_at", id_type="uuid", count_is_cheap=False,
+        tile_fields=("category_code", "category_name", "status", "supporters_count"),
+        keywords=["RT Online", "laporan warga", "pengaduan"],
+    ))
+    layers.append(Layer(
+        id="report-counts",
+        title=_("Jumlah laporan per desa (atau kecamatan), kategori dan bulan"),
+        description=_("Jumlah laporan RT Online per desa, kategori (terbuka dan agregat) dan bulan (WIB). "
+                      "Kategori yang hanya boleh diagregasi per kecamatan (mis. kekerasan) dihitung per kecamatan. "
+                      "Setiap jumlah dibulatkan ke kelipatan 5 terdekat (1-2 menjadi 0, 3-7 menjadi 5). Semua "
+                      "angka laporan lain yang dipublikasikan adalah jumlah sel yang sudah dibulatkan ini, "
+                      "sehingga selisih dua angka tidak mengungkap jumlah sebenarnya."),
+        geometry_type="MultiPolygon", geometry_treatment=GeometryTreatment.AGGREGATED,
+        kip_class=KipClass.BERKALA,
+        legal_basis="UU 14/2008 Pasal 9 ayat (2) huruf b; Pasal 17 huruf h (penyamaran jumlah kecil); "
+                    "UU 27/2022",
+        producer=PRODUCER_DISKOMINFO, licence=f"{SERVICE_LICENCE}; batas wilayah: {BOUNDARY_LICENCE}",
+        licence_notice=f"{SERVICE_LICENCE_NOTICE}\n\n{DATA_LICENCE}",
+        update_frequency=_("Harian"),
+        base_sql=_report_counts_sql,
+        field_types={"level": STRING, "area_code": STRING, "area_name": STRING, "kecamatan_code": STRING,
+                     "category_code": STRING, "category_name": STRING, "period": STRING,
+                     "count": INTEGER, "count_display": STRING},
+        count_is_cheap=False,
+        tile_default_properties=lambda: {"period": report_counts_current_period()},
+        tile_geometry_key="area_code",
+        keywords=["RT Online", "statistik", "agregat"],
+        extra={"small_count_rule": "every count rounded to the nearest multiple of 5 (1-2 -> 0, 3-7 -> 5); "
+                                   "fixed cells area x category x month; every other published count is a "
+                                   "sum of these rounded cells"},
+    ))
+    layers.append(Layer(
+        id="businesses",
+        title=_("UMKM Kabupaten Kubu Raya"),
+        description=_("Usaha mikro, kecil dan menengah yang aktif: nama, sektor, KBLI, skala. Usaha "
+                      "rumahan tanpa persetujuan pemilik ditampilkan di titik desa, bukan di rumahnya; "
+                      "NIB hanya dengan persetujuan; data pemilik dan omzet/modal tidak dipublikasikan."),
+        geometry_type="Point", geometry_treatment=GeometryTreatment.COARSENED_TO_DESA,
+        kip_class=KipClass.BERKALA,
+        legal_basis="UU 14/2008 Pasal 9; Pasal 17 huruf h angka 3; UU 27/2022 (persetujuan pemilik)",
+        producer="Dinas Koperasi, Usaha Mikro, Perdagangan dan Perindustrian Kabupaten Kubu Raya",
+        licence=SERVICE_LICENCE,
+        update_frequency=_("Seketika (setiap perubahan data usaha)"),
+        base_sql=_businesses_public_sql,
+        field_types={"name": STRING, "sector": STRING, "scale": STRING, "kbli": STRING,
+                     "kbli_edition": STRING, "verification_status": STRING, "desa_code": STRING,
+                     "desa_name": STRING, "kecamatan_code": STRING, "location_precision": STRING,
+                     "nib": STRING},
+        id_type=INTEGER, count_is_cheap=False,
+        keywords=["UMKM", "usaha mikro", "KBLI"],
+        reference_codes=f"{REGION_CODES}; KBLI 2020",
+    ))
     return layers
 
 

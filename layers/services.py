@@ -68,11 +68,8 @@ def report_counts_refresh(*, force: bool = False) -> bool:
     state = SummaryState.objects.filter(name=REPORT_COUNTS).first()
     if not force and state is not None and state.refreshed_at is not None and not _refresh_due(state, now):
         return False
-    source = planner_report_source()
-    if source is None:
-        return False
     try:
-        return _report_counts_rebuild(source=source, now=now, desa_level=AGGREGATE_DESA)
+        return _report_counts_rebuild(source=planner_report_source(), now=now, desa_level=AGGREGATE_DESA)
     except OperationalError as exc:
         # Past the statement timeout the previous cells stay published (and
         # the command or a later read rebuilds them).

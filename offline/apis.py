@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from django.utils.translation import gettext_lazy as _
 
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from . import selectors, services
 

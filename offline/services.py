@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from reports import services as report_services
 from reports.models import Report, ReportEvent
 from reports.photos import photo_clean

@@ -33,7 +33,7 @@ def _client_allowed(request) -> bool:
 
 def queue_depth(queue: str = "celery") -> int | None:
     """Messages waiting in the broker; None without a broker (jobs run inline)."""
-    from config.celery import app
+    from celery import current_app as app  # the project's app (config.celery, loaded with Django)
 
     if app.conf.task_always_eager or not app.conf.broker_url:
         return None
@@ -57,10 +57,8 @@ def _refresh_gauges() -> None:
     depth = queue_depth()
     if depth is not None:
         QUEUE_DEPTH.labels("celery").set(depth)
-    try:
-        from reports.models import Report
-    except ImportError:
-        return
+    from reports.models import Report
+
     today = timezone.localdate()
     open_reports = Report.objects.filter(status__in=OPEN_STATUSES)
     REPORTS_OPEN.set(open_reports.count())

@@ -14,18 +14,15 @@ EAGER_MODULES = ("redis", "redis.connection", "redis.client", "redis.exceptions"
 def warm_imports() -> None:
     """Import the lazily imported modules, build the cache backend and the
     tile store: in the process' one thread, before any request thread."""
-    for name in EAGER_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:  # an optional backend not installed: nothing to race on
-            log.debug("module %s not installed", name)
+    for name in EAGER_MODULES:  # all in requirements.txt
+        importlib.import_module(name)
     from django.core.cache import caches
 
     caches["default"]  # noqa: B018 - instantiates the backend (and its client class)
     from tiles import cache as tiles_cache
 
     tiles_cache.store()
-    from config.celery import app
+    from celery import current_app as app  # the project's app (config.celery, loaded with Django)
 
     app.loader.import_default_modules()  # task modules, as a worker would
 

@@ -10,33 +10,22 @@ from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.core.management import call_command, get_commands
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.core.management import call_command
+from django.db import DatabaseError
 from django.utils import timezone
 
-from common.jobs import job_once
+from common.jobs import RETRY, job_once
 
 log = logging.getLogger(__name__)
 
-# Transient failures worth retrying: the database or a mail/webhook peer away.
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
 
 
 @shared_task(name="ops.command_run", **RETRY)
-def command_run(name: str, *args: str) -> str | None:
+def command_run(name: str, *args: str) -> str:
     """Run a whitelisted management command (imports, refreshes, retries)."""
     if name not in settings.OPS_JOB_COMMANDS:
         raise ValueError(f"command {name!r} is not allowed as a job")
-    if name not in get_commands():
-        log.info("job command %s is not installed; skipped", name)
-        return None
     call_command(name, *args)
     return name
 

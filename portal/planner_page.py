@@ -107,14 +107,13 @@ def result(q: Query) -> dict:
         out["area_geojson"] = json.loads(area.geojson)
         desa = set(_desa_in(area))
         source = planner_report_source()
-        if source is not None:
-            rows = planner.area_statistics(source=source, level="desa", group_by=[], start=q.start, end=q.end,
-                                           categories=[q.category] if q.category else None)
-            out["stats"] = [r for r in rows if r["code"] in desa]
-            if q.category:
-                spots = planner.hotspots(source=source, category=q.category, eps_m=200, min_points=5,
-                                         start=q.start, end=q.end)
-                out["hotspots"] = [h for h in spots if GEOSGeometry(json.dumps(h["geometry"])).intersects(area)]
+        rows = planner.area_statistics(source=source, level="desa", group_by=[], start=q.start, end=q.end,
+                                       categories=[q.category] if q.category else None)
+        out["stats"] = [r for r in rows if r["code"] in desa]
+        if q.category:
+            spots = planner.hotspots(source=source, category=q.category, eps_m=200, min_points=5,
+                                     start=q.start, end=q.end)
+            out["hotspots"] = [h for h in spots if GEOSGeometry(json.dumps(h["geometry"])).intersects(area)]
         features, count = planner.features_within(layer=q.layer, geometry=q.geometry, buffer_m=q.buffer_m)
         out["features"] = json.loads(features)
         out["feature_count"] = count

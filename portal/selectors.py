@@ -107,29 +107,6 @@ def areas_search(*, query: str, limit: int = 8) -> list[dict]:
              "bbox": [round(v, 5) for v in r[4:8]]} for r in rows]
 
 
-def _policy(name: str):
-    """A module of layers.policy, or None while its app has not landed."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"layers.policy.{name}")
-    except ImportError:
-        return None
-
-
-def _counts_by_code(rows) -> dict[str, object]:
-    """Normalise report_counts_public output to {area code: count}."""
-    if isinstance(rows, dict):
-        return {str(k): v for k, v in rows.items()}
-    out = {}
-    for row in rows or []:
-        code = row.get("desa") or row.get("desa__code") or row.get("code")
-        if isinstance(code, dict):
-            code = code.get("code")
-        out[str(code)] = row.get("count", row.get("n"))
-    return out
-
-
 def desa_aggregate_counts() -> dict[str, object]:
     """desa_aggregate_counts_live() as last stored with the dashboard figures
     (portal.services); at most PORTAL_FIGURES_MAX_AGE_SECONDS old."""
@@ -138,25 +115,11 @@ def desa_aggregate_counts() -> dict[str, object]:
     return services.dashboard_snapshot_current().data["desa_aggregate_counts"]
 
 
-def report_counts_stored(*, group_by: str) -> list[dict]:
-    """layers.policy.reports.report_counts_public(group_by=group_by), without
-    filters, as last stored with the dashboard figures (at most
-    PORTAL_FIGURES_MAX_AGE_SECONDS old)."""
-    from . import services
-
-    stored = services.dashboard_snapshot_current().data.get("report_counts", {})
-    if group_by not in stored:  # a snapshot from before this figure was stored
-        stored = services.dashboard_snapshot_refresh(wait=True).data["report_counts"]
-    return stored[group_by]
-
-
 def desa_aggregate_counts_live() -> dict[str, object]:
     """Reports of aggregate-only (P1-P3) categories per desa code, suppressed by
-    the policy; {} until the reports policy exists. One scan of the reports:
-    read it through desa_aggregate_counts()."""
-    policy = _policy("reports")
-    if policy is None or not hasattr(policy, "report_counts_public"):
-        return {}
+    the policy. One scan of the reports: read it through desa_aggregate_counts()."""
+    from layers.policy import reports as policy
+
     # Aggregate-only (P1-P3) categories: sums of the rounded base cells.
     return policy.report_counts_restricted(level="desa")
 
@@ -164,9 +127,8 @@ def desa_aggregate_counts_live() -> dict[str, object]:
 def businesses_search(*, query: str, limit: int = 8) -> list[dict]:
     """Public businesses (the public view, layers.policy.businesses) whose
     name contains the query, at their public point."""
-    policy = _policy("businesses")
-    if policy is None or not hasattr(policy, "businesses_public"):
-        return []
+    from layers.policy import businesses as policy
+
     results = []
     for business in policy.businesses_public().filter(name__icontains=query).order_by("name", "id")[:limit]:
         point = business.public_location
@@ -180,9 +142,8 @@ def businesses_search(*, query: str, limit: int = 8) -> list[dict]:
 def report_tracking(*, code: str, user) -> dict | None:
     """What the tracking page may show for a code: the policy's public
     tracking view (status, public timeline, agency, deadline), or None."""
-    policy = _policy("reports")
-    if policy is None:
-        return None
+    from layers.policy import reports as policy
+
     tracked = policy.report_track_public(tracking_code=code, user=user)
     if tracked is None:
         return None
@@ -192,7 +153,7 @@ def report_tracking(*, code: str, user) -> dict | None:
 def report_dispute(*, code: str, user, note: str) -> tuple[int, str] | None:
     """The reporter's dispute from the tracking page, through the one
     workflow service; (HTTP status, message) when refused, else None."""
-    from config.api_errors import ApiError
+    from common.api_errors import ApiError
     from reports.models import Report
     from reports.services import report_transition
 
@@ -264,10 +225,7 @@ def _area_shapes(level: str) -> list[dict]:
 def _names(model_label: str, ids, field: str = "name") -> dict:
     from django.apps import apps
 
-    try:
-        model = apps.get_model(model_label)
-    except LookupError:
-        return {}
+    model = apps.get_model(model_label)
     return dict(model.objects.filter(id__in=[i for i in ids if i is not None]).values_list("id", field))
 
 
@@ -341,10 +299,8 @@ def dataset_choropleth(*, selected: str | None) -> dict:
     first option when it is empty or unknown."""
     from django.utils.translation import gettext as _
 
-    try:
-        from datasets import selectors as dataset_selectors
-    except ImportError:
-        return {"options": []}
+    from datasets import selectors as dataset_selectors
+
     options = [{**o, "key": f"{o['dataset']}/{o['field']}"} for o in dataset_selectors.choropleth_options()]
     if not options:
         return {"options": []}
@@ -379,8 +335,6 @@ def catalogue() -> list[dict]:
     """The open-data catalogue: every public layer of the registry."""
     from layers import registry
 
-    if not hasattr(registry, "layers_public"):
-        return []
     return [{"id": layer.id, "title": layer.title, "description": getattr(layer, "description", ""),
              "producer": getattr(layer, "producer", ""), "licence": getattr(layer, "licence", ""),
              "update_frequency": getattr(layer, "update_frequency", "")}
@@ -405,8 +359,7 @@ def report_photos_public(*, report_id, code: str) -> list[dict]:
     of photos only (layers.policy.reports.report_photos_public)."""
     from django.urls import reverse
 
-    policy = _policy("reports")
-    if policy is None or not hasattr(policy, "report_photos_public"):
-        return []
+    from layers.policy import reports as policy
+
     return [{"url": reverse("portal:lacak-foto", kwargs={"code": code, "photo_id": p.id}), "kind": p.kind,
              "width": p.width, "height": p.height} for p in policy.report_photos_public(report_id=report_id)]

@@ -1,7 +1,7 @@
 """Background work of the portal (Celery; inline without a broker)."""
 from celery import shared_task
 
-from ops.tasks import RETRY
+from common.jobs import RETRY
 
 
 @shared_task(name="portal.dashboard_refresh", **RETRY)

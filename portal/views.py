@@ -319,7 +319,7 @@ def lacak_sanggah(request, code: str):
     public timeline entry (reports.services, through residents.services)."""
     from django.shortcuts import redirect
 
-    from config.api_errors import ApiError
+    from common.api_errors import ApiError
     from residents import services as resident_services
 
     try:
@@ -419,7 +419,7 @@ def kerja_laporan(request, report_id):
             return redirect("portal:kerja-laporan", report_id=report_id)
         d = workspace.report_detail(user=request.user, report_id=report_id)
     if request.method == "POST" and request.POST.get("action") == "contact":
-        from config.api_errors import ApiError
+        from common.api_errors import ApiError
 
         try:
             contact = workspace.reporter_contact(user=request.user, report_id=report_id,
@@ -485,7 +485,7 @@ def perencana(request):
 
 
 def _json_error(code: str, message, status: int = 400, fields: dict | None = None) -> JsonResponse:
-    from config.api_errors import error_body
+    from common.api_errors import error_body
 
     return JsonResponse(error_body(code, message, fields), status=status)
 
@@ -555,7 +555,7 @@ def kerja_umkm(request):
     from businesses import selectors as business_selectors
     from businesses import services as business_services
     from businesses.models import Business
-    from config.api_errors import ApiError
+    from common.api_errors import ApiError
     from django.contrib import messages
 
     if not user_has_role(user=request.user, roles=[Role.UMKM_VERIFIER]):

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.services import user_create
 from common.throttles import SubmitRateThrottle
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from layers.policy.ppid import annual_report_public
 
 from . import selectors, serializers, services

@@ -21,8 +21,7 @@ def _url(name: str, **kwargs) -> str | None:
 
 
 def _layers() -> list:
-    layers_public = getattr(registry, "layers_public", None)
-    return list(layers_public()) if layers_public else []
+    return list(registry.layers_public())
 
 
 def _dataset_entries(seen: set[str]) -> list[dict]:

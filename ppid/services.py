@@ -12,7 +12,7 @@ from accounts.selectors import user_has_role
 from accounts.services import membership_grant
 from common.jobs import enqueue
 from common.workdays import add_working_days
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 from . import selectors
 from .models import (InformationRequest, Objection, RegistrationCounter, Reminder, RequesterIdentity,

@@ -3,7 +3,7 @@ ppid.services and is idempotent: reminders are recorded per deadline per day
 (ppid.Reminder), requester notices per event (common.jobs.job_once)."""
 from celery import shared_task
 
-from ops.tasks import RETRY
+from common.jobs import RETRY
 
 
 @shared_task(name="ppid.send_reminders", **RETRY)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import user_create
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from layers.policy.ppid import annual_report_public
 
 from . import forms, selectors, serializers, services

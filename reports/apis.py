@@ -23,7 +23,7 @@ from accounts.selectors import user_agency_ids, user_has_role
 from common.csvsafe import csv_writer
 from common.lean import LeanThrottles, lean_view
 from common.throttles import BatchedThrottles, SubmitRateThrottle
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from layers.policy import reports as policy
 
 from . import selectors, services
@@ -112,10 +112,6 @@ def _submit(request, data: dict) -> tuple[dict, int]:
         # The device's secret: the form field, or the header the portal's
         # script sends (the same secret links the phone to its report).
         device_secret=data.get("device_secret") or request.headers.get("X-Device-Secret", ""))
-    if result.created and request.headers.get("X-Device-Secret"):
-        # the filing phone may follow, confirm and dispute it without an account
-        from residents.services import report_device_attach
-        report_device_attach(report=result.report, secret=request.headers["X-Device-Secret"])
     return policy.report_receipt_dict(result.report), 201 if result.created else 200
 
 

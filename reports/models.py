@@ -151,7 +151,9 @@ class Report(models.Model):
     supporters_count = models.PositiveIntegerField(default=0, help_text="Merged duplicates and supporters.")
     is_synthetic = models.BooleanField(default=False)
     device_secret_hash = models.CharField(max_length=64, blank=True, default="", db_default="",
-                                          help_text="SHA-256 of the anonymous device secret sent with the submission.")
+                                          help_text="SHA-256 of the device secret sent with the submission: the "
+                                                    "one store of the filing phone (retries; following, confirming "
+                                                    "and disputing without an account).")
 
     class Meta:
         ordering = ["-created_at"]
@@ -162,6 +164,9 @@ class Report(models.Model):
             models.Index(fields=["reporter"], name="reports_reporter", condition=models.Q(reporter__isnull=False)),
             models.Index(fields=["merged_into"], name="reports_merged_into",
                          condition=models.Q(merged_into__isnull=False)),
+            # The filing phone's reports ("Laporan saya" without an account).
+            models.Index(fields=["device_secret_hash"], name="reports_device_secret",
+                         condition=~models.Q(device_secret_hash="")),
         ]
         constraints = [
             # A constraint rather than unique=True: no extra LIKE index.

@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from common.throttles import SubmitRateThrottle, throttle_waits, throttles_record_accepted
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.selectors import desa_point_for_address
 from layers.policy import reports as policy
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
@@ -81,8 +81,8 @@ LEVEL_RANK_SQL = ("CASE ra.level " + " ".join(f"WHEN '{level}' THEN {rank}" for 
                   + " ELSE 0 END")
 
 
-def routing_decide(*, category: Category, location: PointLocation, point: Point | None = None) -> RoutingResult:
-    """The agency for a report of `category` at `location`.
+def routing_decide(*, category: Category, location: PointLocation, point: Point) -> RoutingResult:
+    """The agency for a report of `category` at `point` (in `location`'s desa).
 
     Specificity, most specific first: a rule naming an area beats one naming
     none, and a smaller area (desa) beats a larger one (kecamatan,
@@ -90,34 +90,15 @@ def routing_decide(*, category: Category, location: PointLocation, point: Point 
     the lowest rule id. No rule: the category's default agency. No default:
     None, the coordinator's triage queue.
 
-    With `point` (the submission path), one SQL statement ranks the rules
-    and matches the service areas (a service area's parts covering the
-    point, or its code list naming the desa, kecamatan or kabupaten), so
-    `location` need not carry them (point_locate(with_service_areas=False)
-    saves a query per submission); without, the rules are ranked here
-    against `location.service_areas`. A test holds the two paths equal.
+    One SQL statement ranks the rules and matches the service areas (a
+    service area's parts covering the point, or its code list naming the
+    desa, kecamatan or kabupaten), so `location` need not carry them
+    (point_locate(with_service_areas=False) saves a query per submission).
+    This is the one spelling of the rule; tests/reports/test_routing.py keeps
+    a Python ranking over the lookup's service areas as its oracle.
     """
     area_ids = [a.id for a in (location.desa, location.kecamatan, location.kabupaten) if a is not None]
-    if point is not None:
-        return _routing_decide_sql(category=category, location=location, point=point, area_ids=area_ids)
-    rules = (RoutingRule.objects.filter(category=category, is_active=True, agency__is_active=True)
-             .filter(Q(area__isnull=True) | Q(area_id__in=area_ids))
-             .select_related("agency", "area", "service_area"))
-    service_area_ids = [s.id for s in location.service_areas]
-    best, best_key = None, None
-    for rule in rules:
-        if rule.area_id is not None and rule.area_id not in area_ids:
-            continue
-        if rule.service_area_id is not None and rule.service_area_id not in service_area_ids:
-            continue
-        key = (_LEVEL_RANK.get(rule.area.level, 0) if rule.area_id else 0,
-               1 if rule.service_area_id else 0, -rule.id)
-        if best_key is None or key > best_key:
-            best, best_key = rule, key
-    if best is not None:
-        return _rule_result(category, best, best.area if best.area_id else None,
-                            best.service_area.name if best.service_area_id else None)
-    return _default_result(category)
+    return _routing_decide_sql(category=category, location=location, point=point, area_ids=area_ids)
 
 
 def _rule_result(category: Category, rule: RoutingRule, area, service_area_name: str | None) -> RoutingResult:
@@ -258,64 +239,6 @@ def bbox_margin_deg(*, lat: float, metres: float) -> float:
     geodesic test follows (a degree of latitude is at least 110,574 m, of
     longitude 111,320 m x cos(lat))."""
     return metres / 110_574 / max(math.cos(math.radians(lat)), 0.01) * 1.05
-
-
-# Raw SQL: one statement. For each category row of the code (one per
-# taxonomy version) the inner query walks the partial GiST index on
-# (category_id, location) of open reports (migration 0006) with a
-# bounding-box prefilter (&&); the exact geodesic test and distance run on
-# the few rows inside the box. The box is wider than the radius in every
-# direction (bbox_margin_deg), so it only prefilters: no report within the
-# radius is lost. OFFSET 0 keeps ST_DWithin out of the inner query: there
-# the planner would match it to the agency geography index instead, with a
-# row estimate 50x too low (every open report in the box, all categories).
-# category_id is compared with c.id (bigint = bigint: GiST cannot use a
-# cross-type comparison). The whole rows come back as Report instances, so
-# no second query fetches them. Prepared (common.db): planning cost three
-# times the work.
-_CANDIDATES_SQL = """
-WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS p,
-                  ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
-SELECT {columns}, ST_Distance(r.location::geography, q.g) AS distance_m
-  FROM q, reports_category c
- CROSS JOIN LATERAL (
-       SELECT r.* FROM reports_report r
-        WHERE r.category_id = c.id
-          AND r.location && ST_Expand(q.p, %(margin)s)
-          AND r.status NOT IN ('resolved', 'rejected', 'merged')
-          AND r.created_at >= %(since)s
-          AND r.id <> %(exclude)s
-       OFFSET 0) r
- WHERE c.code = %(code)s
-   AND ST_DWithin(r.location::geography, q.g, %(radius)s)
- ORDER BY distance_m, r.created_at
- LIMIT %(limit)s
-""".format(columns=model_columns(Report, "r"))
-_NO_REPORT = uuid.UUID(int=0)
-
-
-def report_candidates(*, category: Category, lon: float, lat: float, exclude_id=None,
-                      limit: int = 5) -> list[tuple[Report, float]]:
-    """Open reports of the same category within its duplicate radius and
-    window, nearest first, with the geodesic distance in metres."""
-    if not category.duplicate_radius_m:
-        return []
-    since = timezone.now() - datetime.timedelta(days=category.duplicate_window_days)
-    with prepared_cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, {
-            "lon": lon, "lat": lat, "radius": category.duplicate_radius_m,
-            "margin": bbox_margin_deg(lat=lat, metres=category.duplicate_radius_m), "code": category.code,
-            "since": since, "exclude": exclude_id or _NO_REPORT, "limit": limit})
-        rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        report = model_from_row(Report, row)
-        # The policy reads each candidate's category (publication class):
-        # the same row as `category` unless it is another taxonomy version.
-        if report.category_id == category.id:
-            report.category = category
-        found.append((report, round(row[-1], 1)))
-    return found
 
 
 # Raw SQL: the ORM cannot target the functional index on

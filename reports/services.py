@@ -27,7 +27,7 @@ from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_area_ids
 from common import outbox
 from common.workdays import add_working_days
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.models import Agency, Area, ServiceArea
 from geo.selectors import point_locate
 
@@ -311,6 +311,17 @@ TRANSITIONS = {
 _COORDINATOR_TARGETS = {S.VERIFIED, S.DISPATCHED, S.REJECTED, S.MERGED, S.IN_PROGRESS}
 _AGENCY_TARGETS = {S.VERIFIED, S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED, S.NOT_OUR_AUTHORITY, S.MERGED}
 _FIELD_CREW_TARGETS = {S.IN_PROGRESS, S.RESOLVED}
+
+
+def reports_reassigned(ids: list) -> int:
+    """geo.reassign's hook (registered in ReportsConfig.ready()): the report
+    counts derive from desa_id, so after a re-assignment that changed any
+    report they are marked dirty and their tiles dropped on commit, as every
+    report write does. No public point changes (the desa is not a location)."""
+    if ids:
+        transaction.on_commit(lambda: report_changed.send(
+            sender=Report, report_id=None, old_location=None, new_location=None))
+    return 0
 
 
 def _allowed(*, access: selectors.Access, report: Report, to: str) -> bool:

@@ -62,16 +62,6 @@ class Follow(models.Model):
         constraints = [models.UniqueConstraint(fields=["report", "user"], name="residents_follow_once")]
 
 
-class ReportDevice(models.Model):
-    """The phone that filed an anonymous (or signed-out) report, by the hash of
-    a secret only that phone holds: it may follow the report on that phone,
-    confirm the fix and dispute a resolution."""
-
-    report = models.OneToOneField("reports.Report", on_delete=models.CASCADE, related_name="+")
-    secret_hash = models.CharField(max_length=64, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-
 class DeviceSupport(models.Model):
     """ "Dukung laporan ini" from a phone without an account (once per phone)."""
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from reports.models import Report, ReportPhoto
 
-from .models import FixConfirmation, Follow, Resident, ReportDevice
+from .models import FixConfirmation, Follow, Resident
 
 _CODE_CHARS = re.compile(r"[^0-9A-Z]")
 
@@ -61,8 +61,7 @@ def device_reports(*, secret: str) -> list[dict]:
     hashed = device_hash(secret)
     if hashed is None:
         return []
-    ids = ReportDevice.objects.filter(secret_hash=hashed).values_list("report_id", flat=True)
-    reports = Report.objects.filter(id__in=ids).select_related("category").order_by("-created_at")[:200]
+    reports = Report.objects.filter(device_secret_hash=hashed).select_related("category").order_by("-created_at")[:200]
     return _rows(reports, relation="device")
 
 

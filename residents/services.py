@@ -25,10 +25,10 @@ from django.utils.translation import ngettext
 from accounts.models import Membership, Role
 from common.humanize import wait_words
 from accounts.services import membership_grant, user_create
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from reports.models import Report, ReportEvent
 
-from .models import DeviceSupport, FixConfirmation, Follow, Resident, ReportDevice, SignInCode
+from .models import DeviceSupport, FixConfirmation, Follow, Resident, SignInCode
 
 CODE_TTL = datetime.timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -192,21 +192,12 @@ def codes_purge(*, now: datetime.datetime | None = None) -> int:
 
 # --- Reports: device, follow, support, confirmation, dispute -----------------
 
-def report_device_attach(*, report: Report, secret: str | None) -> bool:
-    """Remember the filing phone of a new report (not for a retry: the first
-    filing's phone keeps it)."""
-    hashed = device_hash(secret)
-    if hashed is None:
-        return False
-    _row, created = ReportDevice.objects.get_or_create(report=report, defaults={"secret_hash": hashed})
-    return created
-
-
 def is_reporter(*, report: Report, user=None, secret: str | None = None) -> bool:
     if user is not None and user.is_authenticated and report.reporter_id == user.id:
         return True
+    # The filing phone: the one store is the report's own device_secret_hash.
     hashed = device_hash(secret)
-    return bool(hashed) and ReportDevice.objects.filter(report=report, secret_hash=hashed).exists()
+    return bool(hashed) and hmac.compare_digest(report.device_secret_hash, hashed)
 
 
 def _report_by_code(code: str) -> Report:

@@ -1,7 +1,7 @@
 """Pages and small JSON endpoints for residents: sign-in with a one-time code,
 "Laporan saya", following, support, the reporter's "is it fixed?" and their
 own report's photos. Errors of the JSON endpoints are {"code", "message"}
-(config.api_errors shape) in the request's language."""
+(common.api_errors shape) in the request's language."""
 import json
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from reports.models import Report, ReportPhoto
 
 from . import selectors, services

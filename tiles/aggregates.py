@@ -48,11 +48,6 @@ def cell_size(z: int) -> float:
     return 2 * MERC_HALF / (2 ** z * settings.TILES_CELLS_PER_TILE)
 
 
-def reports_ready() -> bool:
-    return "tiles_reportcell" in connection.introspection.table_names() and \
-        "reports_report" in connection.introspection.table_names()
-
-
 def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
     """The tile statement reading precomputed cells, or None when the cells
     cannot answer (another layer, or a period filter: cells hold no time)."""

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import ApiError, error_body
+from common.api_errors import ApiError, error_body
 from tiles import cache, services, sources, vector
 from tiles import raster as raster_mod
 from tiles.selectors import raster_get, rasters_list, zones_for

@@ -53,19 +53,23 @@ def on_business_changed(sender, business_id=None, old_location=None, new_locatio
     _invalidate_points("businesses", old_location, new_location)
 
 
-def connect() -> None:
-    try:
-        from reports.signals import report_changed
-    except ImportError:
-        report_changed = None
-    if report_changed is not None:
-        report_changed.connect(on_report_changed, dispatch_uid="tiles.report_changed")
-    from layers.signals import report_counts_rebuilt
+def on_businesses_bulk_written(sender, **kwargs):
+    """Bulk writes send no per-row signal; the whole layer is invalidated."""
+    cache.tiles_invalidate_layer("businesses")
 
+
+def on_dataset_layer_changed(sender, layer_id, **kwargs):
+    cache.tiles_invalidate_layer(layer_id)
+
+
+def connect() -> None:
+    from businesses.signals import business_changed, businesses_bulk_written
+    from datasets.signals import dataset_layer_changed
+    from layers.signals import report_counts_rebuilt
+    from reports.signals import report_changed
+
+    report_changed.connect(on_report_changed, dispatch_uid="tiles.report_changed")
     report_counts_rebuilt.connect(on_report_counts_rebuilt, dispatch_uid="tiles.report_counts_rebuilt")
-    try:
-        from businesses.signals import business_changed
-    except ImportError:
-        business_changed = None
-    if business_changed is not None:
-        business_changed.connect(on_business_changed, dispatch_uid="tiles.business_changed")
+    business_changed.connect(on_business_changed, dispatch_uid="tiles.business_changed")
+    businesses_bulk_written.connect(on_businesses_bulk_written, dispatch_uid="tiles.businesses_bulk_written")
+    dataset_layer_changed.connect(on_dataset_layer_changed, dispatch_uid="tiles.dataset_layer_changed")

@@ -24,35 +24,11 @@ LAYER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")
 def layer_get(layer_id: str):
     if not LAYER_ID.match(layer_id):
         return None
-    if hasattr(registry, "layer_get"):
-        return registry.layer_get(layer_id)
-    return {layer.id: layer for layer in _interim_layers()}.get(layer_id)
+    return registry.layer_get(layer_id)
 
 
 def layers_public() -> list:
-    if hasattr(registry, "layers_public"):
-        return list(registry.layers_public())
-    return _interim_layers()
-
-
-def _interim_layers() -> list:
-    """Boundary layers read straight from the geo tables, used only until the
-    registry provides layer_get (same shape: id, geom 4326, fields)."""
-    from types import SimpleNamespace
-
-    from geo.attribution import DATA_ATTRIBUTION
-
-    def area_layer(level):
-        sql = ("SELECT a.code AS id, b.geom AS geom, a.code AS code, a.name AS name"
-               " FROM geo_area a JOIN geo_edition e ON e.id = a.edition_id AND e.is_current"
-               " JOIN geo_areaboundary b ON b.area_id = a.id WHERE a.level = %s")
-        return SimpleNamespace(
-            id=level, title=f"Batas {level}", description="", geometry_type="MultiPolygon",
-            field_types={"code": "string", "name": "string"}, fields=["code", "name"], id_type="string",
-            licence="MIT License. " + DATA_ATTRIBUTION, extra={"attribution": DATA_ATTRIBUTION},
-            datetime_field=None, table_sql=lambda filters=None: (sql, [level]))
-
-    return [area_layer("desa"), area_layer("kecamatan")]
+    return list(registry.layers_public())
 
 
 def parse_period(value: str) -> tuple[datetime.datetime | None, datetime.datetime | None]:

@@ -31,13 +31,6 @@ class TileOutOfRange(Exception):
     pass
 
 
-class BadFilter(Exception):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 @dataclass(frozen=True)
 class TileRequest:
     z: int

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from geo.selectors import points_assign_desa
 
 from .. import services

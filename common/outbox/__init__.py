@@ -50,10 +50,6 @@ def register(kind: str, handler: Handler) -> None:
     _handlers[kind] = handler
 
 
-def handler_for(kind: str) -> Handler | None:
-    return _handlers.get(kind)
-
-
 def enqueue(kind: str, payload: dict, *, key: str) -> None:
     """Store a message in the current transaction; kick its delivery after the commit."""
     from django.db import transaction

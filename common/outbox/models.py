@@ -27,3 +27,26 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.kind}:{self.key}"
+
+
+class JobReceipt(models.Model):
+    """One row per piece of work done by a background job, keyed by what it did.
+
+    A job that may run twice (a retried Celery task, a beat run overlapping the
+    previous one, a worker killed after the work but before the ack) claims its
+    key first and skips work whose key is already done: at-least-once delivery,
+    exactly-once effect.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    task = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "ops_jobreceipt"  # its table since it lived in ops (issue 24 moved it below the apps)
+
+    def __str__(self):
+        return self.key

@@ -15,7 +15,7 @@ import re
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 
 # 16 digits, optionally split by spaces/dots/dashes in 6-6-4 (how a KTP is read out).
 NIK_RE = re.compile(r"(?<!\d)\d{6}[ .-]?\d{6}[ .-]?\d{4}(?!\d)")

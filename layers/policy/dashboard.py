@@ -27,7 +27,6 @@ dashboard stays one statement at 1,000,000 reports.
 """
 import datetime
 
-from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
@@ -68,14 +67,6 @@ SELECT GROUPING(status) = 0 AS by_status, GROUPING(month) = 0 AS by_month,
 """
 
 
-def reports_available() -> bool:
-    try:
-        apps.get_model("reports", "Report")
-    except LookupError:
-        return False
-    return True
-
-
 def _months_back(today: datetime.date, months: int) -> datetime.date:
     year, month = today.year, today.month - months + 1
     while month <= 0:
@@ -90,8 +81,6 @@ def dashboard_report_figures(*, months: int = 12, today: datetime.date | None = 
     since = _months_back(today, months)
     empty = {"total": 0, "by_status": {}, "by_category_month": {}, "months": [], "by_agency": {},
              "by_desa": {}, "by_kecamatan": {}}
-    if not reports_available():
-        return empty
     with connection.cursor() as cursor:
         cursor.execute(_FIGURES_SQL, {
             "today": today, "open": list(OPEN_STATUSES),

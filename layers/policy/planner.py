@@ -14,19 +14,15 @@ reports, buffered so that no vertex is a report location.
 """
 from django.db.models import F
 
-HIDDEN_STATUSES = ["rejected", "merged"]
 # Category.AggregateLevel values (reports.models).
 AGGREGATE_DESA, AGGREGATE_KECAMATAN, AGGREGATE_NONE = "desa", "kecamatan", "none"
 
 
 def planner_report_source():
-    """PointSource of reports for planners, or None while the reports app has
-    no Report model."""
-    try:
-        from reports.models import Report
-    except ImportError:
-        return None
+    """PointSource of reports for planners."""
     from layers.planner import PointSource
+    from layers.policy.reports import HIDDEN_STATUSES
+    from reports.models import Report
 
     qs = (Report.objects
           .exclude(category__aggregate_level=AGGREGATE_NONE)

@@ -24,6 +24,9 @@ from layers.policy.classes import ROUND_COUNT_SQL, SMALL_COUNT_THRESHOLD, Public
 from reports.models import Category, PublicReport, Report, ReportEvent
 from reports.selectors import report_dispute_window_open
 
+# Statuses whose reports are never public: the one definition in Python (the
+# tile cells' filter and the planner's source import it; the view
+# reports_public_report, reports migration 0008, says the same in SQL).
 HIDDEN_STATUSES = (Report.Status.REJECTED, Report.Status.MERGED)
 OPEN311_CLOSED = (Report.Status.RESOLVED, Report.Status.REJECTED, Report.Status.MERGED)
 

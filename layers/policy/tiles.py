@@ -10,16 +10,14 @@ the two (tests/tiles/test_reports_tiles.py).
 """
 from layers.policy.classes import PublicationClass
 
-# Statuses whose reports are not shown as points.
-HIDDEN_STATUSES = ("rejected", "merged")
-
-
 def report_cells_public_where(alias: str) -> tuple[list[str], list]:
     """SQL conditions (and their parameters) on tiles_reportcell rows."""
+    from layers.policy.reports import HIDDEN_STATUSES  # the one definition
+
     return (
         [f"{alias}.category_id IN (SELECT id FROM reports_category WHERE publication_class = %s)",
          f"{alias}.status <> ALL(%s)", f"NOT {alias}.confidential"],
-        [PublicationClass.P0.value, list(HIDDEN_STATUSES)],
+        [PublicationClass.P0.value, [str(s) for s in HIDDEN_STATUSES]],
     )
 
 

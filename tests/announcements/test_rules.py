@@ -126,7 +126,7 @@ def test_rate_limit_per_sender_but_not_for_emergencies(speakers, clock):
 
     publish("information", clock)
     publish("warning", clock + datetime.timedelta(minutes=5))
-    from config.api_errors import ApiError
+    from common.api_errors import ApiError
     with pytest.raises(ApiError) as exc:
         publish("information", clock + datetime.timedelta(minutes=10))
     assert exc.value.code == "sender_rate_limited" and exc.value.status_code == 429

@@ -4,27 +4,11 @@ approval, and without exempt fields."""
 import mapbox_vector_tile
 import morecantile
 import pytest
-from django.urls import NoReverseMatch, reverse
 from rest_framework.test import APIClient
 
 from layers import registry
 
 from .conftest import SECRET_NIK, api, create_dataset, geojson, point, upload
-
-
-def _stack_present() -> bool:
-    """The layers registry, OGC API and tiles are merged (issues 5 and 6)."""
-    try:
-        reverse("ogc-items", kwargs={"collection_id": "x"})
-        reverse("tiles-vector", kwargs={"layers": "x", "z": 0, "x": 0, "y": 0})
-    except NoReverseMatch:
-        return False
-    return hasattr(registry, "layer_get")
-
-
-# Runs once layers and tiles are on main; until then the provider output is
-# tested in test_privacy.py and test_upload.py through layers.policy.datasets.
-pytestmark = pytest.mark.skipif(not _stack_present(), reason="layers/tiles apps not merged yet")
 
 
 @pytest.fixture

@@ -277,15 +277,6 @@ def test_statement_timeout_is_a_clear_error(planner_client, settings):
     assert planner_client.get("/ogc/collections/desa/items?limit=1").status_code == 200
 
 
-def _has_reports() -> bool:
-    try:
-        import reports.models  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _has_reports(), reason="reports app not merged yet")
 def test_statistics_and_hotspots_over_real_reports(planner_client, two_desa):
     import uuid
 

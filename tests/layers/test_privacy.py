@@ -1,11 +1,7 @@
 """Nothing restricted leaves through any public endpoint of issue 5: OGC API
 (JSON and HTML, pages and items), exports (GeoJSON, CSV, GeoPackage), the
-catalogue, the metadata and the open-data page.
-
-The reports and businesses apps land separately: these tests skip only while
-their models are missing."""
+catalogue, the metadata and the open-data page."""
 import datetime
-import importlib
 import json
 import re
 import struct
@@ -19,19 +15,6 @@ from layers.registry import layers_public
 
 pytestmark = pytest.mark.django_db
 
-
-def _has(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-needs_reports = pytest.mark.skipif(not (_has("reports.models") and _has("layers.policy.reports")),
-                                   reason="reports app (reports.models, layers.policy.reports) not merged yet")
-needs_businesses = pytest.mark.skipif(not (_has("businesses.models") and _has("layers.policy.businesses")),
-                                      reason="businesses app not merged yet")
 
 SECRET_TEXT = "Zebra-Rahasia-4471 pasien demam berdarah di rumah Pak Fulan"
 
@@ -122,7 +105,6 @@ def categories(kubu_raya):
             "violence": make("uji-kekerasan", "P3", "kecamatan"), "registry": make("uji-adminduk", "P2", "none")}
 
 
-@needs_reports
 def test_confidential_and_restricted_reports_never_leave(client, categories, spots):
     SECRET_LON, SECRET_LAT = spots["secret"]
     lon, lat = spots["other"]
@@ -155,7 +137,6 @@ def test_confidential_and_restricted_reports_never_leave(client, categories, spo
     assert not [c for c in counts if c["category_code"] == "uji-adminduk"]
 
 
-@needs_reports
 def test_report_counts_publish_only_fixed_cells(client, categories, spots, settings):
     lon, lat = spots["other"]
     for i in range(7):
@@ -182,7 +163,6 @@ def test_report_counts_publish_only_fixed_cells(client, categories, spots, setti
 
 # --- Businesses ---------------------------------------------------------------
 
-@needs_businesses
 def test_home_based_business_without_consent_only_at_desa_point(client, kubu_raya, spots):
     from businesses.services import business_create
 

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from ops.models import JobReceipt
+from common.outbox.models import JobReceipt
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from common.jobs import enqueue, job_once
+from common.outbox.models import JobReceipt
 from config.celery import app
 from ops import tasks
-from ops.models import JobReceipt
 
 REDIS_URL = os.environ.get("OPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 

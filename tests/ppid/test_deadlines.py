@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from common.workdays import is_working_day, working_days_between
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from ppid import services
 from ppid.models import InformationRequest, Objection
 

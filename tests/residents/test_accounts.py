@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import Membership, Role
-from config.api_errors import ApiError
+from common.api_errors import ApiError
 from messaging.gateways import simulated_inbox
 from messaging.models import SentMessage
 from residents import services

@@ -1,4 +1,4 @@
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 # Each app's synthetic-data command; all are idempotent (they top up to N).
@@ -22,9 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--businesses", type=int, default=2000)
 
     def handle(self, *args, **options):
-        available = get_commands()
         for command, size_option in GENERATORS:
-            if command not in available:
-                continue
             kwargs = {"target": options[size_option]} if size_option else {}
             call_command(command, stdout=self.stdout, **kwargs)
