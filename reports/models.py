@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.regency import regency_field
 from layers.policy.classes import PublicationClass
 
 STORAGE_SRID = settings.GEO_STORAGE_SRID  # EPSG:4326, lon/lat
@@ -85,6 +86,8 @@ class RoutingRule(models.Model):
     agency = models.ForeignKey("geo.Agency", on_delete=models.CASCADE, related_name="+")
     is_active = models.BooleanField(default=True)
     note = models.CharField(max_length=200, blank=True)
+    regency_code = regency_field()
+    regency_from = "agency"
 
     class Meta:
         ordering = ["category", "id"]
@@ -152,6 +155,8 @@ class Report(models.Model):
     is_synthetic = models.BooleanField(default=False)
     device_secret_hash = models.CharField(max_length=64, blank=True, default="", db_default="",
                                           help_text="SHA-256 of the anonymous device secret sent with the submission.")
+    regency_code = regency_field()
+    regency_from = "desa"
 
     class Meta:
         ordering = ["-created_at"]
@@ -194,6 +199,8 @@ class ReportSubject(models.Model):
     age = models.PositiveSmallIntegerField(null=True, blank=True)
     condition = models.TextField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
 
 class PersonalDataAccess(models.Model):
@@ -210,6 +217,8 @@ class PersonalDataAccess(models.Model):
     agency = models.ForeignKey("geo.Agency", null=True, on_delete=models.PROTECT, related_name="+")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     accessed_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
     class Meta:
         ordering = ["-accessed_at"]
@@ -234,6 +243,8 @@ class ReportPhoto(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
 
 class ReportEvent(models.Model):
@@ -262,6 +273,8 @@ class ReportEvent(models.Model):
     photo = models.ForeignKey(ReportPhoto, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                               db_index=False)
     created_at = models.DateTimeField()
+    regency_code = regency_field()
+    regency_from = "report"
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -287,6 +300,8 @@ class RoutingDecision(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
 
 class ReportSupport(models.Model):
@@ -295,6 +310,8 @@ class ReportSupport(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="supports")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "user"], name="reports_support_once")]
