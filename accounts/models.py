@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.regency import regency_field
+
 
 class Role(models.TextChoices):
     RESIDENT = "resident", _("Warga terdaftar")
@@ -40,6 +42,8 @@ class Membership(models.Model):
                              related_name="memberships", help_text="RT unit, desa or kecamatan.")
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True, help_text="End of term (ketua RT: 5 years).")
+    regency_code = regency_field()
+    regency_from = ("agency", "area")
 
     class Meta:
         constraints = [

@@ -28,6 +28,17 @@ def user_agency_ids(*, user, roles: list[str] | None = None) -> set[int]:
                .values_list("agency_id", flat=True))
 
 
+def user_regency_codes(*, user, roles: list[str] | None = None) -> set[str]:
+    """The regencies (kabupaten/kota codes) the user works in: those of the agencies
+    and areas of their active memberships (a membership without either is the
+    deployment's regency's). Regencies as tenants: a regency's staff see only their
+    regency. `roles` narrows to some roles."""
+    qs = memberships_active(user=user)
+    if roles:
+        qs = qs.filter(role__in=roles)
+    return set(qs.values_list("regency_code", flat=True))
+
+
 def user_area_ids(*, user, roles: list[str]) -> set[int]:
     return set(memberships_active(user=user).filter(role__in=roles, area__isnull=False)
                .values_list("area_id", flat=True))

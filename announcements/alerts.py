@@ -11,8 +11,9 @@ from common import outbox
 from .models import Delivery  # noqa: F401 - the table written below
 
 NEW_REPORT_SQL = """
-INSERT INTO announcements_delivery (report_event_id, subscription_id, status, attempts, not_before, last_error)
-SELECT %(event)s, s.id, 'pending', 0, %(now)s, ''
+INSERT INTO announcements_delivery (report_event_id, subscription_id, status, attempts, not_before, last_error,
+                                    regency_code)
+SELECT %(event)s, s.id, 'pending', 0, %(now)s, '', s.regency_code
   FROM announcements_subscription AS s
  WHERE s.active AND s.wants_reports
    AND ((s.target = 'point' AND s.reach && %(p)s::geometry AND ST_Intersects(s.reach, %(p)s::geometry))
@@ -21,8 +22,9 @@ ON CONFLICT DO NOTHING
 """
 
 FOLLOWED_SQL = """
-INSERT INTO announcements_delivery (report_event_id, subscription_id, status, attempts, not_before, last_error)
-SELECT %(event)s, s.id, 'pending', 0, %(now)s, ''
+INSERT INTO announcements_delivery (report_event_id, subscription_id, status, attempts, not_before, last_error,
+                                    regency_code)
+SELECT %(event)s, s.id, 'pending', 0, %(now)s, '', s.regency_code
   FROM announcements_subscription AS s
  WHERE s.active AND s.target = 'report' AND s.report_id = %(report)s
 ON CONFLICT DO NOTHING

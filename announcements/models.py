@@ -17,6 +17,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 
+from common.regency import regency_field
+
 STORAGE_SRID = 4326
 
 
@@ -76,6 +78,8 @@ class Announcement(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    regency_code = regency_field()
+    regency_from = ("agency", "speaker_area")
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -102,6 +106,8 @@ class Attachment(models.Model):
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size_bytes = models.PositiveIntegerField()
+    regency_code = regency_field()
+    regency_from = "announcement"
 
 
 class Message(models.Model):
@@ -120,6 +126,8 @@ class Message(models.Model):
     sent_at = models.DateTimeField()
     note = models.TextField(blank=True, help_text="What was corrected, or why it was withdrawn.")
     matched = models.PositiveIntegerField(default=0)
+    regency_code = regency_field()
+    regency_from = "announcement"
 
     class Meta:
         ordering = ["announcement_id", "sequence"]
@@ -169,6 +177,8 @@ class Subscription(models.Model):
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="For the unsubscribe link.")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = ("report", "area_code")
 
     class Meta:
         constraints = [
@@ -201,6 +211,8 @@ class Delivery(models.Model):
     not_before = models.DateTimeField(help_text="Quiet hours and retry backoff push this later.")
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    regency_code = regency_field()
+    regency_from = "subscription"
 
     class Meta:
         constraints = [

@@ -305,13 +305,15 @@ def deliveries_plan(*, message: Message, now) -> int:
     params.update({"message": message.id, "now": now, "announcement": a.id})
     with connection.cursor() as cursor:
         cursor.execute(f"""
-            INSERT INTO announcements_delivery (message_id, subscription_id, status, attempts, not_before, last_error)
-            SELECT %(message)s, r.id, 'pending', 0, %(now)s, ''
+            INSERT INTO announcements_delivery (message_id, subscription_id, status, attempts, not_before, last_error,
+                                                regency_code)
+            SELECT %(message)s, r.id, 'pending', 0, %(now)s, '', s.regency_code
               FROM ({selectors.MATCH_SQL}
                     UNION
                     SELECT d.subscription_id FROM announcements_delivery AS d
                       JOIN announcements_message AS m ON m.id = d.message_id
                      WHERE m.announcement_id = %(announcement)s) AS r
+              JOIN announcements_subscription AS s ON s.id = r.id
             ON CONFLICT DO NOTHING""", params)
         return cursor.rowcount
 

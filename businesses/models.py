@@ -34,6 +34,8 @@ from django.db.models import F, Func, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from common.regency import regency_field
+
 STORAGE_SRID = settings.GEO_STORAGE_SRID  # EPSG:4326, lon/lat
 
 
@@ -197,6 +199,8 @@ class Business(models.Model):
     is_synthetic = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    regency_code = regency_field()
+    regency_from = "desa"
 
     class Meta:
         ordering = ["name", "id"]
@@ -233,6 +237,8 @@ class BusinessFinancials(models.Model):
                                                    "or net assets (UU 20/2008 legacy), rupiah.")
     annual_sales_idr = models.BigIntegerField(null=True, blank=True, help_text="Hasil penjualan tahunan, rupiah.")
     updated_at = models.DateTimeField(auto_now=True)
+    regency_code = regency_field()
+    regency_from = "business"
 
 
 class BusinessConsent(models.Model):
@@ -258,6 +264,8 @@ class BusinessConsent(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     note = models.TextField(blank=True)
+    regency_code = regency_field()
+    regency_from = "business"
 
     class Meta:
         ordering = ["business", "kind", "-recorded_at", "-id"]
@@ -290,6 +298,8 @@ class Certificate(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
+    regency_code = regency_field()
+    regency_from = "business"
 
     class Meta:
         ordering = ["business", "kind", "number"]
@@ -308,6 +318,8 @@ class BusinessPhoto(models.Model):
     image = models.ImageField(upload_to="businesses/%Y/%m/")
     caption = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "business"
 
 
 class BusinessAudit(models.Model):
@@ -320,6 +332,8 @@ class BusinessAudit(models.Model):
     changes = models.JSONField(default=dict, blank=True,
                                help_text="field -> [old, new]; personal fields are named, not copied.")
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "business"
 
     class Meta:
         ordering = ["business", "created_at", "id"]

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.regency import regency_field
 from ppid.models import Pasal17
 
 STORAGE_SRID = settings.GEO_STORAGE_SRID  # EPSG:4326, lon/lat
@@ -73,6 +74,8 @@ class Dataset(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     published_version = models.ForeignKey("DatasetVersion", null=True, blank=True, on_delete=models.PROTECT,
                                           related_name="+")
+    regency_code = regency_field()
+    regency_from = "producer"
 
     class Meta:
         ordering = ["title"]
@@ -104,6 +107,8 @@ class DatasetField(models.Model):
     label = models.CharField(max_length=200, blank=True)
     exempt = models.BooleanField(default=False, help_text="Dikecualikan: never published.")
     position = models.PositiveSmallIntegerField(default=0)
+    regency_code = regency_field()
+    regency_from = "dataset"
 
     class Meta:
         ordering = ["position", "name"]
@@ -139,6 +144,8 @@ class DatasetVersion(models.Model):
                                     related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
+    regency_code = regency_field()
+    regency_from = "dataset"
 
     class Meta:
         ordering = ["dataset", "-number"]
@@ -158,6 +165,8 @@ class DatasetFeature(models.Model):
     area = models.ForeignKey("geo.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                              help_text="Desa/kecamatan of a tabular row, or the desa of a point.")
     properties = models.JSONField(default=dict)
+    regency_code = regency_field()
+    regency_from = "version"
 
     class Meta:
         indexes = [models.Index(fields=["version", "row"])]
@@ -182,6 +191,8 @@ class RefreshReminder(models.Model):
     due_on = models.DateField()
     sent_on = models.DateField()
     recipients = models.PositiveIntegerField(default=0)
+    regency_code = regency_field()
+    regency_from = "dataset"
 
     class Meta:
         constraints = [

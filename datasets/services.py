@@ -145,8 +145,8 @@ def dataset_version_upload(*, dataset: Dataset, user, filename: str, data: bytes
 # separately, which made storing a 50,000-row upload several times slower
 # than validating it (bench/datasets.py). WKB goes in as bytea, unchanged.
 _FEATURES_INSERT_SQL = """
-INSERT INTO datasets_datasetfeature (version_id, "row", geom, area_id, properties)
-SELECT %(version)s, t.row_number, ST_GeomFromWKB(t.wkb, 4326), t.area_id, t.props::jsonb
+INSERT INTO datasets_datasetfeature (version_id, "row", geom, area_id, properties, regency_code)
+SELECT %(version)s, t.row_number, ST_GeomFromWKB(t.wkb, 4326), t.area_id, t.props::jsonb, %(regency)s
   FROM unnest(%(rows)s::int[], %(wkbs)s::bytea[], %(areas)s::bigint[], %(props)s::text[])
        AS t(row_number, wkb, area_id, props)
 """
@@ -157,7 +157,7 @@ def _features_insert(*, version: DatasetVersion, rows, areas: dict, batch_size: 
         for start in range(0, len(rows), batch_size):
             batch = rows[start:start + batch_size]
             cursor.execute(_FEATURES_INSERT_SQL, {
-                "version": version.id,
+                "version": version.id, "regency": version.regency_code,
                 "rows": [r.number for r in batch],
                 "wkbs": [shapely.to_wkb(r.geometry) if r.geometry is not None else None for r in batch],
                 "areas": [areas[r.code].id if r.code else r.desa_id for r in batch],

@@ -13,6 +13,8 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 
+from common.regency import regency_field, regency_generated
+
 STORAGE_SRID = settings.GEO_STORAGE_SRID  # EPSG:4326, lon/lat
 
 
@@ -59,6 +61,7 @@ class Area(models.Model):
     population_source = models.CharField(max_length=200, blank=True)
     source_centroid = models.PointField(srid=STORAGE_SRID, null=True, blank=True,
                                         help_text="Centroid given by the code list (EPSG:4326).")
+    regency_code = regency_generated()
 
     class Meta:
         ordering = ["code"]
@@ -88,6 +91,8 @@ class AreaBoundary(models.Model):
     source = models.CharField(max_length=300, blank=True)
     was_repaired = models.BooleanField(default=False, help_text="Made valid with ST_MakeValid on import.")
     updated_at = models.DateTimeField(auto_now=True)
+    regency_code = regency_field()
+    regency_from = "area"
 
 
 class AreaPart(models.Model):
@@ -102,6 +107,7 @@ class AreaPart(models.Model):
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=9, choices=Area.Level.choices)
     code = models.CharField(max_length=40)
+    regency_code = regency_generated()
     # No b-tree index on (edition, level): with one, the planner filtered every
     # desa part by ST_Covers (406 per point) instead of probing the GiST index
     # on geom; at 1,000,000 points that was 100x slower (docs/benchmarks.md).
@@ -135,6 +141,7 @@ class AreaLookupCell(models.Model):
     j = models.IntegerField(help_text="floor(lat / LOOKUP_CELL_DEG)")
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     code = models.CharField(max_length=40, help_text="The desa's code, for the edge rule without a join.")
+    regency_code = regency_generated()
     part = models.ForeignKey(AreaPart, null=True, on_delete=models.CASCADE, related_name="+",
                              help_text="Null: the desa covers the whole cell.")
 
@@ -166,6 +173,8 @@ class Agency(models.Model):
     email = models.EmailField(blank=True)
     webhook_url = models.URLField(blank=True)
     is_active = models.BooleanField(default=True)
+    # The regency the agency serves (agencies of other regencies: geo.templates).
+    regency_code = regency_field()
 
     class Meta:
         ordering = ["code"]
@@ -184,6 +193,8 @@ class ServiceArea(models.Model):
     area_codes = ArrayField(models.CharField(max_length=40), default=list, blank=True,
                             help_text="Kemendagri codes (any level); resolved in the current edition.")
     geom = models.MultiPolygonField(srid=STORAGE_SRID, null=True, blank=True)
+    regency_code = regency_field()
+    regency_from = "agency"
 
     class Meta:
         ordering = ["agency__code", "name"]
@@ -203,6 +214,8 @@ class ServiceAreaPart(models.Model):
 
     service_area = models.ForeignKey(ServiceArea, related_name="parts", on_delete=models.CASCADE)
     geom = models.PolygonField(srid=STORAGE_SRID)
+    regency_code = regency_field()
+    regency_from = "service_area"
 
 
 class RegencyOutline(models.Model):

@@ -292,8 +292,8 @@ def service_area_save(*, service_area: ServiceArea) -> ServiceArea:
             if service_area.geom is not None:
                 cursor.execute(
                     """
-                    INSERT INTO geo_serviceareapart (service_area_id, geom)
-                    SELECT id, ST_Subdivide(geom, %(max_vertices)s) FROM geo_servicearea WHERE id = %(id)s
+                    INSERT INTO geo_serviceareapart (service_area_id, regency_code, geom)
+                    SELECT id, regency_code, ST_Subdivide(geom, %(max_vertices)s) FROM geo_servicearea WHERE id = %(id)s
                     """,
                     {"id": service_area.id, "max_vertices": settings.GEO_SUBDIVIDE_MAX_VERTICES},
                 )

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.regency import regency_field
+
 
 class Pasal17(models.TextChoices):
     """Exemption bases of UU 14/2008 Pasal 17 (domain.md 1.2)."""
@@ -106,6 +108,8 @@ class InformationRequest(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    regency_code = regency_field()
+    regency_from = "agency"
 
     class Meta:
         ordering = ["-received_at"]
@@ -179,6 +183,8 @@ class RequesterIdentity(RequesterIdentityFields):
     never public, never exported; read by the handling PPID only)."""
 
     request = models.OneToOneField(InformationRequest, on_delete=models.CASCADE, related_name="identity")
+    regency_code = regency_field()
+    regency_from = "request"
 
 
 class Objection(models.Model):
@@ -216,6 +222,8 @@ class Objection(models.Model):
     dispute_filed_on = models.DateField(null=True, blank=True,
                                         help_text="Sengketa diajukan ke Komisi Informasi (tracking only).")
     dispute_note = models.TextField(blank=True)
+    regency_code = regency_field()
+    regency_from = "request"
 
     class Meta:
         ordering = ["-filed_at"]
@@ -245,6 +253,8 @@ class Reminder(models.Model):
                                   related_name="reminders")
     sent_on = models.DateField()
     recipients = models.PositiveIntegerField(default=0)
+    regency_code = regency_field()
+    regency_from = ("request", "objection")
 
     class Meta:
         constraints = [
@@ -277,6 +287,8 @@ class PublicDocument(models.Model):
     retention = models.CharField(max_length=100, blank=True, help_text="Jangka waktu penyimpanan.")
     is_listed = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "agency"
 
     class Meta:
         ordering = ["kip_class", "title"]

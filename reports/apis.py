@@ -19,7 +19,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from accounts.selectors import user_agency_ids, user_has_role
+from accounts.selectors import user_agency_ids, user_has_role, user_regency_codes
 from common.csvsafe import csv_writer
 from common.lean import LeanThrottles, lean_view
 from common.throttles import BatchedThrottles, SubmitRateThrottle
@@ -368,7 +368,8 @@ class AccessLogApi(APIView):
     def get(self, request):
         if not user_has_role(user=request.user, roles=[Role.DPO]):
             raise ApiError("permission_denied", _("Hanya Pejabat Pelindungan Data Pribadi."), status_code=403)
-        rows = PersonalDataAccess.objects.select_related("user", "agency", "report").order_by("-accessed_at")[:10000]
+        rows = (PersonalDataAccess.objects.filter(regency_code__in=user_regency_codes(user=request.user, roles=[Role.DPO]))
+                .select_related("user", "agency", "report").order_by("-accessed_at")[:10000])
         records = [{"accessed_at": a.accessed_at.isoformat(), "user": a.user.username,
                     "agency": a.agency.code if a.agency else "", "report_id": str(a.report_id),
                     "tracking_code": a.report.tracking_code, "kind": a.kind, "reason": a.reason,

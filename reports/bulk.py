@@ -41,7 +41,7 @@ CREATE TEMP TABLE reports_stage (
 CREATE TEMP TABLE reports_stage_event (
     report_id uuid, kind text, from_status text, to_status text, note text, public bool, created_at timestamptz
 ) ON COMMIT DROP;
-CREATE TEMP TABLE reports_stage_inserted (id uuid) ON COMMIT DROP;
+CREATE TEMP TABLE reports_stage_inserted (id uuid, regency_code varchar(5)) ON COMMIT DROP;
 """
 
 _STAGE_COLUMNS = ("id", "tracking_code", "category_id", "geom", "accuracy_m", "status", "channel",
@@ -91,7 +91,7 @@ SELECT s.id, n.area_id, true
 _INSERT_SQL = """
 WITH rules AS MATERIALIZED (
     -- The active rules, ranked once per batch (not once per row): 37 rows.
-    SELECT rr.id, rr.agency_id, rr.category_id, rr.area_id, rr.service_area_id, sa.area_codes,
+    SELECT rr.id, rr.agency_id, rr.category_id, rr.area_id, rr.service_area_id, sa.area_codes, rr.regency_code,
            {level_rank} AS level_rank
       FROM reports_routingrule rr
       JOIN geo_agency ag ON ag.id = rr.agency_id AND ag.is_active
@@ -99,7 +99,7 @@ WITH rules AS MATERIALIZED (
       LEFT JOIN geo_servicearea sa ON sa.id = rr.service_area_id
      WHERE rr.is_active
 ), routed AS (
-    SELECT s.*, sd.desa_id, sd.approximate, d.parent_id AS kecamatan_id, rule.id AS rule_id,
+    SELECT s.*, sd.desa_id, sd.approximate, d.parent_id AS kecamatan_id, d.regency_code, rule.id AS rule_id,
            COALESCE(rule.agency_id, dag.id) AS routed_agency_id, cat.code AS category_code
       FROM reports_stage s
       JOIN reports_stage_desa sd ON sd.id = s.id
@@ -108,10 +108,11 @@ WITH rules AS MATERIALIZED (
       LEFT JOIN geo_area kab ON kab.id = k.parent_id
       JOIN reports_category cat ON cat.id = s.category_id
       LEFT JOIN geo_agency dag ON dag.id = cat.default_agency_id AND dag.is_active
+                                AND dag.regency_code = d.regency_code
       LEFT JOIN LATERAL (
             SELECT r.id, r.agency_id
               FROM rules r
-             WHERE r.category_id = s.category_id
+             WHERE r.category_id = s.category_id AND r.regency_code = d.regency_code
                AND (r.area_id IS NULL OR r.area_id IN (d.id, k.id, kab.id))
                AND (r.service_area_id IS NULL
                     OR r.area_codes && ARRAY[d.code, k.code, kab.code]::varchar[]
@@ -124,30 +125,30 @@ INSERT INTO reports_report (
     id, tracking_code, category_id, status, channel, location, accuracy_m, desa_id, kecamatan_id,
     location_approximate, agency_id, routing_reason, reporter_id, on_behalf_of_rt_id, confidential, anonymous,
     description, created_at, updated_at, verified_at, resolved_at, deadline, merged_into_id, supporters_count,
-    is_synthetic)
+    is_synthetic, regency_code)
 SELECT id, tracking_code, category_id, status, channel, geom, accuracy_m, desa_id, kecamatan_id,
        approximate, CASE WHEN status = 'not_our_authority' THEN NULL ELSE routed_agency_id END,
        CASE WHEN rule_id IS NOT NULL THEN 'impor: aturan #' || rule_id
             WHEN routed_agency_id IS NOT NULL THEN 'impor: instansi bawaan kategori ' || category_code
             ELSE 'impor: antrean triase' END,
        NULL, NULL, confidential, true, description, created_at, updated_at, verified_at, resolved_at, deadline,
-       NULL, supporters_count, is_synthetic
+       NULL, supporters_count, is_synthetic, regency_code
   FROM routed
 ON CONFLICT DO NOTHING
-RETURNING id
+RETURNING id, regency_code
 )
-INSERT INTO reports_stage_inserted SELECT id FROM inserted
+INSERT INTO reports_stage_inserted SELECT id, regency_code FROM inserted
 """.replace("{level_rank}", LEVEL_RANK_SQL)
 
 # A row without a history gets the one public "created" entry, written here
 # from the staged row rather than copied from Python (half the COPY).
 _EVENTS_SQL = """
-INSERT INTO reports_reportevent (report_id, kind, from_status, to_status, note, public, created_at)
-SELECT e.report_id, e.kind, e.from_status, e.to_status, e.note, e.public, e.created_at
+INSERT INTO reports_reportevent (report_id, kind, from_status, to_status, note, public, created_at, regency_code)
+SELECT e.report_id, e.kind, e.from_status, e.to_status, e.note, e.public, e.created_at, i.regency_code
   FROM reports_stage_event e
   JOIN reports_stage_inserted i ON i.id = e.report_id
  UNION ALL
-SELECT s.id, 'created', '', 'received', '', true, s.created_at
+SELECT s.id, 'created', '', 'received', '', true, s.created_at, i.regency_code
   FROM reports_stage s
   JOIN reports_stage_inserted i ON i.id = s.id
  WHERE NOT s.has_events

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.regency import regency_field
 from layers.policy.classes import PublicationClass
 
 STORAGE_SRID = settings.GEO_STORAGE_SRID  # EPSG:4326, lon/lat
@@ -85,6 +86,8 @@ class RoutingRule(models.Model):
     agency = models.ForeignKey("geo.Agency", on_delete=models.CASCADE, related_name="+")
     is_active = models.BooleanField(default=True)
     note = models.CharField(max_length=200, blank=True)
+    regency_code = regency_field()
+    regency_from = "agency"
 
     class Meta:
         ordering = ["category", "id"]
@@ -154,6 +157,8 @@ class Report(models.Model):
                                           help_text="SHA-256 of the device secret sent with the submission: the "
                                                     "one store of the filing phone (retries; following, confirming "
                                                     "and disputing without an account).")
+    regency_code = regency_field()
+    regency_from = "desa"
 
     class Meta:
         ordering = ["-created_at"]
@@ -199,6 +204,8 @@ class ReportSubject(models.Model):
     age = models.PositiveSmallIntegerField(null=True, blank=True)
     condition = models.TextField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
 
 class PersonalDataAccess(models.Model):
@@ -215,6 +222,8 @@ class PersonalDataAccess(models.Model):
     agency = models.ForeignKey("geo.Agency", null=True, on_delete=models.PROTECT, related_name="+")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     accessed_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
     class Meta:
         ordering = ["-accessed_at"]
@@ -245,6 +254,8 @@ class ReportPhoto(models.Model):
         null=True, blank=True, help_text="When a staff member of the handling agency marked it public.")
     public_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                            on_delete=models.SET_NULL, related_name="+")
+    regency_code = regency_field()
+    regency_from = "report"
 
 
 class ReportEvent(models.Model):
@@ -273,6 +284,8 @@ class ReportEvent(models.Model):
     photo = models.ForeignKey(ReportPhoto, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                               db_index=False)
     created_at = models.DateTimeField()
+    regency_code = regency_field()
+    regency_from = "report"
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -298,6 +311,8 @@ class RoutingDecision(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
 
 class ReportSupport(models.Model):
@@ -306,6 +321,8 @@ class ReportSupport(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="supports")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "user"], name="reports_support_once")]

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
-from accounts.selectors import memberships_active, user_agency_ids, user_has_role
+from accounts.selectors import memberships_active, user_agency_ids, user_has_role, user_regency_codes
 from common.db import model_columns, model_from_row, prepared_cursor
+from common.regency import default_regency, regency_of
 from geo.models import Agency, Area
 from geo.selectors import PointLocation
 
@@ -98,7 +99,10 @@ def routing_decide(*, category: Category, location: PointLocation, point: Point)
     a Python ranking over the lookup's service areas as its oracle.
     """
     area_ids = [a.id for a in (location.desa, location.kecamatan, location.kabupaten) if a is not None]
-    return _routing_decide_sql(category=category, location=location, point=point, area_ids=area_ids)
+    # Rules are the regency's own (regencies as tenants: another regency's rule never applies).
+    regency_code = (regency_of(location.desa.code) if location.desa else None) or default_regency()
+    return _routing_decide_sql(category=category, location=location, point=point, area_ids=area_ids,
+                               regency_code=regency_code)
 
 
 def _rule_result(category: Category, rule: RoutingRule, area, service_area_name: str | None) -> RoutingResult:
@@ -122,7 +126,7 @@ SELECT rr.id, rr.area_id, rr.service_area_id, ra.level, ra.code, ra.name, sa.nam
   JOIN geo_agency ag ON ag.id = rr.agency_id AND ag.is_active
   LEFT JOIN geo_area ra ON ra.id = rr.area_id
   LEFT JOIN geo_servicearea sa ON sa.id = rr.service_area_id
- WHERE rr.category_id = %(category)s AND rr.is_active
+ WHERE rr.category_id = %(category)s AND rr.is_active AND rr.regency_code = %(regency)s
    AND (rr.area_id IS NULL OR rr.area_id = ANY(%(areas)s))
    AND (rr.service_area_id IS NULL OR sa.area_codes && %(codes)s::varchar[]
         OR EXISTS (SELECT 1 FROM geo_serviceareapart sp
@@ -134,13 +138,14 @@ SELECT rr.id, rr.area_id, rr.service_area_id, ra.level, ra.code, ra.name, sa.nam
 _ROUTING_SQL = _ROUTING_SQL.format(agency_columns=model_columns(Agency, "ag"), level_rank=LEVEL_RANK_SQL)
 
 
-def _routing_decide_sql(*, category: Category, location: PointLocation, point: Point, area_ids) -> RoutingResult:
+def _routing_decide_sql(*, category: Category, location: PointLocation, point: Point, area_ids,
+                        regency_code: str) -> RoutingResult:
     with prepared_cursor() as cursor:
         cursor.execute(_ROUTING_SQL, {"category": category.id, "areas": area_ids, "codes": list(location.codes),
-                                      "lon": point.x, "lat": point.y})
+                                      "lon": point.x, "lat": point.y, "regency": regency_code})
         row = cursor.fetchone()
     if row is None:
-        return _default_result(category)
+        return _default_result(category, regency_code)
     rule_id, area_id, service_area_id, level, code, name, service_area_name = row[:7]
     agency = model_from_row(Agency, row, start=7)
     rule = RoutingRule(id=rule_id, category=category, area_id=area_id, service_area_id=service_area_id,
@@ -150,8 +155,11 @@ def _routing_decide_sql(*, category: Category, location: PointLocation, point: P
     return _rule_result(category, rule, area, service_area_name)
 
 
-def _default_result(category: Category) -> RoutingResult:
-    if category.default_agency_id and category.default_agency.is_active:
+def _default_result(category: Category, regency_code: str | None = None) -> RoutingResult:
+    # The category's default agency is the deployment regency's; another regency's
+    # reports route by its own rules (geo.templates makes them) or go to triage.
+    if (category.default_agency_id and category.default_agency.is_active
+            and (regency_code is None or category.default_agency.regency_code == regency_code)):
         return RoutingResult(category.default_agency, None,
                              f"instansi bawaan kategori {category.code} -> {category.default_agency.code}")
     return RoutingResult(None, None, f"tidak ada aturan atau instansi bawaan untuk {category.code}: antrean triase")
@@ -188,28 +196,34 @@ def report_dispute_window_open(report: Report, now=None) -> bool:
 def report_access(*, user, report: Report) -> Access:
     if user is None or not user.is_authenticated:
         return Access()
-    roles = {(m.role, m.agency_id) for m in memberships_active(user=user)}
-    handling_roles = {r for r, a in roles if a is not None and a == report.agency_id and r in AGENCY_ROLES}
+    roles = {(m.role, m.agency_id, m.regency_code) for m in memberships_active(user=user)}
+    handling_roles = {r for r, a, _ in roles if a is not None and a == report.agency_id and r in AGENCY_ROLES}
     return Access(
         handling=bool(handling_roles),
         field_crew_only=handling_roles == {Role.FIELD_CREW},
-        coordinator=any(r == Role.COORDINATOR for r, _ in roles),
+        # A coordinator coordinates their own regency only.
+        coordinator=any(r == Role.COORDINATOR and rc == report.regency_code for r, _, rc in roles),
         reporter=report.reporter_id is not None and report.reporter_id == user.id,
     )
 
 
 def reports_queue(*, user, status: list[str] | None = None, overdue: bool = False) -> QuerySet[Report]:
     """The caller's work queue: their agencies' reports; for a coordinator the
-    triage queue (no agency) and everything not our authority."""
+    triage queue (no agency) and everything not our authority, of their regency.
+
+    Always filtered by the caller's regencies (a regency's staff see only their
+    regency; on Citus the regency code routes the query to one shard)."""
     qs = Report.objects.select_related("category", "desa", "kecamatan", "agency")
     agency_ids = user_agency_ids(user=user, roles=AGENCY_ROLES)
-    if user_has_role(user=user, roles=[Role.COORDINATOR]):
-        from django.db.models import Q
-        qs = qs.filter(Q(agency__isnull=True) | Q(status=Report.Status.NOT_OUR_AUTHORITY) | Q(agency_id__in=agency_ids))
+    coordinating = user_regency_codes(user=user, roles=[Role.COORDINATOR])
+    if coordinating:
+        qs = qs.filter((Q(agency__isnull=True) | Q(status=Report.Status.NOT_OUR_AUTHORITY))
+                       & Q(regency_code__in=coordinating) | Q(agency_id__in=agency_ids))
     elif agency_ids:
         qs = qs.filter(agency_id__in=agency_ids)
     else:
         return Report.objects.none()
+    qs = qs.filter(regency_code__in=user_regency_codes(user=user, roles=[*AGENCY_ROLES, Role.COORDINATOR]))
     if status:
         qs = qs.filter(status__in=status)
     if overdue:

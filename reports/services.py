@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_area_ids
-from common import outbox
+from common import outbox, regency
 from common.workdays import add_working_days
 from common.api_errors import ApiError
 from geo.models import Agency, Area, ServiceArea
@@ -81,6 +81,39 @@ def categories_seed() -> dict:
         for sa in ServiceArea.objects.filter(agency__code=agency_code).select_related("agency"):
             _, created = RoutingRule.objects.get_or_create(category=category, area=None, service_area=sa,
                                                            agency=sa.agency)
+            counts["rule_added"] += created
+    return counts
+
+
+@transaction.atomic
+def regency_rules_seed(*, regency_code: str) -> dict:
+    """Routing rules of a regency whose agencies come from the template
+    (geo.regency_agencies): each category's default agency becomes a rule for the
+    whole regency naming that regency's agency of the same template code, and
+    the Puskesmas categories get one rule per Puskesmas working area, as
+    categories_seed does for Kubu Raya. Idempotent."""
+    from geo.regency_agencies import template_code
+
+    counts = {"rule_added": 0}
+    regency = Area.objects.filter(edition__is_current=True, code=regency_code, level=Area.Level.KABUPATEN).first()
+    if regency is None:
+        return counts
+    agencies = {a.code: a for a in Agency.objects.filter(regency_code=regency_code)}
+    puskesmas = list(ServiceArea.objects.filter(agency__regency_code=regency_code,
+                                                agency__kind=Agency.Kind.UPT).select_related("agency"))
+    for (code, *_, agency_code, _target, _radius, _photo, _conf, pkm_rules) in taxonomy.CATEGORIES:
+        category = Category.objects.filter(code=code, is_active=True).first()
+        agency = agencies.get(template_code(regency_code, agency_code))
+        if category is None or agency is None:
+            continue
+        _, created = RoutingRule.objects.get_or_create(
+            category=category, area=regency, service_area=None, agency=agency,
+            defaults={"note": "templat kabupaten/kota", "regency_code": regency_code})
+        counts["rule_added"] += created
+        for sa in puskesmas if pkm_rules else ():
+            _, created = RoutingRule.objects.get_or_create(
+                category=category, area=None, service_area=sa, agency=sa.agency,
+                defaults={"note": "Dinkes -> Puskesmas wilayah kerja", "regency_code": regency_code})
             counts["rule_added"] += created
     return counts
 
@@ -193,6 +226,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
         device_secret_hash=_secret_hash(device_secret) if device_secret else "",
         deadline=add_working_days(timezone.localtime(now).date(), category.target_days),
     )
+    regency.fill(report)  # the desa's regency, before its photos and events take it
     # One transaction per attempt, no savepoint: a unique violation on the
     # primary key (a concurrent retry committed first) or on the tracking
     # code (a collision) rolls the attempt back whole, then the original is
@@ -273,6 +307,7 @@ def _insert_together(*rows) -> None:
     The last row's statement-level triggers fire at the end of the statement
     (the report last: see report_submit)."""
     parts, params = [], []
+    regency.fill(*reversed(rows))  # no pre_save here: the report's regency first, then its rows'
     for row in rows:
         fields = [f for f in row._meta.local_concrete_fields if not (f.primary_key and f.db_returning)]
         query = InsertQuery(type(row))
@@ -399,7 +434,7 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
             target = report.agency
             if agency_code:
                 target = Agency.objects.filter(code=agency_code, is_active=True).first()
-                if target is None:
+                if target is None or target.regency_code != report.regency_code:  # no agency of another regency
                     raise ApiError("unknown_agency", _("Instansi tidak dikenal."), fields={"agency": ["unknown"]})
                 if target != report.agency and not access.coordinator:
                     raise ApiError("permission_denied", _("Hanya admin koordinator yang dapat mengalihkan laporan."),

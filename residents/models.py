@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.regency import regency_field
+
 
 class Resident(models.Model):
     class Channel(models.TextChoices):
@@ -57,6 +59,8 @@ class Follow(models.Model):
     report = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "user"], name="residents_follow_once")]
@@ -68,6 +72,8 @@ class DeviceSupport(models.Model):
     report = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+")
     secret_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "secret_hash"], name="residents_device_support_once")]
@@ -79,3 +85,5 @@ class FixConfirmation(models.Model):
     report = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+")
     fixed = models.BooleanField()
     created_at = models.DateTimeField()
+    regency_code = regency_field()
+    regency_from = "report"

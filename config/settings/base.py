@@ -207,6 +207,9 @@ SPECTACULAR_SETTINGS = {
 # --- App settings, with their defaults in one place -------------------------
 # Directory holding the Kubu Raya boundary files and code list.
 KR_DATA_DIR = Path(env("KR_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data"))).resolve()
+# The deployment's own regency (kabupaten/kota code): the default tenant of every
+# regency-owned row (common.regency); other regencies come from geo_load_kalbar.
+KR_REGENCY_CODE = env("KR_REGENCY_CODE", default="61.12")
 # Every geometry is stored in EPSG:4326 (lon, lat).
 GEO_STORAGE_SRID = 4326
 # A point in the sea or a river this close to a desa resolves to it, flagged

@@ -9,8 +9,8 @@ files (kalbar README), so loading 61.12 on top of geo_load_kubu_raya changes
 nothing. The per-file work is geo.importers.ogr, as for Kubu Raya; each
 regency's features are written to a temporary GeoJSON first.
 
-Agencies are not created here: the Agency model carries no regency yet (one
-regency per deployment), see docs/scaling.md.
+Agencies are created by the command after the load, from a template
+(geo.regency_agencies), with the regency's routing rules (reports.services.regency_rules_seed).
 """
 import csv
 import json

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     (portal.workspace chooses; EXPLAIN ANALYZE in the benchmark notes)."""
 
     atomic = False
-    dependencies = [("reports", "0010_open_reports_queue_indexes")]
+    dependencies = [("reports", "0012_device_secret_index")]
 
     operations = [
         TrigramExtension(),

@@ -11,7 +11,7 @@ UPDATE reports_report r SET device_secret_hash = d.secret_hash
 
 
 class Migration(migrations.Migration):
-    dependencies = [("residents", "0001_initial"), ("reports", "0011_device_secret_index")]
+    dependencies = [("residents", "0002_regency_code"), ("reports", "0012_device_secret_index")]
 
     operations = [
         migrations.RunSQL(COPY, reverse_sql=migrations.RunSQL.noop),

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
     reads photos only through it (reports.models.PublicReportPhoto)."""
 
     dependencies = [
-        ("reports", "0011_description_trigram_index"),
+        ("reports", "0013_description_trigram_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

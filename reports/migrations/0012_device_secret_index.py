@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reports", "0010_open_reports_queue_indexes")]
+    dependencies = [("reports", "0011_public_report_table")]
 
     operations = [
         migrations.AlterField(

@@ -1,0 +1,118 @@
+"""Regencies (kabupaten/kota) as tenants: the regency code every regency-owned row carries.
+
+A deployment serves one regency (the default: Kubu Raya, `61.12`, settings.KR_REGENCY_CODE)
+or several (geo_load_kalbar). Every model that belongs to a regency has a `regency_code`
+column (`61.12`, `61.71`, ...): areas, agencies and service areas, routing rules, reports
+and their events, photos and personal data, businesses, datasets, PPID registers,
+announcements. On Citus it is the distribution column (docs/scaling.md); on one
+PostgreSQL it is a plain column that scopes staff to their regency.
+
+How the value is filled, so that no caller has to remember it:
+
+- rows that carry their own Kemendagri code (areas, their parts and lookup cells) have a
+  generated column, left(code, 5);
+- other models name where their regency comes from in `regency_from` (a foreign key to a
+  row that has a regency code, e.g. a report's `desa`, an event's `report`); the pre_save
+  hook below copies it when a row is created without an explicit code;
+- the column's database default is the deployment's regency, so raw-SQL inserts of a
+  one-regency deployment need no change.
+"""
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Left
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+
+REGENCY_CODE_RE = re.compile(r"^\d{2}\.\d{2}$")
+
+
+def default_regency() -> str:
+    return getattr(settings, "KR_REGENCY_CODE", "61.12")
+
+
+def regency_of(code: str | None) -> str | None:
+    """'61.12.01.2001' -> '61.12'; '61.12.01.2001/RW-03/RT-007' -> '61.12'; '61' -> None."""
+    if not code:
+        return None
+    head = code[:5]
+    return head if REGENCY_CODE_RE.match(head) else None
+
+
+def regency_field(**kwargs) -> models.CharField:
+    """The `regency_code` column of a regency-owned model (database default: this
+    deployment's regency, so existing rows and raw inserts are Kubu Raya's)."""
+    options = {"max_length": 5, "db_default": default_regency(), "editable": False,
+               "help_text": "Kabupaten/kota code, e.g. 61.12 (the tenant; Citus distribution column)."}
+    options.update(kwargs)
+    return models.CharField(**options)
+
+
+def regency_generated(source: str = "code") -> models.GeneratedField:
+    """`regency_code` computed by the database from the row's own Kemendagri code."""
+    return models.GeneratedField(
+        expression=Left(source, 5), output_field=models.CharField(max_length=5),
+        db_persist=True, help_text="Kabupaten/kota code (left(code, 5)).")
+
+
+def _explicit(value) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _of_related(related) -> str | None:
+    """The regency of a loaded row without a query: its regency_code when loaded, else
+    (areas, whose code is generated) from its own code."""
+    if related is None:
+        return None
+    value = related.__dict__.get("regency_code")
+    if _explicit(value):
+        return value
+    field = related._meta.get_field("regency_code") if hasattr(related, "_meta") else None
+    if isinstance(field, models.GeneratedField) and "code" in related.__dict__:
+        return regency_of(related.code)
+    return None
+
+
+def fill(*rows) -> None:
+    """Fill the regency of new rows that are inserted without save() (bulk paths), in
+    the order given (a report before its events)."""
+    for row in rows:
+        fill_regency(type(row), row)
+
+
+def derive(instance) -> str | None:
+    """The regency of a new row from the field its model names in `regency_from`
+    (tried in order; a tuple names alternatives such as an announcement's agency or area)."""
+    sources = getattr(type(instance), "regency_from", ())
+    if isinstance(sources, str):
+        sources = (sources,)
+    for name in sources:
+        field = instance._meta.get_field(name)
+        found = pk = None
+        if not field.is_relation:
+            found = regency_of(getattr(instance, name))
+        elif field.is_cached(instance):
+            related = getattr(instance, name)
+            found = _of_related(related)
+            pk = related.pk if related is not None else None
+        else:
+            pk = getattr(instance, field.attname)
+        if found is None and pk is not None:
+            found = field.related_model._base_manager.filter(pk=pk).values_list("regency_code", flat=True).first()
+        if _explicit(found):
+            return found
+    return None
+
+
+@receiver(pre_save, dispatch_uid="common.regency.fill")
+def fill_regency(sender, instance, raw=False, **kwargs):
+    if raw or not getattr(sender, "regency_from", None) or not instance._state.adding:
+        return
+    if _explicit(getattr(instance, "regency_code", None)):
+        return
+    found = derive(instance)
+    if found:
+        instance.regency_code = found
