@@ -405,7 +405,7 @@ def kerja_laporan(request, report_id):
         raise Http404(_("Laporan tidak ditemukan di antrean Anda."))
     contact, contact_error, photo_error, status = None, "", "", 200
     if request.method == "POST" and request.POST.get("action") == "photo_public":
-        from config.api_errors import ApiError
+        from common.api_errors import ApiError
         from reports.services import report_photo_publish
 
         try:
