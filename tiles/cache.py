@@ -172,23 +172,11 @@ class RedisStore:
             pipe.set(self._k(key), value, ex=ttl)
         pipe.execute()
 
-    def hget_many(self, key: str, fields: list[str]) -> list[bytes | None]:
-        return self.redis.hmget(self._k(key), fields)
-
-    def hset_many(self, key: str, mapping: dict[str, bytes], ttl: int) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(self._k(key), mapping=mapping)
-        pipe.expire(self._k(key), ttl)
-        pipe.execute()
-
     def delete_many(self, keys: list[str]) -> int:
         return self.redis.delete(*[self._k(k) for k in keys]) if keys else 0
 
     def set_add(self, key: str, member: str) -> None:
         self.redis.sadd(self._k(key), member)
-
-    def set_members(self, key: str) -> set[str]:
-        return {m.decode() for m in self.redis.smembers(self._k(key))}
 
     def purge(self, pattern: str = "*") -> int:
         n = 0
@@ -348,12 +336,6 @@ def cache_epoch(*, reuse_seconds: float | None = None) -> str:
         if _store_generation[0] == generation and now >= _epoch_memo[1]:
             _epoch_memo[:] = [value, now, generation]
     return value
-
-
-def cache_epoch_forget() -> None:
-    """The next lookup reads the epoch from PostgreSQL."""
-    with _epoch_lock:
-        _epoch_memo[:] = [None, float("-inf"), -1]
 
 
 def cache_epoch_advance(*, wait: bool = True) -> str:

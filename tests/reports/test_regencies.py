@@ -36,7 +36,8 @@ def pontianak(kubu_raya, taxonomy, capsys):
     return capsys.readouterr().out
 
 
-def test_loading_a_regency_creates_its_agencies_from_the_template(pontianak):
+@pytest.mark.usefixtures("pontianak")
+def test_loading_a_regency_creates_its_agencies_from_the_template():
     kecamatan = list(Area.objects.filter(edition__is_current=True, level="kecamatan", code__startswith="61.71.")
                      .values_list("code", flat=True))
     assert len(kecamatan) == 6
@@ -63,7 +64,8 @@ def test_loading_a_regency_creates_its_agencies_from_the_template(pontianak):
     assert (Agency.objects.count(), RoutingRule.objects.count()) == before
 
 
-def test_a_report_and_its_rows_carry_the_regency_of_its_desa(pontianak, submit, users):
+@pytest.mark.usefixtures("pontianak")
+def test_a_report_and_its_rows_carry_the_regency_of_its_desa(submit, users):
     response = submit(users["resident"], category="road-damage", point=inside(PONTIANAK_DESA))
     assert response.status_code == 201, response.content
     report = Report.objects.get(id=response.json()["id"])
@@ -78,7 +80,8 @@ def test_a_report_and_its_rows_carry_the_regency_of_its_desa(pontianak, submit, 
     assert set(ReportEvent.objects.filter(report=kr_report).values_list("regency_code", flat=True)) == {"61.12"}
 
 
-def test_a_regencys_staff_see_only_their_regency(pontianak, submit, users, make_user):
+@pytest.mark.usefixtures("pontianak")
+def test_a_regencys_staff_see_only_their_regency(submit, users, make_user):
     # A category without a default agency in either regency: both reports go to triage.
     ids = {}
     for regency, point in (("61.12", None), (PONTIANAK, inside(PONTIANAK_DESA))):
