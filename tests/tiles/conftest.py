@@ -22,6 +22,7 @@ def tile_cache(settings):
     settings.TILES_REDIS_URL = REDIS_URL
     settings.TILES_CACHE_PREFIX = f"test:{uuid.uuid4().hex}:"
     store = cache.store()
+    store.ping()  # connected: the server's run_id recorded under the new prefix (an advance of the epoch) first
     yield store
     store.purge()
 
