@@ -7,7 +7,7 @@ import pytest
 
 from common.jobs import background_thread
 from layers import services
-from tests.layers.test_privacy import _report_make, categories, needs_reports, spots  # noqa: F401 (fixtures)
+from tests.layers.test_privacy import _report_make, categories, spots  # noqa: F401 (fixtures)
 
 URL = "/ogc/collections/report-counts/items?limit=10000&category_code=uji-warga-sakit"
 
@@ -17,7 +17,6 @@ def _shown(client):
     return [f["properties"]["count"] for f in doc["features"] if f["properties"]["count"]]
 
 
-@needs_reports
 @pytest.mark.django_db(transaction=True)
 def test_a_read_after_a_change_answers_from_the_previous_cells_and_a_background_rebuild_follows(
         client, categories, spots, settings):

@@ -26,7 +26,7 @@ from offline.models import ClientAction
 from reports import services as report_services
 from reports.models import Report, ReportPhoto
 from residents.selectors import device_reports
-from residents.services import report_device_attach
+from residents.services import device_hash
 from tests.portal.conftest import console_errors, screenshot
 from tests.reports.conftest import SUNGAI_RAYA, jpeg_bytes
 
@@ -234,7 +234,7 @@ def test_pages_seen_before_open_offline_never_older_than_what_the_phone_sent(pho
     response = submit(None, category="road-damage", description="Turap longsor dekat dermaga")
     assert response.status_code == 201, response.content
     report = Report.objects.get(id=response.json()["id"])
-    report_device_attach(report=report, secret=SECRET)   # as the API does for X-Device-Secret
+    Report.objects.filter(id=report.id).update(device_secret_hash=device_hash(SECRET))  # as the API does for X-Device-Secret
     report_services.report_transition(report_id=report.id, actor=users["pupr"], to="dispatched", note="")
     code = report.tracking_code
     _fresh_origin(phone, base)
