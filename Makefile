@@ -8,7 +8,7 @@ PORT ?= 8000
 DEMO_REPORTS ?= 3000
 DEMO_BUSINESSES ?= 2000
 
-.PHONY: help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state portal-assets browser edge-deps citus citus-stop
+.PHONY: citus-test help demo test setup venv db migrate boundaries demo-data serve bench fuzz clean-state portal-assets browser edge-deps citus citus-stop
 
 help:
 	@echo "make demo   set up everything, load real boundaries and demo data, serve on http://$(HOST):$(PORT)"
@@ -88,3 +88,7 @@ citus: venv portal-assets
 
 citus-stop:
 	@bash scripts/citus.sh stop
+
+# The core of the test suite on a Citus coordinator + 2 workers (scripts/citus-suite.sh).
+citus-test: venv portal-assets
+	@bash scripts/citus-suite.sh
