@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, Exists, F, FloatField, Func, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, TruncMonth
 
-from layers.policy.businesses import businesses_public, businesses_public_for_output
+from layers.policy.businesses import businesses_public
 
 from .models import Business, Certificate, KbliCode, PublicBusiness, PublicCertificate, Verification, search_words
 
@@ -301,10 +301,10 @@ def _window_last_id() -> int | None:
 
 
 def businesses_search_page(*, limit: int, offset: int, **filters) -> list[PublicBusiness]:
-    """One page of the search as PublicBusiness rows, prefetched for
-    business_public_dict. Fetches up to limit + 1 rows so the caller can tell
-    whether a next page exists."""
-    return _search_page(limit=limit, offset=offset, rows=businesses_public_for_output, **filters)
+    """One page of the search as PublicBusiness rows (the page the API renders
+    through businesses_search_page_query). Fetches up to limit + 1 rows so the
+    caller can tell whether a next page exists."""
+    return _search_page(limit=limit, offset=offset, rows=lambda qs: qs, **filters)
 
 
 @dataclass(frozen=True)
