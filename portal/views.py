@@ -291,7 +291,7 @@ def lacak_foto(request, code: str, photo_id: int):
     (re-encoded from their pixels at upload)."""
     from django.http import FileResponse
 
-    from layers.policy import reports as report_policy
+    from reports import policy as report_policy
     from reports.models import Report
 
     report_id = Report.objects.filter(tracking_code=code).values_list("id", flat=True).first()

@@ -1,5 +1,5 @@
 """HTTP adapters for RT Online; logic lives in services/selectors, public
-shapes in layers.policy.reports."""
+shapes in reports.policy."""
 import io
 import json
 
@@ -23,7 +23,7 @@ from common.lean import LeanThrottles, lean_view
 from common.throttles import SubmitRateThrottle
 from common.api_errors import ApiError
 from common.serializers import validated
-from layers.policy import reports as policy
+from reports import policy as policy
 
 from . import selectors, services
 from .models import PersonalDataAccess, Report, ReportPhoto
@@ -350,26 +350,6 @@ class AccessLogApi(APIView):
             response["Content-Disposition"] = 'attachment; filename="akses-data-pribadi.csv"'
             return response
         return Response({"count": len(records), "results": records})
-
-
-class ReportCountsApi(APIView):
-    @extend_schema(summary="Public counts: published groupings of the rounded base table (docs/layers.md)",
-                   parameters=[OpenApiParameter("group_by", str), OpenApiParameter("category", str),
-                               OpenApiParameter("kecamatan", str), OpenApiParameter("desa", str),
-                               OpenApiParameter("month", str)])
-    def get(self, request):
-        try:
-            grouping = policy.grouping_parse(request.query_params.get("group_by", "desa"))
-        except ValueError:
-            raise ApiError("invalid", _("group_by harus salah satu pengelompokan yang dipublikasikan: %(g)s.") % {
-                "g": "; ".join(",".join(g) for g in policy.PUBLISHED_GROUPINGS)}, fields={"group_by": ["invalid"]})
-        if "status" in request.query_params:
-            raise ApiError("invalid", _("Jumlah laporan tidak dipublikasikan per status."),
-                           fields={"status": ["invalid"]})
-        return Response(policy.report_counts_public(
-            group_by=grouping, category=request.query_params.get("category"),
-            kecamatan=request.query_params.get("kecamatan"), desa=request.query_params.get("desa"),
-            month=request.query_params.get("month")))
 
 
 class TokenApi(ObtainAuthToken):

@@ -1,7 +1,7 @@
 """Open311 GeoReport v2 server (http://wiki.open311.org/GeoReport_v2) at
 /open311/v2/, JSON and XML.
 
-Published requests are exactly layers.policy.reports.reports_public() in the
+Published requests are exactly reports.policy.reports_public() in the
 shape of report_public_dict(): only P0 categories are services (listed, defined,
 accepted by POST); a P1-P3 code is refused (400, nothing stored), since its
 request could never be read back. Status mapping: resolved, rejected and merged are
@@ -26,7 +26,7 @@ from common.throttles import SubmitRateThrottle, throttles_check, throttles_reco
 from common.api_errors import ApiError
 from common.serializers import validated
 from geo.selectors import desa_point_for_address
-from layers.policy import reports as policy
+from reports import policy as policy
 
 from . import selectors, services
 from .models import Open311Key, Report, ReportEvent

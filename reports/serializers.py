@@ -1,5 +1,5 @@
 """Input parsing and internal (staff) output shapes. Public shapes come from
-layers.policy.reports, never from here."""
+reports.policy, never from here."""
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -120,7 +120,7 @@ def report_internal_dict(report: Report, *, access) -> dict:
 
 def report_own_dict(report: Report) -> dict:
     """The reporter's view of their own report."""
-    from layers.policy.reports import report_receipt_dict
+    from reports.policy import report_receipt_dict
     body = report_receipt_dict(report, duplicates=())
     body.pop("duplicates")
     body.update(description=report.description, created_at=_iso(report.created_at),

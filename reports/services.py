@@ -189,7 +189,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon: float, lat: 
     point = Point(lon, lat, srid=4326)
     route = selectors.routing_decide(category=category, location=location, point=point)
     # Duplicate candidates for the receipt come from the public projection
-    # (layers.policy.reports.report_receipt_dict), not from here.
+    # (reports.policy.report_receipt_dict), not from here.
     duplicates = []
     now = now or timezone.now()
     reporter = None if anonymous or (reporter is not None and not reporter.is_authenticated) else reporter
@@ -488,7 +488,7 @@ def report_add_note(*, report_id, actor, note: str, public: bool = False) -> Rep
 def report_support(*, report_id, user) -> Report:
     """A registered resident supports an open report instead of filing a
     duplicate; once per user."""
-    from layers.policy.reports import report_public_get
+    from reports.policy import report_public_get
     public = report_public_get(report_id)
     report = Report.objects.select_for_update().filter(id=report_id).first() if public is not None else None
     if report is None or not report.is_open or report_public_get(report_id) is None:

@@ -1,6 +1,6 @@
 """The tests' oracle for the public business Feature: a plain Python reading
 of the public view's rows, field by field. Production spells the Feature
-once, in SQL (layers.policy.businesses._FEATURE_SQL); tests/businesses
+once, in SQL (businesses.policy._FEATURE_SQL); tests/businesses
 compare every SQL rendering with this."""
 import json
 

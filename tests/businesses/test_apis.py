@@ -6,7 +6,7 @@ import pytest
 
 from businesses.models import Business, BusinessAudit, Verification
 from businesses.signals import business_changed
-from layers.policy.businesses import businesses_public
+from businesses.policy import businesses_public
 
 from .oracle import business_public_dict
 

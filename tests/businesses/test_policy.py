@@ -1,4 +1,4 @@
-"""The public business Feature, spelled once in SQL (layers.policy.businesses:
+"""The public business Feature, spelled once in SQL (businesses.policy:
 businesses_public_page_json and its wrappers, used by the API's pages and
 detail), read field by field against the tests' Python oracle (.oracle) for
 every case the policy distinguishes."""
@@ -9,7 +9,7 @@ import pytest
 
 from businesses import selectors, services
 from businesses.models import Business, BusinessPhoto, Verification
-from layers.policy.businesses import business_public_feature_json, businesses_public_features_json
+from businesses.policy import business_public_feature_json, businesses_public_features_json
 
 from .oracle import business_public_feature, businesses_public_for_output
 
