@@ -128,7 +128,8 @@ class SubmissionResult:
 
 
 def report_submit(*, report_id: uuid.UUID, category_code: str, lon: float, lat: float,
-                  accuracy_m: float | None = None, description: str = "", confidential: bool = False, anonymous: bool = False,
+                  accuracy_m: float | None = None, description: str = "", confidential: bool = False,
+                  anonymous: bool = False,
                   channel: str = Report.Channel.APP, reporter=None, on_behalf_of_rt_code: str | None = None,
                   subject: dict | None = None, photo=None, photo_optional: bool = False,
                   more_photos=(), device_secret: str = "", now: datetime.datetime | None = None) -> SubmissionResult:
