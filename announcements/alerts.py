@@ -32,7 +32,7 @@ ON CONFLICT DO NOTHING
 
 
 def alerts_plan(*, report_id, created: bool, now=None) -> int:
-    from layers.policy.reports import reports_public
+    from reports.policy import reports_public
     from reports.models import ReportEvent
 
     now = now or timezone.now()

@@ -1,5 +1,5 @@
 """JSON API of announcements and subscriptions. Thin: logic in services,
-selectors, geometry; public shapes in layers.policy.announcements."""
+selectors, geometry; public shapes in announcements.policy."""
 import uuid
 
 from django.conf import settings
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from common.throttles import SubmitRateThrottle
 from common.api_errors import ApiError
-from layers.policy import announcements as policy
+from announcements import policy as policy
 
 from . import services
 from .models import Announcement, Attachment, Message

@@ -1,5 +1,5 @@
 """The `announcements` layer (OGC API collection, exports): active
-announcements as areas, read through layers.policy.announcements."""
+announcements as areas, read through announcements.policy."""
 
 
 def _sql():

@@ -118,7 +118,7 @@ def announcements_manageable(*, user):
 def announcements_for_user_places(*, user, now):
     """Active announcements for the places the user follows (desa,
     kecamatan or RT codes, and circles): the resident's "for my place" list."""
-    from layers.policy import announcements as policy
+    from announcements import policy as policy
 
     from .models import Subscription
 

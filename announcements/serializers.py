@@ -2,7 +2,7 @@
 from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from layers.policy import announcements as announcements_policy
+from announcements import policy as announcements_policy
 
 from .models import Announcement
 

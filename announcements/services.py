@@ -13,7 +13,7 @@ from common import outbox
 from common.api_errors import ApiError
 from geo.models import Area
 from geo.selectors import edition_current
-from layers.policy.announcements import announcement_gate
+from announcements.policy import announcement_gate
 
 from . import selectors
 from .geometry import Target, target_from_input
@@ -412,7 +412,7 @@ def subscription_create(*, user=None, device: PushDevice | None = None, data: di
 
 
 def _report_public(report) -> bool:
-    from layers.policy.reports import reports_public
+    from reports.policy import reports_public
     return reports_public().filter(id=report.id).exists()
 
 

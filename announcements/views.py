@@ -1,5 +1,5 @@
 """HTML pages, Atom feeds and CAP documents of announcements (public; read
-through layers.policy.announcements)."""
+through announcements.policy)."""
 import uuid
 import zoneinfo
 
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from common.api_errors import ApiError
 from geo.models import Area
 from geo.selectors import edition_current
-from layers.policy import announcements as policy
+from announcements import policy as policy
 
 from . import cap, selectors, services
 from .apis import public_queryset

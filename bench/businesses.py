@@ -43,7 +43,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from businesses import selectors  # noqa: E402
 from businesses.models import Business  # noqa: E402
 from geo.selectors import desa_centroids  # noqa: E402
-from layers.policy.businesses import businesses_public_page_json  # noqa: E402
+from businesses.policy import businesses_public_page_json  # noqa: E402
 
 TARGET = int(os.environ.get("BENCH_BUSINESSES", 100_000))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 400))

@@ -4,7 +4,7 @@
   and validation + storing the version, against the reference measured in the
   same run: points_assign_desa on the same points (the point-in-regency test
   the validation cannot avoid).
-- Reading the published layer through layers.policy.datasets (what exports
+- Reading the published layer through datasets.policy (what exports
   and OGC items wrap), against a plain SELECT of the same feature rows.
 - The Pasal 12 annual report over 5,000 requests, against a COUNT of them.
 
@@ -58,8 +58,8 @@ def main():
     from datasets.validation import validate_upload
     from geo.models import Agency, Area
     from geo.selectors import edition_current, points_assign_desa
-    from layers.policy import datasets as policy
-    from layers.policy.ppid import annual_report_public
+    from datasets import policy as policy
+    from ppid.policy import annual_report_public
     from ppid.models import InformationRequest, RequesterIdentity
 
     edition = edition_current()

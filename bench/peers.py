@@ -213,7 +213,7 @@ def before_schema() -> None:
     migration 0011 (the view over reports_report with its expression index
     on the snapped point, migration 0009), in a schema of its own that the
     before-server reads first; everything else it reads is the same."""
-    from layers.policy.classes import PUBLIC_GRID_DEG
+    from common.publication import PUBLIC_GRID_DEG
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL statement_timeout = 0")

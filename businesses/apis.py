@@ -1,7 +1,7 @@
 """HTTP API of UMKM Online. Thin: parse, call a selector/service, render.
 
 Public outputs (search, detail) are rendered only by
-layers.policy.businesses; owner/verifier outputs by
+businesses.policy; owner/verifier outputs by
 serializers.business_private_dict, behind a role or ownership check."""
 import json
 from urllib.parse import urlencode
@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.selectors import user_has_role
 from common.api_errors import ApiError
-from layers.policy.businesses import business_public_feature_json, businesses_public_page_json
+from businesses.policy import business_public_feature_json, businesses_public_page_json
 
 from . import selectors, services
 from .models import Business, BusinessConsent, KbliCode

@@ -6,7 +6,7 @@ What is public and what is not (domain.md 4, 7.5, 7.7):
   is restricted when the business is home-based: such a business is shown at
   its desa point unless the owner consented to the exact location.
   `public_location` is the point the public may see, written by the services
-  through `layers.policy.businesses.business_public_point`; every public
+  through `businesses.policy.business_public_point`; every public
   search, distance and bbox query runs on it, so that not even the ordering
   of results can reveal an exact home.
 - `BusinessOwner` (the person) and `BusinessFinancials` (capital and annual
@@ -347,7 +347,7 @@ class BusinessAudit(models.Model):
 # verifier notes; the NIB and certificate numbers only with their own
 # consent). Every public output of businesses (API, OGC, tiles, exports,
 # search, dashboard, portal) reads these models through
-# layers.policy.businesses; tests/privacy checks that no public URL's SQL
+# businesses.policy; tests/privacy checks that no public URL's SQL
 # names a private table of this app.
 
 class PublicBusiness(models.Model):

@@ -1,5 +1,5 @@
 """Reads of businesses: public search (on the public view, through
-layers.policy.businesses: PublicBusiness, PublicCertificate), owner and
+businesses.policy: PublicBusiness, PublicCertificate), owner and
 verifier views, and the agency's statistics (private tables, role-gated)."""
 import datetime
 import functools
@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, Exists, F, FloatField, Func, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, TruncMonth
 
-from layers.policy.businesses import businesses_public, businesses_public_for_output
+from businesses.policy import businesses_public
 
 from .models import Business, Certificate, KbliCode, PublicBusiness, PublicCertificate, Verification, search_words
 
@@ -239,7 +239,7 @@ def _search(*, q: str = "", near: tuple[float, float] | None = None, radius_m: f
 def businesses_search_tiers(**filters) -> list[QuerySet[PublicBusiness]]:
     """The public search as consecutive, disjoint, ordered querysets: the
     result is their concatenation. Every spatial predicate runs on
-    `public_location`, never on the exact point (see layers.policy.businesses).
+    `public_location`, never on the exact point (see businesses.policy).
 
     Filters: q, sector, scale, certificate, desa_code, kecamatan_code, bbox,
     near (lon, lat) with radius_m. Order: by distance when `near` is given
@@ -301,16 +301,16 @@ def _window_last_id() -> int | None:
 
 
 def businesses_search_page(*, limit: int, offset: int, **filters) -> list[PublicBusiness]:
-    """One page of the search as PublicBusiness rows, prefetched for
-    business_public_dict. Fetches up to limit + 1 rows so the caller can tell
-    whether a next page exists."""
-    return _search_page(limit=limit, offset=offset, rows=businesses_public_for_output, **filters)
+    """One page of the search as PublicBusiness rows (the page the API renders
+    through businesses_search_page_query). Fetches up to limit + 1 rows so the
+    caller can tell whether a next page exists."""
+    return _search_page(limit=limit, offset=offset, rows=lambda qs: qs, **filters)
 
 
 @dataclass(frozen=True)
 class PageQuery:
     """A page of the search as SQL for
-    layers.policy.businesses.businesses_public_page_json: rows of (id,
+    businesses.policy.businesses_public_page_json: rows of (id,
     distance_m, ord), up to limit + 1 of them."""
 
     sql: str

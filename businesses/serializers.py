@@ -1,5 +1,5 @@
 """Input parsing for the businesses API; public output is built by
-layers.policy.businesses, owner/verifier output here."""
+businesses.policy, owner/verifier output here."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 

@@ -4,7 +4,7 @@ Rules kept here:
 - desa/kecamatan come from geo.selectors (point_locate, points_assign_desa);
   a point outside the regency is refused;
 - the scale class is computed from the figures (businesses.scale);
-- the public point comes from layers.policy.businesses;
+- the public point comes from businesses.policy;
 - changes by the owner to verified facts (NIB, the figures/scale,
   certificates) send the business back to pending until a verifier decides;
 - every change is audited, and business_changed is sent on commit.
@@ -22,7 +22,7 @@ from accounts.models import Role
 from accounts.selectors import user_has_role
 from common.api_errors import ApiError
 from geo.selectors import point_locate
-from layers.policy.businesses import business_public_point, consent_granted
+from businesses.policy import business_public_point, consent_granted
 
 from .models import (Business, BusinessAudit, BusinessConsent, BusinessFinancials, BusinessOwner,
                      Certificate, KbliEdition, ScaleRule, Verification)

@@ -3,7 +3,7 @@
 business_changed(sender, business_id, old_location, new_location) is sent
 with transaction.on_commit after a business is created, moved, changes its
 public visibility, or is closed. The locations are the *public* points
-(layers.policy.businesses), i.e. what a map tile shows, so that tile caches
+(businesses.policy), i.e. what a map tile shows, so that tile caches
 invalidate the tile the point was and is drawn in; None when there was none.
 """
 from django.dispatch import Signal

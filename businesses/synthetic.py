@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from geo.selectors import areas_list, desa_centroids, points_assign_desa
-from layers.policy.businesses import business_public_point
+from businesses.policy import business_public_point
 
 from .models import Business, BusinessConsent, Certificate, ScaleRule, Verification
 from .scale import scale_classify

@@ -12,7 +12,7 @@ point lookup or of a submission's duplicate check.
 as DRF would, None otherwise (the request then goes through DRF: errors,
 conversions); it only sees `method` requests without an Authorization header
 that ask for compact JSON. The lean path runs the view's throttles as DRF
-does (common.throttles; a refusal is answered by DRF from the same count),
+does (common.throttles; a refusal is answered by DRF from the same check),
 calls `answer(request, args) -> (body, status)`, renders with DRF's
 JSONRenderer, turns an ApiError into the same error body, and sets the Allow
 and Vary headers DRF would. The Django middleware stack wraps both paths. A
@@ -29,7 +29,7 @@ from rest_framework.authentication import BasicAuthentication, SessionAuthentica
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
-from common.throttles import BatchedThrottles, throttle_waits, throttles_record_accepted
+from common.throttles import CountAccepted, throttles_check, throttles_record_accepted
 from common.api_errors import ApiError, error_body
 
 # Set on the Django request by the lean path once it has run the throttles
@@ -41,13 +41,16 @@ _LEAN_ACCEPT = (None, "*/*", "application/json")
 _SESSION_OR_HEADER_AUTH = (SessionAuthentication, TokenAuthentication, BasicAuthentication)
 
 
-class LeanThrottles(BatchedThrottles):
+class LeanThrottles(CountAccepted):
     """The throttles of a view with a lean path: a request the lean path
-    counted and refused is answered by DRF without counting it again."""
+    checked and refused is answered by DRF (APIView.throttled, as its
+    check_throttles would) without being checked, and counted, again."""
 
-    def throttle_waits(self, request) -> list:
+    def check_throttles(self, request):
         waits = getattr(request._request, _THROTTLE_WAITS, None)
-        return super().throttle_waits(request) if waits is None else waits
+        if waits is None:
+            return super().check_throttles(request)
+        self.throttled(request, max((w for w in waits if w is not None), default=None))
 
 
 def lean_view(cls, initkwargs: dict, drf_view, *, method: str, read: Callable, answer: Callable):
@@ -67,7 +70,7 @@ def lean_view(cls, initkwargs: dict, drf_view, *, method: str, read: Callable, a
             arguments = read(request)
         if arguments is None:
             return drf_view(request, *args, **kwargs)
-        waits = throttle_waits(request, probe)
+        waits = throttles_check(request, probe)
         if waits:
             setattr(request, _THROTTLE_WAITS, waits)
             return drf_view(request, *args, **kwargs)

@@ -1,20 +1,20 @@
 """Rate limits beyond DRF's per-user/per-IP defaults (rates in REST_FRAMEWORK settings).
 
-    class ReportListCreateApi(APIView):
+    class ReportListCreateApi(CountAccepted, APIView):
         throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, SubmitRateThrottle]
 
 SubmitRateThrottle counts only writes (POST/PUT/PATCH/DELETE), so one view can
 list the caller's reports freely while submissions are limited to the
 `report_submit` rate (THROTTLE_REPORT_SUBMIT, default 20/hour) per user, or per
-client IP for anonymous callers. It counts only accepted submissions: the
-history is checked before the view runs and written after it answered 201
-Created (`CountAccepted`, which BatchedThrottles includes, and the lean path),
-so a 503 while the database is away, a 400, or the replay of a stored UUID
-(200) uses up nothing.
+client IP for anonymous callers. It counts only accepted submissions: DRF's
+check (allow_request) runs before the view, and the submission is recorded
+(DRF's throttle_success) after the view answered 201 Created (`CountAccepted`,
+through APIView.finalize_response), so a 503 while the database is away, a
+400, or the replay of a stored UUID (200) uses up nothing.
 
-`throttle_waits` asks a view's throttles as APIView.check_throttles does,
-with the histories of DRF's rate throttles read in one cache call and written
-in one; `BatchedThrottles` makes a view check its throttles that way.
+Every throttle here is DRF's: its classes, its histories, its decision and
+wait. `throttles_check` is APIView.check_throttles' loop, for the two callers
+DRF does not dispatch (the lean paths of common.lean and Open311's POST).
 """
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
@@ -28,14 +28,12 @@ class SubmitRateThrottle(SimpleRateThrottle):
         return True  # checked only: record_accepted() counts it once the submission is stored
 
     def record_accepted(self, request, view) -> None:
-        if self.rate is None:
+        """Count an accepted submission: DRF's allow_request reads the
+        history, DRF's throttle_success stores it with this request."""
+        if self.rate is None or self.get_cache_key(request, view) is None:
             return
-        key = self.get_cache_key(request, view)
-        if key is None:
-            return
-        now = self.timer()
-        history = [t for t in (self.cache.get(key) or []) if t > now - self.duration]
-        self.cache.set(key, [now, *history], self.duration)
+        self.allow_request(request, view)
+        super().throttle_success()
 
     def get_cache_key(self, request, view):
         if request.method in SAFE_METHODS:
@@ -47,43 +45,11 @@ class SubmitRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-def throttle_waits(request, view) -> list:
-    """The waits of the throttles refusing `request`, as
-    APIView.check_throttles collects them (every throttle is asked; those
-    that allow record the request). DRF's rate throttles (per IP, per user)
-    read and write their histories one by one, four Redis round trips per
-    request; here their histories are read in one call and the new ones
-    written in one, by the same rule (SimpleRateThrottle.allow_request)."""
-    waits, batched = [], []
-    for throttle in view.get_throttles():
-        if batchable(throttle):
-            if throttle.rate is None:
-                continue
-            throttle.key = throttle.get_cache_key(request, view)
-            if throttle.key is not None:
-                batched.append(throttle)
-        elif not throttle.allow_request(request, view):
-            waits.append(throttle.wait())
-    keys = [t.key for t in batched]
-    if len(set(keys)) != len(keys) or len({id(t.cache) for t in batched}) > 1:
-        return waits + [t.wait() for t in batched if not t.allow_request(request, view)]  # one by one
-    if not batched:
-        return waits
-    cache = batched[0].cache
-    histories = cache.get_many(keys)
-    writes: dict[int, dict] = {}
-    for t in batched:
-        t.history, t.now = histories.get(t.key, []), t.timer()
-        while t.history and t.history[-1] <= t.now - t.duration:
-            t.history.pop()
-        if len(t.history) >= t.num_requests:
-            waits.append(t.wait())
-        else:
-            t.history.insert(0, t.now)
-            writes.setdefault(t.duration, {})[t.key] = t.history
-    for duration, values in writes.items():
-        cache.set_many(values, duration)
-    return waits
+def throttles_check(request, view) -> list:
+    """The waits of `view`'s throttles that refuse `request`, asked as
+    APIView.check_throttles asks them (each throttle that allows records the
+    request)."""
+    return [throttle.wait() for throttle in view.get_throttles() if not throttle.allow_request(request, view)]
 
 
 def throttles_record_accepted(request, view, status: int) -> None:
@@ -104,25 +70,3 @@ class CountAccepted:
         response = super().finalize_response(request, response, *args, **kwargs)
         throttles_record_accepted(request, self, response.status_code)
         return response
-
-
-def batchable(throttle) -> bool:
-    kind = type(throttle)
-    return (isinstance(throttle, SimpleRateThrottle)
-            and kind.allow_request is SimpleRateThrottle.allow_request
-            and kind.throttle_success is SimpleRateThrottle.throttle_success
-            and kind.throttle_failure is SimpleRateThrottle.throttle_failure)
-
-
-class BatchedThrottles(CountAccepted):
-    """APIView mixin: check_throttles through throttle_waits (the same
-    decisions and Retry-After, two cache round trips instead of two per
-    throttle)."""
-
-    def check_throttles(self, request):
-        waits = self.throttle_waits(request)
-        if waits:
-            self.throttled(request, max((w for w in waits if w is not None), default=None))
-
-    def throttle_waits(self, request) -> list:
-        return throttle_waits(request, self)

@@ -1,5 +1,5 @@
 """HTTP adapters for agency datasets; logic in services, selectors and
-layers.policy.datasets."""
+datasets.policy."""
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema

@@ -1,8 +1,8 @@
 """Published datasets as layers of layers.registry (`dataset-<slug>`): the
 provider the app registers in AppConfig.ready(). Reads only the public
-projection (layers.policy.datasets: PublicDataset)."""
+projection (datasets.policy: PublicDataset)."""
 from layers import registry
-from layers.policy import datasets as policy
+from datasets import policy as policy
 
 from .models import KipClass
 from .services import refresh_due_on

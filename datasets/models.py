@@ -3,7 +3,7 @@
 A producer (Produsen Data, an OPD) describes a `Dataset` with its Satu Data
 metadata and KIP class and uploads files; each upload that passes validation
 becomes a `DatasetVersion` awaiting the walidata's approval. Only an approved
-version is published, and only through layers.policy.datasets: a dataset
+version is published, and only through datasets.policy: a dataset
 classed `dikecualikan` (Pasal 17) and every field marked exempt never leave
 the service. Versions are kept; the published one is the latest approved.
 

@@ -1,12 +1,12 @@
 """Reads of agency datasets for their producers and the walidata, the refresh
-flag, and the dashboard choropleth (public, through layers.policy.datasets)."""
+flag, and the dashboard choropleth (public, through datasets.policy)."""
 import datetime
 
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
-from layers.policy import datasets as policy
+from datasets import policy as policy
 
 from .models import Dataset, DatasetVersion, KipClass
 

@@ -1,11 +1,9 @@
 """HTTP adapters for the geography; logic lives in geo.selectors."""
 import json
-import math
 
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.fields import FloatField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -114,25 +112,12 @@ def _covering(lon: float, lat: float) -> dict:
     return _covering_body(lon, lat, location)
 
 
-_MAX_NUMBER_LENGTH = FloatField.MAX_STRING_LENGTH
-
-
 def _lean_coordinates(request) -> tuple[float, float] | None:
-    """(lon, lat) when the lean path may answer this request exactly as DRF
-    would; None sends it through DRF. Coordinates are read as
-    CoordinatesInput reads them (the last value of a repeated parameter,
-    float(), the same bounds, finite); anything it would refuse goes to DRF
-    for the error."""
-    lon, lat = request.GET.get("lon"), request.GET.get("lat")
-    if lon is None or lat is None or len(lon) > _MAX_NUMBER_LENGTH or len(lat) > _MAX_NUMBER_LENGTH:
-        return None
-    try:
-        lon, lat = float(lon), float(lat)
-    except ValueError:
-        return None
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        return None
-    return lon, lat
+    """(lon, lat) validated by the one validator, CoordinatesInput, as DRF's
+    path reads them (the query string); None sends the request through DRF,
+    which answers the same serializer's error."""
+    coords = CoordinatesInput(data=request.GET)
+    return (coords.validated_data["lon"], coords.validated_data["lat"]) if coords.is_valid() else None
 
 
 class AreaListApi(APIView):

@@ -3,11 +3,14 @@ import math
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from common.serializers import InputSerializer
+
 from .models import Agency, Area, ServiceArea
 
 
-class CoordinatesInput(serializers.Serializer):
-    """lon/lat in EPSG:4326 (WGS84), decimal degrees."""
+class CoordinatesInput(InputSerializer):
+    """lon/lat in EPSG:4326 (WGS84), decimal degrees: the point lookup's one
+    validator (DRF's path and the lean path of geo.apis)."""
 
     lon = serializers.FloatField(min_value=-180, max_value=180,
                                  error_messages={"invalid": _("lon harus berupa angka desimal (derajat).")})

@@ -17,6 +17,7 @@ from accounts.selectors import user_has_role
 from common.api_errors import ApiError
 
 from . import exports, planner
+from .policy import counts
 from .policy.planner import planner_report_source
 from .registry import Layer, layer_get, layers_public
 
@@ -259,3 +260,24 @@ class PlannerHotspotsApi(APIView):
                                  eps_m=v["eps_m"], min_points=v["min_points"], start=v.get("start"),
                                  end=v.get("end"))
         return Response({"type": "FeatureCollection", "features": features})
+
+
+# /api/v1/reports/counts/ (its path stays under reports): the published counts.
+class ReportCountsApi(APIView):
+    @extend_schema(summary="Public counts: published groupings of the rounded base table (docs/layers.md)",
+                   parameters=[OpenApiParameter("group_by", str), OpenApiParameter("category", str),
+                               OpenApiParameter("kecamatan", str), OpenApiParameter("desa", str),
+                               OpenApiParameter("month", str)])
+    def get(self, request):
+        try:
+            grouping = counts.grouping_parse(request.query_params.get("group_by", "desa"))
+        except ValueError:
+            raise ApiError("invalid", _("group_by harus salah satu pengelompokan yang dipublikasikan: %(g)s.") % {
+                "g": "; ".join(",".join(g) for g in counts.PUBLISHED_GROUPINGS)}, fields={"group_by": ["invalid"]})
+        if "status" in request.query_params:
+            raise ApiError("invalid", _("Jumlah laporan tidak dipublikasikan per status."),
+                           fields={"status": ["invalid"]})
+        return Response(counts.report_counts_public(
+            group_by=grouping, category=request.query_params.get("category"),
+            kecamatan=request.query_params.get("kecamatan"), desa=request.query_params.get("desa"),
+            month=request.query_params.get("month")))

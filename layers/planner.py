@@ -153,12 +153,12 @@ def area_statistics(*, source: PointSource | None = None, level: str, group_by: 
     per 1,000 residents where the area and population are known.
 
     Issue 16: these are sums of the same rounded base cells as every public
-    count (layers.policy.reports.report_count_cells: area at the category's
+    count (layers.policy.counts.report_count_cells: area at the category's
     aggregate level x category x month, rounded to a multiple of 5), so no
     window or grouping can be differenced into a single report. `start` and
     `end` select whole months (WIB): the months from start's month up to,
     not including, end's month. Counts per status are not available."""
-    from .policy.reports import report_count_cells
+    from .policy.counts import report_count_cells
 
     if level not in ("desa", "kecamatan"):
         raise PlannerError("invalid_query", _("level harus desa atau kecamatan."))
@@ -220,7 +220,7 @@ def hotspots(*, source: PointSource, category: str, eps_m: float, min_points: in
     grid step."""
     from django.utils import timezone
 
-    from .policy.classes import PUBLIC_GRID_DEG, round_count
+    from common.publication import PUBLIC_GRID_DEG, round_count
 
     if not 0 < eps_m <= settings.LAYERS_PLANNER_MAX_EPS_M:
         raise PlannerError("invalid_query", _("eps_m harus 0 < eps_m <= %(max)s meter.") % {

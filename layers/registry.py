@@ -351,7 +351,7 @@ def _builtin_layers() -> list[Layer]:
 
 
 # --- Reports and businesses layers ---------------------------------------------
-# Built from the policy's querysets (layers.policy.reports / .businesses), so
+# Built from the policy's querysets (reports.policy / .businesses), so
 # the rule of what may leave lives there; the ORM compiles them to SQL that
 # the wrapper of table_sql nests. A layer is absent while its app has no
 # model yet (the apps land independently).
@@ -363,7 +363,7 @@ def _builtin_layers() -> list[Layer]:
 def _reports_public_sql() -> tuple[str, list]:
     from django.db.models import F
 
-    from layers.policy.reports import reports_public
+    from reports.policy import reports_public
 
     # reports_public() is the view of the public projection (confidential,
     # rejected and merged reports are not in it; points are snapped). The
@@ -393,13 +393,13 @@ def _report_counts_sql() -> tuple[str, list]:
     (Category.aggregate_level; never-published categories are absent). Every
     cell is published, zeros included, from the first month with a report to
     the current month (Asia/Pontianak). Every count is rounded to the
-    nearest multiple of 5 (layers.policy.classes.round_count), whatever the
+    nearest multiple of 5 (common.publication.round_count), whatever the
     category's class: these are the base cells of which every other published
-    count of reports is a sum (layers.policy.reports.report_counts_public), so
+    count of reports is a sum (layers.policy.counts.report_counts_public), so
     no difference of published numbers says more than these rounded cells."""
     from reports.models import Category
 
-    from layers.policy.classes import ROUND_COUNT_SQL
+    from common.publication import ROUND_COUNT_SQL
     from layers.policy.planner import AGGREGATE_DESA, AGGREGATE_KECAMATAN
 
     from layers.services import report_counts_prepare_read
@@ -442,7 +442,7 @@ SELECT a.code || ':' || c.code || ':' || to_char(m.month, 'YYYY-MM') AS id, a.ge
 def _businesses_public_sql() -> tuple[str, list]:
     from django.db.models import Case, CharField, F, Func, Value, When
 
-    from layers.policy.businesses import businesses_public
+    from businesses.policy import businesses_public
 
     # businesses_public() reads the view businesses_public_business (only
     # public rows and columns; `nib` is NULL without the owner's consent).

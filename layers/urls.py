@@ -23,5 +23,6 @@ urlpatterns = [
     path("api/v1/planner/statistics", apis.PlannerStatisticsApi.as_view(), name="planner-statistics"),
     path("api/v1/planner/within", apis.PlannerWithinApi.as_view(), name="planner-within"),
     path("api/v1/planner/hotspots", apis.PlannerHotspotsApi.as_view(), name="planner-hotspots"),
+    path("api/v1/reports/counts/", apis.ReportCountsApi.as_view(), name="reports-counts"),
     path("data/", views.open_data, name="open-data"),
 ]

@@ -118,16 +118,16 @@ def desa_aggregate_counts() -> dict[str, object]:
 def desa_aggregate_counts_live() -> dict[str, object]:
     """Reports of aggregate-only (P1-P3) categories per desa code, suppressed by
     the policy. One scan of the reports: read it through desa_aggregate_counts()."""
-    from layers.policy import reports as policy
+    from layers.policy.counts import report_counts_restricted
 
     # Aggregate-only (P1-P3) categories: sums of the rounded base cells.
-    return policy.report_counts_restricted(level="desa")
+    return report_counts_restricted(level="desa")
 
 
 def businesses_search(*, query: str, limit: int = 8) -> list[dict]:
-    """Public businesses (the public view, layers.policy.businesses) whose
+    """Public businesses (the public view, businesses.policy) whose
     name contains the query, at their public point."""
-    from layers.policy import businesses as policy
+    from businesses import policy as policy
 
     results = []
     for business in policy.businesses_public().filter(name__icontains=query).order_by("name", "id")[:limit]:
@@ -142,7 +142,7 @@ def businesses_search(*, query: str, limit: int = 8) -> list[dict]:
 def report_tracking(*, code: str, user) -> dict | None:
     """What the tracking page may show for a code: the policy's public
     tracking view (status, public timeline, agency, deadline), or None."""
-    from layers.policy import reports as policy
+    from reports import policy as policy
 
     tracked = policy.report_track_public(tracking_code=code, user=user)
     if tracked is None:
@@ -294,7 +294,7 @@ def dashboard_figures() -> dict:
 
 def dataset_choropleth(*, selected: str | None) -> dict:
     """The dashboard's map of one published agency dataset: numeric public
-    fields of approved desa datasets (layers.policy.datasets; exempt fields
+    fields of approved desa datasets (datasets.policy; exempt fields
     and datasets are never offered). `selected` is "<slug>/<field>"; the
     first option when it is empty or unknown."""
     from django.utils.translation import gettext as _
@@ -320,9 +320,9 @@ def dataset_choropleth(*, selected: str | None) -> dict:
 
 def businesses_figures() -> dict:
     """UMKM counts by sector and by desa: public businesses only (the public
-    view, through layers.policy.businesses.business_counts_public). Exact
+    view, through businesses.policy.business_counts_public). Exact
     counts: each counted business is a row of the public listing."""
-    from layers.policy.businesses import business_counts_public
+    from businesses.policy import business_counts_public
 
     by_sector = business_counts_public(group_by="sector")
     by_desa = business_counts_public(group_by="desa")
@@ -345,7 +345,7 @@ def report_public_point(*, report) -> dict | None:
     """The report's location as the public projection gives it (the snapped
     public point; None when the report is not public as a point): the
     tracking page's mini-map."""
-    from layers.policy.reports import report_public_dict, report_public_get
+    from reports.policy import report_public_dict, report_public_get
 
     public = report_public_get(report.id)
     if public is None:
@@ -356,10 +356,10 @@ def report_public_point(*, report) -> dict | None:
 
 def report_photos_public(*, report_id, code: str) -> list[dict]:
     """The photos the tracking page shows to everyone: the public projection
-    of photos only (layers.policy.reports.report_photos_public)."""
+    of photos only (reports.policy.report_photos_public)."""
     from django.urls import reverse
 
-    from layers.policy import reports as policy
+    from reports import policy as policy
 
     return [{"url": reverse("portal:lacak-foto", kwargs={"code": code, "photo_id": p.id}), "kind": p.kind,
              "width": p.width, "height": p.height} for p in policy.report_photos_public(report_id=report_id)]

@@ -61,15 +61,15 @@ def report_figures_decode(data: dict) -> dict:
 
 def dashboard_figures_compute() -> dict:
     """Every stored figure, read now through the publication policy."""
-    from layers.policy import reports as reports_policy
+    from layers.policy import counts
 
     from . import selectors
 
     return {
         "reports": report_figures_encode(dashboard_policy.dashboard_report_figures()),
         # /api/v1/reports/counts/ without filters, one group at a time.
-        "report_counts": {",".join(g): reports_policy.report_counts_public(group_by=g)
-                          for g in reports_policy.PUBLISHED_GROUPINGS},
+        "report_counts": {",".join(g): counts.report_counts_public(group_by=g)
+                          for g in counts.PUBLISHED_GROUPINGS},
         "desa_aggregate_counts": selectors.desa_aggregate_counts_live(),
         "umkm": selectors.businesses_figures(),
     }

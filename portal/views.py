@@ -7,11 +7,12 @@ import re
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition, require_GET, require_POST
 
 from geo import selectors as geo_selectors
 
@@ -79,32 +80,35 @@ def peta(request):
     return render(request, "portal/peta.html", {"nav": "peta", "map_config": maps.map_config(kind="peta")})
 
 
+_BOUNDARY_LEVELS = ("desa", "kecamatan")
+
+
+def _boundaries_etag(kind: str):
+    """The ETag of a boundaries file: the level, the kind and the boundary
+    edition; None for an unknown level (no conditional answer: the view's 404)."""
+    def etag(request, level: str) -> str | None:
+        return f'"{level}{kind}-{selectors.edition_tag()}"' if level in _BOUNDARY_LEVELS else None
+    return etag
+
+
 @require_GET
+@cache_control(public=True, max_age=3600)
+@condition(etag_func=_boundaries_etag(""))
 def peta_wilayah(request, level: str):
-    if level not in ("desa", "kecamatan"):
+    if level not in _BOUNDARY_LEVELS:
         raise Http404
-    etag = f'"{level}-{selectors.edition_tag()}"'
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified()
-    response = HttpResponse(selectors.boundaries_geojson(level=level), content_type="application/geo+json")
-    response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=3600"
-    return response
+    return HttpResponse(selectors.boundaries_geojson(level=level), content_type="application/geo+json")
 
 
 @require_GET
+@cache_control(public=True, max_age=3600)
+@condition(etag_func=_boundaries_etag("-garis"))
 def peta_wilayah_garis(request, level: str):
     """The outlines of desa or kecamatan as encoded polylines (the report
     form's mini-map: lines and names only, a fraction of the GeoJSON)."""
-    if level not in ("desa", "kecamatan"):
+    if level not in _BOUNDARY_LEVELS:
         raise Http404
-    etag = f'"{level}-garis-{selectors.edition_tag()}"'
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified()
-    response = HttpResponse(selectors.boundaries_outlines(level=level), content_type="application/json")
-    response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=3600"
-    return response
+    return HttpResponse(selectors.boundaries_outlines(level=level), content_type="application/json")
 
 
 @require_GET
@@ -287,7 +291,7 @@ def lacak_foto(request, code: str, photo_id: int):
     (re-encoded from their pixels at upload)."""
     from django.http import FileResponse
 
-    from layers.policy import reports as report_policy
+    from reports import policy as report_policy
     from reports.models import Report
 
     report_id = Report.objects.filter(tracking_code=code).values_list("id", flat=True).first()

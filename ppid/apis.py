@@ -1,6 +1,6 @@
 """JSON API of the PPID: requests, the officer's actions, objections, the
 annual report and the Daftar Informasi Publik. Thin: logic is in services,
-selectors and layers.policy.ppid."""
+selectors and ppid.policy."""
 import datetime
 
 from django.utils import timezone
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from accounts.services import user_create
 from common.throttles import SubmitRateThrottle
 from common.api_errors import ApiError
-from layers.policy.ppid import annual_report_public
+from ppid.policy import annual_report_public
 
 from . import selectors, serializers, services
 from .models import Objection, RequesterProfile

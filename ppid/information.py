@@ -27,7 +27,7 @@ def _layers() -> list:
 def _dataset_entries(seen: set[str]) -> list[dict]:
     """Published datasets the registry did not list (it lists them all once
     the datasets provider is registered; this keeps the DIP complete if not)."""
-    from layers.policy import datasets as policy
+    from datasets import policy as policy
     entries = []
     for dataset in policy.datasets_public():
         if dataset.layer_id in seen:

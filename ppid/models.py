@@ -11,7 +11,7 @@ within 14 working days (Pasal 37(2)), which the register tracks.
 
 The requester's identity is personal data (P3; domain.md 7.5) and lives in
 `RequesterIdentity`, apart from the request: nothing public reads it. Public
-outputs (the Pasal 12 annual report) go through layers.policy.ppid.
+outputs (the Pasal 12 annual report) go through ppid.policy.
 """
 from django.conf import settings
 from django.db import models

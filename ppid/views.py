@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import user_create
 from common.api_errors import ApiError
-from layers.policy.ppid import annual_report_public
+from ppid.policy import annual_report_public
 
 from . import forms, selectors, serializers, services
 from .information import information_list_public

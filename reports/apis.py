@@ -1,9 +1,7 @@
 """HTTP adapters for RT Online; logic lives in services/selectors, public
-shapes in layers.policy.reports."""
+shapes in reports.policy."""
 import io
 import json
-import math
-import uuid
 
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
@@ -22,9 +20,10 @@ from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role, user_regency_codes
 from common.csvsafe import csv_writer
 from common.lean import LeanThrottles, lean_view
-from common.throttles import BatchedThrottles, SubmitRateThrottle
+from common.throttles import SubmitRateThrottle
 from common.api_errors import ApiError
-from layers.policy import reports as policy
+from common.serializers import validated
+from reports import policy as policy
 
 from . import selectors, services
 from .models import PersonalDataAccess, Report, ReportPhoto
@@ -32,13 +31,6 @@ from .serializers import (NearbyQuery, PointQuery, ReportSubmitInput, Transition
                           report_internal_dict, report_own_dict)
 
 NOT_FOUND = ("not_found", _("Laporan tidak ditemukan."))
-
-
-def _valid(serializer_cls, data):
-    s = serializer_cls(data=data)
-    if not s.is_valid():
-        raise ApiError("invalid", _("Data tidak valid: periksa kolom yang ditandai."), fields=s.errors)
-    return s.validated_data
 
 
 def _report_or_404(report_id) -> Report:
@@ -72,7 +64,7 @@ class ReportListCreateApi(LeanThrottles, APIView):
 
     @extend_schema(summary="Submit a report (idempotent on the client-chosen id)", request=ReportSubmitInput)
     def post(self, request):
-        body, status = _submit(request, _valid(ReportSubmitInput, request.data))
+        body, status = _submit(request, validated(ReportSubmitInput, request.data))
         return Response(body, status=status)
 
     @extend_schema(summary="The caller's own reports")
@@ -86,13 +78,13 @@ class ReportListCreateApi(LeanThrottles, APIView):
     def as_view(cls, **initkwargs):
         """A plain anonymous JSON submission is answered by a lean path
         (common.lean) instead of DRF's dispatch: the same throttles, the same
-        service call and receipt (_submit), errors in the same shape. DRF's
-        request wrapping, negotiation, parser and serializer cost more than
-        the duplicate check. Anything else (a signed-in caller, an
-        Authorization header, a photo or form, another Accept type, ?format=,
-        a body the serializer would refuse or convert, fields the lean path
-        does not read) goes through DRF. tests/reports/test_submission.py pins
-        that both answer alike."""
+        validator (ReportSubmitInput), the same service call and receipt
+        (_submit), errors in the same shape. DRF's request wrapping,
+        negotiation and parser cost more than the duplicate check. Anything
+        else (a signed-in caller, an Authorization header, a photo or form,
+        another Accept type, ?format=, a body the validator refuses) goes
+        through DRF. tests/reports/test_submission.py pins that both answer
+        alike."""
         return lean_view(cls, initkwargs, super().as_view(**initkwargs), method="POST", read=_lean_submission,
                          answer=_submit)
 
@@ -117,24 +109,20 @@ def _submit(request, data: dict) -> tuple[dict, int]:
 
 _LEAN_CONTENT_TYPES = ("application/json", "application/json; charset=utf-8")
 _LEAN_MAX_BYTES = 65_536  # a larger body (a long description) goes through DRF
-_SUBMIT_FIELDS = ReportSubmitInput().fields
-_LEAN_FIELDS = frozenset({"id", "category", "lon", "lat", "accuracy_m", "description", "confidential", "anonymous",
-                          "channel", "device_secret"})
 
 
 def _json_constant(name):
     raise ValueError(name)  # NaN, Infinity: DRF's parser refuses them
 
 
-def _number(value) -> bool:
-    return type(value) is int or type(value) is float and math.isfinite(value)
-
-
 def _lean_submission(request) -> dict | None:
-    """The validated fields when ReportSubmitInput would accept the body
-    unchanged, as DRF would hand them to the view; None sends the request
-    through DRF (for its error, or a conversion this does not repeat). NUL
-    characters never get here (ops.middleware refuses them)."""
+    """The lean path's reader: a plain anonymous JSON object, validated by
+    the one validator (ReportSubmitInput), exactly as DRF would hand it to
+    the view. None sends the request through DRF: another transport (a
+    form, a photo, a signed-in caller), a body DRF's parser would refuse, or
+    invalid fields (DRF then answers the same serializer's error, after its
+    throttles, as for any request). NUL characters never get here
+    (ops.middleware refuses them)."""
     length = request.META.get("CONTENT_LENGTH", "")
     if (request.META.get("CONTENT_TYPE", "").lower() not in _LEAN_CONTENT_TYPES
             or not length.isdigit() or int(length) > _LEAN_MAX_BYTES or request.user.is_authenticated):
@@ -143,32 +131,10 @@ def _lean_submission(request) -> dict | None:
         data = json.loads(request.body.decode("utf-8"), parse_constant=_json_constant)
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return None
-    if not isinstance(data, dict) or not data.keys() <= _LEAN_FIELDS:
+    if not isinstance(data, dict):
         return None
-    report_id, category = data.get("id"), data.get("category")
-    lon, lat, accuracy_m = data.get("lon"), data.get("lat"), data.get("accuracy_m")
-    description = data.get("description", "")
-    confidential, anonymous = data.get("confidential", False), data.get("anonymous", False)
-    channel = data.get("channel", _SUBMIT_FIELDS["channel"].default)
-    device_secret = data.get("device_secret", "")
-    if not (isinstance(report_id, str) and isinstance(category, str)
-            and 0 < len(category) <= _SUBMIT_FIELDS["category"].max_length
-            and category == category.strip() and category.isascii() and category.isprintable()
-            and _number(lon) and -180 <= lon <= 180 and _number(lat) and -90 <= lat <= 90
-            and (accuracy_m is None or _number(accuracy_m) and 0 <= accuracy_m <= 100_000)
-            and isinstance(description, str) and type(confidential) is bool and type(anonymous) is bool
-            and isinstance(device_secret, str) and len(device_secret) <= _SUBMIT_FIELDS["device_secret"].max_length
-            and device_secret == device_secret.strip()
-            and channel in _SUBMIT_FIELDS["channel"].choices):
-        return None
-    try:
-        description.encode("utf-8")  # lone surrogates: DRF refuses them
-        report_id = uuid.UUID(hex=report_id)
-    except ValueError:
-        return None
-    return {"id": report_id, "category": category, "lon": float(lon), "lat": float(lat),
-            "accuracy_m": None if accuracy_m is None else float(accuracy_m), "description": description.strip(),
-            "confidential": confidential, "anonymous": anonymous, "channel": channel, "device_secret": device_secret}
+    submission = ReportSubmitInput(data=data)
+    return submission.validated_data if submission.is_valid() else None
 
 
 class ReportDetailApi(APIView):
@@ -216,7 +182,7 @@ class ReportTransitionApi(APIView):
 
     @extend_schema(summary="Change the status (the SP4N-LAPOR! workflow)", request=TransitionInput)
     def post(self, request, report_id):
-        data = _valid(TransitionInput, request.data)
+        data = validated(TransitionInput, request.data)
         event = services.report_transition(
             report_id=report_id, actor=request.user, to=data["to"], note=data["note"], public=data["public"],
             photo=data.get("photo"), agency_code=data.get("agency") or None, merge_into_id=data.get("merge_into"))
@@ -282,7 +248,7 @@ class ReportCandidatesApi(APIView):
                    parameters=[OpenApiParameter("category", str, required=True), OpenApiParameter("lon", float),
                                OpenApiParameter("lat", float)])
     def get(self, request):
-        point = _valid(PointQuery, request.query_params)
+        point = validated(PointQuery, request.query_params)
         category = selectors.category_get(code=request.query_params.get("category", ""))
         if category is None:
             raise ApiError("unknown_category", _("Kategori tidak dikenal."), fields={"category": ["unknown"]})
@@ -290,7 +256,7 @@ class ReportCandidatesApi(APIView):
         return Response([{**policy.report_public_dict(r), "distance_m": d} for r, d in found])
 
 
-class ReportNearbyApi(BatchedThrottles, APIView):
+class ReportNearbyApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="Nearest reports of the caller's agency, by true distance (metres)",
@@ -299,7 +265,7 @@ class ReportNearbyApi(BatchedThrottles, APIView):
                                OpenApiParameter("radius_m", float), OpenApiParameter("status", str),
                                OpenApiParameter("limit", int)])
     def get(self, request):
-        q = _valid(NearbyQuery, request.query_params)
+        q = validated(NearbyQuery, request.query_params)
         agency_ids = user_agency_ids(user=request.user, roles=selectors.AGENCY_ROLES)
         if not agency_ids:
             raise ApiError("permission_denied", _("Hanya petugas instansi yang dapat memakai fitur ini."),
@@ -384,26 +350,6 @@ class AccessLogApi(APIView):
             response["Content-Disposition"] = 'attachment; filename="akses-data-pribadi.csv"'
             return response
         return Response({"count": len(records), "results": records})
-
-
-class ReportCountsApi(APIView):
-    @extend_schema(summary="Public counts: published groupings of the rounded base table (docs/layers.md)",
-                   parameters=[OpenApiParameter("group_by", str), OpenApiParameter("category", str),
-                               OpenApiParameter("kecamatan", str), OpenApiParameter("desa", str),
-                               OpenApiParameter("month", str)])
-    def get(self, request):
-        try:
-            grouping = policy.grouping_parse(request.query_params.get("group_by", "desa"))
-        except ValueError:
-            raise ApiError("invalid", _("group_by harus salah satu pengelompokan yang dipublikasikan: %(g)s.") % {
-                "g": "; ".join(",".join(g) for g in policy.PUBLISHED_GROUPINGS)}, fields={"group_by": ["invalid"]})
-        if "status" in request.query_params:
-            raise ApiError("invalid", _("Jumlah laporan tidak dipublikasikan per status."),
-                           fields={"status": ["invalid"]})
-        return Response(policy.report_counts_public(
-            group_by=grouping, category=request.query_params.get("category"),
-            kecamatan=request.query_params.get("kecamatan"), desa=request.query_params.get("desa"),
-            month=request.query_params.get("month")))
 
 
 class TokenApi(ObtainAuthToken):

@@ -36,15 +36,8 @@ DEMO_USERS = [
     ("produsen_dinkes", Role.DATA_PRODUCER, "dinkes", "Produsen Data Dinas Kesehatan"),
     ("produsen_bpbd", Role.DATA_PRODUCER, "bpbd", "Produsen Data BPBD"),
     ("verifikator_umkm", Role.UMKM_VERIFIER, "diskopumdag", "Verifikator UMKM (Diskopumdag)"),
-    ("pemohon", Role.REQUESTER, None, "Pemohon informasi publik (satu permohonan contoh)"),
+    ("pemohon", Role.REQUESTER, None, "Pemohon informasi publik (satu permohonan contoh: ppid_demo)"),
 ]
-
-# The demo requester's identity (synthetic) and sample request, so the PPID
-# officer's register has something to answer.
-DEMO_REQUESTER_IDENTITY = {"kind": "person", "name": "Pemohon Contoh (sintetis)", "id_number": "6112010101900001",
-                           "address": "Jl. Contoh No. 1, Sungai Raya (data sintetis)", "phone": "",
-                           "email": "pemohon@demo.kuburaya.invalid", "occupation": "Peneliti"}
-
 
 @transaction.atomic
 def demo_users_create() -> list[tuple[str, str, str]]:
@@ -67,19 +60,7 @@ def demo_users_create() -> list[tuple[str, str, str]]:
                          area=rt if role == Role.KETUA_RT else None)
         if role == Role.KETUA_RT:
             membership_grant(user=user, role=Role.RESIDENT)
-        if role == Role.REQUESTER:
-            _demo_request(user)
         created.append((username, role, description))
     Open311Key.objects.get_or_create(key=DEMO_OPEN311_KEY, defaults={"name": "Demo"})
     return created
 
-
-def _demo_request(user) -> None:
-    """Register the demo requester and file one sample request (once)."""
-    from ppid.models import InformationRequest
-    from ppid.services import request_create, requester_register
-
-    requester_register(user=user, identity=DEMO_REQUESTER_IDENTITY)
-    if not InformationRequest.objects.filter(requester=user).exists():
-        request_create(requester=user, information="Data titik jalan rusak per desa tahun 2026 (contoh demo)",
-                       purpose="Kajian perencanaan (contoh demo)")

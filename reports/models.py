@@ -6,7 +6,7 @@ Privacy is structural: the personal data of the person a report is about
 (a sick neighbour, a victim) lives in `ReportSubject`, apart from the report,
 and is read only by the handling agency through `reports.selectors`, each
 read logged in `PersonalDataAccess`. What the public may see of a report is
-decided only in `layers.policy.reports`.
+decided only in `reports.policy`.
 """
 import uuid
 
@@ -15,7 +15,7 @@ from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
 from common.regency import regency_field
-from layers.policy.classes import PublicationClass
+from common.publication import PublicationClass
 
 STORAGE_SRID = settings.GEO_STORAGE_SRID  # EPSG:4326, lon/lat
 
@@ -351,10 +351,10 @@ class PublicReport(models.Model):
     (migration 0011), the rule `reports_public_report_rule` (a view) kept
     materialised by triggers in the writing transaction, which holds only
     what the public may see: P0 categories, never confidential, rejected or merged; the point
-    snapped to the public grid (layers.policy.classes.PUBLIC_GRID_DEG); the
-    description scrubbed of personal data (layers.policy.scrub). There is no
+    snapped to the public grid (common.publication.PUBLIC_GRID_DEG); the
+    description scrubbed of personal data (common.scrub). There is no
     tracking code, reporter, channel, accuracy or subject in it. Every public
-    output of reports reads this model (through layers.policy.reports), never
+    output of reports reads this model (through reports.policy), never
     Report; a bypass would have to name Report in public code, which
     tests/privacy checks. The category, desa, kecamatan and agency codes and
     names are stored with each row, so a map tile or an OGC page reads this

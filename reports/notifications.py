@@ -9,7 +9,7 @@ are two), keyed like its NotificationLog row: the outbox hands the key to the
 handlers below, a handler sends once per key (a repeated delivery after a
 crash finds the log row sent) and raises when the send failed, so the outbox
 retries it with backoff. Content comes from
-layers.policy.reports.report_notification_summary: for P1-P3 reports only the
+reports.policy.report_notification_summary: for P1-P3 reports only the
 tracking code and a link leave the service.
 """
 import json
@@ -49,7 +49,7 @@ def _deliver(key: str, send) -> bool:
 
 
 def _summary(report: Report) -> dict:
-    from layers.policy.reports import report_notification_summary
+    from reports.policy import report_notification_summary
     return report_notification_summary(report)
 
 

@@ -1,7 +1,7 @@
 """Open311 GeoReport v2 server (http://wiki.open311.org/GeoReport_v2) at
 /open311/v2/, JSON and XML.
 
-Published requests are exactly layers.policy.reports.reports_public() in the
+Published requests are exactly reports.policy.reports_public() in the
 shape of report_public_dict(): only P0 categories are services (listed, defined,
 accepted by POST); a P1-P3 code is refused (400, nothing stored), since its
 request could never be read back. Status mapping: resolved, rejected and merged are
@@ -20,16 +20,17 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from common.throttles import SubmitRateThrottle, throttle_waits, throttles_record_accepted
+from common.throttles import SubmitRateThrottle, throttles_check, throttles_record_accepted
 from common.api_errors import ApiError
+from common.serializers import validated
 from geo.selectors import desa_point_for_address
-from layers.policy import reports as policy
+from reports import policy as policy
 
 from . import selectors, services
 from .models import Open311Key, Report, ReportEvent
+from .serializers import ReportSubmitInput
 
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW_DAYS = 90
@@ -225,8 +226,9 @@ def request_detail(request, request_id, fmt):
 
 
 class _PostThrottles:
-    """The throttles of the report API's POST (per IP, and the report_submit
-    rate shared with POST /api/v1/reports/ by the same caller)."""
+    """What DRF's throttles read of a view, for this plain view: the
+    throttles of the report API's POST (per IP, and the report_submit rate
+    shared with POST /api/v1/reports/ by the same caller), no scope."""
 
     throttle_scope = None
 
@@ -240,7 +242,7 @@ def _requests_post(request, fmt):
     if not key or not Open311Key.objects.filter(key=key, is_active=True).exists():
         return _error(fmt, 403, "invalid api_key")
     throttles = _PostThrottles()
-    waits = throttle_waits(Request(request), throttles)
+    waits = throttles_check(request, throttles)
     if waits:
         wait = max((w for w in waits if w is not None), default=60)
         response = _error(fmt, 429, "too many requests; retry after %d seconds" % math.ceil(wait))
@@ -268,14 +270,17 @@ def _requests_post(request, fmt):
                                     "one desa (e.g. 'Desa Kapur, Kec. Sungai Raya')")
         located, lon, lat = found
     try:
+        # The report API's validator, on Open311's names (service_code, long).
+        fields = validated(ReportSubmitInput, {
+            "id": uuid.uuid4(), "category": code, "lon": lon, "lat": lat,
+            "description": data.get("description", ""), "channel": Report.Channel.OPEN311, "anonymous": True})
         result = services.report_submit(
-            report_id=uuid.uuid4(), category_code=code, lon=lon, lat=lat,
-            description=data.get("description", ""), channel=Report.Channel.OPEN311, anonymous=True,
-            photo_optional=True)
+            report_id=fields["id"], category_code=fields["category"], lon=fields["lon"], lat=fields["lat"],
+            description=fields["description"], channel=fields["channel"], anonymous=True, photo_optional=True)
     except ApiError as exc:
         return _error(fmt, exc.status_code, f"{exc.code}: {exc.message}")
     # Only an accepted submission counts towards report_submit (issue 17).
-    throttles_record_accepted(Request(request), throttles, 201 if result.created else 200)
+    throttles_record_accepted(request, throttles, 201 if result.created else 200)
     notice = (f"Kode pelacakan {result.report.tracking_code}: {settings.REPORTS_PUBLIC_BASE_URL}"
               f"/lacak/{result.report.tracking_code}/")
     if located:

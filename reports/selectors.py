@@ -8,7 +8,7 @@ Access (domain.md 7.2), decided here and nowhere else:
   reported person's data;
 - the reporter: their own report and its public timeline;
 - planner, DPO, system admin, the public: no single report beyond what
-  `layers.policy.reports` publishes. A Django superuser gets nothing extra.
+  `reports.policy` publishes. A Django superuser gets nothing extra.
 """
 import datetime
 import math

@@ -1,12 +1,22 @@
 """Input parsing and internal (staff) output shapes. Public shapes come from
-layers.policy.reports, never from here."""
+reports.policy, never from here."""
 from django.utils import timezone
 from rest_framework import serializers
+
+from common.serializers import InputSerializer
 
 from .models import Report, ReportEvent
 
 
-class ReportSubmitInput(serializers.Serializer):
+class ReportSubmitInput(InputSerializer):
+    """The one validator of a submission's fields (types, ranges, lengths,
+    choices), for every entry point: POST /api/v1/reports/ through DRF and
+    through its lean path (the portal's form posts there), and Open311's POST.
+    reports.services.report_submit takes the validated values and owns the
+    rules that need the database or the caller: the category exists and is
+    active, its photo rule, the coverage, the RT, the description's length
+    (DESCRIPTION_MAX, its own error code), the retry."""
+
     id = serializers.UUIDField()
     category = serializers.CharField(max_length=50)
     lon = serializers.FloatField(min_value=-180, max_value=180)
@@ -38,7 +48,7 @@ class TransitionInput(serializers.Serializer):
     photo = serializers.FileField(required=False, allow_empty_file=False)
 
 
-class PointQuery(serializers.Serializer):
+class PointQuery(InputSerializer):
     lon = serializers.FloatField(min_value=-180, max_value=180)
     lat = serializers.FloatField(min_value=-90, max_value=90)
 
@@ -110,7 +120,7 @@ def report_internal_dict(report: Report, *, access) -> dict:
 
 def report_own_dict(report: Report) -> dict:
     """The reporter's view of their own report."""
-    from layers.policy.reports import report_receipt_dict
+    from reports.policy import report_receipt_dict
     body = report_receipt_dict(report, duplicates=())
     body.pop("duplicates")
     body.update(description=report.description, created_at=_iso(report.created_at),

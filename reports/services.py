@@ -127,38 +127,9 @@ class SubmissionResult:
     duplicates: list = field(default_factory=list)
 
 
-def _validate_submission(*, category, category_code, lon, lat, accuracy_m, description):
-    fields = {}
-    if not category_code:
-        fields["category"] = ["required"]
-    elif category is None:
-        raise ApiError("unknown_category", _("Kategori tidak dikenal."), fields={"category": ["unknown"]})
-    try:
-        lon, lat = float(lon), float(lat)
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValueError
-    except (TypeError, ValueError):
-        fields["location"] = ["invalid"]
-    if accuracy_m not in (None, ""):
-        try:
-            accuracy_m = float(accuracy_m)
-            if accuracy_m < 0 or accuracy_m > 100_000:
-                raise ValueError
-        except (TypeError, ValueError):
-            fields["accuracy_m"] = ["invalid"]
-    else:
-        accuracy_m = None
-    if description and len(description) > DESCRIPTION_MAX:
-        raise ApiError("description_too_long",
-                       _("Uraian terlalu panjang (maksimal %(n)d karakter).") % {"n": DESCRIPTION_MAX},
-                       fields={"description": ["too_long"]})
-    if fields:
-        raise ApiError("invalid", _("Data tidak valid: periksa kolom yang ditandai."), fields=fields)
-    return category, lon, lat, accuracy_m
-
-
-def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accuracy_m=None,
-                  description: str = "", confidential: bool = False, anonymous: bool = False,
+def report_submit(*, report_id: uuid.UUID, category_code: str, lon: float, lat: float,
+                  accuracy_m: float | None = None, description: str = "", confidential: bool = False,
+                  anonymous: bool = False,
                   channel: str = Report.Channel.APP, reporter=None, on_behalf_of_rt_code: str | None = None,
                   subject: dict | None = None, photo=None, photo_optional: bool = False,
                   more_photos=(), device_secret: str = "", now: datetime.datetime | None = None) -> SubmissionResult:
@@ -170,6 +141,12 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     The original goes back only to the caller who filed it (same account, or
     the same anonymous `device_secret`); anyone else gets 409 and no data
     (issue 16: a client id is not a secret).
+
+    The fields come validated by reports.serializers.ReportSubmitInput (every
+    HTTP entry point runs it: types, ranges, lengths, the channel); this
+    checks what needs the database or the caller, in this order: the
+    category, the description's length, the photo rule, the photos, the
+    coverage, the RT.
     """
     # A retry is rare: the category and a bare primary-key probe in one query,
     # the related rows only then.
@@ -177,11 +154,12 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     if exists:
         existing = Report.objects.select_related("category", "desa", "kecamatan", "agency").get(id=report_id)
         return SubmissionResult(_retry_original(existing, reporter=reporter, device_secret=device_secret), False)
-    category, lon, lat, accuracy_m = _validate_submission(
-        category=category, category_code=category_code, lon=lon, lat=lat, accuracy_m=accuracy_m,
-        description=description)
-    if channel not in Report.Channel.values:
-        raise ApiError("invalid", _("Kanal tidak dikenal."), fields={"channel": ["invalid"]})
+    if category is None:
+        raise ApiError("unknown_category", _("Kategori tidak dikenal."), fields={"category": ["unknown"]})
+    if description and len(description) > DESCRIPTION_MAX:
+        raise ApiError("description_too_long",
+                       _("Uraian terlalu panjang (maksimal %(n)d karakter).") % {"n": DESCRIPTION_MAX},
+                       fields={"description": ["too_long"]})
     if category.photo_required and not photo and not photo_optional:
         raise ApiError("photo_required", _("Kategori ini memerlukan foto."), fields={"photo": ["required"]})
     clean = photo_clean(upload=photo) if photo else None
@@ -212,7 +190,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     point = Point(lon, lat, srid=4326)
     route = selectors.routing_decide(category=category, location=location, point=point)
     # Duplicate candidates for the receipt come from the public projection
-    # (layers.policy.reports.report_receipt_dict), not from here.
+    # (reports.policy.report_receipt_dict), not from here.
     duplicates = []
     now = now or timezone.now()
     reporter = None if anonymous or (reporter is not None and not reporter.is_authenticated) else reporter
@@ -511,7 +489,7 @@ def report_add_note(*, report_id, actor, note: str, public: bool = False) -> Rep
 def report_support(*, report_id, user) -> Report:
     """A registered resident supports an open report instead of filing a
     duplicate; once per user."""
-    from layers.policy.reports import report_public_get
+    from reports.policy import report_public_get
     public = report_public_get(report_id)
     report = Report.objects.select_for_update().filter(id=report_id).first() if public is not None else None
     if report is None or not report.is_open or report_public_get(report_id) is None:

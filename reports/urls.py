@@ -11,7 +11,6 @@ urlpatterns = [
     path("api/v1/reports/nearby", apis.ReportNearbyApi.as_view(), name="reports-nearby"),
     path("api/v1/reports/queue/", apis.ReportQueueApi.as_view(), name="reports-queue"),
     path("api/v1/reports/overdue/", apis.ReportOverdueApi.as_view(), name="reports-overdue"),
-    path("api/v1/reports/counts/", apis.ReportCountsApi.as_view(), name="reports-counts"),
     path("api/v1/reports/access-log/", apis.AccessLogApi.as_view(), name="reports-access-log"),
     path("api/v1/reports/track/<str:tracking_code>/", apis.ReportTrackApi.as_view(), name="reports-track"),
     path("api/v1/reports/<uuid:report_id>/", apis.ReportDetailApi.as_view(), name="reports-detail"),

@@ -213,7 +213,7 @@ def _report_by_code(code: str) -> Report:
 def report_follow(*, code: str, user, follow: bool = True) -> Report:
     """A signed-in resident follows (or stops following) a report they may see:
     any public report, or their own."""
-    from layers.policy.reports import report_is_public
+    from reports.policy import report_is_public
 
     report = _report_by_code(code)
     if user is None or not user.is_authenticated:
@@ -230,7 +230,7 @@ def report_follow(*, code: str, user, follow: bool = True) -> Report:
 def report_support(*, report_id, user=None, secret: str | None = None) -> Report:
     """ "Dukung laporan ini": by account (reports.services.report_support) or,
     without one, once per phone (device secret)."""
-    from layers.policy.reports import reports_public
+    from reports.policy import reports_public
     from reports import services as report_services
 
     if user is not None and user.is_authenticated:
@@ -310,7 +310,7 @@ def update_recipients(report: Report) -> list[int]:
 def update_text(report: Report, event: ReportEvent) -> str:
     """The message: tracking code, new status in words and the link; never more
     than the policy's notification summary allows (nothing of a P1-P3 case)."""
-    from layers.policy.reports import report_notification_summary
+    from reports.policy import report_notification_summary
     from portal.maps import STATUS_LABELS
 
     summary = report_notification_summary(report)

@@ -232,7 +232,7 @@ def dukung(request):
 def lacak_pelapor(request, code: str):
     """The reporter's own view (JSON) when this phone filed it: description,
     photos, the crew's evidence photo, and whether they may dispute/confirm."""
-    from layers.policy.reports import report_can_dispute
+    from reports.policy import report_can_dispute
     from reports.selectors import report_dispute_window_open
 
     try:

@@ -22,7 +22,7 @@ import requests
 
 BASE = (sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8646").rstrip("/")
 PASSWORD = "demo-kuburaya-2026"
-GRID = 0.0005            # layers.policy.classes.PUBLIC_GRID_DEG
+GRID = 0.0005            # common.publication.PUBLIC_GRID_DEG
 MIN_DISTANCE_M = 11.0    # tests/privacy: no published point closer than this to a captured one
 TMS = morecantile.tms.get("WebMercatorQuad")
 NUMBER = re.compile(r"-?\d{1,3}\.\d{3,}")

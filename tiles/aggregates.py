@@ -37,7 +37,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 
-from layers.policy.classes import PUBLIC_GRID_DEG
+from common.publication import PUBLIC_GRID_DEG
 
 # Half the Web Mercator world width, metres (EPSG:3857).
 MERC_HALF = 20037508.342789244

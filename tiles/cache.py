@@ -166,12 +166,6 @@ class RedisStore:
     def set(self, key: str, value: bytes) -> None:
         self.redis.set(self._k(key), value)
 
-    def set_many(self, mapping: dict[str, bytes], ttl: int) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for key, value in mapping.items():
-            pipe.set(self._k(key), value, ex=ttl)
-        pipe.execute()
-
     def delete_many(self, keys: list[str]) -> int:
         return self.redis.delete(*[self._k(k) for k in keys]) if keys else 0
 

@@ -6,7 +6,7 @@ only (issue 16: nothing here can be differenced against another output).
   the map does not; small counts still show "<5";
 - per desa, per kecamatan and the category-months of aggregate-only (P1-P3)
   categories are sums of the rounded base cells, the same numbers as the
-  counts API, OGC report-counts and tiles (layers.policy.reports).
+  counts API, OGC report-counts and tiles (layers.policy.counts).
 
 Former rules kept below for the public view's figures:
 
@@ -30,7 +30,7 @@ import datetime
 from django.db import connection
 from django.utils import timezone
 
-from .classes import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
+from common.publication import SMALL_COUNT_THRESHOLD, PublicationClass, suppress
 
 OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
 
@@ -124,14 +124,14 @@ def dashboard_report_figures(*, months: int = 12, today: datetime.date | None = 
 def _restricted_figures(figures: dict, since: datetime.date) -> None:
     """Per desa, per kecamatan and per category-month counts of the
     aggregate-only categories: sums of the rounded base cells
-    (layers.policy.reports.report_counts_public), the same numbers as the
+    (layers.policy.counts.report_counts_public), the same numbers as the
     counts API, OGC report-counts and its tiles."""
     from geo.models import Area
     from reports.models import Category
 
     from layers.services import report_counts_refresh
 
-    from .reports import report_counts_public, report_counts_restricted
+    from .counts import report_counts_public, report_counts_restricted
 
     # The dashboard is itself a snapshot (every few minutes): bring the base
     # cells up to date first when they are due (dirty past the interval).

@@ -21,7 +21,7 @@ AGGREGATE_DESA, AGGREGATE_KECAMATAN, AGGREGATE_NONE = "desa", "kecamatan", "none
 def planner_report_source():
     """PointSource of reports for planners."""
     from layers.planner import PointSource
-    from layers.policy.reports import HIDDEN_STATUSES
+    from reports.policy import HIDDEN_STATUSES
     from reports.models import Report
 
     qs = (Report.objects

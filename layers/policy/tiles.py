@@ -3,16 +3,16 @@
 
 The cells count every report; these rules keep exactly the rows of the
 public view `reports_public_report` (P0, not confidential, not rejected or
-merged), which `layers.policy.reports.reports_public()` publishes as points,
+merged), which `reports.policy.reports_public()` publishes as points,
 so a cluster at zoom 8 never counts a report that is hidden at zoom 16. The
 cells sum the snapped public points (tiles.aggregates._rows). A test compares
 the two (tests/tiles/test_reports_tiles.py).
 """
-from layers.policy.classes import PublicationClass
+from common.publication import PublicationClass
 
 def report_cells_public_where(alias: str) -> tuple[list[str], list]:
     """SQL conditions (and their parameters) on tiles_reportcell rows."""
-    from layers.policy.reports import HIDDEN_STATUSES  # the one definition
+    from reports.policy import HIDDEN_STATUSES  # the one definition
 
     return (
         [f"{alias}.category_id IN (SELECT id FROM reports_category WHERE publication_class = %s)",

@@ -1,8 +1,8 @@
 import django.contrib.gis.db.models.fields
 from django.db import migrations, models
 
-from layers.policy.classes import PUBLIC_GRID_DEG
-from layers.policy.scrub import SCRUB_FUNCTION_SQL
+from common.publication import PUBLIC_GRID_DEG
+from common.scrub import SCRUB_FUNCTION_SQL
 
 OPEN = "('received', 'verified', 'dispatched', 'in_progress', 'not_our_authority')"
 

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from layers.policy.classes import PUBLIC_GRID_DEG
+from common.publication import PUBLIC_GRID_DEG
 
 
 class Migration(migrations.Migration):

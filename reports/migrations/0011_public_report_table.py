@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-from layers.policy.classes import PUBLIC_GRID_DEG
+from common.publication import PUBLIC_GRID_DEG
 
 OPEN = "('received', 'verified', 'dispatched', 'in_progress', 'not_our_authority')"
 

@@ -6,7 +6,9 @@ import pytest
 
 from businesses.models import Business, BusinessAudit, Verification
 from businesses.signals import business_changed
-from layers.policy.businesses import business_public_dict, businesses_public
+from businesses.policy import businesses_public
+
+from .oracle import business_public_dict
 
 LIST = "/api/v1/businesses/"
 

@@ -1,8 +1,7 @@
-"""The two renderings of a public business (layers.policy.businesses): the
-Python one (business_public_feature, used by the portal) and the SQL one
-(businesses_public_page_json and its wrappers, used by the API's pages and
-detail) give the same Feature, field by field, for every case the policy
-distinguishes."""
+"""The public business Feature, spelled once in SQL (businesses.policy:
+businesses_public_page_json and its wrappers, used by the API's pages and
+detail), read field by field against the tests' Python oracle (.oracle) for
+every case the policy distinguishes."""
 import datetime
 import json
 
@@ -10,8 +9,9 @@ import pytest
 
 from businesses import selectors, services
 from businesses.models import Business, BusinessPhoto, Verification
-from layers.policy.businesses import (business_public_feature, business_public_feature_json,
-                                      businesses_public_features_json)
+from businesses.policy import business_public_feature_json, businesses_public_features_json
+
+from .oracle import business_public_feature, businesses_public_for_output
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def varied(make_business, owner, owner_user, verifier):
 
 
 def python_features(ids, distances=None):
-    by_id = {b.pk: b for b in selectors.businesses_public_for_output(
+    by_id = {b.pk: b for b in businesses_public_for_output(
         selectors.businesses_public().filter(pk__in=ids))}
     distances = distances or [None] * len(ids)
     return [business_public_feature(by_id[i], distance_m=d) for i, d in zip(ids, distances)]

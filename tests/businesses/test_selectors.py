@@ -200,7 +200,7 @@ def test_statistics_by_sector_scale_and_certificate_coverage(shops, home_busines
 def test_a_business_is_public_only_once_verified(make_business, verifier):
     """Issue 16: a business created by any signed-in user appeared at once in
     OGC, exports, search and tiles. Pending: nowhere; verified: listed."""
-    from layers.policy.businesses import business_counts_public, businesses_public
+    from businesses.policy import business_counts_public, businesses_public
 
     pending = make_business(name="Warung Belum Diverifikasi", verified=False)
     assert not businesses_public().filter(pk=pending.pk).exists()

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from businesses.models import Business
-from layers.policy.businesses import businesses_public
+from businesses.policy import businesses_public
 
 
 def test_generates_marked_clustered_businesses_and_tops_up(kubu_raya, desa_points):

@@ -9,7 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from datasets.layers import dataset_layers
-from layers.policy import datasets as policy
+from datasets import policy as policy
 
 from .conftest import SECRET_NIK, api, create_dataset, geojson, point, upload
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from datasets.models import Dataset, DatasetFeature, DatasetVersion
 from datasets.selectors import datasets_due_for_refresh
-from layers.policy import datasets as policy
+from datasets import policy as policy
 
 from .conftest import SINGKAWANG, api, create_dataset, geojson, point, polygon, square, upload, xlsx
 

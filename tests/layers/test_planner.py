@@ -134,7 +134,7 @@ def test_no_hotspots_for_kecamatan_only_categories(report_points):
 
 
 def test_hotspot_finds_the_tight_cluster_only_snapped_and_rounded(two_desa, report_points):
-    from layers.policy.classes import PUBLIC_GRID_DEG
+    from common.publication import PUBLIC_GRID_DEG
 
     features = planner.hotspots(source=report_points, category="jalan-rusak", eps_m=100, min_points=5)
     assert len(features) == 1

@@ -192,7 +192,7 @@ def test_a_point_near_a_tile_edge_is_in_both_tiles_so_its_circle_is_not_cut(brow
     """Issue 19: a report circle (radius 6 px + 1.5 px stroke) 4-8 px from a
     tile's edge is drawn by both tiles: the neighbour's MVT carries it in its
     buffer (TILES_BUFFER 128 of 4096 = 8 px at 256 px; 64 = 4 px did not)."""
-    from layers.policy.classes import PUBLIC_GRID_DEG as g
+    from common.publication import PUBLIC_GRID_DEG as g
 
     categories_seed()
     lon, lat = {code: (x, y) for code, x, y in desa_centroids()}[SUNGAI_RAYA]

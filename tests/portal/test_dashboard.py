@@ -166,15 +166,15 @@ def test_snapshot_holds_only_suppressed_figures(known_reports):
 
 
 def test_unfiltered_public_counts_come_from_the_snapshot(client, known_reports):
-    from layers.policy import reports as reports_policy
+    from layers.policy import counts
 
     services.dashboard_snapshot_refresh(wait=True)
-    for grouping in reports_policy.PUBLISHED_GROUPINGS:
+    for grouping in counts.PUBLISHED_GROUPINGS:
         group = ",".join(grouping)
         with CaptureQueriesContext(connection) as queries:
             stored = client.get("/api/v1/reports/counts/", {"group_by": group}).json()
         assert not [q for q in queries.captured_queries if "reports_report" in q["sql"]], group
-        assert stored == reports_policy.report_counts_public(group_by=group), group
+        assert stored == counts.report_counts_public(group_by=group), group
     desa = {row["desa"]["code"]: row["count"] for row in
             client.get("/api/v1/reports/counts/", {"group_by": "desa"}).json()}
     # Every aggregable category, rounded: floods 7 -> 5, 2 -> 0; visits 6 -> 5, 2 -> 0.

@@ -36,8 +36,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Membership, Role
-from layers.policy.classes import PUBLIC_GRID_DEG, ROUNDING_BASE
-from layers.policy.reports import PUBLISHED_GROUPINGS
+from common.publication import PUBLIC_GRID_DEG, ROUNDING_BASE
+from layers.policy.counts import PUBLISHED_GROUPINGS
 from tests.ops.test_authz_matrix import _fill, _walk
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -612,7 +612,7 @@ def test_staff_only_patterns_refuse_the_anonymous_caller(canaries, client):
 
 
 def test_scrubbing_of_personal_data_is_one_database_function(db):
-    from layers.policy.scrub import scrub
+    from common.scrub import scrub
 
     text = ("telp 0812-3456-7890 / +62 812 3456 7890, surel budi.s@contoh.co.id, NIK 6112 0101 0190 0001,"
             " NIK 6112010101900001, nopol KB 1234 AB dan kb1234ab, di RT 05 RW 02")
@@ -626,14 +626,14 @@ def test_scrubbing_of_personal_data_is_one_database_function(db):
 # Modules that build public outputs. They may name the public projections
 # (PublicBusiness, PublicCertificate, PublicPhoto, PublicDataset,
 # PublicDatasetField, PublicDatasetFeature), never the private models; the
-# write helpers of layers/policy/businesses.py (consent_granted,
+# write helpers of businesses/policy.py (consent_granted,
 # business_public_point, used by businesses.services) are the one exception.
 PRIVATE_MODELS = {
     "businesses.models": {"Business", "BusinessOwner", "BusinessFinancials", "BusinessConsent", "Certificate",
                           "BusinessPhoto", "BusinessAudit"},
     "datasets.models": {"Dataset", "DatasetField", "DatasetVersion", "DatasetFeature"},
 }
-WRITE_HELPERS_MAY_NAME = {"layers/policy/businesses.py": {"Business", "BusinessConsent"}}
+WRITE_HELPERS_MAY_NAME = {"businesses/policy.py": {"Business", "BusinessConsent"}}
 
 
 def _public_modules():
@@ -641,7 +641,9 @@ def _public_modules():
 
     root = Path(__file__).resolve().parents[2]
     files = [*root.glob("layers/**/*.py"), *root.glob("tiles/**/*.py"), root / "datasets/layers.py",
-             root / "ppid/information.py", root / "portal/selectors.py", root / "portal/maps.py"]
+             root / "ppid/information.py", root / "portal/selectors.py", root / "portal/maps.py",
+             *(root / app / "policy.py"
+               for app in ("announcements", "businesses", "datasets", "ppid", "reports"))]
     return root, [f for f in files if "migrations" not in f.parts]
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from pyproj import Geod
 
-from layers.policy.classes import PUBLIC_GRID_DEG
+from common.publication import PUBLIC_GRID_DEG
 from reports.models import Report
 from reports.services import report_submit
 

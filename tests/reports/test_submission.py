@@ -281,24 +281,54 @@ def test_lean_submission_answers_as_drf(client, users, desa_point, drf_dispatche
 
 
 @pytest.mark.parametrize("change", [
-    {"lon": "109.37"},                      # a string: DRF converts it
-    {"accuracy_m": "12"},
-    {"confidential": "true"},
-    {"lat": True},
-    {"id": 12345},                          # an integer id: DRF's UUIDField reads it
-    {"category": " flood"},                 # DRF trims
-    {"description": None},                  # DRF's error
-    {"description": "lone \ud800 surrogate"},
-    {"subject_name": "Budi"},               # a field the lean path does not read
-    {"channel": "import"},
-    {"lon": 1e400},                         # not finite
+    lambda lon, lat: {"lon": str(lon)},                 # a string: the validator converts it
+    lambda lon, lat: {"accuracy_m": "12"},
+    lambda lon, lat: {"confidential": "true"},
+    lambda lon, lat: {"lat": True},                     # 1.0: outside the coverage
+    lambda lon, lat: {"id": 12345 + int(lon * 1000) % 2},  # an integer id: UUIDField reads it
+    lambda lon, lat: {"category": " flood"},            # trimmed
+    lambda lon, lat: {"subject_name": "Budi", "subject_age": "71", "on_behalf_of_rt": ""},
 ])
-def test_submissions_the_lean_path_would_not_read_exactly_go_through_drf(client, users, desa_point,
-                                                                        drf_dispatches, change):
+def test_the_lean_path_reads_whatever_the_validator_accepts_as_drf_does(client, users, desa_point, drf_dispatches,
+                                                                          change):
+    """One validator (ReportSubmitInput) for both paths: what it converts or
+    accepts, the lean path answers, alike to DRF."""
+    lon, lat = desa_point(SUNGAI_RAYA)
+    answers = []
+    for n, query in enumerate(("", "?format=json")):
+        body = {"id": str(uuid.uuid4()), "category": "flood", "lon": lon, "lat": lat, **change(lon, lat)}
+        if isinstance(body["id"], int):
+            body["id"] += 2 * n  # another report
+        answers.append(_post_json(client, body, query=query))
+        assert len(drf_dispatches) == n
+        if answers[-1].status_code == 201:
+            Report.objects.filter(id=answers[-1].json()["id"]).delete()  # or the second lists it as a duplicate
+    lean, drf = answers
+    assert lean.status_code in (201, 400), lean.content
+    assert _comparable(lean) == _comparable(drf), body
+
+
+@pytest.mark.parametrize("change", [
+    {"description": None},
+    {"description": "lone \ud800 surrogate"},
+    {"channel": "import"},
+    {"lat": "-0,05"},
+    {"photo": "not-a-file"},
+])
+def test_submissions_the_validator_refuses_are_answered_by_drf(client, users, desa_point, drf_dispatches, change):
+    """The lean path answers no error of the validator's: DRF does, after its
+    throttles, with the same serializer's messages."""
     lon, lat = desa_point(SUNGAI_RAYA)
     response = _post_json(client, {"id": str(uuid.uuid4()), "category": "flood", "lon": lon, "lat": lat, **change})
     assert len(drf_dispatches) == 1
-    assert response.status_code in (201, 400), response.content
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid" and list(response.json()["fields"]) == list(change)
+
+
+def test_a_body_drfs_parser_refuses_is_answered_by_drf(client, users, desa_point, drf_dispatches):
+    lon, lat = desa_point(SUNGAI_RAYA)
+    response = _post_json(client, {"id": str(uuid.uuid4()), "category": "flood", "lon": 1e400, "lat": lat})
+    assert len(drf_dispatches) == 1 and response.status_code == 400  # Infinity is not JSON
 
 
 def test_signed_in_token_form_and_html_submissions_go_through_drf(client, users, desa_point, drf_dispatches):

@@ -6,6 +6,7 @@ GENERATORS = [
     ("reports_generate_synthetic", "reports"),
     ("businesses_generate_synthetic", "businesses"),
     ("demo_users", None),
+    ("ppid_demo", None),
     ("announcements_demo", None),
     # Rasters of /peta/ (media/rasters, never committed): one built from the
     # real boundaries, and the report-density surfaces of the reports above.

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from layers.policy.ppid import annual_report_public
+from ppid.policy import annual_report_public
 
 
 class Command(BaseCommand):

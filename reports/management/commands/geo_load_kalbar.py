@@ -1,3 +1,5 @@
+# In reports, not geo: besides the boundaries and agencies (geo), it seeds each
+# regency's routing rules (reports.services), and reports sits above geo.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 

@@ -1,4 +1,6 @@
-"""Publication classes (domain.md 7.3) and small-count suppression."""
+"""Publication classes (domain.md 7.3), the public grid and small-count
+suppression: the vocabulary of the publication policy, below every app (the
+reports model declares its categories' class with it; layers.policy applies it)."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
