@@ -97,6 +97,25 @@ def _sign_in(driver, base: str, user):
                        "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "path": "/"})
 
 
+def _crew_queue_at_rest(driver) -> list[dict]:
+    """The crew's queue as IndexedDB holds it (what a copy of the phone's
+    storage would show), and whether the key could be read out."""
+    return driver.execute_async_script("""
+      var done = arguments[arguments.length - 1], open = indexedDB.open('kr-crew');
+      open.onsuccess = function () {
+        var t = open.result.transaction(['queue', 'kv']), q = t.objectStore('queue').getAll(),
+            k = t.objectStore('kv').get('key');
+        t.oncomplete = function () {
+          done(q.result.map(function (r) {
+            var bytes = new Uint8Array(r.sealed.data), text = '';
+            for (var i = 0; i < bytes.length; i++) { text += String.fromCharCode(bytes[i]); }
+            return {fields: Object.keys(r), sealed_bytes: bytes.length, text: JSON.stringify(r) + text,
+                    key_extractable: k.result.key.extractable};
+          }));
+        };
+      };""")
+
+
 def _fill_report(driver, lon: float, lat: float, photo: Path):
     _wait(driver, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
     Select(driver.find_element(By.ID, "category")).select_by_value("road-damage")
@@ -203,6 +222,11 @@ def test_background_sync_sends_with_no_page_of_the_app_open(phone, live_server, 
         card.find_element(By.NAME, "note").send_keys("Menuju lokasi dengan perahu")
         card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         _wait(phone, lambda d: d.find_element(By.ID, "crew-queue-count").text == "1")
+        # At rest the queued action is ciphertext: its id and time in clear, nothing else.
+        kept = _crew_queue_at_rest(phone)
+        assert len(kept) == 1 and sorted(kept[0]["fields"]) == ["client_id", "sealed", "taken_at"]
+        assert kept[0]["sealed_bytes"] > 40 and "perahu" not in kept[0]["text"]
+        assert str(crew_report.id) not in kept[0]["text"] and kept[0]["key_extractable"] is False
         # ...and, on the same phone, a report is filed from the form.
         phone.get(base + "/lapor/")
         _fill_report(phone, lon, lat, _photo((800, 600)))

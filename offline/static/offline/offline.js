@@ -43,25 +43,31 @@
 
   function key() {
     // One AES-GCM key per sign-in, never extractable; bound to the user id.
+    // Another user's key (a sign-out that did not reach this page) takes
+    // that user's package, queue and refusals with it: they are not this
+    // user's to see or to send.
     var who = $("crew").dataset.user;
     return kvGet("key").then(function (rec) {
       if (rec && rec.user === who) { return rec.key; }
       return crypto.subtle.generateKey({name: "AES-GCM", length: 256}, false, ["encrypt", "decrypt"])
-        .then(function (k) { return kvPut("key", {user: who, key: k}).then(function () { return k; }); });
+        .then(function (k) {
+          return db().then(function (d) {
+            return new Promise(function (resolve, reject) {
+              var t = d.transaction(["kv", "queue"], "readwrite");
+              if (rec) { t.objectStore("queue").clear(); t.objectStore("kv").clear(); }
+              t.objectStore("kv").put({user: who, key: k}, "key");
+              t.oncomplete = function () { d.close(); resolve(k); };
+              t.onerror = function () { d.close(); reject(t.error); };
+            });
+          });
+        });
     });
   }
   function seal(value) {
-    var iv = crypto.getRandomValues(new Uint8Array(12));
-    return key().then(function (k) {
-      return crypto.subtle.encrypt({name: "AES-GCM", iv: iv}, k, new TextEncoder().encode(JSON.stringify(value)));
-    }).then(function (data) { return {iv: iv, data: data}; });
+    return key().then(function (k) { return KRSync.seal(k, value); });
   }
   function open(sealed) {
-    if (!sealed) { return Promise.resolve(null); }
-    return key().then(function (k) {
-      return crypto.subtle.decrypt({name: "AES-GCM", iv: sealed.iv}, k, sealed.data);
-    }).then(function (plain) { return JSON.parse(new TextDecoder().decode(plain)); })
-      .catch(function () { return null; });
+    return key().then(function (k) { return KRSync.unseal(k, sealed); }).catch(function () { return null; });
   }
 
   function csrf() {
@@ -91,8 +97,10 @@
   }
 
   function loadState() {
-    return Promise.all([kvGet("package").then(open), tx("queue", "readonly", function (s) { return s.getAll(); }),
-                        kvGet("refused"), kvGet("applied")]).then(function (r) {
+    return key().then(function (k) {
+      return Promise.all([kvGet("package").then(open), KRSync.crewQueue(k), KRSync.crewRefused(k),
+                          kvGet("applied")]);
+    }).then(function (r) {
       state.pkg = r[0];
       state.queue = r[1] || [];
       state.refused = r[2] || [];
@@ -227,7 +235,10 @@
                     from_status: report.status,
                     taken_at: new Date().toISOString()};
       if (photo) { action.photo = photo; }
-      return tx("queue", "readwrite", function (s) { return s.put(action); }).then(function () {
+      // Kept sealed: only its id and time are readable at rest.
+      return key().then(function (k) { return KRSync.sealAction(k, action); }).then(function (sealed) {
+        return tx("queue", "readwrite", function (s) { return s.put(sealed); });
+      }).then(function () {
         state.queue.push(action);
         if (action.kind === "transition") {
           KRSync.ledgerPut({code: report.tracking_code, report_id: report.id, status: action.to,
