@@ -20,7 +20,7 @@ from tests.portal.conftest import console_errors, screenshot
 from tests.reports.conftest import jpeg_bytes
 
 from .network import NetworkSwitch
-from .test_browser_resident import _fresh_origin
+from .test_browser_resident import _controlled, _fresh_origin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,12 +63,8 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
 
     _fresh_origin(browser, base)
     _sign_in(browser, base, users["pupr_crew"])
-    browser.get(base + "/kerja/offline/")
     # the service worker controls the page (and keeps its copy for offline)
-    browser.execute_async_script(
-        "var done = arguments[arguments.length - 1]; navigator.serviceWorker.ready.then(function () { done(); });")
-    _wait(browser, lambda d: d.execute_script("return !!navigator.serviceWorker.controller"))
-    browser.get(base + "/kerja/offline/")
+    _controlled(browser, base + "/kerja/offline/")
     _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
     browser.find_element(By.ID, "crew-download").click()
     _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.offlineReady") == "1")

@@ -79,13 +79,22 @@ def _fresh_origin(driver, base: str):
 
 
 def _controlled(driver, url: str):
-    """Open `url` until the service worker controls it (the first visit
-    installs the worker; it claims the page when it activates)."""
-    driver.get(url)
-    driver.execute_async_script(
-        "var done = arguments[arguments.length - 1]; navigator.serviceWorker.ready.then(function () { done(); });")
-    _wait(driver, lambda d: d.execute_script("return !!navigator.serviceWorker.controller"))
-    driver.get(url)
+    """Open `url` until the service worker controls it.
+
+    The first visit installs the worker, which claims the page when it
+    activates. But `_fresh_origin` only marks the earlier test's registration
+    for removal: the browser may revive it when the page registers again, and
+    a worker that is already active does not activate (nor claim) a second
+    time. A page loaded after the worker is active is controlled from its
+    start, so load it again until it is."""
+    for _ in range(4):
+        driver.get(url)
+        driver.execute_async_script(
+            "var done = arguments[arguments.length - 1]; navigator.serviceWorker.ready.then(function () { done(); });")
+        if _until(lambda: driver.execute_script("return !!navigator.serviceWorker.controller"), 10):
+            driver.get(url)
+            return
+    raise AssertionError(f"no service worker controls {url} after four loads")
 
 
 def _sign_in(driver, base: str, user):
