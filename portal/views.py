@@ -329,8 +329,10 @@ def lacak_sanggah(request, code: str):
     try:
         # Once per client_id: the outbox may send it again.
         resident_services.client_request_once(
-            client_id=request.POST.get("client_id"), kind="dispute", code=code, user=request.user, secret=secret,
-            apply=lambda: resident_services.report_dispute(code=code, note=note, user=request.user, secret=secret))
+            client_id=request.POST.get("client_id"), kind="dispute", code=code, user=request.user,
+            secret=secret,
+            apply=lambda: resident_services.report_dispute(code=code, note=note, user=request.user,
+                                                           secret=secret))
     except ApiError as exc:
         if wants_json:
             return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)

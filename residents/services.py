@@ -315,7 +315,8 @@ def client_request_once(*, client_id: str | None, kind: str, code: str, user=Non
     except ValueError:
         raise ApiError("invalid", _("Id permintaan tidak sah."), fields={"client_id": ["invalid"]})
     signed_in = user is not None and user.is_authenticated
-    owner = {"user": user if signed_in else None, "secret_hash": "" if signed_in else (device_hash(secret) or "")}
+    owner = {"user": user if signed_in else None,
+             "secret_hash": "" if signed_in else (device_hash(secret) or "")}
 
     def repeat(row: ClientRequest) -> bool:
         same = (row.user_id == user.pk) if signed_in else (

@@ -18,6 +18,7 @@ from common.api_errors import ApiError
 from reports.models import Report, ReportPhoto
 
 from . import selectors, services
+from .models import ClientRequest
 
 SESSION_DESTINATION = "residents_destination"
 
@@ -200,8 +201,10 @@ def lacak_ikuti(request, code: str):
     try:
         # Once per client_id: the phone's outbox may send a follow made offline again.
         services.client_request_once(
-            client_id=request.POST.get("client_id"), kind="follow" if follow else "unfollow", code=code,
-            user=request.user, apply=lambda: services.report_follow(code=code, user=request.user, follow=follow))
+            client_id=request.POST.get("client_id"),
+            kind=ClientRequest.Kind.FOLLOW if follow else ClientRequest.Kind.UNFOLLOW, code=code,
+            user=request.user,
+            apply=lambda: services.report_follow(code=code, user=request.user, follow=follow))
     except ApiError as exc:
         return _error_json(exc)
     tracking_code = selectors.code_normalize(code)
@@ -260,7 +263,8 @@ def lacak_konfirmasi(request, code: str):
         secret = _secret(request, data)
         # Once per client_id: the phone's outbox may send a confirmation made offline again.
         services.client_request_once(
-            client_id=data.get("client_id"), kind="confirm", code=code, user=request.user, secret=secret,
+            client_id=data.get("client_id"), kind=ClientRequest.Kind.CONFIRM, code=code, user=request.user,
+            secret=secret,
             apply=lambda: services.report_confirm_fixed(code=code, user=request.user, secret=secret))
     except ApiError as exc:
         if _wants_json(request):

@@ -138,7 +138,8 @@ def test_the_package_holds_the_crews_open_queue_and_its_desa_only(submit, users,
         ("/tiles/desa,kecamatan/{z}/{x}/{y}.mvt", 12), ("https://vt.example.org/{z}/{x}/{y}.pbf", 14)]
     zooms = [(z["z"], z["sources"]) for z in basemap["zooms"]]
     assert zooms[:3] == [(10, ["batas", "osm"]), (11, ["batas", "osm"]), (12, ["batas", "osm"])]
-    assert all(sources == ["osm"] for z, sources in zooms[3:]) and [z for z, _ in zooms] == list(range(10, 10 + len(zooms)))
+    assert all(sources == ["osm"] for z, sources in zooms[3:])
+    assert [z for z, _ in zooms] == list(range(10, 10 + len(zooms)))
     assert basemap["tiles"] == sum(z["tiles"] * len(z["sources"]) for z in basemap["zooms"]) > 0
     assert "tile.example.org" not in json.dumps(package)
     settings.OFFLINE_BASEMAP_URL = ""   # boundaries only: z10-z12

@@ -235,9 +235,10 @@ def test_answers_sent_again_with_their_client_id_are_applied_once(desa_point, us
     # the same id from another phone, or for another answer, is refused
     stolen = Client().post(f"/lacak/{code}/konfirmasi/", {**confirm, "device_secret": OTHER},
                            HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en")
-    assert stolen.status_code == 409 and stolen.json() == {"code": "id_conflict",
-                                                           "message": "This request id has already been used."}
-    bad = Client().post(f"/lacak/{code}/konfirmasi/", {**confirm, "client_id": "nope"}, HTTP_ACCEPT="application/json")
+    assert stolen.status_code == 409 and stolen.json() == {
+        "code": "id_conflict", "message": "This request id has already been used."}
+    bad = Client().post(f"/lacak/{code}/konfirmasi/", {**confirm, "client_id": "nope"},
+                        HTTP_ACCEPT="application/json")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
     dispute = {"note": "Lubangnya muncul lagi", "device_secret": SECRET, "client_id": str(uuid.uuid4())}
     for _ in range(2):
