@@ -35,7 +35,7 @@ PACKAGE_BUDGET_BYTES = 30 * 2**20
 BASEMAP_ZOOMS = (10, 11, 12, 13, 14)
 BOUNDARY_TILES = "/tiles/desa,kecamatan/{z}/{x}/{y}.mvt"
 BOUNDARY_MAX_ZOOM = 12
-BOUNDARY_TILE_BYTES = 1_000
+BOUNDARY_TILE_BYTES = 2_000
 OSM_MAX_ZOOM = 14
 OSM_TILE_BYTES = 40_000
 # How long what a signed-in user keeps on the phone stays usable: the crew's

@@ -200,7 +200,8 @@
       // A layer not styled here (labels, POIs...) is not drawn.
       var styles = window.Proxy ? new Proxy(STYLE, {get: function (t, name) { return t[name] || []; }}) : STYLE;
       L.vectorGrid.protobuf(source.template, {
-        vectorTileLayerStyles: styles, maxNativeZoom: source.max_zoom, maxZoom: 19,
+        // Below z10 (the whole area on a small screen) the z10 tiles are drawn smaller.
+        vectorTileLayerStyles: styles, minNativeZoom: 10, maxNativeZoom: source.max_zoom, maxZoom: 19,
         interactive: false, attribution: source.attribution || "", rendererFactory: L.canvas.tile,
         fetchOptions: {credentials: "same-origin"}
       }).addTo(map);

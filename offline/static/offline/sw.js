@@ -315,7 +315,13 @@ self.addEventListener("fetch", function (event) {
                                    (url.pathname.indexOf("/tiles/") === 0 && /\.mvt$/.test(url.pathname)))) {
     event.respondWith(caches.open(BASEMAP_CACHE).then(function (cache) {
       return cache.match(request, {ignoreVary: true});
-    }).then(function (hit) { return hit || fetch(request); }));
+    }).then(function (hit) {
+      // A tile the phone does not hold, with no network: an empty tile, not an error.
+      return hit || fetch(request).catch(function () {
+        if (/\.(mvt|pbf)$/.test(url.pathname)) { return new Response(null, {status: 204}); }
+        throw new TypeError("offline");
+      });
+    }));
     return;
   }
   if (url.origin !== self.location.origin) { return; }
