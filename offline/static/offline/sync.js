@@ -85,10 +85,12 @@
     });
   }
   /* The queue, opened; a record that does not open under this key (another
-     sign-in's) is left out, and kept. */
+     sign-in's) is left out, and kept. A record queued in clear by an earlier
+     version of the app is sent as it is (nothing queued is lost). */
   function crewQueue(key) {
     return crew("queue", "readonly", function (s) { return s.getAll(); }).then(function (records) {
       return Promise.all((records || []).map(function (rec) {
+        if (!rec.sealed) { return rec; }
         return unseal(key, rec.sealed).catch(function () { return null; });
       }));
     }).then(function (actions) { return actions.filter(Boolean); });
