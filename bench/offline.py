@@ -9,7 +9,11 @@ actions, over loopback HTTP (gunicorn with deploy/gunicorn.conf.py).
    bytes as sent (gzip when the server compresses) and as JSON, the number of
    reports and desa, and the estimate the phone is shown against the 30 MB
    budget.
-3. Sync: --actions queued actions (notes and status changes on the crew's
+3. Basemap: every vector tile the package plans from the project's own
+   source (desa and kecamatan boundaries, /tiles/...mvt, z10-z14), fetched
+   over HTTP as the phone does (gzip on the wire): count, bytes kept on the
+   phone and sent, time, against the estimate the phone was told.
+4. Sync: --actions queued actions (notes and status changes on the crew's
    open reports) in one POST; prints the time, the request's bytes and the
    time those bytes take at 256 kbit/s up (a weak rural link) plus the server
    time; then the same batch again: every action must come back "repeated"
@@ -112,6 +116,25 @@ def main():
               f"JSON {raw / 1024:,.0f} KiB, sent {sent / 1024:,.0f} KiB ({encoding or 'identity'}); "
               f"phone told {package['estimated_bytes'] / 2**20:.1f} MB of {package['budget_bytes'] / 2**20:.0f} MB "
               f"with photos and basemap")
+        tiles, kept, wire, t0 = 0, 0, 0, time.perf_counter()
+        for source in package["basemap"]["sources"]:
+            if not source["template"].startswith("/"):
+                continue   # an outside OpenMapTiles source: not this server's to time
+            for z in package["basemap"]["zooms"]:
+                for x in range(z["x"][0], z["x"][1] + 1):
+                    for y in range(z["y"][0], z["y"][1] + 1):
+                        path = source["template"].format(z=z["z"], x=x, y=y)
+                        status, data, _, encoding = request(base, "GET", path, cookie,
+                                                            headers={"Accept-Encoding": "gzip"})
+                        assert status in (200, 204), (status, path)
+                        tiles += 1
+                        wire += len(data)
+                        kept += len(gzip.decompress(data) if encoding == "gzip" else data)
+        elapsed = time.perf_counter() - t0
+        estimate = sum(z["tiles"] for z in package["basemap"]["zooms"]) * package["basemap"]["sources"][0]["tile_bytes"]
+        print(f"basemap (own vector tiles): {tiles} tiles in {elapsed:.1f} s; kept on the phone "
+              f"{kept / 2**20:.2f} MB ({kept / max(tiles, 1):,.0f} B a tile), sent {wire / 2**20:.2f} MB "
+              f"= {wire * 8 / UPLINK_BPS:.0f} s at 256 kbit/s; estimate told {estimate / 2**20:.2f} MB")
         reports = [r for r in package["reports"] if r["next"]][: args.actions]
         actions = []
         for i in range(args.actions):

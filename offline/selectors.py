@@ -14,13 +14,34 @@ from reports.selectors import AGENCY_ROLES, report_access
 from reports.services import TRANSITIONS, _allowed as transition_allowed
 
 QUEUE_LIMIT = 500
-# Bytes a basemap raster tile averages over Kubu Raya's mix of river, forest
-# and settlement (OpenStreetMap standard style, z12-z16; measured on the
-# demo's tile server): the size is said before downloading, and the phone
-# stops at the budget whatever the real sizes turn out to be.
-BASEMAP_TILE_BYTES = 18_000
 PACKAGE_BUDGET_BYTES = 30 * 2**20
-BASEMAP_ZOOMS = (11, 12, 13, 14, 15, 16)
+# The crew's basemap is vector tiles (MVT), taken at z10-z14 at most: the
+# phone draws every zoom above a source's last one from that zoom's tiles
+# (overzoom), so a kecamatan fits the budget many times over where raster
+# tiles needed z15-z16 each.
+# - Always: the project's own tiles of the desa and kecamatan boundaries
+#   (/tiles/desa,kecamatan/{z}/{x}/{y}.mvt, public data) at z10-z12: a z12
+#   tile keeps 4,096 units over ~9.8 km, 2.4 m, finer than the indicative
+#   boundaries themselves.
+# - When OFFLINE_BASEMAP_URL is set: an OpenMapTiles-schema vector basemap
+#   (rivers, roads, buildings, places; e.g. an OpenStreetMap extract of
+#   Kalimantan Barat built with planetiler and served by nginx) at z10-z14
+#   (a z14 tile: finer than a metre, enough to find a house by a river).
+# Bytes a tile averages: the boundaries' measured over Kubu Raya's kecamatan
+# (513-760 B at z10-z14; bench/offline.py, docs/offline.md); the OpenMapTiles
+# figure is an estimate for rural tiles (not measured here). The size is said
+# before downloading, and the phone counts the real bytes and stops at the
+# budget.
+BASEMAP_ZOOMS = (10, 11, 12, 13, 14)
+BOUNDARY_TILES = "/tiles/desa,kecamatan/{z}/{x}/{y}.mvt"
+BOUNDARY_MAX_ZOOM = 12
+BOUNDARY_TILE_BYTES = 2_000
+OSM_MAX_ZOOM = 14
+OSM_TILE_BYTES = 40_000
+# How long what a signed-in user keeps on the phone stays usable: the crew's
+# package, and the pages of a signed-in user the service worker keeps
+# (<meta name="kr-private-hours">, sw.js). Past it the phone drops them.
+PRIVATE_HOURS = 72
 
 
 def _tile_range(bbox, z):
@@ -36,21 +57,35 @@ def _tile_range(bbox, z):
     return x0, x1, y0, y1
 
 
+def basemap_sources() -> list[dict]:
+    sources = [{"id": "batas", "template": BOUNDARY_TILES, "max_zoom": BOUNDARY_MAX_ZOOM,
+                "tile_bytes": BOUNDARY_TILE_BYTES}]
+    if settings.OFFLINE_BASEMAP_URL:
+        sources.append({"id": "osm", "template": settings.OFFLINE_BASEMAP_URL, "max_zoom": OSM_MAX_ZOOM,
+                        "attribution": settings.OFFLINE_BASEMAP_ATTRIBUTION, "tile_bytes": OSM_TILE_BYTES})
+    return sources
+
+
 def basemap_plan(bbox, *, budget: int = PACKAGE_BUDGET_BYTES, reserved: int = 0) -> dict:
-    """The zooms of basemap tiles over `bbox` that fit the budget (every zoom
-    up to the last one that fits), their count and estimated bytes."""
-    template = settings.PORTAL_BASEMAP_URL
-    zooms, count = [], 0
-    if template and bbox:
+    """The zooms of vector basemap tiles over `bbox` that fit the budget
+    (every zoom up to the last one that fits; each source up to its own last
+    zoom), their count and estimated bytes."""
+    sources = basemap_sources()
+    zooms, count, estimate = [], 0, 0
+    if bbox:
         for z in BASEMAP_ZOOMS:
+            taking = [s for s in sources if z <= s["max_zoom"]]
+            if not taking:
+                break
             x0, x1, y0, y1 = _tile_range(bbox, z)
             n = (x1 - x0 + 1) * (y1 - y0 + 1)
-            if reserved + (count + n) * BASEMAP_TILE_BYTES > budget:
+            size = n * sum(s["tile_bytes"] for s in taking)
+            if reserved + estimate + size > budget:
                 break
-            zooms.append({"z": z, "x": [x0, x1], "y": [y0, y1], "tiles": n})
-            count += n
-    return {"template": template or None, "zooms": zooms, "tiles": count,
-            "estimated_bytes": count * BASEMAP_TILE_BYTES}
+            zooms.append({"z": z, "x": [x0, x1], "y": [y0, y1], "tiles": n, "sources": [s["id"] for s in taking]})
+            count += n * len(taking)
+            estimate += size
+    return {"format": "mvt", "sources": sources, "zooms": zooms, "tiles": count, "estimated_bytes": estimate}
 
 
 def crew_area(*, agency_ids) -> tuple[dict, list | None]:
@@ -123,5 +158,5 @@ def crew_package(*, user) -> dict | None:
         "generated_at": timezone.now().isoformat(), "reports": items, "desa": desa, "bbox": bbox,
         "basemap": basemap, "budget_bytes": PACKAGE_BUDGET_BYTES,
         "estimated_bytes": data_bytes + photo_bytes + basemap["estimated_bytes"],
-        "expires_in_hours": 72,
+        "expires_in_hours": PRIVATE_HOURS,
     }

@@ -25,6 +25,13 @@ OFFLINE_TEXT = {
     "outbox_item": _("Laporan %(category)s, disimpan %(age)s"),
     "outbox_sent": _("Laporan yang Anda simpan saat offline sudah terkirim. Kode lacak: %(code)s"),
     "outbox_refused": _("Laporan yang Anda simpan saat offline ditolak: %(message)s"),
+    # residents: answers on a tracking page made offline (confirm, dispute, follow)
+    "answer_confirm": _("Konfirmasi \"sudah beres\""),
+    "answer_dispute": _("Keberatan Anda"),
+    "answer_follow": _("Permintaan mengikuti laporan"),
+    "answer_unfollow": _("Permintaan berhenti mengikuti"),
+    "answer_waiting": _("%(answer)s tersimpan di ponsel ini (%(age)s) dan dikirim otomatis saat ada sinyal."),
+    "answer_refused": _("Jawaban yang Anda simpan saat offline ditolak: %(message)s"),
     # the crew's page (/kerja/offline/)
     "fresh": _("Data diambil %(age)s (%(time)s WIB)"),
     "no_package": _("Belum ada data offline di ponsel ini."),

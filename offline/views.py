@@ -1,6 +1,5 @@
 """The installable app's files (service worker at the root scope, manifest)
 and the crew's offline page."""
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -32,11 +31,15 @@ def service_worker(request):
 def _shell_json() -> str:
     import json
 
-    urls = ["/offline/", "/lapor/", "/kerja/offline/", static("offline/offline.js"), static("offline/sync.js"),
+    # The report form's map draws the desa lines (/peta/wilayah/desa.garis.json)
+    # to help a resident place the point: kept at install so the form works
+    # offline on a first visit too.
+    urls = ["/offline/", "/lapor/", "/kerja/offline/", "/peta/wilayah/desa.garis.json", static("offline/offline.js"), static("offline/sync.js"),
             static("offline/icon-192.png"), static("offline/register.js"), static("portal/css/portal.css"),
             static("portal/js/common.js"), static("portal/js/lapor.js"), static("portal/js/lacak.js"),
             static("portal/js/laporan_saya.js"),
-            static("portal/vendor/leaflet/leaflet.js"), static("portal/vendor/leaflet/leaflet.css")]
+            static("portal/vendor/leaflet/leaflet.js"), static("portal/vendor/leaflet/leaflet.css"),
+            static("portal/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js")]
     return json.dumps(urls)
 
 
@@ -64,4 +67,4 @@ def offline_fallback(request):
 
 @login_required(login_url="portal:masuk")
 def crew_offline(request):
-    return render(request, "offline/crew.html", {"basemap_url": settings.PORTAL_BASEMAP_URL})
+    return render(request, "offline/crew.html", {})

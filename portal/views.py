@@ -321,16 +321,28 @@ def lacak_sanggah(request, code: str):
     """The reporter (account or the filing phone's secret) disputes a
     resolution: the report goes back to in progress with their reason as a
     public timeline entry (reports.services, through residents.services)."""
+    from django.http import JsonResponse
     from django.shortcuts import redirect
 
-    from common.api_errors import ApiError
+    from common.api_errors import ApiError, error_body
     from residents import services as resident_services
 
+    note, secret = (request.POST.get("note") or "").strip(), request.POST.get("device_secret") or ""
+    # JSON for the phone's outbox (a dispute written offline, sent later by the service worker).
+    wants_json = "application/json" in request.headers.get("Accept", "")
     try:
-        resident_services.report_dispute(code=code, note=(request.POST.get("note") or "").strip(),
-                                         user=request.user, secret=request.POST.get("device_secret") or "")
+        # Once per client_id: the outbox may send it again.
+        resident_services.client_request_once(
+            client_id=request.POST.get("client_id"), kind="dispute", code=code, user=request.user,
+            secret=secret,
+            apply=lambda: resident_services.report_dispute(code=code, note=note, user=request.user,
+                                                           secret=secret))
     except ApiError as exc:
+        if wants_json:
+            return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
         return lacak(request, code, error=str(exc.message), status=exc.status_code)
+    if wants_json:
+        return JsonResponse({"tracking_code": code, "status": "in_progress"})
     return redirect("portal:lacak", code=code)
 
 

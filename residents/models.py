@@ -87,3 +87,26 @@ class FixConfirmation(models.Model):
     created_at = models.DateTimeField()
     regency_code = regency_field()
     regency_from = "report"
+
+
+class ClientRequest(models.Model):
+    """A confirm / dispute / follow sent with the id the phone gave it
+    (`client_id`, made when the resident pressed the button, perhaps offline):
+    stored in the same transaction as its effect, so the phone's service worker
+    may send it again (a lost answer, a second flush) and it is applied once."""
+
+    class Kind(models.TextChoices):
+        CONFIRM = "confirm", "Confirm fixed"
+        DISPUTE = "dispute", "Dispute"
+        FOLLOW = "follow", "Follow"
+        UNFOLLOW = "unfollow", "Unfollow"
+
+    client_id = models.UUIDField(primary_key=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    report = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="+")
+    # Who sent it: an account, or the filing phone's device secret (hashed).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    secret_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    regency_code = regency_field()
+    regency_from = "report"

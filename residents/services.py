@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import math
 import secrets
+import uuid
 
 import phonenumbers
 from django.conf import settings
@@ -28,7 +29,7 @@ from accounts.services import membership_grant, user_create
 from common.api_errors import ApiError
 from reports.models import Report, ReportEvent
 
-from .models import DeviceSupport, FixConfirmation, Follow, Resident, SignInCode
+from .models import ClientRequest, DeviceSupport, FixConfirmation, Follow, Resident, SignInCode
 
 CODE_TTL = datetime.timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -175,6 +176,7 @@ def resident_erase(*, user) -> None:
     SentMessage.objects.filter(to__in=contacts).delete()
     SimulatedMessage.objects.filter(to__in=contacts).delete()
     Follow.objects.filter(user=user).delete()
+    ClientRequest.objects.filter(user=user).delete()
     Report.objects.filter(reporter=user).update(reporter=None, anonymous=True)
     resident.delete()
     Membership.objects.filter(user=user, role=Role.RESIDENT).delete()
@@ -294,6 +296,53 @@ def report_dispute(*, code: str, note: str, user=None, secret: str | None = None
                                   note=(note or "").strip(), public=True, reporter_proven=True)
         FixConfirmation.objects.create(report=report, fixed=False, created_at=event.created_at)
     return event
+
+
+def client_request_once(*, client_id: str | None, kind: str, code: str, user=None, secret: str | None = None,
+                        apply) -> bool:
+    """Run `apply()` (a confirm, dispute or follow) once per `client_id`, the id
+    the phone gave the request: stored in the same transaction as the effect,
+    so a phone that sends it again (its service worker's outbox after a lost
+    answer, a second flush) changes nothing. Returns True when this call
+    applied it, False for a repeat. Without an id, `apply()` just runs (a
+    browser with no script). A refusal (ApiError) stores nothing: a later try
+    is judged again. Another sender's id is a 409."""
+    if not client_id:
+        apply()
+        return True
+    try:
+        cid = uuid.UUID(str(client_id))
+    except ValueError:
+        raise ApiError("invalid", _("Id permintaan tidak sah."), fields={"client_id": ["invalid"]})
+    signed_in = user is not None and user.is_authenticated
+    owner = {"user": user if signed_in else None,
+             "secret_hash": "" if signed_in else (device_hash(secret) or "")}
+
+    def repeat(row: ClientRequest) -> bool:
+        same = (row.user_id == user.pk) if signed_in else (
+            row.user_id is None and bool(owner["secret_hash"]) and hmac.compare_digest(row.secret_hash,
+                                                                                       owner["secret_hash"]))
+        if not same or row.kind != kind:
+            raise ApiError("id_conflict", _("Id permintaan ini sudah dipakai."), status_code=409)
+        return False
+
+    existing = ClientRequest.objects.filter(client_id=cid).first()
+    if existing is not None:
+        return repeat(existing)
+    report = _report_by_code(code)
+    try:
+        with transaction.atomic():
+            apply()
+            ClientRequest.objects.create(client_id=cid, kind=kind, report=report, **owner)
+    except (IntegrityError, ApiError):
+        # The same request arrived twice at once: the other arrival stored it
+        # (and this one found its effect already made, e.g. a dispute of a
+        # report no longer resolved).
+        existing = ClientRequest.objects.filter(client_id=cid).first()
+        if existing is None:
+            raise
+        return repeat(existing)
+    return True
 
 
 # --- Updates -----------------------------------------------------------------

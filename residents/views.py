@@ -18,6 +18,7 @@ from common.api_errors import ApiError
 from reports.models import Report, ReportPhoto
 
 from . import selectors, services
+from .models import ClientRequest
 
 SESSION_DESTINATION = "residents_destination"
 
@@ -198,12 +199,18 @@ def lacak_ikuti(request, code: str):
                                         status_code=401))
         return redirect(reverse("residents:masuk") + "?next=" + reverse("portal:lacak", kwargs={"code": code}))
     try:
-        report = services.report_follow(code=code, user=request.user, follow=follow)
+        # Once per client_id: the phone's outbox may send a follow made offline again.
+        services.client_request_once(
+            client_id=request.POST.get("client_id"),
+            kind=ClientRequest.Kind.FOLLOW if follow else ClientRequest.Kind.UNFOLLOW, code=code,
+            user=request.user,
+            apply=lambda: services.report_follow(code=code, user=request.user, follow=follow))
     except ApiError as exc:
         return _error_json(exc)
+    tracking_code = selectors.code_normalize(code)
     if _wants_json(request):
-        return JsonResponse({"tracking_code": report.tracking_code, "following": follow})
-    return redirect("portal:lacak", code=report.tracking_code)
+        return JsonResponse({"tracking_code": tracking_code, "following": follow})
+    return redirect("portal:lacak", code=tracking_code)
 
 
 @require_POST
@@ -253,7 +260,12 @@ def lacak_pelapor(request, code: str):
 def lacak_konfirmasi(request, code: str):
     try:
         data = _body(request)
-        services.report_confirm_fixed(code=code, user=request.user, secret=_secret(request, data))
+        secret = _secret(request, data)
+        # Once per client_id: the phone's outbox may send a confirmation made offline again.
+        services.client_request_once(
+            client_id=data.get("client_id"), kind=ClientRequest.Kind.CONFIRM, code=code, user=request.user,
+            secret=secret,
+            apply=lambda: services.report_confirm_fixed(code=code, user=request.user, secret=secret))
     except ApiError as exc:
         if _wants_json(request):
             return _error_json(exc)

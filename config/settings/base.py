@@ -228,6 +228,12 @@ GEO_SIMPLIFY_TOLERANCE = 0.0005
 PORTAL_BASEMAP_URL = env("PORTAL_BASEMAP_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 PORTAL_BASEMAP_ATTRIBUTION = env(
     "PORTAL_BASEMAP_ATTRIBUTION", default="&copy; OpenStreetMap contributors (ODbL)")
+# The crew's offline basemap (issue 22, docs/offline.md): vector tiles of the
+# OpenMapTiles schema ({z}/{x}/{y} of MVT, e.g. a planetiler extract served by
+# nginx), taken with the desa boundaries' own tiles. Empty: boundaries only.
+OFFLINE_BASEMAP_URL = env("OFFLINE_BASEMAP_URL", default="")
+OFFLINE_BASEMAP_ATTRIBUTION = env(
+    "OFFLINE_BASEMAP_ATTRIBUTION", default="&copy; OpenMapTiles &copy; OpenStreetMap contributors (ODbL)")
 # At this zoom and above /peta/ draws report points from the vector tiles;
 # below it, counts per desa (never all features).
 PORTAL_POINTS_MIN_ZOOM = 12

@@ -69,6 +69,9 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
     browser.find_element(By.ID, "crew-download").click()
     _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.offlineReady") == "1")
     assert "batas 30,0 MB" in browser.find_element(By.ID, "crew-size").text
+    # The basemap is vector tiles (the desa and kecamatan boundaries, z10-z12), kept on the phone.
+    assert browser.execute_script("return document.documentElement.dataset.basemap") == "mvt"
+    assert int(browser.execute_script("return document.documentElement.dataset.basemapTiles")) > 0
     for report in reports:
         browser.find_element(By.CSS_SELECTOR, f'li.card[data-report="{report.id}"]')
 
@@ -96,6 +99,17 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
         _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
         assert browser.execute_script("return document.documentElement.dataset.krCachedAt")  # the phone's copy
         assert browser.find_element(By.ID, "crew-queue-count").text == "2"
+        # The map's vector tiles come from the phone (the service worker's basemap cache).
+        served = browser.execute_async_script("""
+          var done = arguments[arguments.length - 1];
+          caches.open('kr-offline-v1-basemap').then(function (c) { return c.keys(); }).then(function (keys) {
+            var urls = keys.map(function (k) { return k.url; }).filter(function (u) { return /\\/12\\/\\d+\\/\\d+\\.mvt$/.test(u); });
+            return Promise.all(urls.map(function (u) {
+              return fetch(u).then(function (r) { return r.arrayBuffer().then(function (b) { return [r.status, b.byteLength]; }); });
+            }));
+          }).then(done, function (e) { done(String(e)); });""")
+        assert isinstance(served, list) and served, served
+        assert all(status in (200, 204) for status, _ in served) and sum(size for _, size in served) > 0
     finally:
         net.set(True)
     _wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "0", timeout=60)

@@ -106,6 +106,25 @@ def _sign_in(driver, base: str, user):
                        "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "path": "/"})
 
 
+def _crew_queue_at_rest(driver) -> list[dict]:
+    """The crew's queue as IndexedDB holds it (what a copy of the phone's
+    storage would show), and whether the key could be read out."""
+    return driver.execute_async_script("""
+      var done = arguments[arguments.length - 1], open = indexedDB.open('kr-crew');
+      open.onsuccess = function () {
+        var t = open.result.transaction(['queue', 'kv']), q = t.objectStore('queue').getAll(),
+            k = t.objectStore('kv').get('key');
+        t.oncomplete = function () {
+          done(q.result.map(function (r) {
+            var bytes = new Uint8Array(r.sealed.data), text = '';
+            for (var i = 0; i < bytes.length; i++) { text += String.fromCharCode(bytes[i]); }
+            return {fields: Object.keys(r), sealed_bytes: bytes.length, text: JSON.stringify(r) + text,
+                    key_extractable: k.result.key.extractable};
+          }));
+        };
+      };""")
+
+
 def _fill_report(driver, lon: float, lat: float, photo: Path):
     _wait(driver, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
     Select(driver.find_element(By.ID, "category")).select_by_value("road-damage")
@@ -212,6 +231,11 @@ def test_background_sync_sends_with_no_page_of_the_app_open(phone, live_server, 
         card.find_element(By.NAME, "note").send_keys("Menuju lokasi dengan perahu")
         card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         _wait(phone, lambda d: d.find_element(By.ID, "crew-queue-count").text == "1")
+        # At rest the queued action is ciphertext: its id and time in clear, nothing else.
+        kept = _crew_queue_at_rest(phone)
+        assert len(kept) == 1 and sorted(kept[0]["fields"]) == ["client_id", "sealed", "taken_at"]
+        assert kept[0]["sealed_bytes"] > 40 and "perahu" not in kept[0]["text"]
+        assert str(crew_report.id) not in kept[0]["text"] and kept[0]["key_extractable"] is False
         # ...and, on the same phone, a report is filed from the form.
         phone.get(base + "/lapor/")
         _fill_report(phone, lon, lat, _photo((800, 600)))
@@ -333,3 +357,88 @@ def test_the_crew_page_speaks_english_when_asked(phone, live_server, users, subm
     assert card.find_element(By.NAME, "note").get_attribute("placeholder") == "Field note"
     card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     assert phone.find_element(By.ID, "crew-status").text == "Write a note or choose a status."
+
+
+def _resolved_report(submit, users, reporter=None) -> Report:
+    response = submit(reporter or users["resident"], category="road-damage", description="Jalan berlubang di depan SD")
+    assert response.status_code == 201, response.content
+    report = Report.objects.get(id=response.json()["id"])
+    for to in ("dispatched", "in_progress", "resolved"):
+        report_services.report_transition(report_id=report.id, actor=users["pupr"], to=to, note="Sudah ditambal")
+    return report
+
+
+def test_a_dispute_made_offline_waits_on_the_phone_and_is_applied_once(phone, live_server, users, submit):
+    from reports.models import ReportEvent
+    from residents.models import ClientRequest
+
+    base = live_server.url
+    report = _resolved_report(submit, users)
+    code = report.tracking_code
+    _fresh_origin(phone, base)
+    _sign_in(phone, base, users["resident"])
+    _controlled(phone, base + f"/lacak/{code}/")
+    assert phone.find_element(By.ID, "status").text == "Selesai"
+    _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#dispute-form input[name=client_id]"))
+    net = NetworkSwitch(phone)
+    try:
+        net.set(False)
+        _wait(phone, lambda d: d.execute_script("return navigator.onLine") is False)
+        phone.find_element(By.ID, "dispute-note").send_keys("Lubangnya muncul lagi setelah hujan")
+        phone.find_element(By.ID, "dispute-submit").click()
+        # Back on the tracking page (the phone's copy), which says what waits.
+        waiting = _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#offline-answers .waiting"))
+        assert "Keberatan Anda tersimpan di ponsel" in waiting.text
+        assert _html(phone, "krCachedAt")
+        _wait(phone, lambda d: d.find_element(By.ID, "status").text == "Diproses (menunggu sinyal)")
+        screenshot(phone, "offline-dispute-queued")
+        for _ in range(2):
+            phone.refresh()
+            _wait(phone, lambda d: _html(d, "answersWaiting") == "1")
+        assert not ReportEvent.objects.filter(report=report, kind="dispute").exists()
+    finally:
+        net.set(True)
+    # The page's "online" asks the worker to send (Background Sync may too): applied once.
+    assert _until(lambda: ReportEvent.objects.filter(report=report, kind="dispute").count() == 1), \
+        "the queued dispute did not arrive"
+    _wait(phone, lambda d: _html(d, "answersWaiting") == "0", timeout=60)
+    report.refresh_from_db()
+    assert report.status == "in_progress" and ClientRequest.objects.get().kind == "dispute"
+    # Opening the app again (a flush on every open) sends nothing twice.
+    phone.get(base + f"/lacak/{code}/")
+    assert "Lubangnya muncul lagi setelah hujan" in phone.find_element(By.ID, "timeline").text
+    time.sleep(2)
+    assert ReportEvent.objects.filter(report=report, kind="dispute").count() == 1
+    net.close()
+    _no_page_errors(phone)
+
+
+def test_a_signed_in_users_kept_pages_expire(phone, live_server, users, submit, monkeypatch):
+    """A signed-in user's page is kept for offline.selectors.PRIVATE_HOURS
+    (72); here 0, so it is past its hours as soon as it is kept: offline the
+    phone no longer serves it (nor keeps it), while a page kept signed out is
+    still served."""
+    from offline import selectors
+
+    monkeypatch.setattr(selectors, "PRIVATE_HOURS", 0)
+    base = live_server.url
+    report = _resolved_report(submit, users)
+    _fresh_origin(phone, base)
+    _controlled(phone, base + "/lapor/")
+    _sign_in(phone, base, users["resident"])
+    phone.get(base + f"/lacak/{report.tracking_code}/")
+    assert phone.find_element(By.CSS_SELECTOR, 'meta[name="kr-private-hours"]').get_attribute("content") == "0"
+    net = NetworkSwitch(phone)
+    try:
+        net.set(False)
+        phone.get(base + f"/lacak/{report.tracking_code}/")
+        assert phone.find_element(By.TAG_NAME, "h1").text == "Tidak ada sinyal"   # the fallback, not the kept copy
+        phone.get(base + "/lapor/")
+        assert _html(phone, "krCachedAt") and phone.find_element(By.ID, "lapor-form")
+        kept = phone.execute_async_script("""
+          var done = arguments[arguments.length - 1];
+          caches.open('kr-offline-v1-pages').then(function (c) { return c.match(arguments[0]); })
+            .then(function (hit) { done(!!hit); });""".replace("arguments[0]", repr(f"/lacak/{report.tracking_code}/")))
+        assert kept is False   # swept from the phone
+    finally:
+        net.close()

@@ -117,6 +117,7 @@ def test_batch_order_and_bad_input(submit, users):
 
 def test_the_package_holds_the_crews_open_queue_and_its_desa_only(submit, users, settings):
     settings.PORTAL_BASEMAP_URL = "https://tile.example.org/{z}/{x}/{y}.png"
+    settings.OFFLINE_BASEMAP_URL = "https://vt.example.org/{z}/{x}/{y}.pbf"
     mine = _report(submit, users)
     closed = _report(submit, users, description="Sudah beres")
     report_services.report_transition(report_id=closed.id, actor=users["pupr"], to="resolved", note="ok")
@@ -128,7 +129,25 @@ def test_the_package_holds_the_crews_open_queue_and_its_desa_only(submit, users,
     assert Report.objects.filter(id__in=ids).exclude(agency__code="pupr").count() == 0
     assert package["desa"]["features"] and all(f["properties"]["name"] for f in package["desa"]["features"])
     assert package["estimated_bytes"] <= package["budget_bytes"] == 30 * 2**20
-    assert package["basemap"]["tiles"] > 0 and package["basemap"]["zooms"][0]["z"] == 11
+    # The basemap is vector tiles (MVT), z10-z14, drawn overzoomed above 14:
+    # the desa and kecamatan boundaries' own tiles, and the configured
+    # OpenMapTiles source; the raster basemap is not taken offline.
+    basemap = package["basemap"]
+    assert basemap["format"] == "mvt"
+    assert [(s["template"], s["max_zoom"]) for s in basemap["sources"]] == [
+        ("/tiles/desa,kecamatan/{z}/{x}/{y}.mvt", 12), ("https://vt.example.org/{z}/{x}/{y}.pbf", 14)]
+    zooms = [(z["z"], z["sources"]) for z in basemap["zooms"]]
+    assert zooms[:3] == [(10, ["batas", "osm"]), (11, ["batas", "osm"]), (12, ["batas", "osm"])]
+    assert all(sources == ["osm"] for z, sources in zooms[3:])
+    assert [z for z, _ in zooms] == list(range(10, 10 + len(zooms)))
+    assert basemap["tiles"] == sum(z["tiles"] * len(z["sources"]) for z in basemap["zooms"]) > 0
+    assert "tile.example.org" not in json.dumps(package)
+    settings.OFFLINE_BASEMAP_URL = ""   # boundaries only: z10-z12
+    basemap = client_for(users["pupr_crew"]).get("/api/v1/offline/package/").json()["basemap"]
+    assert [z["z"] for z in basemap["zooms"]] == [10, 11, 12] and len(basemap["sources"]) == 1
+    last = basemap["zooms"][-1]
+    tile = client_for(users["pupr_crew"]).get(f"/tiles/desa,kecamatan/12/{last['x'][0]}/{last['y'][0]}.mvt")
+    assert tile.status_code in (200, 204)
     # Residents and planners have no queue to take offline.
     for who in ("resident", "planner"):
         denied = client_for(users[who]).get("/api/v1/offline/package/")

@@ -214,3 +214,49 @@ def test_throttled_answers_say_how_long_to_wait_in_words(desa_point, taxonomy, s
                             response.json()["message"]), response.json()
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
+
+
+def test_answers_sent_again_with_their_client_id_are_applied_once(desa_point, users, make_user):
+    """The phone's outbox may send a confirm, dispute or follow made offline
+    more than once (a lost answer, a second flush): each client id once."""
+    from residents.models import ClientRequest, FixConfirmation, Follow
+
+    receipt = _file(desa_point)
+    code, report_id = receipt["tracking_code"], receipt["id"]
+    _move(users["pupr"], report_id, "dispatched")
+    photo = io.BytesIO(jpeg_bytes())
+    photo.name = "bukti.jpg"
+    _move(users["pupr_crew"], report_id, "resolved", note="Sudah ditambal", photo=photo)
+    confirm = {"device_secret": SECRET, "client_id": str(uuid.uuid4())}
+    for _ in range(3):
+        response = Client().post(f"/lacak/{code}/konfirmasi/", confirm, HTTP_ACCEPT="application/json")
+        assert response.status_code == 200 and response.json() == {"fix_confirmed": True}
+    assert FixConfirmation.objects.filter(report_id=report_id).count() == 1
+    # the same id from another phone, or for another answer, is refused
+    stolen = Client().post(f"/lacak/{code}/konfirmasi/", {**confirm, "device_secret": OTHER},
+                           HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert stolen.status_code == 409 and stolen.json() == {
+        "code": "id_conflict", "message": "This request id has already been used."}
+    bad = Client().post(f"/lacak/{code}/konfirmasi/", {**confirm, "client_id": "nope"},
+                        HTTP_ACCEPT="application/json")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    dispute = {"note": "Lubangnya muncul lagi", "device_secret": SECRET, "client_id": str(uuid.uuid4())}
+    for _ in range(2):
+        response = Client().post(f"/lacak/{code}/sanggah/", dispute, HTTP_ACCEPT="application/json")
+        assert response.status_code == 200 and response.json()["status"] == "in_progress", response.content
+    report = Report.objects.get(id=report_id)
+    assert report.status == "in_progress" and report.events.filter(kind="dispute").count() == 1
+    # a new dispute (another id) of a report no longer resolved is refused in words
+    again = Client().post(f"/lacak/{code}/sanggah/", {**dispute, "client_id": str(uuid.uuid4())},
+                          HTTP_ACCEPT="application/json")
+    assert again.status_code in (403, 409) and again.json()["code"] and again.json()["message"]
+    # the form without a script (no client id) still works as before
+    follower = _resident(make_user, "+6281200000012")
+    follow = {"client_id": str(uuid.uuid4())}
+    for _ in range(2):
+        assert client_for(follower).post(f"/lacak/{code}/ikuti/", follow).status_code == 302
+    assert client_for(follower).post(f"/lacak/{code}/ikuti/", {"follow": "0"}).status_code == 302
+    # the follow sent again after the unfollow changes nothing: it was applied once
+    assert client_for(follower).post(f"/lacak/{code}/ikuti/", follow).status_code == 302
+    assert not Follow.objects.filter(user=follower).exists()
+    assert ClientRequest.objects.count() == 3

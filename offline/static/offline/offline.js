@@ -43,25 +43,31 @@
 
   function key() {
     // One AES-GCM key per sign-in, never extractable; bound to the user id.
+    // Another user's key (a sign-out that did not reach this page) takes
+    // that user's package, queue and refusals with it: they are not this
+    // user's to see or to send.
     var who = $("crew").dataset.user;
     return kvGet("key").then(function (rec) {
       if (rec && rec.user === who) { return rec.key; }
       return crypto.subtle.generateKey({name: "AES-GCM", length: 256}, false, ["encrypt", "decrypt"])
-        .then(function (k) { return kvPut("key", {user: who, key: k}).then(function () { return k; }); });
+        .then(function (k) {
+          return db().then(function (d) {
+            return new Promise(function (resolve, reject) {
+              var t = d.transaction(["kv", "queue"], "readwrite");
+              if (rec) { t.objectStore("queue").clear(); t.objectStore("kv").clear(); }
+              t.objectStore("kv").put({user: who, key: k}, "key");
+              t.oncomplete = function () { d.close(); resolve(k); };
+              t.onerror = function () { d.close(); reject(t.error); };
+            });
+          });
+        });
     });
   }
   function seal(value) {
-    var iv = crypto.getRandomValues(new Uint8Array(12));
-    return key().then(function (k) {
-      return crypto.subtle.encrypt({name: "AES-GCM", iv: iv}, k, new TextEncoder().encode(JSON.stringify(value)));
-    }).then(function (data) { return {iv: iv, data: data}; });
+    return key().then(function (k) { return KRSync.seal(k, value); });
   }
   function open(sealed) {
-    if (!sealed) { return Promise.resolve(null); }
-    return key().then(function (k) {
-      return crypto.subtle.decrypt({name: "AES-GCM", iv: sealed.iv}, k, sealed.data);
-    }).then(function (plain) { return JSON.parse(new TextDecoder().decode(plain)); })
-      .catch(function () { return null; });
+    return key().then(function (k) { return KRSync.unseal(k, sealed); }).catch(function () { return null; });
   }
 
   function csrf() {
@@ -91,8 +97,10 @@
   }
 
   function loadState() {
-    return Promise.all([kvGet("package").then(open), tx("queue", "readonly", function (s) { return s.getAll(); }),
-                        kvGet("refused"), kvGet("applied")]).then(function (r) {
+    return key().then(function (k) {
+      return Promise.all([kvGet("package").then(open), KRSync.crewQueue(k), KRSync.crewRefused(k),
+                          kvGet("applied")]);
+    }).then(function (r) {
       state.pkg = r[0];
       state.queue = r[1] || [];
       state.refused = r[2] || [];
@@ -174,12 +182,38 @@
     drawMap(reports);
   }
 
+  /* The basemap: the package's vector tiles (MVT), drawn by Leaflet.VectorGrid
+     from the phone's copies (the service worker answers from the basemap
+     cache), overzoomed past z14. Boundaries always; an OpenMapTiles basemap
+     (water, rivers, roads, buildings) when the server names one. */
+  var STYLE = {
+    desa: {weight: 1, color: "#555", fill: false},
+    kecamatan: {weight: 2.5, color: "#222", fill: false},
+    water: {fill: true, fillColor: "#a9cdea", fillOpacity: 1, stroke: false},
+    waterway: {weight: 1.5, color: "#6fa8dc"},
+    transportation: {weight: 1.2, color: "#b0894f"},
+    building: {fill: true, fillColor: "#d9d0c9", fillOpacity: 1, stroke: false},
+    landcover: {fill: true, fillColor: "#e3efd9", fillOpacity: 0.6, stroke: false}
+  };
+  function basemap(map, plan) {
+    (plan.sources || []).forEach(function (source) {
+      // A layer not styled here (labels, POIs...) is not drawn.
+      var styles = window.Proxy ? new Proxy(STYLE, {get: function (t, name) { return t[name] || []; }}) : STYLE;
+      L.vectorGrid.protobuf(source.template, {
+        // Below z10 (the whole area on a small screen) the z10 tiles are drawn smaller.
+        vectorTileLayerStyles: styles, minNativeZoom: 10, maxNativeZoom: source.max_zoom, maxZoom: 19,
+        interactive: false, attribution: source.attribution || "", rendererFactory: L.canvas.tile,
+        fetchOptions: {credentials: "same-origin"}
+      }).addTo(map);
+    });
+  }
+
   function drawMap(reports) {
     if (!window.L || !$("crew-map")) { return; }
     if (!state.map) {
       state.map = L.map("crew-map", {zoomControl: true});
-      var base = $("crew").dataset.basemap;
-      if (base) { L.tileLayer(base, {maxZoom: 19}).addTo(state.map); }
+      if (L.vectorGrid && state.pkg.basemap) { basemap(state.map, state.pkg.basemap); }
+      document.documentElement.dataset.basemap = state.pkg.basemap ? state.pkg.basemap.format || "" : "";
     }
     if (state.layer) { state.map.removeLayer(state.layer); }
     state.layer = L.featureGroup();
@@ -227,7 +261,10 @@
                     from_status: report.status,
                     taken_at: new Date().toISOString()};
       if (photo) { action.photo = photo; }
-      return tx("queue", "readwrite", function (s) { return s.put(action); }).then(function () {
+      // Kept sealed: only its id and time are readable at rest.
+      return key().then(function (k) { return KRSync.sealAction(k, action); }).then(function (sealed) {
+        return tx("queue", "readwrite", function (s) { return s.put(sealed); });
+      }).then(function () {
         state.queue.push(action);
         if (action.kind === "transition") {
           KRSync.ledgerPut({code: report.tracking_code, report_id: report.id, status: action.to,
@@ -289,35 +326,49 @@
   }
 
   function cacheExtras(pkg, budget) {
-    // Photos, then basemap tiles zoom by zoom, stopping at the budget.
-    var used = JSON.stringify(pkg).length, urls = [];
-    pkg.reports.forEach(function (r) { urls = urls.concat(r.photos); });
+    // Photos (private), then the basemap's vector tiles zoom by zoom (public
+    // data), four at a time, stopping at the budget.
+    var used = JSON.stringify(pkg).length, urls = [], byId = {};
+    pkg.reports.forEach(function (r) { r.photos.forEach(function (u) { urls.push({url: u, cache: 0}); }); });
+    (pkg.basemap.sources || []).forEach(function (source) { byId[source.id] = source; });
     (pkg.basemap.zooms || []).forEach(function (z) {
       for (var x = z.x[0]; x <= z.x[1]; x++) {
         for (var y = z.y[0]; y <= z.y[1]; y++) {
-          urls.push(pkg.basemap.template.replace("{z}", z.z).replace("{x}", x).replace("{y}", y)
-                    .replace("{s}", "a"));
+          (z.sources || []).forEach(function (id) {
+            urls.push({url: byId[id].template.replace("{z}", z.z).replace("{x}", x).replace("{y}", y), cache: 1});
+          });
         }
       }
     });
+    var tiles = 0, tileBytes = 0, next = 0;
     return Promise.all([caches.open("kr-private-photos"), caches.open("kr-offline-v1-basemap")]).then(function (c) {
-      return urls.reduce(function (chain, url) {
-        return chain.then(function () {
-          if (used >= budget) { return; }
-          var same = url.charAt(0) === "/", cache = same ? c[0] : c[1];
-          return cache.match(url, {ignoreVary: true}).then(function (hit) {
-            // Kept already (a refresh): counted, not fetched again.
-            if (hit) { return hit.blob().then(function (b) { used += b.size || 18000; }); }
-            return fetch(url, same ? {credentials: "same-origin"} : {mode: "no-cors"}).then(function (response) {
-              if (!response.ok && response.type !== "opaque") { return; }
-              return response.clone().blob().then(function (b) {
-                used += b.size || 18000;
-                return cache.put(url, response);
-              });
+      function one(item) {
+        var url = item.url, same = url.charAt(0) === "/", cache = c[item.cache];
+        var count = function (b) {
+          used += b.size;
+          if (item.cache) { tiles += 1; tileBytes += b.size; }
+        };
+        return cache.match(url, {ignoreVary: true}).then(function (hit) {
+          // Kept already (a refresh): counted, not fetched again.
+          if (hit) { return hit.blob().then(count); }
+          return fetch(url, same ? {credentials: "same-origin"} : {mode: "cors"}).then(function (response) {
+            if (!response.ok) { return; }
+            return response.clone().blob().then(function (b) {
+              count(b);
+              return cache.put(url, response);
             });
-          }).catch(function () {});
-        });
-      }, Promise.resolve()).then(function () { return used; });
+          });
+        }).catch(function () {});
+      }
+      function worker() {
+        if (used >= budget || next >= urls.length) { return Promise.resolve(); }
+        return one(urls[next++]).then(worker);
+      }
+      return Promise.all([worker(), worker(), worker(), worker()]).then(function () {
+        document.documentElement.dataset.basemapTiles = String(tiles);
+        document.documentElement.dataset.basemapBytes = String(tileBytes);
+        return used;
+      });
     });
   }
 

@@ -113,7 +113,9 @@
     } catch (e) { /* names stay codes */ }
     function draw() {
       return Promise.all([readAll("outbox"), readAll("results")]).then(function (r) {
-        var waiting = r[0], results = r[1].filter(function (x) { return !x.seen; });
+        // Reports only: a tracking page's answers are shown on that page.
+        var waiting = r[0].filter(function (x) { return x.kind !== "answer"; });
+        var results = r[1].filter(function (x) { return !x.seen && x.kind !== "answer"; });
         box.innerHTML = "";
         results.forEach(function (x) {
           var p = document.createElement("p");
@@ -156,6 +158,45 @@
     });
   }
 
+  /* A tracking page: this phone's answers (confirm, dispute, follow) that
+     wait for signal, and those the server refused when they were sent. */
+  function answers() {
+    var codeEl = document.getElementById("code"), main = document.getElementById("main") || document.body;
+    if (!codeEl || !document.getElementById("status")) { return; }
+    var t = words(), code = codeEl.textContent.trim().toUpperCase(), box = document.createElement("section");
+    box.id = "offline-answers";
+    box.hidden = true;
+    box.setAttribute("aria-live", "polite");
+    var status = document.getElementById("status");
+    var anchor = status.closest(".kpis") || main.firstChild;
+    anchor.parentNode.insertBefore(box, anchor.nextSibling);
+    function draw() {
+      return Promise.all([readAll("outbox"), readAll("results")]).then(function (r) {
+        var mine = function (x) { return x.kind === "answer" && String(x.code || x.report_code).toUpperCase() === code; };
+        var waiting = r[0].filter(mine), refused = r[1].filter(function (x) {
+          return mine(x) && (x.status >= 400);
+        });
+        box.innerHTML = "";
+        waiting.forEach(function (x) {
+          var label = x.action === "ikuti" ? (x.follow ? t.answer_follow : t.answer_unfollow) :
+            x.action === "sanggah" ? t.answer_dispute : t.answer_confirm;
+          box.appendChild(Object.assign(document.createElement("p"), {className: "notice waiting",
+            textContent: fmt(t.answer_waiting, {answer: label, age: age(t, x.queuedAt)})}));
+        });
+        refused.forEach(function (x) {
+          box.appendChild(Object.assign(document.createElement("p"), {className: "error refused",
+            textContent: fmt(t.answer_refused, {message: x.message || x.status})}));
+        });
+        box.hidden = !waiting.length && !refused.length;
+        root.dataset.answersWaiting = String(waiting.length);
+      });
+    }
+    draw();
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "report-sent") { draw(); }
+    });
+  }
+
   window.addEventListener("load", function () {
     navigator.serviceWorker.register("/sw.js", {scope: "/"}).then(function (reg) {
       if (navigator.onLine) { flush(reg); }
@@ -163,6 +204,7 @@
     if (window.indexedDB) {
       cachedPage();
       outbox();
+      answers();
     }
   });
   window.addEventListener("online", function () {

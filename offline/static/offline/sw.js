@@ -4,8 +4,12 @@
    - Pages: network first, the cached copy when offline (with the time it was
      cached in the X-KR-Cached-At header), else /offline/.
    - Static files: cache first (their names carry a hash in production).
-   - Basemap and photo caches are filled by the pages (offline.js) under a
-     byte budget; here they are only read.
+   - Basemap (vector tiles) and photo caches are filled by the crew's page
+     (offline.js) under a byte budget; here they are only read.
+   - A signed-in user's pages are kept for <meta name="kr-private-hours">
+     hours only (X-KR-Expires), then dropped (sweep).
+   - A resident's answer on a tracking page (confirm, dispute, follow) posted
+     offline waits in the outbox with its client id, like a report.
    - A report POSTed while offline is kept in IndexedDB (kr-sw / outbox) and
      sent again, with the same client UUID, on Background Sync ("kr-outbox"),
      when the worker starts, or when a page says "flush": the server stores
@@ -19,6 +23,7 @@ var SHELL = __SHELL__;
 var TEXT = __TEXT__;
 var SHELL_CACHE = VERSION + "-shell";
 var PAGE_CACHE = VERSION + "-pages";
+var BASEMAP_CACHE = VERSION + "-basemap";  // filled by offline.js
 importScripts("__SYNC_JS__");
 
 /* The words of a request's language (the pages send Accept-Language). */
@@ -47,24 +52,51 @@ self.addEventListener("activate", function (event) {
       return k.indexOf("kr-offline-") === 0 && k.indexOf(VERSION) !== 0;
     }).map(function (k) { return caches.delete(k); }));
   }).then(function () { return self.clients.claim(); }).then(function () {
-    return flushAll().catch(function () {});
+    return Promise.all([flushAll().catch(function () {}), sweep().catch(function () {})]);
   }));
 });
 
 /* A copy to keep: the time it was taken in X-KR-Cached-At and, for a page,
-   in <html data-kr-cached-at>, so the page can say how old it is. */
+   in <html data-kr-cached-at>, so the page can say how old it is. A page of
+   a signed-in user (<meta name="kr-private-hours" content="72">) carries
+   when it stops being served (X-KR-Expires): the phone drops it then. */
+var PRIVATE_HOURS = /<meta name="kr-private-hours" content="(\d+)">/;
 function stamp(response) {
-  var at = new Date().toISOString(), headers = new Headers(response.headers);
+  var now = new Date(), at = now.toISOString(), headers = new Headers(response.headers);
   headers.set("X-KR-Cached-At", at);
   headers.delete("Content-Length");
   var html = (headers.get("Content-Type") || "").indexOf("text/html") === 0;
   return (html ? response.text().then(function (body) {
+    var hours = PRIVATE_HOURS.exec(body);
+    if (hours) { headers.set("X-KR-Expires", new Date(now.getTime() + Number(hours[1]) * 3600e3).toISOString()); }
     return body.replace(/<html\b/i, '<html data-kr-cached-at="' + at + '"');
   }) : response.blob()).then(function (body) {
     return new Response(body, {status: response.status, statusText: response.statusText, headers: headers});
   });
 }
 self.KRStamp = stamp;
+
+function expired(response) {
+  var until = response && response.headers.get("X-KR-Expires");
+  return !!until && Date.now() >= new Date(until).getTime();
+}
+/* A kept copy still good to serve (a signed-in user's page past its hours is not). */
+function live(hit) { return hit && !expired(hit) ? hit : undefined; }
+
+/* Drops every kept copy past its hours (on activate and on each page's open). */
+function sweep() {
+  return caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k === SHELL_CACHE || k === PAGE_CACHE; }).map(function (name) {
+      return caches.open(name).then(function (cache) {
+        return cache.keys().then(function (requests) {
+          return Promise.all(requests.map(function (request) {
+            return cache.match(request).then(function (hit) { if (expired(hit)) { return cache.delete(request); } });
+          }));
+        });
+      });
+    }));
+  });
+}
 
 function keep(key, response) {
   if (response.ok && !response.redirected &&
@@ -83,13 +115,14 @@ function pageFetch(event) {
     event.waitUntil(keep(request, response));
     return response;
   }).catch(function () {
+    event.waitUntil(sweep().catch(function () {}));
     // The copy kept last (pages) before the one kept at install (shell).
     return caches.open(PAGE_CACHE).then(function (cache) {
       return cache.match(request, {ignoreVary: true});
     }).then(function (hit) {
-      return hit || caches.match(request, {ignoreSearch: false, ignoreVary: true});
+      return live(hit) || caches.match(request, {ignoreSearch: false, ignoreVary: true}).then(live);
     }).then(function (hit) {
-      return hit || caches.match(request, {ignoreSearch: true, ignoreVary: true});
+      return hit || caches.match(request, {ignoreSearch: true, ignoreVary: true}).then(live);
     }).then(function (hit) {
       return hit || caches.match("/offline/");
     });
@@ -131,6 +164,34 @@ function queueReport(request) {
         return new Response(JSON.stringify({code: "queued", id: id, message: text(request).queued}),
                             {status: 202, headers: {"Content-Type": "application/json"}});
       });
+    });
+  });
+}
+
+/* A resident's answer on a tracking page (confirm "sudah beres", dispute,
+   follow) posted with no network: kept in the outbox with its client id
+   (kind "answer"; the form's CSRF token is left out, a fresh one goes with
+   the send), and the browser is sent back to the tracking page (the phone's
+   copy), which says it waits. A dispute shows as "Diproses (menunggu
+   sinyal)" there meanwhile (the ledger). */
+var ANSWER = /^\/lacak\/([^/]+)\/(konfirmasi|sanggah|ikuti)\/$/;
+function queueAnswer(request) {
+  var url = new URL(request.url), match = ANSWER.exec(url.pathname), code = decodeURIComponent(match[1]);
+  return request.clone().formData().then(function (form) {
+    if (!form.get("client_id")) { form.set("client_id", self.crypto.randomUUID()); }
+    var entries = [];
+    form.forEach(function (value, name) { if (name !== "csrfmiddlewaretoken") { entries.push([name, value]); } });
+    var item = {key: form.get("client_id"), kind: "answer", action: match[2], code: code, url: request.url,
+                entries: entries, follow: form.get("follow") !== "0",
+                lang: request.headers.get("Accept-Language"), queuedAt: new Date().toISOString()};
+    return store("readwrite", function (s) { return s.put(item); }).then(function () {
+      if (item.action === "sanggah") {
+        return KRSync.ledgerPut({code: code, status: "in_progress", at: item.queuedAt, pending: true});
+      }
+    }).then(function () {
+      if (self.registration.sync) { return self.registration.sync.register("kr-outbox").catch(function () {}); }
+    }).then(function () {
+      return Response.redirect(url.origin + "/lacak/" + encodeURIComponent(code) + "/", 303);
     });
   });
 }
@@ -185,11 +246,22 @@ function flushOutbox(csrf) {
             }
             // Stored (201), a repeat of a stored one (200), or refused for good (4xx).
             var result = {key: item.key, status: response.status, at: new Date().toISOString(),
-                          tracking_code: data.tracking_code || null, code: data.code || null,
-                          message: data.message || null, seen: false};
+                          tracking_code: item.kind === "answer" ? null : data.tracking_code || null,
+                          code: data.code || null, message: data.message || null, seen: false,
+                          kind: item.kind || "report", action: item.action || null, report_code: item.code || null};
             return KRSync.sw("results", "readwrite", function (s) { return s.put(result); }).then(function () {
               return store("readwrite", function (s) { return s.delete(item.key); });
             }).then(function () {
+              if (item.kind === "answer") {
+                // What the server now says: the kept tracking page is taken again.
+                var done = response.ok && item.action === "sanggah" ?
+                  KRSync.ledgerPut({code: item.code, status: "in_progress", at: result.at, pending: false}) :
+                  item.action === "sanggah" ? KRSync.sw("ledger", "readwrite", function (s) { return s.delete(item.code); }) :
+                  Promise.resolve();
+                return done.then(function () {
+                  return KRSync.refreshCached(["/lacak/" + encodeURIComponent(item.code) + "/"]);
+                });
+              }
               if (data.tracking_code && data.status) {
                 return KRSync.ledgerPut({code: data.tracking_code, report_id: data.id, status: data.status,
                                          at: result.at, pending: false});
@@ -224,7 +296,9 @@ self.addEventListener("sync", function (event) {
 
 self.addEventListener("message", function (event) {
   var data = event.data || {};
-  if (data.type === "flush") { event.waitUntil(flushAll(data.csrf, data.lang).catch(function () {})); }
+  if (data.type === "flush") {
+    event.waitUntil(Promise.all([flushAll(data.csrf, data.lang).catch(function () {}), sweep().catch(function () {})]));
+  }
   if (data.type === "wipe") {
     event.waitUntil(caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (k) { return k.indexOf("kr-private") === 0 || k.indexOf(PAGE_CACHE) === 0; })
@@ -235,15 +309,28 @@ self.addEventListener("message", function (event) {
 
 self.addEventListener("fetch", function (event) {
   var request = event.request, url = new URL(request.url);
-  if (url.origin !== self.location.origin) {
-    // Basemap tiles saved for offline use: from the cache when there.
-    if (request.method === "GET" && request.destination === "image") {
-      event.respondWith(caches.match(request, {ignoreVary: true}).then(function (hit) { return hit || fetch(request); }));
-    }
+  // The crew's basemap tiles (vector: the project's /tiles/...mvt and, when
+  // configured, an OpenMapTiles source elsewhere): the phone's copy when kept.
+  if (request.method === "GET" && (url.origin !== self.location.origin ||
+                                   (url.pathname.indexOf("/tiles/") === 0 && /\.mvt$/.test(url.pathname)))) {
+    event.respondWith(caches.open(BASEMAP_CACHE).then(function (cache) {
+      return cache.match(request, {ignoreVary: true});
+    }).then(function (hit) {
+      // A tile the phone does not hold, with no network: an empty tile, not an error.
+      return hit || fetch(request).catch(function () {
+        if (/\.(mvt|pbf)$/.test(url.pathname)) { return new Response(null, {status: 204}); }
+        throw new TypeError("offline");
+      });
+    }));
     return;
   }
+  if (url.origin !== self.location.origin) { return; }
   if (request.method === "POST" && url.pathname === "/api/v1/reports/") {
     event.respondWith(fetch(request.clone()).catch(function () { return queueReport(request); }));
+    return;
+  }
+  if (request.method === "POST" && request.mode === "navigate" && ANSWER.test(url.pathname)) {
+    event.respondWith(fetch(request.clone()).catch(function () { return queueAnswer(request); }));
     return;
   }
   if (request.method === "POST" && (url.pathname === "/laporan-saya/perangkat.json" ||

@@ -9,7 +9,13 @@
      keeps the refusals with their reasons, and writes the ledger. Both the
      page (on "online" and on open) and the service worker (Background Sync
      "kr-crew") call it; a Web Lock keeps two of them from sending at once,
-     and the server applies each client id once anyway. */
+     and the server applies each client id once anyway.
+   - What the crew keeps is sealed (AES-GCM) under the crew's key: a
+     non-extractable CryptoKey made on the phone at sign-in (offline.js) and
+     kept in "kr-crew" / kv "key". IndexedDB keeps a CryptoKey by structured
+     clone, so the service worker reads the same key and opens the queue with
+     no page open, yet no script can read the key's bytes. At rest the queue
+     holds {client_id, taken_at, sealed: {iv, data}}: the ciphertext. */
 (function (scope) {
   "use strict";
   var PAGE_CACHE = "kr-offline-v1-pages";
@@ -51,6 +57,49 @@
     });
   }
   function crew(storeName, mode, fn) { return run(crewDb(), storeName, mode, fn); }
+
+  /* The crew's key (never generated here: a queue without its key stays
+     sealed and waits), and sealing / opening values with it. */
+  function crewKey() {
+    return crew("kv", "readonly", function (s) { return s.get("key"); }).then(function (rec) {
+      return rec && rec.key ? rec.key : null;
+    });
+  }
+  function seal(key, value) {
+    var iv = scope.crypto.getRandomValues(new Uint8Array(12));
+    return scope.crypto.subtle.encrypt({name: "AES-GCM", iv: iv}, key,
+                                       new TextEncoder().encode(JSON.stringify(value)))
+      .then(function (data) { return {iv: iv, data: data}; });
+  }
+  function unseal(key, sealed) {
+    if (!sealed) { return Promise.resolve(null); }
+    if (!key) { return Promise.reject(new Error("no key")); }
+    return scope.crypto.subtle.decrypt({name: "AES-GCM", iv: sealed.iv}, key, sealed.data).then(function (plain) {
+      return JSON.parse(new TextDecoder().decode(plain));
+    });
+  }
+  /* A queued action as kept: only its id and time in clear. */
+  function sealAction(key, action) {
+    return seal(key, action).then(function (sealed) {
+      return {client_id: action.client_id, taken_at: action.taken_at, sealed: sealed};
+    });
+  }
+  /* The queue, opened; a record that does not open under this key (another
+     sign-in's) is left out, and kept. A record queued in clear by an earlier
+     version of the app is sent as it is (nothing queued is lost). */
+  function crewQueue(key) {
+    return crew("queue", "readonly", function (s) { return s.getAll(); }).then(function (records) {
+      return Promise.all((records || []).map(function (rec) {
+        if (!rec.sealed) { return rec; }
+        return unseal(key, rec.sealed).catch(function () { return null; });
+      }));
+    }).then(function (actions) { return actions.filter(Boolean); });
+  }
+  function crewRefused(key) {
+    return crew("kv", "readonly", function (s) { return s.get("refused"); }).then(function (sealed) {
+      return unseal(key, sealed).catch(function () { return null; });
+    }).then(function (list) { return list || []; });
+  }
 
   /* The ledger: {code, report_id, status, at, pending}. A newer entry
      replaces an older one; "pending" means taken on the phone, not yet sent. */
@@ -97,7 +146,11 @@
   }
 
   function crewFlushOnce(options) {
-    return crew("queue", "readonly", function (s) { return s.getAll(); }).then(function (batch) {
+    var key;
+    return crewKey().then(function (k) {
+      key = k;
+      return key ? crewQueue(key) : [];
+    }).then(function (batch) {
       if (!batch || !batch.length) { return {sent: 0, results: []}; }
       return csrfToken(options.csrf).then(function (token) {
         return fetch("/api/v1/offline/actions/", {
@@ -129,12 +182,14 @@
                          pending: false});
           }
         });
-        return crew("kv", "readonly", function (s) { return s.get("refused"); }).then(function (old) {
-          var seen = {}, refused = (old || []).concat(refusedNow).filter(function (r) {
+        return crewRefused(key).then(function (old) {
+          var seen = {}, refused = old.concat(refusedNow).filter(function (r) {
             if (seen[r.client_id]) { return false; }
             seen[r.client_id] = true;
             return true;
           });
+          return seal(key, refused);
+        }).then(function (refused) {
           return crewDb().then(function (d) {
             return new Promise(function (resolve, reject) {
               var t = d.transaction(["queue", "kv"], "readwrite");
@@ -164,5 +219,7 @@
   }
 
   scope.KRSync = {PAGE_CACHE: PAGE_CACHE, sw: sw, crew: crew, crewDb: crewDb, ledgerPut: ledgerPut,
+                  seal: seal, unseal: unseal, sealAction: sealAction, crewQueue: crewQueue,
+                  crewRefused: crewRefused,
                   ledgerAll: ledgerAll, crewFlush: crewFlush, csrfToken: csrfToken, refreshCached: refreshCached};
 })(self);

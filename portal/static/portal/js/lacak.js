@@ -35,6 +35,14 @@
   }
   var secret = KR.deviceSecret();
   Array.prototype.forEach.call(document.querySelectorAll("input.device-secret"), function (i) { i.value = secret; });
+  // Each answer carries an id made now: sent again (the phone's outbox when
+  // it was pressed offline), the server applies it once.
+  Array.prototype.forEach.call(document.querySelectorAll("#follow-box form, #confirm-form, #dispute-form"), function (f) {
+    if (!window.crypto || !crypto.randomUUID || f.querySelector("input[name=client_id]")) return;
+    var id = document.createElement("input");
+    id.type = "hidden"; id.name = "client_id"; id.value = crypto.randomUUID();
+    f.appendChild(id);
+  });
   var box = document.getElementById("reporter-box");
   var desc = document.getElementById("description");
   if (box && box.hidden || !desc) {
