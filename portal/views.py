@@ -95,13 +95,16 @@ def peta_wilayah(request, level: str):
 @require_GET
 def peta_wilayah_garis(request, level: str):
     """The outlines of desa or kecamatan as encoded polylines (the report
-    form's mini-map: lines and names only, a fraction of the GeoJSON)."""
+    form's mini-map: lines and names only, a fraction of the GeoJSON);
+    ?kasar=1: the coarse lines the form draws first (selectors)."""
     if level not in ("desa", "kecamatan"):
         raise Http404
-    etag = f'"{level}-garis-{selectors.edition_tag()}"'
+    coarse = request.GET.get("kasar") == "1"
+    etag = f'"{level}-garis{"-kasar" if coarse else ""}-{selectors.edition_tag()}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified()
-    response = HttpResponse(selectors.boundaries_outlines(level=level), content_type="application/json")
+    response = HttpResponse(selectors.boundaries_outlines(level=level, coarse=coarse),
+                            content_type="application/json")
     response["ETag"] = etag
     response["Cache-Control"] = "public, max-age=3600"
     return response
