@@ -140,6 +140,10 @@ def throttled(base_url: str) -> dict:
         WebDriverWait(driver, 120).until(
             lambda d: d.execute_script("return document.documentElement.dataset.overlays") == "drawn")
         out["peta_drawn_ms"] = driver.execute_script("return window.KR.drawnAt")
+        out["peta_waterfall"] = driver.execute_script(
+            "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+            ".map(function (e) { return [e.name.replace(location.origin, ''), Math.round(e.startTime),"
+            " Math.round(e.responseStart), Math.round(e.responseEnd), e.transferSize || 0]; })")
         out["peta_bytes"] = driver.execute_script(
             "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
             ".reduce(function (n, e) { return n + (e.transferSize || 0); }, 0)")
@@ -235,6 +239,8 @@ def main_throttled():
     print(f"/lapor/ usable (categories {r['lapor_categories']} in the list at {r['lapor_categories_ms']:.0f} ms, "
           f"boundaries drawn): {r['lapor_usable_ms']:.0f} ms, {r['lapor_bytes'] / 1024:.0f} KiB transferred; "
           f"target 3000 ms, ratio {r['lapor_usable_ms'] / 3000:.2f}")
+    for name, start, first_byte, end, size in r["peta_waterfall"]:
+        print(f"  {name[:60]:60} start {start:5d}  first byte {first_byte:5d}  end {end:5d} ms  {size / 1024:5.1f} KiB")
     print(f"/peta/ boundaries and reports drawn: {r['peta_drawn_ms']:.0f} ms, {r['peta_bytes'] / 1024:.0f} KiB "
           f"transferred; target 5000 ms, ratio {r['peta_drawn_ms'] / 5000:.2f}")
     print(f"photo {r['photo_bytes'] / 1e6:.2f} MB 4000x3000: downscaled on the phone in {r['photo_downscale_ms']:.0f} ms, "
