@@ -80,6 +80,8 @@ def map_config(*, kind: str = "peta") -> dict:
     if kind == "lapor":
         # the form draws outlines only: encoded polylines, half the bytes of the GeoJSON
         config["outlines"] = reverse("portal:peta-wilayah-garis", args=["desa"])
+        # drawn first (the opening zoom's picture in a third of the bytes), then replaced by the above
+        config["outlines_coarse"] = config["outlines"] + "?kasar=1"
     if kind == "peta":
         config.update({
             "tiles": {"reports": _tile_url("reports"), "businesses": _tile_url("businesses")},

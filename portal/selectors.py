@@ -41,9 +41,25 @@ def boundaries_geojson(*, level: str) -> str:
     edition = geo_selectors.edition_current()
     if edition is None:
         return json.dumps({"type": "FeatureCollection", "features": []})
-    with connection.cursor() as cursor:
-        cursor.execute(_BOUNDARIES_SQL, {"edition": edition.id, "level": level})
-        return cursor.fetchone()[0]
+    return _edition_text(edition, f"boundaries:{level}", _BOUNDARIES_SQL, {"edition": edition.id, "level": level})
+
+
+# Boundary texts change only with the edition (their ETag says so too), but
+# building one took 0.4-0.75 s of PostGIS on a loaded 2-core machine (label
+# points on the full geometries, simplification), on the critical path of
+# /lapor/ and /peta/ on every first visit: kept in the cache per edition.
+BOUNDARY_TEXT_SECONDS = 3600
+
+
+def _edition_text(edition, name: str, sql: str, params: dict) -> str:
+    from django.core.cache import cache
+
+    def build() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+
+    return cache.get_or_set(f"portal:{name}:{edition.slug}-{edition.id}", build, BOUNDARY_TEXT_SECONDS)
 
 
 # The report form's outlines (/peta/wilayah/<level>.garis.json): each area's
@@ -51,32 +67,40 @@ def boundaries_geojson(*, level: str) -> str:
 # same precision as the GeoJSON) with its name and label point. Lines only:
 # the form draws outlines, never fills; about half the gzipped bytes of the
 # GeoJSON, which is most of what a 400 kbps phone waits for on /lapor/.
+# The coarse variant (?kasar=1) is what the form draws first, at its opening
+# zoom 9 (305 m a pixel): rings simplified by 0.002 deg (~220 m) at 3 decimals,
+# no names (shown from zoom 12): 5.7 KiB gzipped instead of 17.8 KiB, the same
+# picture at that zoom; the precise file follows once the form is usable.
 _OUTLINES_SQL = """
 SELECT json_build_object(
-         'precision', 4,
+         'precision', %(precision)s,
          'areas', COALESCE(json_agg(json_build_array(
-             a.code, a.name,
-             json_build_array(round(ST_X(ST_PointOnSurface(b.geom))::numeric, 5),
-                              round(ST_Y(ST_PointOnSurface(b.geom))::numeric, 5)),
-             (SELECT json_agg(ST_AsEncodedPolyline(d.geom, 4))
-                FROM ST_Dump(ST_Boundary(b.simple_geom)) AS d))
+             a.code, CASE WHEN %(named)s THEN a.name END,
+             CASE WHEN %(named)s THEN json_build_array(round(ST_X(ST_PointOnSurface(b.geom))::numeric, 5),
+                                                     round(ST_Y(ST_PointOnSurface(b.geom))::numeric, 5)) END,
+             (SELECT json_agg(ST_AsEncodedPolyline(d.geom, %(precision)s))
+                FROM ST_Dump(ST_Boundary(CASE WHEN %(tolerance)s > 0
+                                              THEN ST_SimplifyPreserveTopology(b.simple_geom, %(tolerance)s)
+                                              ELSE b.simple_geom END)) AS d))
              ORDER BY a.code), '[]'::json))::text
   FROM geo_area a
   JOIN geo_areaboundary b ON b.area_id = a.id
  WHERE a.edition_id = %(edition)s AND a.level = %(level)s
 """
+OUTLINES_COARSE_DEG = 0.002
 
 
-def boundaries_outlines(*, level: str) -> str:
+def boundaries_outlines(*, level: str, coarse: bool = False) -> str:
     """Outlines of the current edition's desa or kecamatan as JSON text:
     {"precision": 4, "areas": [[code, name, [lon, lat] label, [polyline, ...]], ...]}
-    (public data)."""
+    (public data); coarse: precision 3, simplified, name and label null."""
+    precision = 3 if coarse else 4
     edition = geo_selectors.edition_current()
     if edition is None:
-        return json.dumps({"precision": 4, "areas": []})
-    with connection.cursor() as cursor:
-        cursor.execute(_OUTLINES_SQL, {"edition": edition.id, "level": level})
-        return cursor.fetchone()[0]
+        return json.dumps({"precision": precision, "areas": []})
+    return _edition_text(edition, f"outlines:{level}:{precision}", _OUTLINES_SQL,
+                         {"edition": edition.id, "level": level, "precision": precision, "named": not coarse,
+                          "tolerance": OUTLINES_COARSE_DEG if coarse else 0})
 
 
 def edition_tag() -> str:

@@ -83,11 +83,19 @@ def peta(request):
 _BOUNDARY_LEVELS = ("desa", "kecamatan")
 
 
+def _coarse(request) -> bool:
+    return request.GET.get("kasar") == "1"
+
+
 def _boundaries_etag(kind: str):
-    """The ETag of a boundaries file: the level, the kind and the boundary
-    edition; None for an unknown level (no conditional answer: the view's 404)."""
+    """The ETag of a boundaries file: the level, the kind (and for the
+    outlines whether they are the coarse ones) and the boundary edition; None
+    for an unknown level (no conditional answer: the view's 404)."""
     def etag(request, level: str) -> str | None:
-        return f'"{level}{kind}-{selectors.edition_tag()}"' if level in _BOUNDARY_LEVELS else None
+        if level not in _BOUNDARY_LEVELS:
+            return None
+        coarse = "-kasar" if kind == "-garis" and _coarse(request) else ""
+        return f'"{level}{kind}{coarse}-{selectors.edition_tag()}"'
     return etag
 
 
@@ -105,10 +113,12 @@ def peta_wilayah(request, level: str):
 @condition(etag_func=_boundaries_etag("-garis"))
 def peta_wilayah_garis(request, level: str):
     """The outlines of desa or kecamatan as encoded polylines (the report
-    form's mini-map: lines and names only, a fraction of the GeoJSON)."""
+    form's mini-map: lines and names only, a fraction of the GeoJSON);
+    ?kasar=1: the coarse lines the form draws first (selectors)."""
     if level not in _BOUNDARY_LEVELS:
         raise Http404
-    return HttpResponse(selectors.boundaries_outlines(level=level), content_type="application/json")
+    return HttpResponse(selectors.boundaries_outlines(level=level, coarse=_coarse(request)),
+                        content_type="application/json")
 
 
 @require_GET

@@ -48,6 +48,20 @@ def cell_size(z: int) -> float:
     return 2 * MERC_HALF / (2 ** z * settings.TILES_CELLS_PER_TILE)
 
 
+# A cluster tile also carries the clusters of the cells within this many
+# cells of its edges (its MVT buffer), so a cluster circle near an edge
+# (radius up to 24 px at the portal, 2 cells = 32 px of a 256-px tile) is
+# drawn whole: each tile draws it, clipped to itself (issue 19). A write
+# therefore drops the cluster tiles within that margin too
+# (tiles.cache.tiles_at_point).
+CLUSTER_MARGIN_CELLS = 2
+
+
+def cluster_buffer() -> int:
+    """The MVT buffer of a cluster tile, in tile units (the margin cells)."""
+    return CLUSTER_MARGIN_CELLS * settings.TILES_EXTENT // settings.TILES_CELLS_PER_TILE
+
+
 def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
     """The tile statement reading precomputed cells, or None when the cells
     cannot answer (another layer, or a period filter: cells hold no time)."""
@@ -82,9 +96,11 @@ def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
         + " AND ".join(where) +
         f" GROUP BY c.cx >> {shift:d}, c.cy >> {shift:d} HAVING sum(c.n) > 0) AS mvt WHERE mvt.geom IS NOT NULL)"
     )
-    x0, y0 = (t.x * cells) << shift, (t.y * cells) << shift
-    span = cells << shift
-    params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER,
+    # the tile's cells and those of the margin around it
+    margin = CLUSTER_MARGIN_CELLS << shift
+    x0, y0 = ((t.x * cells) << shift) - margin, ((t.y * cells) << shift) - margin
+    span = (cells << shift) + 2 * margin
+    params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, cluster_buffer(),
               base_z, x0, x0 + span - 1, y0, y0 + span - 1, *params]
     return sql, params
 

@@ -57,6 +57,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tiles.aggregates import CLUSTER_MARGIN_CELLS
+
 log = logging.getLogger(__name__)
 
 # Half the Web Mercator world width, metres (EPSG:3857).
@@ -591,8 +593,11 @@ def tiles_at_point(lon: float, lat: float, *, max_zoom: int | None = None,
                    buffer_px: int | None = None) -> list[tuple[int, int, int]]:
     """Every (z, x, y) whose buffered tile envelope holds the point: the tile
     containing it at each zoom, plus a neighbour when the point lies within
-    the tile buffer of an edge (MVT buffers draw such a point in both)."""
+    the tile buffer of an edge (MVT buffers draw such a point in both). At
+    cluster zooms the margin is the clusters' (CLUSTER_MARGIN_CELLS): a cell
+    near an edge is drawn by the neighbour too, wherever its mean lies."""
     max_zoom = settings.TILES_MAX_ZOOM if max_zoom is None else max_zoom
+    cluster_margin = 0.0 if buffer_px == 0 else CLUSTER_MARGIN_CELLS / settings.TILES_CELLS_PER_TILE
     buffer_px = settings.TILES_BUFFER if buffer_px is None else buffer_px
     lat = max(min(lat, 85.0511287798), -85.0511287798)
     mx = MERC_HALF * lon / 180.0
@@ -604,6 +609,8 @@ def tiles_at_point(lon: float, lat: float, *, max_zoom: int | None = None,
     for z in range(max_zoom + 1):
         n = 2 ** z
         margin = buffer_px / settings.TILES_EXTENT
+        if z < settings.TILES_POINTS_MIN_ZOOM:
+            margin = max(margin, cluster_margin)
         xs = {int(math.floor(fx * n + d)) for d in (-margin, 0.0, margin)}
         ys = {int(math.floor(fy * n + d)) for d in (-margin, 0.0, margin)}
         out += [(z, x, y) for x in sorted(xs) if 0 <= x < n for y in sorted(ys) if 0 <= y < n]

@@ -12,7 +12,9 @@ Invariants (martin, django-vectortiles, prior-art.md "Tiles"):
 - Integer SRIDs (a text CRS name costs ~10 ms per feature on PostGIS 3.3).
 - extent 4096, buffer 64, clip on; no SELECT *.
 - Point layers at low zooms are clusters: one point per grid cell (the mean
-  position of its points) with a `count`. For the reports layer the cells
+  position of its points) with a `count`; a cluster tile also carries the
+  cells within aggregates.CLUSTER_MARGIN_CELLS of its edges, so a circle near
+  an edge is drawn whole. For the reports layer the cells
   are precomputed (tiles.aggregates) and kept current by triggers, so a
   whole-regency tile reads a few thousand rows instead of a million.
 """
@@ -126,15 +128,17 @@ def _live_clusters_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str
         " FROM (SELECT ST_X(g) AS mx, ST_Y(g) AS my,"
         "   floor((ST_X(g) + %s) / %s)::int AS cx, floor((%s - ST_Y(g)) / %s)::int AS cy"
         "   FROM (SELECT ST_Transform(s.geom, 3857) AS g FROM (" + src_sql + ") AS s"
-        "         WHERE s.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s), 4326)) AS pts) AS p"
+        "         WHERE s.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => %s), 4326)) AS pts) AS p"
         " WHERE p.cx BETWEEN %s AND %s AND p.cy BETWEEN %s AND %s"
         " GROUP BY p.cx, p.cy) AS mvt WHERE mvt.geom IS NOT NULL)"
     )
     size = aggregates.cell_size(t.z)
-    params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, settings.TILES_BUFFER,
+    # the tile's cells and the margin's (aggregates.CLUSTER_MARGIN_CELLS): a cluster near an edge is whole
+    m = aggregates.CLUSTER_MARGIN_CELLS
+    params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, aggregates.cluster_buffer(),
               aggregates.MERC_HALF, size, aggregates.MERC_HALF, size,
-              *src_params, t.z, t.x, t.y,
-              t.x * cells, t.x * cells + cells - 1, t.y * cells, t.y * cells + cells - 1]
+              *src_params, t.z, t.x, t.y, m / cells,
+              t.x * cells - m, t.x * cells + cells - 1 + m, t.y * cells - m, t.y * cells + cells - 1 + m]
     return sql, params
 
 

@@ -108,3 +108,20 @@ def test_report_form_shows_errors_beside_fields_in_bahasa_indonesia(browser, liv
     focused = browser.switch_to.active_element.get_attribute("id")
     assert focused == "category"
     screenshot(browser, "lapor-errors")
+
+
+def test_report_form_draws_coarse_outlines_first_then_the_precise_ones_with_names(browser, live_server, kubu_raya):
+    """Issue 19: /lapor/ is usable once the coarse outlines (?kasar=1, a third
+    of the bytes) are drawn; the precise lines and the desa names follow and
+    replace them, so zooming in shows the exact boundaries and the names."""
+    browser.get(live_server.url + "/lapor/")
+    wait_overlays_drawn(browser)
+    names = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+    assert any(n.endswith("/peta/wilayah/desa.garis.json?kasar=1") for n in names), names
+    mini_map = browser.find_element(By.ID, "lapor-map")
+    WebDriverWait(browser, 20).until(lambda d: mini_map.get_attribute("data-outlines-precision") == "4")
+    assert int(mini_map.get_attribute("data-outlines")) >= 117
+    browser.execute_script("KR.map.setView([-0.0715, 109.3724], 13, {animate: false});")
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#lapor-map .desa-label"))
+    assert [e for e in console_errors(browser) if "basemap" not in e["message"]] == []

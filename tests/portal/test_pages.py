@@ -88,6 +88,22 @@ def test_desa_outlines_for_the_report_form_are_the_same_lines_as_encoded_polylin
     assert again.status_code == 304
     assert client.get("/peta/wilayah/rt.garis.json").status_code == 404
 
+    # The coarse lines /lapor/ draws first: every desa, 3 decimals, no names,
+    # within 0.003 deg of the precise lines (under a pixel at the form's zoom 9),
+    # a third of the bytes; its own ETag.
+    coarse_response = client.get("/peta/wilayah/desa.garis.json?kasar=1")
+    coarse = json.loads(coarse_response.content)
+    assert coarse["precision"] == 3 and [a[0] for a in coarse["areas"]] == [a[0] for a in data["areas"]]
+    assert all(a[1] is None and a[2] is None and a[3] for a in coarse["areas"])
+    assert len(coarse_response.content) < len(response.content) / 2
+    assert coarse_response["ETag"] != response["ETag"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(ST_HausdorffDistance(ST_LineFromEncodedPolyline(c, 3), ST_LineFromEncodedPolyline(p, 4)))"
+                       " FROM unnest(%s::text[], %s::text[]) AS r(c, p)", [coarse["areas"][0][3], rings])
+        assert cursor.fetchone()[0] < 0.003
+    assert client.get("/peta/wilayah/desa.garis.json?kasar=1",
+                      HTTP_IF_NONE_MATCH=coarse_response["ETag"]).status_code == 304
+
 
 def test_unknown_boundary_level_is_404(client, kubu_raya):
     assert client.get("/peta/wilayah/rt.geojson").status_code == 404

@@ -8,9 +8,11 @@ this test's transaction only), with the production triggers and tile SQL.
 import uuid
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tests.tiles.conftest import decode, pixel_in_tile, tile_of
+from layers.policy.classes import PUBLIC_GRID_DEG
 from tiles import aggregates, cache, receivers, sources, vector
 
 pytestmark = pytest.mark.django_db
@@ -279,6 +281,31 @@ def test_create_move_close_refresh_every_touched_tile_and_no_other(client, repor
         assert tile_features(client, z, FAR)[0] == [], z
     with django_assert_num_queries(1):  # one query per tile: the cache epoch (tiles.cache), and a miss its statement
         assert tile_features(client, 14, unaffected)[1]["X-Tile-Cache"] == "hit"
+
+
+@pytest.mark.parametrize("z", [7, 10, 12])
+def test_a_cluster_near_a_tile_edge_is_in_both_tiles_and_a_write_refreshes_both(client, reports_layer, tile_cache, z):
+    """Issue 19: a cluster circle (up to 24 px) whose cell lies 1.5 cells
+    (24 px) inside a tile's east edge is carried by the neighbour too (its
+    buffer holds CLUSTER_MARGIN_CELLS cells), so each tile draws its part and
+    the circle is whole; a write there drops the neighbour's cached tile too."""
+    x, y = tile_of(*HERE, z)
+    cell_deg = 360 / 2 ** z / settings.TILES_CELLS_PER_TILE
+    lon = round(((x + 1) / 2 ** z * 360 - 180 - 1.5 * cell_deg) / PUBLIC_GRID_DEG) * PUBLIC_GRID_DEG
+    lat = round(HERE[1] / PUBLIC_GRID_DEG) * PUBLIC_GRID_DEG
+    assert tile_of(lon, lat, z) == (x, y)
+    paths = [f"/tiles/reports/{z}/{x}/{y}.mvt", f"/tiles/reports/{z}/{x + 1}/{y}.mvt"]
+    for path in paths:
+        assert client.get(path).status_code == 204  # nothing yet, and now cached
+    for _ in range(5):
+        report_create(lon, lat)
+    px, _ = pixel_in_tile(lon, lat, z, x, y)
+    for path, expected_x in zip(paths, (px, px - 4096)):
+        response = client.get(path)
+        assert response.status_code == 200 and response["X-Tile-Cache"] == "miss", path
+        (feature,) = decode(response.content)["reports"]["features"]
+        assert feature["properties"]["count"] == 5
+        assert abs(feature["geometry"]["coordinates"][0] - expected_x) <= 1, (path, feature)
 
 
 @pytest.mark.parametrize("category", [2, 3, 4], ids=["P1", "P2", "P3"])

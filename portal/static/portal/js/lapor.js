@@ -117,8 +117,8 @@
   var marker = null, circle = null;
   var labels = L.layerGroup();
   /* Desa outlines and names (kecamatan names come with the place search): the
-     one overlay, preloaded by the page while leaflet.js arrives, as encoded
-     polylines (/peta/wilayah/desa.garis.json), drawn on one canvas. */
+     one overlay, as encoded polylines (/peta/wilayah/desa.garis.json), drawn
+     on one canvas. */
   function decodePolyline(str, precision) {
     var index = 0, latitude = 0, longitude = 0, points = [], factor = Math.pow(10, precision);
     while (index < str.length) {
@@ -133,23 +133,35 @@
     return points;
   }
   KR.decodePolyline = decodePolyline;
+  /* Coarse lines first (preloaded; the opening zoom's picture in a third of
+     the bytes), then the precise lines and the names replace them once the
+     form is usable: nothing else waits for them on a weak link. */
+  var outlines = null, renderer = L.canvas({padding: 0.5});
+  function drawOutlines(body) {
+    var rings = [];
+    (body.areas || []).forEach(function (a) {
+      (a[3] || []).forEach(function (s) { rings.push(decodePolyline(s, body.precision)); });
+      if (a[2]) {
+        labels.addLayer(L.marker([a[2][1], a[2][0]], {interactive: false, keyboard: false,
+          icon: L.divIcon({className: "desa-label", html: KR.escape(a[1]), iconSize: null})}));
+      }
+    });
+    if (outlines) map.removeLayer(outlines);
+    outlines = L.polyline(rings, {color: "#0d4f8b", weight: 1, interactive: false, renderer: renderer}).addTo(map);
+    var el = document.getElementById("lapor-map");
+    el.dataset.outlines = String(rings.length);
+    el.dataset.outlinesPrecision = String(body.precision);
+    showLabels();
+  }
+  function preciseOutlines() {
+    KR.fetchJSON(cfg.outlines).then(function (r) { if (r.ok && r.body) drawOutlines(r.body); }, function () {});
+  }
   KR.expect("boundaries");
-  KR.fetchJSON(cfg.outlines).then(function (r) {
-    if (r.ok && r.body) {
-      var rings = [], renderer = L.canvas({padding: 0.5});
-      (r.body.areas || []).forEach(function (a) {
-        (a[3] || []).forEach(function (s) { rings.push(decodePolyline(s, r.body.precision)); });
-        if (a[2]) {
-          labels.addLayer(L.marker([a[2][1], a[2][0]], {interactive: false, keyboard: false,
-            icon: L.divIcon({className: "desa-label", html: KR.escape(a[1]), iconSize: null})}));
-        }
-      });
-      L.polyline(rings, {color: "#0d4f8b", weight: 1, interactive: false, renderer: renderer}).addTo(map);
-      document.getElementById("lapor-map").dataset.outlines = String(rings.length);
-      showLabels();
-    }
+  KR.fetchJSON(cfg.outlines_coarse).then(function (r) {
+    if (r.ok && r.body) drawOutlines(r.body);
     KR.done("boundaries");
-  }, function () { KR.done("boundaries"); });
+    preciseOutlines();
+  }, function () { KR.done("boundaries"); preciseOutlines(); });
   function showLabels() {
     if (map.getZoom() >= 12) { if (!map.hasLayer(labels)) labels.addTo(map); }
     else if (map.hasLayer(labels)) map.removeLayer(labels);
