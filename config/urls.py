@@ -14,11 +14,13 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The hot read paths first: Django tries the includes in order, and each
+    # include a map tile passed cost it ~0.1 ms (66 patterns tried; issue 25).
+    path("", include("tiles.urls")),
+    path("", include("layers.urls")),
     path("", include("geo.urls")),
     path("", include("reports.urls")),
     path("", include("businesses.urls")),
-    path("", include("layers.urls")),
-    path("", include("tiles.urls")),
     path("", include("ppid.urls")),
     path("", include("datasets.urls")),
     path("", include("offline.urls")),

@@ -116,6 +116,12 @@ class Layer:
     # dense point tile costs per feature and per attribute (reports: what the
     # map styles and shows on click; the rest is one OGC item away).
     tile_fields: tuple[str, ...] | None = None
+    # A point layer's narrow copy for map tiles: a SELECT of (id, geom_3857,
+    # x, y, the tile_fields and the fields tile filters compare), the point stored
+    # in Web Mercator (reports: reports_public_point, reports migration 0016,
+    # kept equal to the projection by triggers). A point tile then reads it and
+    # places its points by arithmetic, with no transform per point (tiles.vector).
+    tile_points_sql: Callable[[], tuple[str, list]] | None = field(default=None, repr=False)
 
     @property
     def fields(self) -> list[str]:
@@ -128,6 +134,16 @@ class Layer:
         where, where_params = self._filter_clauses(filters or {})
         columns = ", ".join(["t.id", "t.geom"] + [f"t.{_quote(f)}" for f in self.fields])
         wrapped = f"SELECT {columns} FROM ({sql}) AS t"
+        if where:
+            wrapped += " WHERE " + " AND ".join(where)
+        return wrapped, list(params) + where_params
+
+    def tile_points_table_sql(self, filters: dict | None = None) -> tuple[str, list]:
+        """`tile_points_sql` restricted by `filters` (those of map tiles:
+        properties and datetime on the fields the copy holds)."""
+        sql, params = self.tile_points_sql()
+        where, where_params = self._filter_clauses(filters or {})
+        wrapped = f"SELECT t.* FROM ({sql}) AS t"
         if where:
             wrapped += " WHERE " + " AND ".join(where)
         return wrapped, list(params) + where_params
@@ -380,6 +396,12 @@ def _reports_public_sql() -> tuple[str, list]:
     return sql, tuple(params)
 
 
+# The public points of reports for tiles: reports_public_point is the public
+# projection's narrow copy, kept equal to it by triggers (reports migration 0016).
+_REPORTS_TILE_POINTS_SQL = ("SELECT id, location_3857 AS geom_3857, x, y, category_code, category_name, status, "
+                            "supporters_count, created_at FROM reports_public_point")
+
+
 def report_counts_current_period() -> str:
     """The current month in Asia/Pontianak as the layer's `period` (YYYY-MM)."""
     from django.utils import timezone
@@ -477,6 +499,7 @@ def _domain_layers() -> list[Layer]:
                      "created_at": DATETIME, "resolved_at": DATETIME, "supporters_count": INTEGER},
         datetime_field="created_at", id_type="uuid", count_is_cheap=False,
         tile_fields=("category_code", "category_name", "status", "supporters_count"),
+        tile_points_sql=lambda: (_REPORTS_TILE_POINTS_SQL, []),
         keywords=["RT Online", "laporan warga", "pengaduan"],
     ))
     layers.append(Layer(

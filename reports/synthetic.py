@@ -156,7 +156,7 @@ def indexes_deferred():
     large load and build them again afterwards: one index build is many times
     cheaper than a million incremental GiST inserts. Unique indexes stay (they
     make the load idempotent)."""
-    tables = ("reports_report", "reports_reportevent", "reports_public_report")
+    tables = ("reports_report", "reports_reportevent", "reports_public_report", "reports_public_point")
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -174,5 +174,6 @@ def indexes_deferred():
             cursor.execute("ANALYZE reports_report")
             cursor.execute("ANALYZE reports_reportevent")
             cursor.execute("ANALYZE reports_public_report")
+            cursor.execute("ANALYZE reports_public_point")
 
 

@@ -351,7 +351,7 @@ def cache_epoch_advance(*, wait: bool = True) -> str:
         if getattr(_epoch_waits, "deferred", None) is not None:
             _epoch_waits.deferred = max(_epoch_waits.deferred, until)  # one wait for the request's advances
         else:
-            time.sleep(max(0.0, until - time.monotonic()))
+            _sleep_until(until)
     return value
 
 
@@ -372,7 +372,16 @@ class epoch_waits_deferred:
     def __exit__(self, *exc):
         if self.outer is None:
             until, _epoch_waits.deferred = _epoch_waits.deferred, None
-            time.sleep(max(0.0, until - time.monotonic()))
+            _sleep_until(until)
+
+
+def _sleep_until(until: float) -> None:
+    """Sleep until the monotonic time `until`, and not at all once it is past:
+    time.sleep(0) still gives up the CPU, which on a loaded machine cost every
+    request that advanced nothing a wait for its next time slice (issue 25)."""
+    delay = until - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
 
 
 # --- Versions -------------------------------------------------------------------

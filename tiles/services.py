@@ -17,6 +17,10 @@ from tiles import cache, sources, vector
 log = logging.getLogger(__name__)
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
+# gzip level of a kept tile: level 1 compresses a dense 405 KiB z14 reports
+# tile to 5% more bytes than level 6 in a quarter of the time (9.5 ms
+# against 39 ms on a loaded 2-core machine, issue 25), and a miss pays it.
+TILE_GZIP_LEVEL = 1
 
 
 def accepts_gzip(header: str) -> bool:
@@ -167,7 +171,7 @@ def vector_tile_build(*, name: str, layers: list, t: vector.TileRequest, query: 
 
 
 def _gzip(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=6, mtime=0) if body else b""
+    return gzip.compress(body, compresslevel=TILE_GZIP_LEVEL, mtime=0) if body else b""
 
 
 def tiles_covering(bounds: tuple[float, float, float, float], z: int):

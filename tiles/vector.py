@@ -116,6 +116,44 @@ def _features_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, lis
     return sql, params
 
 
+def _mercator_points_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, list]:
+    """ST_AsMVT of a point layer with a narrow copy for tiles holding the
+    point in Web Mercator (`tile_points_sql`: geom_3857 for the GiST index,
+    x and y as numbers). The tile's bounds are computed here and bound as
+    numbers, so nothing about the tile is computed per row (a generic plan
+    evaluated ST_TileEnvelope for each row of the filter: twice the CPU).
+    The rows are selected by the index against the tile grown by the buffer,
+    kept when inside it (the index box is float4, ~1 m in Web Mercator: many
+    tile units at z18), and each point is placed by arithmetic on x and y
+    (tile units from the tile's corner, rounded): what ST_AsMVTGeom does for
+    a point, without the transform, the clip and the geometry reads per
+    point (issue 25, docs/benchmarks.md)."""
+    src_sql, src_params = layer.tile_points_table_sql(filters)
+    fields = list(layer_fields(layer))
+    integer_id = getattr(layer, "id_type", "string") == "integer"
+    props = "".join(f", s.{_q(f)}" for f in fields if f != "id")
+    sql = (
+        "(SELECT COALESCE(ST_AsMVT(mvt, %s, %s, 'geom'" + (", 'id'" if integer_id else "") + "), ''::bytea)"
+        " FROM (SELECT " + ("s.id" if integer_id else "s.id::text AS id") + ","
+        " ST_MakePoint(round((s.x - %s::float8) * %s::float8), round((%s::float8 - s.y) * %s::float8)) AS geom"
+        + props +
+        " FROM (" + src_sql + ") AS s"
+        " WHERE s.geom_3857 && ST_MakeEnvelope(%s, %s, %s, %s, 3857)"
+        " AND s.x BETWEEN %s::float8 AND %s::float8 AND s.y BETWEEN %s::float8 AND %s::float8"
+        " LIMIT %s) AS mvt)"
+    )
+    size = 2 * aggregates.MERC_HALF / 2 ** t.z
+    x0, y1 = -aggregates.MERC_HALF + t.x * size, aggregates.MERC_HALF - t.y * size
+    k = settings.TILES_EXTENT / size
+    # Half a tile unit more than the buffer: a point that rounds onto the
+    # buffer's edge is in, as with ST_AsMVTGeom.
+    pad = (settings.TILES_BUFFER + 0.5) / k
+    box = [x0 - pad, y1 - size - pad, x0 + size + pad, y1 + pad]
+    params = [layer.id, settings.TILES_EXTENT, x0, k, y1, k, *src_params, *box,
+              box[0], box[2], box[1], box[3], settings.TILES_MAX_FEATURES]
+    return sql, params
+
+
 def _live_clusters_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, list]:
     """Clusters computed from the layer's rows: for small point layers, and
     for report queries the precomputed cells cannot answer (a period)."""
@@ -148,6 +186,8 @@ def layer_tile_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, li
         if precomputed is not None:
             return precomputed
         return _live_clusters_sql(layer, t, filters)
+    if layer.geometry_type == "Point" and getattr(layer, "tile_points_sql", None):
+        return _mercator_points_sql(layer, t, filters)
     return _features_sql(layer, t, filters)
 
 

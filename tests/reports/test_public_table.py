@@ -24,9 +24,23 @@ def _diff() -> tuple[int, int, int]:
         return cursor.fetchone()
 
 
+def _points_diff() -> tuple[int, int]:
+    """Rows of reports_public_point (migration 0016, the tiles' narrow copy)
+    differing from the table's, both ways."""
+    copy = ("SELECT id, ST_Transform(location, 3857) AS m, category_code, category_name, status, supporters_count,"
+            " created_at FROM reports_public_report")
+    points = ("SELECT id, location_3857, category_code, category_name, status, supporters_count, created_at"
+              " FROM reports_public_point WHERE x = ST_X(location_3857) AND y = ST_Y(location_3857)")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT count(*) FROM ({copy} EXCEPT ALL {points}) a),"
+                       f" (SELECT count(*) FROM ({points} EXCEPT ALL {copy}) b)")
+        return cursor.fetchone()
+
+
 def _assert_equal(min_rows: int = 1) -> int:
     rows, only_table, only_rule = _diff()
     assert (only_table, only_rule) == (0, 0)
+    assert _points_diff() == (0, 0)
     assert rows >= min_rows
     return rows
 
