@@ -48,6 +48,10 @@ What Citus requires and how it is met:
   job has nothing to compact there.
 - Functions used by those views run on the workers: distributed with
   create_distributed_function.
+- Sessions need custom plans (DB_PLAN_CACHE_MODE=force_custom_plan, set by the
+  Citus scripts): Citus routes a statement to a shard by its parameters' values,
+  which a generic plan does not see. Local execution on the coordinator is off
+  for the database (below).
 
 Idempotent: once reports_report is distributed, nothing is done again.
 """
@@ -232,4 +236,11 @@ def distribute_project(cursor, *, shard_count: int | None = None) -> list[str]:
     for function in FUNCTIONS:
         cursor.execute("SELECT create_distributed_function(%s)", [function])
         done.append(f"distributed function {function}")
+    # The coordinator holds a copy of every reference table and the Citus local
+    # tables. Executing on them locally, then a command on every placement in the
+    # same transaction (a loader that writes boundaries, then ANALYZE) is refused
+    # by Citus: the coordinator reaches its own placements over a connection.
+    database = _one(cursor, "SELECT current_database()")
+    cursor.execute(f'ALTER DATABASE "{database}" SET citus.enable_local_execution TO off')
+    done.append(f"database {database}: citus.enable_local_execution off")
     return done

@@ -29,7 +29,7 @@ from common import outbox, regency
 from common.workdays import add_working_days
 from common.api_errors import ApiError
 from geo.models import Agency, Area, ServiceArea
-from geo.selectors import point_locate
+from geo.selectors import outside_coverage_message, point_locate
 
 from . import notifications, selectors, taxonomy
 from .models import (Category, PersonalDataAccess, Report, ReportEvent, ReportPhoto, ReportSubject, ReportSupport,
@@ -190,7 +190,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon, lat, accurac
     # Service areas are matched inside the routing query (one query fewer).
     location = point_locate(lon=lon, lat=lat, with_service_areas=False)
     if location is None:
-        raise ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
+        raise ApiError("outside_coverage", outside_coverage_message(),
                        fields={"location": ["outside_coverage"]})
     on_behalf_of_rt = None
     if on_behalf_of_rt_code:
