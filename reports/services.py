@@ -387,8 +387,8 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
         raise ApiError("note_too_long", _("Catatan terlalu panjang."), fields={"note": ["too_long"]})
     clean = photo_clean(upload=photo) if photo else None
     with transaction.atomic():
-        report = (Report.objects.select_for_update(of=("self",)).select_related("category", "agency")
-                  .filter(id=report_id).first())
+        report = regency.routed(Report.objects.select_for_update(of=("self",)).select_related("category", "agency"),
+                                report_id).first()
         if report is None:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         access = selectors.report_access(user=actor, report=report)
@@ -487,7 +487,7 @@ def _merge_target(*, report: Report, merge_into_id) -> Report:
     if not merge_into_id:
         raise ApiError("merge_target_required", _("Pilih laporan induk."), fields={"merge_into": ["required"]})
     try:
-        master = Report.objects.select_for_update().get(id=merge_into_id)
+        master = regency.routed(Report.objects.select_for_update(), merge_into_id).get()
     except (Report.DoesNotExist, ValueError, ValidationError):
         raise ApiError("merge_target_invalid", _("Laporan induk tidak ditemukan."), fields={"merge_into": ["unknown"]})
     if master.id == report.id or master.status in Report.CLOSED_STATUSES or master.category.code != report.category.code:

@@ -31,9 +31,9 @@ bash scripts/citus.sh start >/dev/null
 trap 'bash scripts/citus.sh stop' EXIT
 # pytest-django names the test database test_<NAME>: the one just prepared on every node.
 TEST_URL="postgis://postgres@127.0.0.1:$PORT/test_$NAME"
-# Custom plans (config/settings/base.py defaults to generic ones): Citus routes a
-# statement to its shard by its parameters' values.
-export DB_PLAN_CACHE_MODE=force_custom_plan
+# KR_CITUS: custom plans (Citus routes a statement by its parameters' values) and row
+# locks that name the row's regency (config/settings/base.py, common.regency.routed).
+export KR_CITUS=1
 DATABASE_URL=$TEST_URL .venv/bin/python manage.py migrate --noinput -v 0
 DATABASE_URL=$TEST_URL .venv/bin/python manage.py citus_distribute --shard-count "${KR_CITUS_SHARDS:-8}"
 DATABASE_URL="postgis://postgres@127.0.0.1:$PORT/$NAME" \
