@@ -52,6 +52,14 @@ def routed(qs: models.QuerySet, pk) -> models.QuerySet:
     return qs.filter(pk=pk)
 
 
+def fields_but_regency(instance: models.Model) -> list[str]:
+    """`update_fields` for a full save() that leaves the regency out: the tenant of a
+    row never changes, and on Citus, where it is the distribution column, an UPDATE
+    that sets it is refused ("modifying the partition value of rows")."""
+    return [f.name for f in instance._meta.concrete_fields
+            if not f.primary_key and not f.generated and f.name != "regency_code"]
+
+
 def regency_field(**kwargs) -> models.CharField:
     """The `regency_code` column of a regency-owned model (database default: this
     deployment's regency, so existing rows and raw inserts are Kubu Raya's)."""

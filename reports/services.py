@@ -464,7 +464,7 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
                 size_bytes=clean.content.size, uploaded_by=actor)
         report.status = to
         report.updated_at = now
-        report.save()
+        report.save(update_fields=regency.fields_but_regency(report))
         event = ReportEvent.objects.create(
             report=report, kind=kind, from_status=old_status, to_status=to, note=note or "", public=bool(public),
             author=actor, author_agency=actor_agency, photo=photo_row, created_at=now)
@@ -498,7 +498,7 @@ def _merge_target(*, report: Report, merge_into_id) -> Report:
 
 @transaction.atomic
 def report_add_note(*, report_id, actor, note: str, public: bool = False) -> ReportEvent:
-    report = Report.objects.select_for_update().filter(id=report_id).first()
+    report = regency.routed(Report.objects.select_for_update(), report_id).first()
     if report is None or not selectors.report_access(user=actor, report=report).internal:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
     if not note.strip() or len(note) > NOTE_MAX:
@@ -513,7 +513,7 @@ def report_support(*, report_id, user) -> Report:
     duplicate; once per user."""
     from layers.policy.reports import report_public_get
     public = report_public_get(report_id)
-    report = Report.objects.select_for_update().filter(id=report_id).first() if public is not None else None
+    report = regency.routed(Report.objects.select_for_update(), report_id).first() if public is not None else None
     if report is None or not report.is_open or report_public_get(report_id) is None:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
     _support, created = ReportSupport.objects.get_or_create(report=report, user=user)
