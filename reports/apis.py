@@ -188,7 +188,7 @@ class ReportDetailApi(APIView):
 class ReportTrackApi(APIView):
     @extend_schema(summary="Public tracking view by tracking code")
     def get(self, request, tracking_code):
-        report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "merged_into")
+        report = (Report.objects.select_related("category", "desa", "kecamatan", "agency")
                   .filter(tracking_code=tracking_code.upper()).first())
         if report is None:
             raise ApiError(*NOT_FOUND, status_code=404)
