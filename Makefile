@@ -78,12 +78,14 @@ clean-state:
 edge-deps:
 	@bash scripts/nginx_deps.sh
 
-# Citus (docs/scaling.md): private coordinator + 2 workers; the project's tables are
-# local tables on the coordinator until they carry the regency key.
+# Citus (docs/scaling.md): private coordinator + 2 workers; after the migrations
+# citus_distribute distributes the reports' tables by regency_code (ops.citus).
+# KR_CITUS=1: custom plans and routed row locks (config/settings/base.py).
 citus: venv portal-assets
 	@bash scripts/citus.sh start >/dev/null
-	@export DATABASE_URL=$$(cat .state/citus/database_url); \
-	  $(PY) manage.py migrate --noinput -v 1 && $(PY) manage.py geo_load_kubu_raya --commit && \
+	@export DATABASE_URL=$$(cat .state/citus/database_url) KR_CITUS=1; \
+	  $(PY) manage.py migrate --noinput -v 1 && $(PY) manage.py citus_distribute && \
+	  $(PY) manage.py geo_load_kubu_raya --commit && \
 	  $(PY) manage.py collectstatic --noinput -v 0 && $(MAKE) --no-print-directory serve
 
 citus-stop:

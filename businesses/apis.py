@@ -171,7 +171,7 @@ class PendingApi(APIView):
 
     def get(self, request):
         _require_role(request.user, [Role.UMKM_VERIFIER])
-        rows = selectors.businesses_pending_verification().select_related("financials") \
+        rows = selectors.businesses_pending_verification(user=request.user).select_related("financials") \
             .prefetch_related("certificates")[:200]
         return Response({"results": [business_private_dict(b) for b in rows]})
 

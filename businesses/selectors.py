@@ -17,6 +17,8 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, Exists, F, FloatField, Func, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, TruncMonth
 
+from accounts.models import Role
+from accounts.selectors import user_regency_codes
 from businesses.policy import businesses_public
 
 from .models import Business, Certificate, KbliCode, PublicBusiness, PublicCertificate, Verification, search_words
@@ -399,8 +401,10 @@ def businesses_of_owner(*, user) -> QuerySet[Business]:
             .prefetch_related("certificates", "consents").order_by("name", "id"))
 
 
-def businesses_pending_verification() -> QuerySet[Business]:
-    return (Business.objects.filter(verification_status=Verification.PENDING)
+def businesses_pending_verification(*, user) -> QuerySet[Business]:
+    """The verification queue of a UMKM verifier: their regency's businesses only."""
+    return (Business.objects.filter(verification_status=Verification.PENDING,
+                                    regency_code__in=user_regency_codes(user=user, roles=[Role.UMKM_VERIFIER]))
             .select_related("desa", "kecamatan").order_by("updated_at", "id"))
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from accounts.selectors import user_has_role
+from accounts.selectors import user_has_role, user_regency_codes
 from common.api_errors import ApiError
 from geo.selectors import point_locate
 from businesses.policy import business_public_point, consent_granted
@@ -226,12 +226,20 @@ def business_create(*, actor=None, owner: BusinessOwner | None = None, name: str
     return business
 
 
+def business_verifier(*, user, business: Business) -> bool:
+    """A UMKM verifier of the business's regency (regencies as tenants: a regency's
+    verifiers verify and edit only their regency's businesses)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return business.regency_code in user_regency_codes(user=user, roles=[Role.UMKM_VERIFIER])
+
+
 def business_can_edit(*, user, business: Business) -> bool:
     if user is None or not user.is_authenticated:
         return False
     if business.owner_id and business.owner.user_id == user.id:
         return True
-    return user_has_role(user=user, roles=[Role.UMKM_VERIFIER])
+    return business_verifier(user=user, business=business)
 
 
 @transaction.atomic
@@ -295,7 +303,7 @@ def business_update(*, business: Business, actor, changes: dict) -> Business:
             audit[field] = [_jsonable(old), _jsonable(new)]
     if not audit:
         return business
-    is_verifier = user_has_role(user=actor, roles=[Role.UMKM_VERIFIER])
+    is_verifier = business_verifier(user=actor, business=business)
     touched_facts = VERIFIED_FACTS & set(audit)
     if touched_facts and not is_verifier:
         business.verification_status = Verification.PENDING
@@ -332,7 +340,7 @@ def certificate_add(*, business: Business, actor, kind: str, number: str, halal_
         raise ApiError("invalid_dates", _("Tanggal berakhir sebelum tanggal terbit."))
     cert = Certificate.objects.create(business=business, kind=kind, number=number, halal_route=halal_route,
                                       issuer=issuer, issued_on=issued_on, expires_on=expires_on)
-    is_verifier = user_has_role(user=actor, roles=[Role.UMKM_VERIFIER])
+    is_verifier = business_verifier(user=actor, business=business)
     if not is_verifier:
         old_xy = _public_xy(business)
         Business.objects.filter(pk=business.pk).update(verification_status=Verification.PENDING,
@@ -376,6 +384,9 @@ def business_verify(*, business: Business, actor, decision: str, note: str = "")
     """A verifier's decision on the business and its pending certificates."""
     if not user_has_role(user=actor, roles=[Role.UMKM_VERIFIER]):
         raise ApiError("permission_denied", _("Hanya verifikator UMKM yang dapat memverifikasi."), status_code=403)
+    if not business_verifier(user=actor, business=business):
+        # Another regency's business does not exist for this verifier.
+        raise ApiError("not_found", _("Usaha tidak ditemukan."), status_code=404)
     if decision not in (Verification.VERIFIED, Verification.REJECTED):
         raise ApiError("invalid_decision", _("Keputusan harus verified atau rejected."))
     business = Business.objects.select_for_update().get(pk=business.pk)

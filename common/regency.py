@@ -42,6 +42,24 @@ def regency_of(code: str | None) -> str | None:
     return head if REGENCY_CODE_RE.match(head) else None
 
 
+def routed(qs: models.QuerySet, pk) -> models.QuerySet:
+    """`qs` narrowed to the row `pk`; on Citus (settings.KR_CITUS) also to that row's
+    regency, read first, so the statement names one shard (Citus refuses a
+    `SELECT ... FOR UPDATE` that does not). One PostgreSQL: the same single query."""
+    if settings.KR_CITUS:
+        code = qs.model._base_manager.filter(pk=pk).values_list("regency_code", flat=True).first()
+        qs = qs.filter(regency_code=code)
+    return qs.filter(pk=pk)
+
+
+def fields_but_regency(instance: models.Model) -> list[str]:
+    """`update_fields` for a full save() that leaves the regency out: the tenant of a
+    row never changes, and on Citus, where it is the distribution column, an UPDATE
+    that sets it is refused ("modifying the partition value of rows")."""
+    return [f.name for f in instance._meta.concrete_fields
+            if not f.primary_key and not f.generated and f.name != "regency_code"]
+
+
 def regency_field(**kwargs) -> models.CharField:
     """The `regency_code` column of a regency-owned model (database default: this
     deployment's regency, so existing rows and raw inserts are Kubu Raya's)."""

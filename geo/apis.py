@@ -60,7 +60,7 @@ def _covering_body(lon: float, lat: float, location) -> dict:
 
 
 def _outside_coverage(lon: float, lat: float) -> ApiError:
-    return ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
+    return ApiError("outside_coverage", selectors.outside_coverage_message(),
                     status_code=404, extra={"lon": lon, "lat": lat})
 
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from common.db import prepared_cursor
 
@@ -38,6 +39,22 @@ class PointLocation:
     @property
     def codes(self) -> list[str]:
         return [a.code for a in (self.desa, self.kecamatan, self.kabupaten) if a is not None]
+
+
+def coverage_names() -> list[str]:
+    """The kabupaten/kota this deployment serves, by name ("Kabupaten Kubu Raya",
+    "Kota Pontianak", ...): those loaded in the current editions."""
+    return list(Area.objects.filter(edition__is_current=True, level=Area.Level.KABUPATEN)
+                .order_by("code").values_list("name", flat=True).distinct())
+
+
+def outside_coverage_message() -> str:
+    """The `outside_coverage` message: names Kubu Raya when it is the only regency
+    served (the default deployment, as always), else every regency served."""
+    names = coverage_names()
+    if names in ([], ["Kabupaten Kubu Raya"]):
+        return _("Titik berada di luar wilayah Kabupaten Kubu Raya.")
+    return _("Titik berada di luar wilayah layanan: %(regions)s.") % {"regions": ", ".join(names)}
 
 
 def edition_current() -> Edition | None:

@@ -601,5 +601,5 @@ def kerja_umkm(request):
             else:
                 messages.success(request, _("Tersimpan."))
         return redirect("portal:umkm-verifikasi")
-    pending = business_selectors.businesses_pending_verification().select_related("desa")[:100]
+    pending = business_selectors.businesses_pending_verification(user=request.user).select_related("desa")[:100]
     return render(request, "portal/kerja/umkm.html", {"nav": "umkm", "pending": pending})

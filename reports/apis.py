@@ -34,8 +34,7 @@ NOT_FOUND = ("not_found", _("Laporan tidak ditemukan."))
 
 
 def _report_or_404(report_id) -> Report:
-    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter", "on_behalf_of_rt",
-                                            "merged_into")
+    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter", "on_behalf_of_rt")
               .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("id")))
               .filter(id=report_id).first())
     if report is None:
@@ -155,7 +154,7 @@ class ReportDetailApi(APIView):
 class ReportTrackApi(APIView):
     @extend_schema(summary="Public tracking view by tracking code")
     def get(self, request, tracking_code):
-        report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "merged_into")
+        report = (Report.objects.select_related("category", "desa", "kecamatan", "agency")
                   .filter(tracking_code=tracking_code.upper()).first())
         if report is None:
             raise ApiError(*NOT_FOUND, status_code=404)
@@ -334,11 +333,16 @@ class AccessLogApi(APIView):
     def get(self, request):
         if not user_has_role(user=request.user, roles=[Role.DPO]):
             raise ApiError("permission_denied", _("Hanya Pejabat Pelindungan Data Pribadi."), status_code=403)
-        rows = (PersonalDataAccess.objects.filter(regency_code__in=user_regency_codes(user=request.user, roles=[Role.DPO]))
-                .select_related("user", "agency", "report").order_by("-accessed_at")[:10000])
+        regencies = user_regency_codes(user=request.user, roles=[Role.DPO])
+        rows = (PersonalDataAccess.objects.filter(regency_code__in=regencies)
+                .select_related("user", "agency").order_by("-accessed_at")[:10000])
+        # The reports' codes by a second query, not a join on report_id alone (on Citus
+        # a join of two distributed tables must also match their regency).
+        codes = dict(Report.objects.filter(regency_code__in=regencies, id__in={a.report_id for a in rows})
+                     .values_list("id", "tracking_code"))
         records = [{"accessed_at": a.accessed_at.isoformat(), "user": a.user.username,
                     "agency": a.agency.code if a.agency else "", "report_id": str(a.report_id),
-                    "tracking_code": a.report.tracking_code, "kind": a.kind, "reason": a.reason,
+                    "tracking_code": codes[a.report_id], "kind": a.kind, "reason": a.reason,
                     "ip_address": a.ip_address or ""} for a in rows]
         if request.query_params.get("export") == "csv":
             buffer = io.StringIO()

@@ -150,7 +150,9 @@ def report_track_public(*, tracking_code: str, user=None) -> dict | None:
     """report_tracking_dict of the report with this tracking code, or None;
     `can_dispute` is true only for its signed-in reporter while a resolution
     may still be disputed (REPORTS_DISPUTE_DAYS after it)."""
-    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "merged_into")
+    # The merged-into report (rare) is read on its own: on Citus a join of two
+    # distributed tables by id alone is refused.
+    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency")
               .filter(tracking_code=tracking_code.strip().upper()).first())
     if report is None:
         return None

@@ -329,13 +329,19 @@ def reports_nearby(*, agency_ids: set[int], lon: float, lat: float, radius_m: fl
         status_clause, knn = "AND r.status = ANY(%(statuses)s) " + _OPEN_CLAUSE, _KNN_OPEN
     else:
         status_clause, knn = "AND r.status = ANY(%(statuses)s)", _KNN_ANY
+    regencies = []
+    if settings.KR_CITUS:
+        # On Citus the LATERAL ... LIMIT runs on a shard only when it names the
+        # regency (one regency's agencies: a router query on one shard).
+        regencies = sorted(set(Agency.objects.filter(id__in=agency_ids).values_list("regency_code", flat=True)))
+        status_clause += " AND r.regency_code = ANY(%(regencies)s)"
     with connection.cursor() as cursor:
         # fetch > limit: the KNN order is by sphere distance (or degrees), the
         # answer by spheroid distance (they differ by < 0.7 %), so a margin of
         # rows is re-ordered exactly.
         cursor.execute(_NEARBY_SQL.format(status_clause=status_clause, knn=knn),
                        {"agencies": sorted(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
-                        "statuses": statuses or [], "fetch": limit * 2, "limit": limit})
+                        "statuses": statuses or [], "fetch": limit * 2, "limit": limit, "regencies": regencies})
         rows = cursor.fetchall()
     return [NearbyReport(id=rid, tracking_code=code, category=category, status=status, lon=x, lat=y,
                          distance_m=round(distance, 1), desa=desa, description=description, deadline=deadline)

@@ -29,7 +29,7 @@ from common import outbox, regency
 from common.workdays import add_working_days
 from common.api_errors import ApiError
 from geo.models import Agency, Area, ServiceArea
-from geo.selectors import point_locate
+from geo.selectors import outside_coverage_message, point_locate
 
 from . import notifications, selectors, taxonomy
 from .models import (Category, PersonalDataAccess, Report, ReportEvent, ReportPhoto, ReportSubject, ReportSupport,
@@ -168,7 +168,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon: float, lat: 
     # Service areas are matched inside the routing query (one query fewer).
     location = point_locate(lon=lon, lat=lat, with_service_areas=False)
     if location is None:
-        raise ApiError("outside_coverage", _("Titik berada di luar wilayah Kabupaten Kubu Raya."),
+        raise ApiError("outside_coverage", outside_coverage_message(),
                        fields={"location": ["outside_coverage"]})
     on_behalf_of_rt = None
     if on_behalf_of_rt_code:
@@ -365,8 +365,8 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
         raise ApiError("note_too_long", _("Catatan terlalu panjang."), fields={"note": ["too_long"]})
     clean = photo_clean(upload=photo) if photo else None
     with transaction.atomic():
-        report = (Report.objects.select_for_update(of=("self",)).select_related("category", "agency")
-                  .filter(id=report_id).first())
+        report = regency.routed(Report.objects.select_for_update(of=("self",)).select_related("category", "agency"),
+                                report_id).first()
         if report is None:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         access = selectors.report_access(user=actor, report=report)
@@ -442,7 +442,7 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
                 size_bytes=clean.content.size, uploaded_by=actor)
         report.status = to
         report.updated_at = now
-        report.save()
+        report.save(update_fields=regency.fields_but_regency(report))
         event = ReportEvent.objects.create(
             report=report, kind=kind, from_status=old_status, to_status=to, note=note or "", public=bool(public),
             author=actor, author_agency=actor_agency, photo=photo_row, created_at=now)
@@ -465,7 +465,7 @@ def _merge_target(*, report: Report, merge_into_id) -> Report:
     if not merge_into_id:
         raise ApiError("merge_target_required", _("Pilih laporan induk."), fields={"merge_into": ["required"]})
     try:
-        master = Report.objects.select_for_update().get(id=merge_into_id)
+        master = regency.routed(Report.objects.select_for_update(), merge_into_id).get()
     except (Report.DoesNotExist, ValueError, ValidationError):
         raise ApiError("merge_target_invalid", _("Laporan induk tidak ditemukan."), fields={"merge_into": ["unknown"]})
     if master.id == report.id or master.status in Report.CLOSED_STATUSES or master.category.code != report.category.code:
@@ -476,7 +476,7 @@ def _merge_target(*, report: Report, merge_into_id) -> Report:
 
 @transaction.atomic
 def report_add_note(*, report_id, actor, note: str, public: bool = False) -> ReportEvent:
-    report = Report.objects.select_for_update().filter(id=report_id).first()
+    report = regency.routed(Report.objects.select_for_update(), report_id).first()
     if report is None or not selectors.report_access(user=actor, report=report).internal:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
     if not note.strip() or len(note) > NOTE_MAX:
@@ -491,7 +491,7 @@ def report_support(*, report_id, user) -> Report:
     duplicate; once per user."""
     from reports.policy import report_public_get
     public = report_public_get(report_id)
-    report = Report.objects.select_for_update().filter(id=report_id).first() if public is not None else None
+    report = regency.routed(Report.objects.select_for_update(), report_id).first() if public is not None else None
     if report is None or not report.is_open or report_public_get(report_id) is None:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
     _support, created = ReportSupport.objects.get_or_create(report=report, user=user)

@@ -27,6 +27,7 @@ from accounts.models import Membership, Role
 from common.humanize import wait_words
 from accounts.services import membership_grant, user_create
 from common.api_errors import ApiError
+from common.regency import routed
 from reports.models import Report, ReportEvent
 
 from .models import ClientRequest, DeviceSupport, FixConfirmation, Follow, Resident, SignInCode
@@ -245,7 +246,7 @@ def report_support(*, report_id, user=None, secret: str | None = None) -> Report
         with transaction.atomic():
             # Public reports only (the projection decides), then the report itself.
             public = reports_public().filter(id=report_id).exists()
-            report = Report.objects.select_for_update().filter(id=report_id).first() if public else None
+            report = routed(Report.objects.select_for_update(), report_id).first() if public else None
             if report is None or not report.is_open:
                 raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
             DeviceSupport.objects.create(report=report, secret_hash=hashed)

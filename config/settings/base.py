@@ -210,6 +210,10 @@ KR_DATA_DIR = Path(env("KR_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "
 # The deployment's own regency (kabupaten/kota code): the default tenant of every
 # regency-owned row (common.regency); other regencies come from geo_load_kalbar.
 KR_REGENCY_CODE = env("KR_REGENCY_CODE", default="61.12")
+# The database is a Citus coordinator with the tables distributed (`manage.py
+# citus_distribute`; set by the Citus scripts): row locks name the row's regency
+# (common.regency.routed) and statements get custom plans (DB_PLAN_CACHE_MODE).
+KR_CITUS = env.bool("KR_CITUS", default=False)
 # Every geometry is stored in EPSG:4326 (lon, lat).
 GEO_STORAGE_SRID = 4326
 # A point in the sea or a river this close to a desa resolves to it, flagged
@@ -444,7 +448,8 @@ DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=0)
 # plan per statement and connection. With `auto` PostgreSQL kept planning the
 # lookup for every point (its custom plans looked cheaper), 0.8 ms a lookup
 # instead of 0.3 ms. `auto` restores PostgreSQL's default.
-DB_PLAN_CACHE_MODE = env("DB_PLAN_CACHE_MODE", default="force_generic_plan")
+# On Citus custom plans: Citus routes a statement to its shard by its parameters' values.
+DB_PLAN_CACHE_MODE = env("DB_PLAN_CACHE_MODE", default="force_custom_plan" if KR_CITUS else "force_generic_plan")
 
 
 def db_connection_options(statement_timeout_ms: int) -> str:

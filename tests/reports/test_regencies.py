@@ -116,3 +116,14 @@ def test_a_regencys_staff_see_only_their_regency(submit, users, make_user):
                                             content_type="application/json")
     assert done.status_code == 200, done.content
     assert ids[PONTIANAK] in queue(pnk_pupr) and ids[PONTIANAK] not in queue(users["pupr"])
+
+
+@pytest.mark.usefixtures("pontianak")
+def test_outside_coverage_names_every_regency_served(client, submit, users):
+    served = "Titik berada di luar wilayah layanan: Kabupaten Kubu Raya, Kota Pontianak."
+    lookup = client.get("/api/v1/areas/covering", {"lon": "106.8", "lat": "-6.2"})  # Jakarta
+    assert lookup.status_code == 404 and lookup.json()["message"] == served, lookup.content
+    response = submit(users["resident"], category="road-damage", point=(106.8, -6.2))
+    assert response.status_code == 400 and response.json()["message"] == served, response.content
+    english = client.get("/api/v1/areas/covering", {"lon": "106.8", "lat": "-6.2"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["message"] == "The point is outside the area served: Kabupaten Kubu Raya, Kota Pontianak."

@@ -1,0 +1,113 @@
+"""The Django tables distributed on Citus (issue 23, ops.citus): the main queries of
+one regency are router queries, one task on one shard, read from `EXPLAIN` on the
+real engine. Runs where the test database is a Citus coordinator with the tables
+distributed (scripts/citus-suite.sh, `make citus-test`); on one PostgreSQL the
+module is skipped with that reason, and the last test checks that
+`citus_distribute` changes nothing there."""
+import math
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Role
+from ops.citus import DISTRIBUTED, REFERENCE, is_distributed
+from reports.models import PublicReport, Report, ReportEvent
+from reports.selectors import reports_queue
+
+from .conftest import SUNGAI_RAYA
+from .test_regencies import PONTIANAK, PONTIANAK_DESA, inside, pontianak  # noqa: F401 (fixture)
+
+
+def on_citus() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'")
+        return cursor.fetchone() is not None and is_distributed(cursor)
+
+
+@pytest.fixture
+def distributed(db):
+    if not on_citus():
+        pytest.skip("needs the tables distributed on Citus: scripts/citus-suite.sh (make citus-test)")
+
+
+def explain(sql: str, params=()) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, list(params))
+        return "\n".join(r[0] for r in cursor.fetchall())
+
+
+def task_count(plan: str) -> int:
+    """Tasks of the plan's distributed scan; a fast-path/router plan has one."""
+    counts = [int(n) for n in re.findall(r"Task Count: (\d+)", plan)]
+    assert counts, plan
+    return max(counts)
+
+
+def captured(queries, prefix: str) -> str:
+    sqls = [q["sql"] for q in queries if prefix in q["sql"]]
+    assert sqls, f"no query with {prefix!r}"
+    return sqls[0]
+
+
+@pytest.mark.usefixtures("distributed")
+def test_the_plan_of_tables():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT logicalrelid::text, partmethod, colocationid FROM pg_dist_partition")
+        kinds = {t: (m, c) for t, m, c in cursor.fetchall()}
+        cursor.execute("SELECT relkind FROM pg_class WHERE relname IN ('reports_public_report', 'tiles_reportcell')")
+        assert {k for (k,) in cursor.fetchall()} == {"v"}
+    anchor = kinds["reports_report"]
+    assert all(kinds[t] == anchor and anchor[0] == "h" for t in DISTRIBUTED)  # one co-location group
+    assert all(kinds[t][0] == "n" for t in REFERENCE)  # reference tables
+
+
+@pytest.mark.usefixtures("distributed", "pontianak")
+def test_one_regencys_queries_are_router_queries(submit, users, make_user):
+    with CaptureQueriesContext(connection) as queries:
+        response = submit(users["resident"], category="road-damage", point=inside(PONTIANAK_DESA))
+    assert response.status_code == 201, response.content
+    report = Report.objects.get(id=response.json()["id"])
+    assert report.regency_code == PONTIANAK
+    # The submission: the report, its event and routing decision in one statement, one shard.
+    insert = captured(queries.captured_queries, 'INSERT INTO "reports_report"')
+    assert task_count(explain(insert)) == 1
+    # A staff member's queue (always filtered by their regency).
+    staff = make_user("staf_pupr_pontianak", Role.AGENCY_STAFF, "6171-pupr")
+    queue = reports_queue(user=staff)
+    assert report.id in {r.id for r in queue}
+    assert task_count(queue.explain()) == 1
+    coordinator = make_user("koordinator_pontianak", Role.COORDINATOR, "6171-diskominfo")
+    assert task_count(reports_queue(user=coordinator).explain()) == 1
+    # A report and its timeline, where the regency is known.
+    detail = Report.objects.select_related("category", "desa", "agency").filter(id=report.id,
+                                                                                regency_code=PONTIANAK)
+    assert task_count(detail.explain()) == 1
+    timeline = ReportEvent.objects.filter(report_id=report.id, regency_code=PONTIANAK).order_by("created_at")
+    assert task_count(timeline.explain()) == 1
+    # The public projection of one regency in a tile's envelope (a view on Citus).
+    lon, lat = inside(PONTIANAK_DESA)
+    x = int((lon + 180) / 360 * 2 ** 14)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2 ** 14)
+    tile = PublicReport.objects.extra(
+        where=["regency_code = %s", "location && ST_Transform(ST_TileEnvelope(14, %s, %s), 4326)"],
+        params=[PONTIANAK, x, y])
+    assert report.id in {r.id for r in tile}
+    assert task_count(tile.explain()) == 1
+    # Kubu Raya's report of the same kind: another shard; the province-wide count fans out.
+    kr = submit(users["resident"], category="road-damage", desa=SUNGAI_RAYA)
+    assert kr.status_code == 201, kr.content
+    assert task_count(Report.objects.filter(regency_code="61.12").values("id").explain()) == 1
+    assert task_count(explain("SELECT count(*) FROM reports_report")) > 1
+
+
+def test_citus_distribute_is_a_no_op_on_one_postgresql(db, capsys):
+    if on_citus():
+        pytest.skip("on Citus: the plain-PostgreSQL no-op is checked by the normal suite")
+    call_command("citus_distribute")
+    assert "nothing to do" in capsys.readouterr().out
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE relname = 'reports_public_report'")
+        assert cursor.fetchone() == ("r",)
