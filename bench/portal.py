@@ -217,12 +217,13 @@ def main_throttled():
                     break
             except OSError:
                 time.sleep(0.1)
-        # A running server has built the boundary texts of the edition before
-        # (portal.selectors keeps them per edition: 0.4-0.75 s of PostGIS each
-        # on this machine): built here once in each worker, as after any
-        # earlier visitor. The phone's own cache stays cold.
+        # A running server has rendered the pages and built the boundary texts
+        # of the edition before (portal.selectors keeps them per edition:
+        # 0.4-0.75 s of PostGIS each on this machine): done here a few times
+        # (both workers), as after any earlier visitor. The phone's own cache
+        # stays cold.
         for _ in range(4):
-            for path in ("/peta/wilayah/desa.garis.json?kasar=1", "/peta/wilayah/desa.garis.json",
+            for path in ("/lapor/", "/peta/", "/peta/wilayah/desa.garis.json?kasar=1", "/peta/wilayah/desa.garis.json",
                          "/peta/wilayah/desa.geojson", "/peta/wilayah/kecamatan.geojson"):
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 conn.request("GET", path)
