@@ -62,6 +62,10 @@ def phone(browser):
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True})
     yield browser
+    # Leave the app before the test database is emptied: a page still asking
+    # the live server (a map's tiles, a background refresh) would race it.
+    browser.get("about:blank")
+    time.sleep(1)
 
 
 def _fresh_origin(driver, base: str):

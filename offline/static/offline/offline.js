@@ -195,13 +195,16 @@
     building: {fill: true, fillColor: "#d9d0c9", fillOpacity: 1, stroke: false},
     landcover: {fill: true, fillColor: "#e3efd9", fillOpacity: 0.6, stroke: false}
   };
-  function basemap(map, plan) {
+  function basemap(map, plan, bbox) {
+    // Only the package's area: a tile outside it is neither kept nor asked for.
+    var bounds = bbox ? L.latLngBounds([bbox[1], bbox[0]], [bbox[3], bbox[2]]) : undefined;
     (plan.sources || []).forEach(function (source) {
       // A layer not styled here (labels, POIs...) is not drawn.
       var styles = window.Proxy ? new Proxy(STYLE, {get: function (t, name) { return t[name] || []; }}) : STYLE;
       L.vectorGrid.protobuf(source.template, {
         // Below z10 (the whole area on a small screen) the z10 tiles are drawn smaller.
         vectorTileLayerStyles: styles, minNativeZoom: 10, maxNativeZoom: source.max_zoom, maxZoom: 19,
+        bounds: bounds,
         interactive: false, attribution: source.attribution || "", rendererFactory: L.canvas.tile,
         fetchOptions: {credentials: "same-origin"}
       }).addTo(map);
@@ -212,7 +215,7 @@
     if (!window.L || !$("crew-map")) { return; }
     if (!state.map) {
       state.map = L.map("crew-map", {zoomControl: true});
-      if (L.vectorGrid && state.pkg.basemap) { basemap(state.map, state.pkg.basemap); }
+      if (L.vectorGrid && state.pkg.basemap) { basemap(state.map, state.pkg.basemap, state.pkg.bbox); }
       document.documentElement.dataset.basemap = state.pkg.basemap ? state.pkg.basemap.format || "" : "";
     }
     if (state.layer) { state.map.removeLayer(state.layer); }
