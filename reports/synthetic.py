@@ -174,6 +174,9 @@ def indexes_deferred():
             cursor.execute("ANALYZE reports_report")
             cursor.execute("ANALYZE reports_reportevent")
             cursor.execute("ANALYZE reports_public_report")
+            # The tiles' copy back in spatial order (reports migration 0016):
+            # a large load appends its rows in arrival order.
+            cursor.execute("CLUSTER reports_public_point USING reports_public_point_order")
             cursor.execute("ANALYZE reports_public_point")
 
 
