@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.tiles.conftest import decode, pixel_in_tile, tile_of
-from layers.policy.classes import PUBLIC_GRID_DEG
+from common.publication import PUBLIC_GRID_DEG
 from tiles import aggregates, cache, receivers, sources, vector
 
 pytestmark = pytest.mark.django_db
