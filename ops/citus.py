@@ -42,7 +42,8 @@ What Citus requires and how it is met:
   safely): the public projection reports_public_report, a table kept by
   triggers on one PostgreSQL, becomes a view of its rule
   (reports_public_report_rule, the same SQL the triggers copy from, plus the
-  report's regency_code so a regency's public read is routed to one shard), and
+  report's regency_code so a regency's public read is routed to one shard), its
+  tiles' narrow copy reports_public_point a view of it in Web Mercator, and
   the tiles' report cells tiles_reportcell a view of the same aggregate the
   cells' rebuild computes (a low-zoom tile fans out, by design). The compaction
   job has nothing to compact there.
@@ -178,8 +179,14 @@ def _projections_as_views(cursor) -> list[str]:
     dependants = cursor.fetchall()
     for name, _definition in dependants:
         cursor.execute(f"DROP VIEW {name}")
+    # The tiles' narrow copy (reports migration 0016) is kept by triggers on the
+    # projection table: a view of the projection here.
+    cursor.execute("DROP TABLE reports_public_point")
     cursor.execute("DROP TABLE reports_public_report")
     cursor.execute("CREATE VIEW reports_public_report AS SELECT * FROM reports_public_report_rule")
+    cursor.execute(f"CREATE VIEW reports_public_point AS SELECT id, m AS location_3857, ST_X(m) AS x, ST_Y(m) AS y,"
+                   f" category_code, category_name, status, supporters_count, created_at, {COLUMN}"
+                   f" FROM (SELECT *, ST_Transform(location, 3857) AS m FROM reports_public_report) AS r")
     for name, definition in dependants:
         cursor.execute(f"CREATE VIEW {name} AS {definition}")
     assert _CELLS_INSERT in REBUILD_SQL, "tiles.aggregates.REBUILD_SQL changed: update ops.citus"
@@ -188,6 +195,7 @@ def _projections_as_views(cursor) -> list[str]:
     cursor.execute("CREATE VIEW tiles_reportcell (z, cx, cy, category_id, status, confidential, n, sum_x, sum_y)"
                    f" AS {cells}")
     return ["reports_public_report: view of reports_public_report_rule (+ regency_code)",
+            "reports_public_point: view of reports_public_report in Web Mercator",
             "tiles_reportcell: view of the cells' aggregate"]
 
 

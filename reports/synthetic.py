@@ -176,7 +176,10 @@ def indexes_deferred():
             cursor.execute("ANALYZE reports_public_report")
             # The tiles' copy back in spatial order (reports migration 0016):
             # a large load appends its rows in arrival order.
-            cursor.execute("CLUSTER reports_public_point USING reports_public_point_order")
-            cursor.execute("ANALYZE reports_public_point")
+            # On Citus it is a view of the projection (ops.citus): nothing to order.
+            cursor.execute("SELECT relkind FROM pg_class WHERE oid = 'reports_public_point'::regclass")
+            if cursor.fetchone()[0] == "r":
+                cursor.execute("CLUSTER reports_public_point USING reports_public_point_order")
+                cursor.execute("ANALYZE reports_public_point")
 
 
