@@ -24,29 +24,8 @@ def _layers() -> list:
     return list(registry.layers_public())
 
 
-def _dataset_entries(seen: set[str]) -> list[dict]:
-    """Published datasets the registry did not list (it lists them all once
-    the datasets provider is registered; this keeps the DIP complete if not)."""
-    from datasets import policy as policy
-    entries = []
-    for dataset in policy.datasets_public():
-        if dataset.layer_id in seen:
-            continue
-        metadata = policy.dataset_public_metadata(dataset)
-        where = {"metadata": _url("layers-metadata", layer_id=dataset.layer_id),
-                 "ogc_collection": _url("ogc-collection", collection_id=dataset.layer_id)}
-        entries.append({
-            "kind": "layer", "id": dataset.layer_id, "title": dataset.title,
-            "description": dataset.description, "kip_class": dataset.kip_class,
-            "kip_class_label": str(dataset.get_kip_class_display()), "legal_basis": dataset.legal_basis,
-            "producer": metadata["producer"], "update_frequency": metadata["update_frequency"],
-            "licence": dataset.licence, "format": "GeoJSON, CSV, OGC API - Features, vector tiles",
-            "where": {k: v for k, v in where.items() if v}})
-    return entries
-
-
 def _layer_entry(layer) -> dict:
-    metadata = layer.metadata() if hasattr(layer, "metadata") else {}
+    metadata = layer.metadata()
     where = {
         "ogc_collection": _url("ogc-collection", collection_id=layer.id),
         "metadata": _url("layers-metadata", layer_id=layer.id),
@@ -90,6 +69,5 @@ def _document_entry(doc) -> dict:
 
 def information_list_public() -> dict:
     layers = [_layer_entry(layer) for layer in _layers()]
-    layers += _dataset_entries({entry["id"] for entry in layers})
     documents = [_document_entry(doc) for doc in documents_listed()]
     return {"count": len(layers) + len(documents), "layers": layers, "documents": documents}
