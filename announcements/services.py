@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common import outbox
 from common.api_errors import ApiError
+from common.times import to_utc
 from geo.models import Area
 from geo.selectors import edition_current
 from announcements.policy import announcement_gate
@@ -33,7 +34,10 @@ def _parse_time(value, name):
             raise ApiError("invalid_datetime", _("Waktu tidak sah (ISO 8601)."), fields={name: ["invalid"]}) from None
     if dt.tzinfo is None:
         raise ApiError("invalid_datetime", _("Waktu harus menyebut zona waktu (mis. +07:00)."), fields={name: ["naive"]})
-    return dt
+    try:
+        return to_utc(dt)
+    except ValueError:
+        raise ApiError("invalid_datetime", _("Waktu tidak sah (ISO 8601)."), fields={name: ["invalid"]}) from None
 
 
 def _clean_fields(data: dict, *, partial: bool) -> dict:

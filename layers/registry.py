@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.times import to_utc
 from geo.attribution import DATA_ATTRIBUTION, DATA_LICENCE
 
 logger = logging.getLogger(__name__)
@@ -247,7 +248,8 @@ def field_value_coerce(kind: str, value):
             raise ValueError(f"not a boolean: {value}")
         return lowered in ("true", "1")
     if kind == DATETIME and isinstance(value, str):
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return to_utc(moment) if moment.tzinfo else moment
     return str(value)
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.api_errors import ApiError
+from common.times import to_utc
 from reports import services as report_services
 from reports.models import Report, ReportEvent
 from reports.photos import photo_clean
@@ -85,6 +86,7 @@ def action_apply(*, user, action: dict) -> dict:
         taken = datetime.datetime.fromisoformat(str(taken_at).replace("Z", "+00:00")) if taken_at else timezone.now()
         if timezone.is_naive(taken):
             taken = timezone.make_aware(taken, datetime.timezone.utc)
+        taken = to_utc(taken)
     except ValueError:
         raise ApiError("invalid_action", _("Waktu tindakan tidak sah."), fields={"taken_at": ["invalid"]})
     existing = ClientAction.objects.filter(client_id=client_id).first()

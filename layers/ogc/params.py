@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from common.times import to_utc
 from layers.registry import CRS84, Layer, field_value_coerce
 
 RESERVED = {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs"}
@@ -82,12 +83,12 @@ def _instant(raw: str, *, end: bool) -> datetime.datetime | None:
             moment = datetime.datetime.combine(day, datetime.time.max if end else datetime.time.min)
             return moment.replace(tzinfo=datetime.timezone.utc)
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        return to_utc(moment)
     except ValueError:
         raise invalid(_("datetime tidak sesuai RFC 3339, mis. 2026-01-31T00:00:00Z atau "
                         "2026-01-01/2026-01-31.")) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment
 
 
 def datetime_parse(raw: str) -> tuple[datetime.datetime | None, datetime.datetime | None]:

@@ -277,3 +277,13 @@ def test_odd_json_shapes_answer_400_not_500(speakers):
         r = w.post("/api/v1/subscriptions/", data, content_type="application/json")
         assert r.status_code == 400 and "code" in r.json(), (data, r.content)
     assert Subscription.objects.count() == 0
+
+
+def test_validity_times_are_kept_in_utc_whatever_offset_python_reads():
+    # "+18:44" parses in Python; PostgreSQL keeps offsets only within +-15:59.
+    from announcements.services import _parse_time
+    from common.api_errors import ApiError
+    assert _parse_time("2026-12-01T02:00:00+18:44", "valid_from").isoformat() == "2026-11-30T07:16:00+00:00"
+    with pytest.raises(ApiError) as error:
+        _parse_time("0001-01-01T00:00:00+05:00", "valid_from")
+    assert error.value.code == "invalid_datetime"

@@ -145,3 +145,17 @@ def test_gdal_lists_and_reads_every_collection(live_server, kubu_raya, tmp_path)
     check = subprocess.run(["ogrinfo", "-ro", "-so", str(out), "desa"], capture_output=True, text=True)
     assert "Feature Count: 123" in check.stdout
     assert "kecamatan_code: String" in check.stdout
+
+
+def test_datetime_offsets_python_reads_but_postgresql_does_not_are_converted_to_utc():
+    # "+18:44" parses in Python; PostgreSQL keeps offsets only within +-15:59.
+    from layers.ogc.params import OgcError, datetime_parse
+    start, end = datetime_parse("2026-01-01T02:00:00+18:44")
+    assert start == end and start.isoformat() == "2025-12-31T07:16:00+00:00"
+    with pytest.raises(OgcError):
+        datetime_parse("0001-01-01T00:00:00+05:00")
+
+
+def test_reports_items_take_an_unusual_offset(client, kubu_raya):
+    response = client.get("/ogc/collections/reports/items?datetime=2026-01-01T02:00:00%2B18:44/..")
+    assert response.status_code == 200, response.content

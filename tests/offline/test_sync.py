@@ -169,3 +169,19 @@ def test_installable_app_files(client):
     text = sw.content.decode()
     assert "__SHELL__" not in text and '"/lapor/"' in text
     assert client.get("/offline/").status_code == 200
+
+
+def test_any_utc_offset_python_reads_is_kept_and_one_out_of_range_is_a_clear_error(submit, users):
+    # Found by the fuzzer: "+18:44" parses in Python, but PostgreSQL keeps offsets
+    # only within +-15:59, so storing it unconverted was a 500.
+    report = _report(submit, users)
+    far = _action(report, kind="note", note="Catatan", taken_at="5541-10-04T02:29:25+18:44")
+    [result] = _sync(users["pupr_crew"], far).json()["results"]
+    assert result["outcome"] == "applied", result
+    stored = ClientAction.objects.get(client_id=far["client_id"]).taken_at
+    assert stored.isoformat() == "5541-10-03T07:45:25+00:00"
+    before = ClientAction.objects.count()
+    edge = _action(report, kind="note", note="Catatan", taken_at="0001-01-01T00:00:00+05:00")
+    [result] = _sync(users["pupr_crew"], edge).json()["results"]
+    assert result["outcome"] == "error" and result["code"] == "invalid_action"
+    assert ClientAction.objects.count() == before
