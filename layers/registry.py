@@ -123,6 +123,11 @@ class Layer:
     # kept equal to the projection by triggers). A point tile then reads it and
     # places its points by arithmetic, with no transform per point (tiles.vector).
     tile_points_sql: Callable[[], tuple[str, list]] | None = field(default=None, repr=False)
+    # A point layer's narrow copy kept in spatial order, as (table, column of
+    # the point in EPSG:3857, with a GiST index): a bbox items page picks its
+    # ids and counts its matches there, then reads only the page's rows of
+    # the layer (layers.selectors.features_page). reports: reports_public_point.
+    bbox_copy: tuple[str, str] | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -502,6 +507,7 @@ def _domain_layers() -> list[Layer]:
         datetime_field="created_at", id_type="uuid", count_is_cheap=False,
         tile_fields=("category_code", "category_name", "status", "supporters_count"),
         tile_points_sql=lambda: (_REPORTS_TILE_POINTS_SQL, []),
+        bbox_copy=("reports_public_point", "location_3857"),
         keywords=["RT Online", "laporan warga", "pengaduan"],
     ))
     layers.append(Layer(

@@ -6,6 +6,7 @@ page leaves the database as one string and Python never touches a feature.
 prior-art.md measured this 6-17x faster than serializing rows in Python.
 """
 import contextlib
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -33,25 +34,137 @@ def bounded_cursor(timeout_ms: int | None = None):
     timeout_ms = timeout_ms or settings.LAYERS_STATEMENT_TIMEOUT_MS
     with transaction.atomic(), connection.cursor() as cursor:
         # set_config, not SET: SET takes no bound parameters.
-        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(int(timeout_ms))])
+        # JIT off: these statements read a page's worth of rows, and a high
+        # cost estimate (a subplan per row) made PostgreSQL spend ~40 ms
+        # compiling one.
+        cursor.execute("SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
+                       [str(int(timeout_ms))])
         yield cursor
 
 
+# A bbox page of a layer with a narrow copy in spatial order (Layer.bbox_copy)
+# picks its ids there. The copy holds each point in Web Mercator; a 4326 bbox
+# maps to a 3857 box exactly up to rounding, so a point farther than
+# _BAND_DEG inside the bbox matches on the copy alone, one farther than that
+# outside never matches, and only the points in the band between are tested
+# against the layer's own row (its `&&`), so the copy answers exactly what
+# the layer's bbox filter answers.
+_BAND_DEG = 1e-4
+_MERCATOR_MAX_LAT = 85.0
+# Per row, walking the layer by id and testing each row's point (a random
+# read of a wide row) costs about this many times reading one match from the
+# ordered copy and sorting it (measured on 1,000,000 reports, 712k public:
+# 2-2.5x; docs/benchmarks.md, issue 25): a page of n rows in a bbox holding N
+# of the layer's T rows walks ~n*T/N rows, or reads and sorts N on the copy;
+# the two meet near N = 42,000 there.
+_WALK_COST_RATIO = 2.5
+
+
+def _copy_bbox(layer: Layer, filters: dict, count_filters: dict | None, count_max: int | None):
+    """The bbox as four floats when the page can be picked on the layer's
+    narrow copy: a bbox (and perhaps `after`) is the only filter, of the page
+    and of the count, and it is a plain box Web Mercator can hold."""
+    if not layer.bbox_copy or settings.KR_CITUS:
+        return None
+    bbox = filters.get("bbox")
+    if bbox is None or set(filters) - {"bbox", "after"}:
+        return None
+    if count_max is not None and (count_filters or {}) != {"bbox": bbox}:
+        return None
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    if minx > maxx or miny > maxy or miny < -_MERCATOR_MAX_LAT or maxy > _MERCATOR_MAX_LAT:
+        return None
+    return minx, miny, maxx, maxy
+
+
+def _copy_match_sql(layer: Layer, box: tuple[float, float, float, float]) -> tuple[str, list]:
+    """WHERE clause on the copy (alias p) matching exactly the rows the
+    layer's bbox filter matches."""
+    _, column = layer.bbox_copy
+    minx, miny, maxx, maxy = box
+    band = _BAND_DEG
+    outer = [minx - band, max(miny - band, -_MERCATOR_MAX_LAT - 0.01), maxx + band,
+             min(maxy + band, _MERCATOR_MAX_LAT + 0.01)]
+    envelope = "ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 3857)"
+    exact_sql, exact_params = layer.table_sql({"bbox": list(box)})
+    # OFFSET 0: a lookup by id per row in the band, never the planner's
+    # hashed alternative (reading every match of the bbox in the layer).
+    check = f"EXISTS (SELECT 1 FROM ({exact_sql}) AS e WHERE e.id = p.id OFFSET 0)"
+    if minx + band < maxx - band and miny + band < maxy - band:
+        inner = [minx + band, miny + band, maxx - band, maxy - band]
+        return (f"p.{column} && {envelope} AND CASE WHEN p.{column} && {envelope} THEN true ELSE {check} END",
+                [*outer, *inner, *exact_params])
+    return f"p.{column} && {envelope} AND {check}", [*outer, *exact_params]
+
+
+def _copy_plan(layer: Layer, box, rows_wanted: int) -> str:
+    """"copy-sort" (pick the page's ids among the bbox's matches on the
+    copy) or "copy-walk" (walk the layer by id until the page is full), by
+    the planner's estimate of the matches."""
+    table, column = layer.bbox_copy
+    minx, miny, maxx, maxy = box
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} p WHERE p.{column} && "
+                       f"ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 3857)", [minx, miny, maxx, maxy])
+        plan = cursor.fetchone()[0]
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        total = max(float(cursor.fetchone()[0]), 1.0)
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    matches = max(float(plan[0]["Plan"]["Plan Rows"]), 1.0)
+    walk = _WALK_COST_RATIO * min(rows_wanted * total / matches, total)
+    return "copy-sort" if matches <= walk else "copy-walk"
+
+
 def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int,
-                  count_filters: dict | None = None, count_max: int | None = None
+                  count_filters: dict | None = None, count_max: int | None = None, plan: str | None = None
                   ) -> tuple[str, int, str | None, int | None]:
     """(JSON array of Features as text, number returned, last id as text,
     number matched), ordered by id, in ONE statement: the page is built by
     json_agg in PostgreSQL from the layer's flat SELECT, and the matches of
     `count_filters` are counted in the same statement when `count_max` is
     given (0: exactly; n: up to n, None when there are more, so the count
-    reads at most n + 1 index entries)."""
-    sql, params = layer.table_sql(filters)
+    reads at most n + 1 index entries).
+
+    A bbox page of a layer with a narrow copy in spatial order
+    (Layer.bbox_copy) counts its matches on the copy (they sit on few pages
+    there; in the layer's table, in arrival order, each on a page of its
+    own), and, when the bbox holds few enough of the layer's rows, picks the
+    page's ids there too (`copy-sort`); otherwise it walks the layer by id
+    (`copy-walk`). `plan` forces one ("layer": neither; for tests)."""
+    filters = filters or {}
+    box = _copy_bbox(layer, filters, count_filters, count_max) if plan != "layer" else None
+    if box is not None and plan is None:
+        plan = _copy_plan(layer, box, limit + offset)
+    elif box is None:
+        plan = "layer"
+    table = layer.bbox_copy[0] if box is not None else None
+    if plan == "copy-sort":
+        match, match_params = _copy_match_sql(layer, box)
+        after, after_params = "", []
+        if filters.get("after") is not None:
+            cast = {"integer": "bigint", "uuid": "uuid"}.get(layer.id_type, "text")
+            after, after_params = f" AND p.id > %s::{cast}", [str(filters["after"])]
+        rest_sql, rest_params = layer.table_sql({})
+        # OFFSET 0 keeps the copy's scan by bbox (a bitmap of few pages) under
+        # the sort: the planner would otherwise walk the copy's id index.
+        ids_sql = (f"SELECT s.id FROM (SELECT p.id FROM {table} p WHERE {match}{after} OFFSET 0) AS s "
+                   f"ORDER BY s.id LIMIT %s OFFSET %s")
+        sql = f"SELECT r.* FROM ({rest_sql}) AS r WHERE r.id = ANY(ARRAY({ids_sql}))"
+        params = [*rest_params, *match_params, *after_params, limit, offset]
+        page_offset = 0
+    else:
+        sql, params = layer.table_sql(filters)
+        page_offset = offset
     # ORDER BY id makes paging stable; the subquery is flattened, so a bbox
     # filter and the id order both reach the indexes of the source table.
     count_sql, count_params = "NULL::bigint", []
     if count_max is not None:
-        csql, cparams = layer.table_sql(count_filters)
+        if box is not None:
+            match, match_params = _copy_match_sql(layer, box)
+            csql, cparams = f"SELECT 1 FROM {table} p WHERE {match}", match_params
+        else:
+            csql, cparams = layer.table_sql(count_filters)
         if count_max:
             count_sql = f"(SELECT count(*) FROM (SELECT 1 FROM ({csql}) AS c LIMIT %s) AS c)"
             count_params = [*cparams, count_max + 1]
@@ -59,13 +172,13 @@ def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int
             count_sql, count_params = f"(SELECT count(*) FROM ({csql}) AS c)", list(cparams)
     # A first page that is not full holds every match: the count subquery
     # (an InitPlan, run only when its branch is taken) is skipped then.
-    first_page = not offset and not (filters or {}).get("after")
+    first_page = not offset and not filters.get("after")
     page_sql = (f"SELECT COALESCE(json_agg({_feature_expr(layer)} ORDER BY q.id), '[]'::json)::text, count(*), "
                 f"(array_agg(q.id::text ORDER BY q.id DESC))[1], "
                 f"CASE WHEN %s AND count(*) < %s THEN count(*) ELSE {count_sql} END "
                 f"FROM (SELECT * FROM ({sql}) AS s ORDER BY s.id LIMIT %s OFFSET %s) AS q")
     with bounded_cursor() as cursor:
-        cursor.execute(page_sql, [first_page, limit, *count_params, *params, limit, offset])
+        cursor.execute(page_sql, [first_page, limit, *count_params, *params, limit, page_offset])
         features, returned, last_id, matched = cursor.fetchone()
     if count_max and matched is not None and matched > max(count_max, returned):
         matched = None
