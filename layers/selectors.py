@@ -98,9 +98,9 @@ def _copy_match_sql(layer: Layer, box: tuple[float, float, float, float]) -> tup
 
 
 def _copy_plan(layer: Layer, box, rows_wanted: int) -> str:
-    """"copy-sort" (pick the page's ids among the bbox's matches on the
-    copy) or "copy-walk" (walk the layer by id until the page is full), by
-    the planner's estimate of the matches."""
+    """The plan of a bbox page: `copy-sort` (pick the page's ids among the
+    bbox's matches on the copy) or `copy-walk` (walk the layer by id until
+    the page is full), by the planner's estimate of the matches."""
     table, column = layer.bbox_copy
     minx, miny, maxx, maxy = box
     with connection.cursor() as cursor:
