@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # `runserver` (make serve / make demo) leaves /static/ to WhiteNoise: the
+    # minified, brotli/gzip copies that collectstatic wrote (common.staticfiles)
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "rest_framework",
@@ -169,7 +172,8 @@ USE_TZ = True
 # Media: a failed write (full disk) leaves no partial file (common.files.MediaStorage).
 STORAGES = {
     "default": {"BACKEND": "common.files.MediaStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic writes the project's own JS/CSS minified, with .br and .gz copies beside every file
+    "staticfiles": {"BACKEND": "common.staticfiles.MinifiedCompressedStaticFilesStorage"},
 }
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
