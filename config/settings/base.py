@@ -175,6 +175,11 @@ STORAGES = {
     # collectstatic writes the project's own JS/CSS minified, with .br and .gz copies beside every file
     "staticfiles": {"BACKEND": "common.staticfiles.MinifiedCompressedStaticFilesStorage"},
 }
+# Source maps (7.6 MB: MapLibre's, Swagger UI's, ReDoc's) are read by a developer's devtools only:
+# not worth compressing at brotli's best quality in every collectstatic.
+from whitenoise.compress import Compressor as _Compressor  # noqa: E402
+
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*_Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
