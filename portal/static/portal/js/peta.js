@@ -82,6 +82,7 @@
       })});
     });
     Promise.all([choroplethDrawn, precise(cfg.boundaries.kecamatan, kecamatanLayer)]).then(function () {
+      KR.preciseAt = performance.now();
       document.documentElement.dataset.boundaries = "precise";
     }, function () { document.documentElement.dataset.boundaries = "failed"; });
   });
