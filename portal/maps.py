@@ -83,6 +83,9 @@ def map_config(*, kind: str = "peta") -> dict:
         # drawn first (the opening zoom's picture in a third of the bytes), then replaced by the above
         config["outlines_coarse"] = config["outlines"] + "?kasar=1"
     if kind == "peta":
+        # drawn first (preloaded), the GeoJSON above replaces them once the map has drawn
+        config["outlines_coarse"] = {
+            level: reverse("portal:peta-wilayah-garis", args=[level]) + "?kasar=1" for level in ("desa", "kecamatan")}
         config.update({
             "tiles": {"reports": _tile_url("reports"), "businesses": _tile_url("businesses")},
             "counts_url": reverse("portal:peta-jumlah"),

@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # `runserver` (make serve / make demo) leaves /static/ to WhiteNoise: the
+    # minified, brotli/gzip copies that collectstatic wrote (common.staticfiles)
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "rest_framework",
@@ -170,8 +173,14 @@ USE_TZ = True
 # Media: a failed write (full disk) leaves no partial file (common.files.MediaStorage).
 STORAGES = {
     "default": {"BACKEND": "common.files.MediaStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic writes the project's own JS/CSS minified, with .br and .gz copies beside every file
+    "staticfiles": {"BACKEND": "common.staticfiles.MinifiedCompressedStaticFilesStorage"},
 }
+# Source maps (7.6 MB: MapLibre's, Swagger UI's, ReDoc's) are read by a developer's devtools only:
+# not worth compressing at brotli's best quality in every collectstatic.
+from whitenoise.compress import Compressor as _Compressor  # noqa: E402
+
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*_Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"

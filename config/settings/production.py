@@ -47,7 +47,7 @@ REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=1)
 
 STORAGES = {
     "default": {"BACKEND": "common.files.MediaStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "common.staticfiles.MinifiedCompressedManifestStaticFilesStorage"},
 }
 # Private media (report photos) are served by nginx through X-Accel-Redirect
 # after Django checked the caller (deploy/nginx/kubu-raya.conf, location /protected/).

@@ -7,15 +7,20 @@ from offline.text import offline_text as _offline_text
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def offline_text(context):
+@register.simple_tag
+def offline_text():
     """<script type="application/json" id="offline-text">: the offline
-    scripts' words in the page's language; on a signed-in user's page,
-    <meta name="kr-private-hours">: the service worker keeps such a page for
-    that many hours only."""
-    words = json_script(_offline_text(), "offline-text")
+    scripts' words in the page's language (at the end of the body: register.js
+    reads them once the page has loaded)."""
+    return json_script(_offline_text(), "offline-text")
+
+
+@register.simple_tag(takes_context=True)
+def offline_private_meta(context):
+    """On a signed-in user's page, <meta name="kr-private-hours">: the service
+    worker keeps such a page for that many hours only."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return format_html('<meta name="kr-private-hours" content="{}">{}', selectors.PRIVATE_HOURS, words)
-    return words
+        return format_html('<meta name="kr-private-hours" content="{}">', selectors.PRIVATE_HOURS)
+    return ""

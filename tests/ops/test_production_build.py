@@ -42,3 +42,10 @@ def test_the_production_build_collects_its_static_files_and_serves_the_public_pa
         assert leaflet, "the map page names the hashed Leaflet file"
         asset = requests.get(base + leaflet[0], headers=https, timeout=60)
         assert asset.status_code == 200 and "immutable" in asset.headers.get("Cache-Control", "")
+        # issue 19: the project's own scripts minified under their hashed name, and a brotli copy
+        lapor = requests.get(base + "/lapor/", headers=https, timeout=60).text
+        script = re.search(r'/static/portal/js/lapor\.[0-9a-f]{12}\.js', lapor)
+        assert script, "the report form names its hashed script"
+        asset = requests.get(base + script[0], headers={**https, "Accept-Encoding": "br"}, timeout=60)
+        assert asset.headers.get("Content-Encoding") == "br" and "immutable" in asset.headers["Cache-Control"]
+        assert "/*" not in asset.text and "KR.decodePolyline" in asset.text

@@ -72,6 +72,16 @@ def wait_overlays_drawn(driver, timeout: float = 20):
         lambda d: d.execute_script("return document.documentElement.dataset.overlays") == "drawn")
 
 
+def wait_boundaries_precise(driver, timeout: float = 20):
+    """/peta/ draws coarse boundary lines first; the precise GeoJSON (names,
+    the choropleth's shapes) replaces them after the map has drawn."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait_overlays_drawn(driver, timeout)
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.boundaries") == "precise")
+
+
 def open_fresh(driver, url: str):
     """Open `url` with this origin's localStorage and IndexedDB emptied (the
     report form keeps a draft on the phone; tests start without one)."""

@@ -5,7 +5,7 @@ from django.urls import Resolver404, resolve
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import console_errors, screenshot, wait_overlays_drawn
+from .conftest import console_errors, screenshot, wait_boundaries_precise, wait_overlays_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ def _unexpected(errors):
 
 def test_map_page_draws_boundaries_and_layer_switcher_without_console_errors(browser, live_server, kubu_raya):
     browser.get(live_server.url + "/peta/")
-    wait_overlays_drawn(browser)
+    wait_boundaries_precise(browser)
     desa_paths = browser.execute_script(
         "var n = 0; window.KR.map.eachLayer(function (l) { if (l.feature && l.feature.properties.level === 'desa') n++; });"
         "return n;")
@@ -45,9 +45,33 @@ def test_map_page_draws_boundaries_and_layer_switcher_without_console_errors(bro
 def test_map_overlays_draw_when_the_basemap_is_unreachable(browser, live_server, kubu_raya, settings):
     settings.PORTAL_BASEMAP_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
     browser.get(live_server.url + "/peta/")
-    wait_overlays_drawn(browser)
+    wait_boundaries_precise(browser)
     assert browser.execute_script("return document.querySelectorAll('path.leaflet-interactive').length") >= 117
     screenshot(browser, "peta-offline")
+
+
+def test_map_draws_coarse_boundary_lines_first_then_the_precise_boundaries(browser, live_server, kubu_raya):
+    """Issue 19: /peta/ has drawn once the coarse lines (?kasar=1, preloaded)
+    and the reports are drawn; the precise GeoJSON is fetched only after that
+    (it does not share the weak link with what draws first) and replaces the
+    lines inside the same layers: one desa and one kecamatan layer each."""
+    browser.get(live_server.url + "/peta/")
+    wait_overlays_drawn(browser)
+    drawn_at = browser.execute_script("return window.KR.drawnAt")
+    wait_boundaries_precise(browser)
+    starts = dict(browser.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) {"
+        " return [e.name.replace(location.origin, ''), e.startTime]; })"))
+    for level in ("desa", "kecamatan"):
+        assert f"/peta/wilayah/{level}.garis.json?kasar=1" in starts, starts
+        assert starts[f"/peta/wilayah/{level}.geojson"] >= drawn_at - 1
+    counts = browser.execute_script(
+        "var n = {lines: 0, desa: 0, kecamatan: 0}; window.KR.map.eachLayer(function (l) {"
+        " if (l.feature) n[l.feature.properties.level] += 1;"
+        " else if (l instanceof L.Polyline && l.options.renderer) n.lines += 1; }); return n;")
+    assert counts == {"lines": 0, "desa": 117, "kecamatan": 9}, counts
+    assert browser.execute_script("return document.documentElement.dataset.overlays") == "drawn"
+    assert _unexpected(console_errors(browser)) == []
 
 
 def test_map_search_finds_a_desa_and_zooms_to_it(browser, live_server, kubu_raya):

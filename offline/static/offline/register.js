@@ -197,7 +197,8 @@
     });
   }
 
-  window.addEventListener("load", function () {
+  /* The page loads this script after its own load event (portal/base.html). */
+  function start() {
     navigator.serviceWorker.register("/sw.js", {scope: "/"}).then(function (reg) {
       if (navigator.onLine) { flush(reg); }
     }).catch(function () {});
@@ -206,7 +207,8 @@
       outbox();
       answers();
     }
-  });
+  }
+  if (document.readyState === "complete") { start(); } else { window.addEventListener("load", start); }
   window.addEventListener("online", function () {
     navigator.serviceWorker.ready.then(flush);
   });

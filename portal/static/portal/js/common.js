@@ -67,12 +67,35 @@
      and the benchmark: <html data-overlays="drawn"> once every overlay that is
      switched on has drawn (or failed) once. */
   KR.pending = {};
+  var afterDrawn = [];
   KR.expect = function (name) { KR.pending[name] = true; document.documentElement.dataset.overlays = "loading"; };
   KR.done = function (name) {
     delete KR.pending[name];
-    if (Object.keys(KR.pending).length === 0) {
+    if (Object.keys(KR.pending).length === 0 && document.documentElement.dataset.overlays !== "drawn") {
       document.documentElement.dataset.overlays = "drawn";
       KR.drawnAt = performance.now();
+      afterDrawn.splice(0).forEach(function (fn) { fn(); });
     }
+  };
+  /* fn() once the overlays have drawn: what refines the picture waits for it
+     and does not share a weak link with what draws it first. */
+  KR.whenDrawn = function (fn) {
+    if (document.documentElement.dataset.overlays === "drawn") fn();
+    else afterDrawn.push(fn);
+  };
+
+  /* An encoded polyline (PostGIS ST_AsEncodedPolyline) as [[lat, lon], ...]. */
+  KR.decodePolyline = function (str, precision) {
+    var index = 0, latitude = 0, longitude = 0, points = [], factor = Math.pow(10, precision);
+    while (index < str.length) {
+      var shift = 0, result = 0, byte;
+      do { byte = str.charCodeAt(index++) - 63; result |= (byte & 0x1f) << shift; shift += 5; } while (byte >= 0x20);
+      latitude += (result & 1) ? ~(result >> 1) : (result >> 1);
+      shift = 0; result = 0;
+      do { byte = str.charCodeAt(index++) - 63; result |= (byte & 0x1f) << shift; shift += 5; } while (byte >= 0x20);
+      longitude += (result & 1) ? ~(result >> 1) : (result >> 1);
+      points.push([latitude / factor, longitude / factor]);
+    }
+    return points;
   };
 })();

@@ -119,24 +119,11 @@
   /* Desa outlines and names (kecamatan names come with the place search): the
      one overlay, as encoded polylines (/peta/wilayah/desa.garis.json), drawn
      on one canvas. */
-  function decodePolyline(str, precision) {
-    var index = 0, latitude = 0, longitude = 0, points = [], factor = Math.pow(10, precision);
-    while (index < str.length) {
-      var shift = 0, result = 0, byte;
-      do { byte = str.charCodeAt(index++) - 63; result |= (byte & 0x1f) << shift; shift += 5; } while (byte >= 0x20);
-      latitude += (result & 1) ? ~(result >> 1) : (result >> 1);
-      shift = 0; result = 0;
-      do { byte = str.charCodeAt(index++) - 63; result |= (byte & 0x1f) << shift; shift += 5; } while (byte >= 0x20);
-      longitude += (result & 1) ? ~(result >> 1) : (result >> 1);
-      points.push([latitude / factor, longitude / factor]);
-    }
-    return points;
-  }
-  KR.decodePolyline = decodePolyline;
+  var decodePolyline = KR.decodePolyline;
   /* Coarse lines first (preloaded; the opening zoom's picture in a third of
      the bytes), then the precise lines and the names replace them once the
      form is usable: nothing else waits for them on a weak link. */
-  var outlines = null, renderer = L.canvas({padding: 0.5});
+  var outlines = null, renderer = L.canvas();
   function drawOutlines(body) {
     var rings = [];
     (body.areas || []).forEach(function (a) {

@@ -1,4 +1,4 @@
-/* The public map /peta/: boundaries (GeoJSON, simplified), report points and
+/* The public map /peta/: boundaries (coarse lines, then GeoJSON), report points and
    clusters (vector tiles), P1 counts per desa (choropleth), UMKM (vector
    tiles), raster overlays, layer switcher, legend, location and search. */
 (function () {
@@ -11,7 +11,7 @@
   var statusColour = {};
   cfg.statuses.forEach(function (s) { statusColour[s.code] = s.color; });
 
-  ["desa", "kecamatan", "reports", "choropleth"].forEach(KR.expect);
+  ["desa", "kecamatan", "reports"].forEach(KR.expect);
 
   var desaLayer = L.geoJSON(null, {
     style: {color: "#555", weight: 1, fill: false},
@@ -24,15 +24,26 @@
   overlays[t.desa] = desaLayer;
   overlays[t.kecamatan] = kecamatanLayer;
 
-  var desaData = KR.fetchJSON(cfg.boundaries.desa).then(function (r) {
-    if (r.ok) desaLayer.addData(r.body);
-    KR.done("desa");
-    return r.body;
-  });
-  KR.fetchJSON(cfg.boundaries.kecamatan).then(function (r) {
-    if (r.ok) kecamatanLayer.addData(r.body);
-    KR.done("kecamatan");
-  });
+  /* Boundaries: coarse lines first (/peta/wilayah/<level>.garis.json?kasar=1,
+     preloaded: the opening zoom's picture, 305 m a pixel, in a quarter of the
+     bytes, drawn on one canvas), then, once the map has drawn, the precise
+     GeoJSON replaces them inside the same layers (names on tap, the
+     choropleth's shapes). <html data-boundaries="precise"> then. */
+  var lines = L.canvas();
+  function coarse(level, layer, style) {
+    KR.fetchJSON(cfg.outlines_coarse[level]).then(function (r) {
+      var rings = [];
+      ((r.body && r.body.areas) || []).forEach(function (a) {
+        (a[3] || []).forEach(function (e) { rings.push(KR.decodePolyline(e, r.body.precision)); });
+      });
+      if (r.ok && rings.length && !layer.getLayers().length) {
+        layer.addLayer(L.polyline(rings, Object.assign({interactive: false, renderer: lines}, style)));
+      }
+      KR.done(level);
+    }, function () { KR.done(level); });
+  }
+  coarse("desa", desaLayer, {color: "#555", weight: 1});
+  coarse("kecamatan", kecamatanLayer, {color: "#0d4f8b", weight: 2.5});
 
   /* P1 categories are published only as counts per desa; "<5" is its own class. */
   function choroplethColour(count) {
@@ -52,15 +63,28 @@
     }
   });
   overlays[t.choropleth] = choropleth;
-  Promise.all([desaData, KR.fetchJSON(cfg.counts_url)]).then(function (all) {
-    var shapes = all[0], counts = (all[1].body || {}).desa || {};
-    if (shapes && shapes.features) {
-      choropleth.addData({type: "FeatureCollection", features: shapes.features.map(function (f) {
+
+  function precise(url, layer) {
+    return KR.fetchJSON(url).then(function (r) {
+      if (!r.ok || !r.body) throw new Error(url + ": " + r.status);
+      layer.clearLayers();
+      layer.addData(r.body);
+      return r.body;
+    });
+  }
+  KR.whenDrawn(function () {
+    var desa = precise(cfg.boundaries.desa, desaLayer);
+    var choroplethDrawn = Promise.all([desa, KR.fetchJSON(cfg.counts_url)]).then(function (all) {
+      var counts = (all[1].body || {}).desa || {};
+      choropleth.addData({type: "FeatureCollection", features: all[0].features.map(function (f) {
         var props = Object.assign({}, f.properties, {count: counts[f.properties.code]});
         return {type: "Feature", geometry: f.geometry, properties: props};
       })});
-    }
-    KR.done("choropleth");
+    });
+    Promise.all([choroplethDrawn, precise(cfg.boundaries.kecamatan, kecamatanLayer)]).then(function () {
+      KR.preciseAt = performance.now();
+      document.documentElement.dataset.boundaries = "precise";
+    }, function () { document.documentElement.dataset.boundaries = "failed"; });
   });
 
   /* Clusters carry their count as a label, written on the tile's canvas over
