@@ -314,6 +314,18 @@ def router_check(url) -> dict:
     return out
 
 
+def placement_sizes(url) -> str:
+    """Per worker: shards of prov_report holding rows / all of them, and the bytes of all
+    distributed shards (14 regencies hash to at most 14 of the shards: the others are empty)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT nodeport, count(*) FILTER (WHERE table_name::text = 'prov_report' AND shard_size > 65536), "
+            "count(*) FILTER (WHERE table_name::text = 'prov_report'), "
+            "pg_size_pretty(sum(shard_size)) FROM citus_shards WHERE citus_table_type = 'distributed' "
+            "GROUP BY 1 ORDER BY 1").fetchall()
+    return "; ".join(f"port {port}: {full}/{n} report shards with rows, {size}" for port, full, n, size in rows)
+
+
 def rebalance(url) -> dict:
     """Third worker + rebalance while submissions continue: errors and lost reports."""
     points, _ = sample_points(url, 5000, seed=7)
@@ -332,6 +344,7 @@ def rebalance(url) -> dict:
                     errors.append(repr(exc))
                     conn.rollback()
 
+    say(f"citus: before the rebalance, {placement_sizes(url)}")
     threads = [threading.Thread(target=submitter) for _ in range(2)]
     for th in threads:
         th.start()
@@ -344,6 +357,7 @@ def rebalance(url) -> dict:
         placements = conn.execute("SELECT nodeport, count(*) FROM citus_shards WHERE table_name::text = "
                                   "'prov_report' GROUP BY 1 ORDER BY 1").fetchall()
     took = time.perf_counter() - t
+    say(f"citus: after the rebalance, {placement_sizes(url)}")
     time.sleep(3)
     stop.set()
     for th in threads:
