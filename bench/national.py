@@ -223,6 +223,10 @@ def sample_points(url, n, seed=23):
         cur.execute("SELECT regency_code, id, tracking_code, agency, ST_X(location), ST_Y(location) "
                     "FROM prov_report TABLESAMPLE SYSTEM (1) LIMIT 20000")
         reports = cur.fetchall()
+        if len(reports) < n:  # a small run: 1 % of the pages may hold none
+            cur.execute("SELECT regency_code, id, tracking_code, agency, ST_X(location), ST_Y(location) "
+                        "FROM prov_report ORDER BY random() LIMIT 20000")
+            reports = cur.fetchall()
     rng.shuffle(reports)
     return [rng.choice(inside) for _ in range(n)], reports[:n]
 
