@@ -13,7 +13,8 @@ Opt-in (past the 10-minute budget of `make bench` at full size). In one run:
    loads the real boundaries of all 14 kabupaten/kota (tenancy.load), and
    generates NATIONAL_REPORTS synthetic reports inside the desa polygons (density
    by desa area: the data set gives no desa population), each routed by the
-   regency's rules;
+   regency's rules (2 connections, regencies split by area; the secondary indexes,
+   the tracking-code constraint and the event foreign key built after the load);
 3. measures the same workload on both: submissions/s (lookup + routing + insert
    of report and event, NATIONAL_CLIENTS concurrent clients), nearby p99, z14
    tile p50, one regency's queue p95, province dashboard refresh; prints the

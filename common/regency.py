@@ -56,9 +56,22 @@ def routed(qs: models.QuerySet, pk) -> models.QuerySet:
 # Kubu Raya), so a code alone finds its report in one regency: on Citus one shard (a
 # router query) instead of every shard. Letters from the codes' own alphabet (no I, L,
 # O, U: read out over the phone); Landak is NG (Ngabang, its capital).
-TRACKING_PREFIX = {"61.01": "SB", "61.02": "BK", "61.03": "NG", "61.04": "MP", "61.05": "SG", "61.06": "KT",
-                   "61.07": "ST", "61.08": "KH", "61.09": "SK", "61.10": "MW", "61.11": "KY", "61.12": "KR",
-                   "61.71": "PT", "61.72": "SW"}
+TRACKING_PREFIX = {
+    "61.01": "SB",  # Sambas
+    "61.02": "MP",  # Mempawah
+    "61.03": "SG",  # Sanggau
+    "61.04": "KT",  # Ketapang
+    "61.05": "ST",  # Sintang
+    "61.06": "KH",  # Kapuas Hulu
+    "61.07": "BK",  # Bengkayang
+    "61.08": "NG",  # Landak (Ngabang)
+    "61.09": "SK",  # Sekadau
+    "61.10": "MW",  # Melawi
+    "61.11": "KY",  # Kayong Utara
+    "61.12": "KR",  # Kubu Raya
+    "61.71": "PT",  # Kota Pontianak
+    "61.72": "SW",  # Kota Singkawang
+}
 REGENCY_OF_TRACKING_PREFIX = {prefix: code for code, prefix in TRACKING_PREFIX.items()}
 # Before prefixes named regencies every code was issued as KR-, in every regency.
 TRACKING_PREFIX_LEGACY = "KR"
