@@ -32,6 +32,21 @@ def test_every_regency_of_the_province_has_its_own_prefix_from_the_codes_alphabe
     assert regency_of_tracking("XX-7GQ2-M4XZ") is None and regency_of_tracking("7GQ2M4XZ") is None
 
 
+def test_each_prefix_is_its_regencys_name_in_the_official_code_list():
+    import csv
+
+    from django.conf import settings
+
+    with open(settings.KR_DATA_DIR / "kalbar" / "kalbar_wilayah_codes.csv", encoding="utf-8") as f:
+        names = {r["code"]: r["name"].removeprefix("Kabupaten ").removeprefix("Kota ")
+                 for r in csv.DictReader(f) if r["level"] == "kabupaten"}
+    assert set(names) == set(TRACKING_PREFIX)
+    capitals = {"61.08": "Ngabang"}  # Landak: its capital (no L in the codes' alphabet)
+    for code, prefix in TRACKING_PREFIX.items():
+        name = capitals.get(code, names[code]).upper()
+        assert name[0] == prefix[0] and prefix[1] in name[1:], (code, names[code], prefix)
+
+
 def test_typed_codes_are_normalized_with_their_regencys_prefix():
     assert code_normalize("pt7gq2m4xz") == "PT-7GQ2-M4XZ"
     assert code_normalize(" pt 7gq2 m4xz ") == "PT-7GQ2-M4XZ"
