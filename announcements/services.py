@@ -406,7 +406,8 @@ def subscription_create(*, user=None, device: PushDevice | None = None, data: di
         sub.area_code = code
     else:
         from reports.models import Report
-        report = Report.objects.filter(tracking_code=str(data.get("report") or "").strip().upper()).first()
+        from common.regency import by_tracking_code
+        report = by_tracking_code(Report.objects.all(), str(data.get("report") or "").strip().upper())
         if report is None or not _report_public(report):
             raise ApiError("unknown_report", _("Laporan tidak ditemukan."), fields={"report": ["unknown"]})
         sub.report = report

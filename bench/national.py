@@ -13,7 +13,8 @@ Opt-in (past the 10-minute budget of `make bench` at full size). In one run:
    loads the real boundaries of all 14 kabupaten/kota (tenancy.load), and
    generates NATIONAL_REPORTS synthetic reports inside the desa polygons (density
    by desa area: the data set gives no desa population), each routed by the
-   regency's rules;
+   regency's rules (2 connections, regencies split by area; the secondary indexes,
+   the tracking-code constraint and the event foreign key built after the load);
 3. measures the same workload on both: submissions/s (lookup + routing + insert
    of report and event, NATIONAL_CLIENTS concurrent clients), nearby p99, z14
    tile p50, one regency's queue p95, province dashboard refresh; prints the
@@ -61,13 +62,27 @@ SELECT q.regency_code, q.regency_code || '-' || upper(substr(md5(random()::text 
   FROM (SELECT p.regency_code, p.desa_code, p.pt, 1 + floor(random() * 22)::int AS category
           FROM (SELECT regency_code, desa_code,
                        (ST_Dump(ST_GeneratePoints(geom, greatest(1, round(%(n)s * ST_Area(geom) / %(total)s))::int))).geom AS pt
-                  FROM prov_desa_part) p) q
+                  FROM prov_desa_part WHERE regency_code = ANY(%(regencies)s)) p) q
   JOIN prov_routing_rule r ON r.regency_code = q.regency_code AND r.category_id = q.category
 """
+EVENTS = ("INSERT INTO prov_report_event (regency_code, report_id, at, kind) "
+          "SELECT regency_code, id, created_at, 'submitted' FROM prov_report WHERE regency_code = ANY(%(regencies)s)")
+GEN_JOBS = int(os.environ.get("NATIONAL_GEN_JOBS", 2))  # parallel generating connections (regencies split by area)
+# Built after the bulk load (a sorted GiST build and one btree sort each, instead of
+# 10,000,000 random index insertions); the same indexes as tenancy.schema.
+LATE_INDEXES = [
+    ("prov_report_location", "CREATE INDEX prov_report_location ON prov_report USING gist (location)"),
+    ("prov_report_queue", "CREATE INDEX prov_report_queue ON prov_report (regency_code, agency, status, created_at)"),
+    ("prov_report_event_report",
+     "CREATE INDEX prov_report_event_report ON prov_report_event (regency_code, report_id, at)"),
+]
+UNIQUE_TRACKING = "prov_report_regency_code_tracking_code_key"
 
 
 def say(*args):
-    print("[national]", *args, flush=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
+    load1 = os.getloadavg()[0]
+    print(f"[national {stamp} load {load1:.1f}]", *args, flush=True)
 
 
 def run_as():
@@ -123,29 +138,75 @@ def citus_start() -> str:
     return f"postgresql://postgres@127.0.0.1:{CITUS_PORT}/{DB}"
 
 
+def _split(areas: dict, jobs: int) -> list[list[str]]:
+    """Regencies into `jobs` groups of about equal area (greedy, largest first)."""
+    groups = [[0.0, []] for _ in range(max(1, jobs))]
+    for code, area in sorted(areas.items(), key=lambda kv: -kv[1]):
+        g = min(groups, key=lambda g: g[0])
+        g[0] += area
+        g[1].append(code)
+    return [g[1] for g in groups if g[1]]
+
+
 def build(url: str, label: str) -> dict:
     with psycopg.connect(url) as conn:
         t = time.perf_counter()
         schema.create(conn, shard_count=SHARDS)
         counts = load.load_regencies(conn)
         t_load = time.perf_counter() - t
-        t = time.perf_counter()
         with conn.cursor() as cur:
-            cur.execute("SELECT sum(ST_Area(geom)) FROM prov_desa_part")
-            total = cur.fetchone()[0]
-            cur.execute(GENERATE, {"n": REPORTS, "total": total, "at": AT})
-            made = cur.rowcount
-            conn.commit()
-            cur.execute("INSERT INTO prov_report_event (regency_code, report_id, at, kind) "
-                        "SELECT regency_code, id, created_at, 'submitted' FROM prov_report")
-            conn.commit()
-            cur.execute("ANALYZE prov_report")
-            cur.execute("ANALYZE prov_report_event")
+            cur.execute("SELECT regency_code, sum(ST_Area(geom)) FROM prov_desa_part GROUP BY 1")
+            areas = dict(cur.fetchall())
+            # bulk load without the secondary indexes, the tracking-code constraint and the event FK
+            cur.execute("ALTER TABLE prov_report_event DROP CONSTRAINT IF EXISTS prov_report_event_report_fk")
+            cur.execute(f"ALTER TABLE prov_report DROP CONSTRAINT IF EXISTS {UNIQUE_TRACKING}")
+            for name, _ in LATE_INDEXES:
+                cur.execute(f"DROP INDEX IF EXISTS {name}")
         conn.commit()
-        t_gen = time.perf_counter() - t
+    total = sum(areas.values())
+    t = time.perf_counter()
+    made, errors = [], []
+
+    def job(regencies):
+        try:
+            with psycopg.connect(url) as c, c.cursor() as cur:
+                cur.execute(GENERATE, {"n": REPORTS, "total": total, "at": AT, "regencies": regencies})
+                made.append(cur.rowcount)
+                cur.execute(EVENTS, {"regencies": regencies})
+                c.commit()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job, args=(g,)) for g in _split(areas, GEN_JOBS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0]
+    t_gen = time.perf_counter() - t
+    t = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _, ddl in LATE_INDEXES:
+            conn.execute(ddl)
+        conn.execute(f"ALTER TABLE prov_report ADD CONSTRAINT {UNIQUE_TRACKING} UNIQUE (regency_code, tracking_code)")
+        conn.execute("ALTER TABLE prov_report_event ADD CONSTRAINT prov_report_event_report_fk "
+                     "FOREIGN KEY (regency_code, report_id) REFERENCES prov_report (regency_code, id)")
+        conn.execute("ANALYZE prov_report")
+        conn.execute("ANALYZE prov_report_event")
+        size = conn.execute("SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c "
+                            "WHERE c.relname IN ('prov_report', 'prov_report_event')").fetchone()[0]
+        try:  # on Citus the shards hold the data
+            size = conn.execute("SELECT pg_size_pretty(citus_total_relation_size('prov_report') + "
+                                "citus_total_relation_size('prov_report_event'))").fetchone()[0]
+        except psycopg.Error:
+            pass
+    t_idx = time.perf_counter() - t
+    n = sum(made)
     say(f"{label}: boundaries {counts['desa']} desa / {counts['desa_part']} parts in {t_load:.0f} s; "
-        f"{made:,} reports + events in {t_gen:.0f} s")
-    return {"reports": made, "load_s": t_load, "generate_s": t_gen}
+        f"{n:,} reports + events in {t_gen:.0f} s ({GEN_JOBS} connections); indexes, constraints, "
+        f"ANALYZE in {t_idx:.0f} s; reports + events on disk {size}")
+    return {"reports": n, "load_s": t_load, "generate_s": t_gen, "index_s": t_idx}
 
 
 def pct(samples, p):
@@ -163,6 +224,10 @@ def sample_points(url, n, seed=23):
         cur.execute("SELECT regency_code, id, tracking_code, agency, ST_X(location), ST_Y(location) "
                     "FROM prov_report TABLESAMPLE SYSTEM (1) LIMIT 20000")
         reports = cur.fetchall()
+        if len(reports) < n:  # a small run: 1 % of the pages may hold none
+            cur.execute("SELECT regency_code, id, tracking_code, agency, ST_X(location), ST_Y(location) "
+                        "FROM prov_report ORDER BY random() LIMIT 20000")
+            reports = cur.fetchall()
     rng.shuffle(reports)
     return [rng.choice(inside) for _ in range(n)], reports[:n]
 
@@ -254,6 +319,18 @@ def router_check(url) -> dict:
     return out
 
 
+def placement_sizes(url) -> str:
+    """Per worker: shards of prov_report holding rows / all of them, and the bytes of all
+    distributed shards (14 regencies hash to at most 14 of the shards: the others are empty)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT nodeport, count(*) FILTER (WHERE table_name::text = 'prov_report' AND shard_size > 65536), "
+            "count(*) FILTER (WHERE table_name::text = 'prov_report'), "
+            "pg_size_pretty(sum(shard_size)) FROM citus_shards WHERE citus_table_type = 'distributed' "
+            "GROUP BY 1 ORDER BY 1").fetchall()
+    return "; ".join(f"port {port}: {full}/{n} report shards with rows, {size}" for port, full, n, size in rows)
+
+
 def rebalance(url) -> dict:
     """Third worker + rebalance while submissions continue: errors and lost reports."""
     points, _ = sample_points(url, 5000, seed=7)
@@ -272,6 +349,7 @@ def rebalance(url) -> dict:
                     errors.append(repr(exc))
                     conn.rollback()
 
+    say(f"citus: before the rebalance, {placement_sizes(url)}")
     threads = [threading.Thread(target=submitter) for _ in range(2)]
     for th in threads:
         th.start()
@@ -284,6 +362,7 @@ def rebalance(url) -> dict:
         placements = conn.execute("SELECT nodeport, count(*) FROM citus_shards WHERE table_name::text = "
                                   "'prov_report' GROUP BY 1 ORDER BY 1").fetchall()
     took = time.perf_counter() - t
+    say(f"citus: after the rebalance, {placement_sizes(url)}")
     time.sleep(3)
     stop.set()
     for th in threads:

@@ -52,6 +52,58 @@ def routed(qs: models.QuerySet, pk) -> models.QuerySet:
     return qs.filter(pk=pk)
 
 
+# A public tracking code names its regency in its two-letter prefix (KR-7GQ2-M4XZ:
+# Kubu Raya), so a code alone finds its report in one regency: on Citus one shard (a
+# router query) instead of every shard. Letters from the codes' own alphabet (no I, L,
+# O, U: read out over the phone); Landak is NG (Ngabang, its capital).
+TRACKING_PREFIX = {
+    "61.01": "SB",  # Sambas
+    "61.02": "MP",  # Mempawah
+    "61.03": "SG",  # Sanggau
+    "61.04": "KT",  # Ketapang
+    "61.05": "ST",  # Sintang
+    "61.06": "KH",  # Kapuas Hulu
+    "61.07": "BK",  # Bengkayang
+    "61.08": "NG",  # Landak (Ngabang)
+    "61.09": "SK",  # Sekadau
+    "61.10": "MW",  # Melawi
+    "61.11": "KY",  # Kayong Utara
+    "61.12": "KR",  # Kubu Raya
+    "61.71": "PT",  # Kota Pontianak
+    "61.72": "SW",  # Kota Singkawang
+}
+REGENCY_OF_TRACKING_PREFIX = {prefix: code for code, prefix in TRACKING_PREFIX.items()}
+# Before prefixes named regencies every code was issued as KR-, in every regency.
+TRACKING_PREFIX_LEGACY = "KR"
+
+
+def tracking_prefix(regency_code: str | None = None) -> str:
+    """'61.71' -> 'PT'; the deployment's regency when None; KR for a code outside the table."""
+    code = regency_code if _explicit(regency_code) else default_regency()
+    return TRACKING_PREFIX.get(code, TRACKING_PREFIX_LEGACY)
+
+
+def regency_of_tracking(code: str) -> str | None:
+    """'PT-7GQ2-M4XZ' -> '61.71'; None when the code has no known prefix."""
+    if len(code) > 3 and code[2] == "-":
+        return REGENCY_OF_TRACKING_PREFIX.get(code[:2])
+    return None
+
+
+def by_tracking_code(qs: models.QuerySet, code: str):
+    """The first row of `qs` (reports or values of reports) with this tracking code, or
+    None. Looked up in the regency its prefix names, one shard on Citus; a KR- code not
+    found in Kubu Raya is looked up by the code alone (every shard), as codes issued
+    before prefixes named regencies were KR- in any regency; so is a code without a
+    known prefix."""
+    regency = regency_of_tracking(code)
+    if regency is not None:
+        found = qs.filter(regency_code=regency, tracking_code=code).first()
+        if found is not None or code[:2] != TRACKING_PREFIX_LEGACY:
+            return found
+    return qs.filter(tracking_code=code).first()
+
+
 def fields_but_regency(instance: models.Model) -> list[str]:
     """`update_fields` for a full save() that leaves the regency out: the tenant of a
     row never changes, and on Citus, where it is the distribution column, an UPDATE

@@ -181,7 +181,9 @@ def report_dispute(*, code: str, user, note: str) -> tuple[int, str] | None:
     from reports.models import Report
     from reports.services import report_transition
 
-    report_id = Report.objects.filter(tracking_code=code).values_list("id", flat=True).first()
+    from common.regency import by_tracking_code
+
+    report_id = by_tracking_code(Report.objects.values_list("id", flat=True), code)
     if report_id is None:
         from django.utils.translation import gettext as _
 

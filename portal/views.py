@@ -288,7 +288,9 @@ def lacak(request, code: str, error: str = "", status: int | None = None):
     if tracked:
         from reports.models import Report
 
-        report = Report.objects.select_related("category").get(tracking_code=code)
+        from common.regency import by_tracking_code
+
+        report = by_tracking_code(Report.objects.select_related("category"), code)
         if tracked.get("can_dispute"):
             tracked["dispute_url"] = reverse("portal:lacak-sanggah", kwargs={"code": code})
         context.update(
@@ -316,7 +318,9 @@ def lacak_foto(request, code: str, photo_id: int):
     from reports import policy as report_policy
     from reports.models import Report
 
-    report_id = Report.objects.filter(tracking_code=code).values_list("id", flat=True).first()
+    from common.regency import by_tracking_code
+
+    report_id = by_tracking_code(Report.objects.values_list("id", flat=True), code)
     photo = report_policy.report_photo_public(report_id=report_id, photo_id=photo_id) if report_id else None
     if photo is None:
         raise Http404

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.selectors import user_agency_ids, user_has_role
+from common.regency import REGENCY_OF_TRACKING_PREFIX
 from geo.models import Area
 from geo.selectors import edition_current
 from reports import selectors as report_selectors
@@ -105,8 +106,11 @@ def _filtered(qs, p: QueueParams, today: datetime.date):
     words are)."""
     if p.q:
         code = p.q.upper()
-        if code.startswith("KR-") or (len(code) >= 9 and "-" in code):
-            qs = qs.filter(tracking_code=code if code.startswith("KR-") else f"KR-{code}")
+        prefixed = code[:2] in REGENCY_OF_TRACKING_PREFIX and code[2:3] == "-"
+        if prefixed:
+            qs = qs.filter(tracking_code=code)
+        elif len(code) >= 9 and "-" in code:  # "7GQ2-M4XZ": any regency's prefix (the queue is one's own)
+            qs = qs.filter(tracking_code__in=[f"{prefix}-{code}" for prefix in REGENCY_OF_TRACKING_PREFIX])
         else:
             desa_ids = list(Area.objects.filter(level="desa", edition=edition_current(), name__icontains=p.q)
                             .values_list("id", flat=True)[:20])

@@ -22,6 +22,7 @@ from common.csvsafe import csv_writer
 from common.lean import LeanThrottles, lean_view
 from common.throttles import SubmitRateThrottle
 from common.api_errors import ApiError
+from common.regency import by_tracking_code
 from common.serializers import validated
 from reports import policy as policy
 
@@ -154,8 +155,8 @@ class ReportDetailApi(APIView):
 class ReportTrackApi(APIView):
     @extend_schema(summary="Public tracking view by tracking code")
     def get(self, request, tracking_code):
-        report = (Report.objects.select_related("category", "desa", "kecamatan", "agency")
-                  .filter(tracking_code=tracking_code.upper()).first())
+        report = by_tracking_code(Report.objects.select_related("category", "desa", "kecamatan", "agency"),
+                                  tracking_code.upper())
         if report is None:
             raise ApiError(*NOT_FOUND, status_code=404)
         return Response(policy.report_tracking_dict(report))

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.conf import settings
 from django.utils import timezone
 
+from common import regency
 from common.scrub import scrub
 from common.publication import PublicationClass
 from reports.models import Category, PublicReport, Report, ReportEvent
@@ -152,8 +153,8 @@ def report_track_public(*, tracking_code: str, user=None) -> dict | None:
     may still be disputed (REPORTS_DISPUTE_DAYS after it)."""
     # The merged-into report (rare) is read on its own: on Citus a join of two
     # distributed tables by id alone is refused.
-    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency")
-              .filter(tracking_code=tracking_code.strip().upper()).first())
+    report = regency.by_tracking_code(Report.objects.select_related("category", "desa", "kecamatan", "agency"),
+                                      tracking_code.strip().upper())
     if report is None:
         return None
     body = report_tracking_dict(report)

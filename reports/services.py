@@ -47,9 +47,11 @@ S = Report.Status
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def tracking_code_new() -> str:
+def tracking_code_new(regency_code: str | None = None) -> str:
+    """PT-7GQ2-M4XZ: the prefix names the report's regency (common.regency.TRACKING_PREFIX;
+    KR for Kubu Raya, the deployment's regency when None), so tracking is routed."""
     chars = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-    return f"KR-{chars[:4]}-{chars[4:]}"
+    return f"{regency.tracking_prefix(regency_code)}-{chars[:4]}-{chars[4:]}"
 
 
 # --- Taxonomy ----------------------------------------------------------------
@@ -216,7 +218,7 @@ def report_submit(*, report_id: uuid.UUID, category_code: str, lon: float, lat: 
     # the report are checked at the commit: Django declares them DEFERRABLE
     # INITIALLY DEFERRED).
     for _attempt in range(5):
-        report.tracking_code = tracking_code_new()
+        report.tracking_code = tracking_code_new(report.regency_code)
         try:
             with transaction.atomic():
                 _report_created_rows(report=report, reporter=reporter, subject=subject, clean=clean,

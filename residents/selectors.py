@@ -6,6 +6,7 @@ import re
 from django.core import signing
 from django.urls import reverse
 
+from common.regency import REGENCY_OF_TRACKING_PREFIX, tracking_prefix
 from reports.models import Report, ReportPhoto
 
 from .models import FixConfirmation, Follow, Resident
@@ -14,16 +15,19 @@ _CODE_CHARS = re.compile(r"[^0-9A-Z]")
 
 
 def code_normalize(code: str) -> str:
-    """"kr7gq2m4xz", "KR 7GQ2 M4XZ", "7GQ2-M4XZ" -> "KR-7GQ2-M4XZ" (anything
-    else is returned upper-cased, to be "not found")."""
+    """"kr7gq2m4xz", "KR 7GQ2 M4XZ", "7GQ2-M4XZ" -> "KR-7GQ2-M4XZ"; "pt7gq2m4xz" ->
+    "PT-7GQ2-M4XZ" (any regency's prefix, common.regency.TRACKING_PREFIX; eight
+    characters alone take the deployment's regency). Anything else is returned
+    upper-cased, to be "not found"."""
     raw = (code or "").strip().upper()
     chars = _CODE_CHARS.sub("", raw)
-    if chars.startswith("KR") and len(chars) == 10:
-        chars = chars[2:]
-    elif re.match(r"KR\W", raw):  # "KR-" typed but the rest is short or long
-        return raw
+    prefix = tracking_prefix()
+    if chars[:2] in REGENCY_OF_TRACKING_PREFIX and len(chars) == 10:
+        prefix, chars = chars[:2], chars[2:]
+    elif raw[:2] in REGENCY_OF_TRACKING_PREFIX and re.match(r"[A-Z]{2}\W", raw):
+        return raw  # a prefix typed but the rest is short or long
     if len(chars) == 8:
-        return f"KR-{chars[:4]}-{chars[4:]}"
+        return f"{prefix}-{chars[:4]}-{chars[4:]}"
     return raw
 
 

@@ -27,7 +27,7 @@ from accounts.models import Membership, Role
 from common.humanize import wait_words
 from accounts.services import membership_grant, user_create
 from common.api_errors import ApiError
-from common.regency import routed
+from common.regency import by_tracking_code, routed
 from reports.models import Report, ReportEvent
 
 from .models import ClientRequest, DeviceSupport, FixConfirmation, Follow, Resident, SignInCode
@@ -206,8 +206,7 @@ def is_reporter(*, report: Report, user=None, secret: str | None = None) -> bool
 def _report_by_code(code: str) -> Report:
     from .selectors import code_normalize
 
-    report = (Report.objects.select_related("category", "desa", "agency")
-              .filter(tracking_code=code_normalize(code)).first())
+    report = by_tracking_code(Report.objects.select_related("category", "desa", "agency"), code_normalize(code))
     if report is None:
         raise ApiError("not_found", _("Kode lacak tidak ditemukan."), status_code=404)
     return report

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from common.api_errors import ApiError
+from common.regency import by_tracking_code
 from reports.models import Report, ReportPhoto
 
 from . import selectors, services
@@ -221,8 +222,8 @@ def dukung(request):
         ref = str(data.get("report") or "").strip()
         if not ref:
             raise ApiError("invalid", _("Pilih laporan yang didukung."), fields={"report": ["required"]})
-        report_id = ref if services._is_uuid(ref) else Report.objects.filter(
-            tracking_code=selectors.code_normalize(ref)).values_list("id", flat=True).first()
+        report_id = ref if services._is_uuid(ref) else by_tracking_code(
+            Report.objects.values_list("id", flat=True), selectors.code_normalize(ref))
         if report_id is None:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         report = services.report_support(report_id=report_id, user=request.user, secret=_secret(request, data))
@@ -246,7 +247,7 @@ def lacak_pelapor(request, code: str):
         data = _body(request)
     except ApiError as exc:
         return _error_json(exc)
-    report = Report.objects.filter(tracking_code=selectors.code_normalize(code)).first()
+    report = by_tracking_code(Report.objects.all(), selectors.code_normalize(code))
     if report is None or not services.is_reporter(report=report, user=request.user, secret=_secret(request, data)):
         return _error_json(ApiError("not_reporter", _("Hanya pelapor yang dapat melihat ini."), status_code=403))
     resolved = report.status == Report.Status.RESOLVED

@@ -22,7 +22,7 @@ NAME=kr_citus_suite
 export KR_CITUS_STATE="$PWD/.state/citus-suite-$PORT" KR_CITUS_PORT=$PORT KR_CITUS_DB=test_$NAME
 export KR_CITUS_PGOPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 CORE=(tests/reports/test_citus_routing.py tests/geo tests/reports/test_submission.py tests/reports/test_routing.py tests/reports/test_workflow.py
-      tests/reports/test_duplicates_nearby.py tests/reports/test_regencies.py tests/reports/test_access.py
+      tests/reports/test_duplicates_nearby.py tests/reports/test_regencies.py tests/reports/test_tracking_prefix.py tests/reports/test_access.py
       tests/tiles/test_vector.py tests/tiles/test_report_cells.py tests/layers/test_ogc.py
       tests/layers/test_privacy.py tests/privacy)
 # Not on Citus: two tests that assert the generic plans of the prepared lookup (Citus

@@ -103,6 +103,30 @@ def test_one_regencys_queries_are_router_queries(submit, users, make_user):
     assert task_count(explain("SELECT count(*) FROM reports_report")) > 1
 
 
+@pytest.mark.usefixtures("distributed", "pontianak")
+def test_tracking_by_code_is_a_router_query(submit, users):
+    """The tracking code's prefix names the regency (PT- for Kota Pontianak): the
+    tracking API and page look the code up on one shard, not on every shard."""
+    from django.test import Client
+    from django.urls import reverse
+
+    response = submit(users["resident"], category="road-damage", point=inside(PONTIANAK_DESA))
+    assert response.status_code == 201, response.content
+    code = Report.objects.get(id=response.json()["id"]).tracking_code
+    assert code.startswith("PT-")
+    client = Client()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/api/v1/reports/track/{code}/").status_code == 200
+        assert client.get(reverse("portal:lacak", kwargs={"code": code})).status_code == 200
+    lookups = [q["sql"] for q in queries.captured_queries
+               if 'FROM "reports_report"' in q["sql"] and '"tracking_code" =' in q["sql"]]
+    assert len(lookups) >= 3, lookups  # the API's, the page's tracking view and its report
+    for sql in lookups:
+        assert task_count(explain(sql)) == 1, sql
+    # Without the regency the same lookup would ask every shard.
+    assert task_count(Report.objects.filter(tracking_code=code).values("id").explain()) > 1
+
+
 def test_citus_distribute_is_a_no_op_on_one_postgresql(db, capsys):
     if on_citus():
         pytest.skip("on Citus: the plain-PostgreSQL no-op is checked by the normal suite")
