@@ -3,7 +3,7 @@ shapes in reports.policy."""
 import io
 import json
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,11 +38,13 @@ def _report_or_404(report_id, user=None) -> Report:
     """The report for `user`: staff look it up in their regency (one shard on Citus,
     selectors.report_for_staff), anyone else by its id."""
     report = selectors.report_for_staff(
-        Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter", "on_behalf_of_rt")
-        .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("id"))),
+        Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter", "on_behalf_of_rt"),
         user=user, report_id=report_id)
     if report is None:
         raise ApiError(*NOT_FOUND, status_code=404)
+    # Its photos with its regency named (one shard on Citus: they are co-located with it).
+    prefetch_related_objects([report], Prefetch(
+        "photos", queryset=ReportPhoto.objects.filter(regency_code=report.regency_code).order_by("id")))
     return report
 
 
@@ -194,7 +196,8 @@ class ReportTransitionApi(APIView):
         report = _report_or_404(report_id, request.user)
         return Response({"id": str(report.id), "status": report.status,
                          "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
-                         "event": event_list(report.events.filter(id=event.id), internal=True,
+                         "event": event_list(report.events.filter(regency_code=report.regency_code, id=event.id),
+                                             internal=True,
                                              hidden_author_id=report.reporter_id if report.confidential
                                              else None)[0]})
 

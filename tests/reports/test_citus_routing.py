@@ -212,7 +212,7 @@ def test_a_report_by_its_id_for_staff_is_a_router_query(submit, users, make_user
         assert client.get(reverse("portal:kerja-laporan", kwargs={"report_id": report_id})).status_code == 200
         assert client.get(f"/api/v1/reports/{report_id}/").status_code == 200
         assert client.get(f"/api/v1/reports/{report_id}/timeline/").status_code == 200
-        moved = client.post(f"/api/v1/reports/{report_id}/transitions/", {"to": "in_progress", "note": "Dikerjakan"},
+        moved = client.post(f"/api/v1/reports/{report_id}/transitions/", {"to": "verified", "note": "Sudah dicek"},
                             content_type="application/json")
         assert moved.status_code == 200, moved.content
     by_id = [q["sql"] for q in queries.captured_queries
