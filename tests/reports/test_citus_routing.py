@@ -134,12 +134,14 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 @pytest.fixture
-def outlines(pontianak):
+def outlines(db, request):
     """Kota Pontianak and Kubu Raya (around it) both with their outlines."""
+    request.getfixturevalue("pontianak")
     call_command("geo_load_kalbar", "61.12", "--commit")
 
 
-def test_a_tile_names_the_regencies_whose_outlines_it_touches(db, pontianak):
+@pytest.mark.usefixtures("pontianak")
+def test_a_tile_names_the_regencies_whose_outlines_it_touches():
     """tiles.vector.tile_regencies, on any engine: a z14 tile inside Kota Pontianak
     names it; a regency without an outline (Kubu Raya from geo_load_kubu_raya) is
     always named; no outline at all: no regency filter (None)."""
