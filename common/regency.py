@@ -42,10 +42,14 @@ def regency_of(code: str | None) -> str | None:
     return head if REGENCY_CODE_RE.match(head) else None
 
 
-def routed(qs: models.QuerySet, pk) -> models.QuerySet:
+def routed(qs: models.QuerySet, pk, regency: str | None = None) -> models.QuerySet:
     """`qs` narrowed to the row `pk`; on Citus (settings.KR_CITUS) also to that row's
     regency, read first, so the statement names one shard (Citus refuses a
-    `SELECT ... FOR UPDATE` that does not). One PostgreSQL: the same single query."""
+    `SELECT ... FOR UPDATE` that does not). One PostgreSQL: the same single query.
+    With `regency` (the caller knows it, e.g. a staff member's own regency) the row
+    is looked up in that regency only, without the first read: a router query."""
+    if regency is not None:
+        return qs.filter(regency_code=regency, pk=pk)
     if settings.KR_CITUS:
         code = qs.model._base_manager.filter(pk=pk).values_list("regency_code", flat=True).first()
         qs = qs.filter(regency_code=code)

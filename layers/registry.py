@@ -128,6 +128,12 @@ class Layer:
     # ids and counts its matches there, then reads only the page's rows of
     # the layer (layers.selectors.features_page). reports: reports_public_point.
     bbox_copy: tuple[str, str] | None = None
+    # The column of `tile_points_sql` naming a row's regency (reports: regency_code, the
+    # Citus distribution column). On Citus (settings.KR_CITUS) a point tile selects it and
+    # is filtered to the regencies whose outline the tile touches (tiles.vector), so a
+    # tile inside one regency is a router query on one shard; on one PostgreSQL the
+    # filter would change nothing and is not added (nor is the column read).
+    tile_points_regency: str | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -404,9 +410,16 @@ def _reports_public_sql() -> tuple[str, list]:
 
 
 # The public points of reports for tiles: reports_public_point is the public
-# projection's narrow copy, kept equal to it by triggers (reports migration 0016).
+# projection's narrow copy, kept equal to it by triggers (reports migration 0016);
+# on Citus a view of the projection that carries the report's regency (ops.citus).
 _REPORTS_TILE_POINTS_SQL = ("SELECT id, location_3857 AS geom_3857, x, y, category_code, category_name, status, "
-                            "supporters_count, created_at FROM reports_public_point")
+                            "supporters_count, created_at{} FROM reports_public_point")
+
+
+def _reports_tile_points_sql() -> tuple[str, list]:
+    from django.conf import settings
+
+    return _REPORTS_TILE_POINTS_SQL.format(", regency_code" if settings.KR_CITUS else ""), []
 
 
 def report_counts_current_period() -> str:
@@ -506,7 +519,8 @@ def _domain_layers() -> list[Layer]:
                      "created_at": DATETIME, "resolved_at": DATETIME, "supporters_count": INTEGER},
         datetime_field="created_at", id_type="uuid", count_is_cheap=False,
         tile_fields=("category_code", "category_name", "status", "supporters_count"),
-        tile_points_sql=lambda: (_REPORTS_TILE_POINTS_SQL, []),
+        tile_points_sql=_reports_tile_points_sql,
+        tile_points_regency="regency_code",
         bbox_copy=("reports_public_point", "location_3857"),
         keywords=["RT Online", "laporan warga", "pengaduan"],
     ))

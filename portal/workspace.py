@@ -343,19 +343,23 @@ EVENT_LABELS = {k: v for k, v in ReportEvent.Kind.choices}
 def report_detail(*, user, report_id, today: datetime.date | None = None) -> dict | None:
     """One report for the staff or crew handling it, or for the coordinator;
     None when the user may not see it internally."""
-    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter")
-              .filter(id=report_id).first())
+    report = report_selectors.report_for_staff(
+        Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter"),
+        user=user, report_id=report_id, internal_only=True)
     if report is None:
         return None
     access = report_selectors.report_access(user=user, report=report)
     if not access.internal:
         return None
     today = today or timezone.localdate()
-    photos = list(ReportPhoto.objects.filter(report=report).order_by("created_at", "id"))
+    # The report's regency named: one shard on Citus (photos and events are co-located with it).
+    photos = list(ReportPhoto.objects.filter(report=report, regency_code=report.regency_code)
+                  .order_by("created_at", "id"))
     photo_url = lambda p: reverse("reports-photo", kwargs={"report_id": report.id, "photo_id": p.id})  # noqa: E731
     hidden_author = report.reporter_id if report.confidential else None
     events = []
-    for e in report.events.select_related("author", "author_agency").order_by("created_at", "id"):
+    for e in (report.events.filter(regency_code=report.regency_code).select_related("author", "author_agency")
+              .order_by("created_at", "id")):
         hidden = hidden_author is not None and e.author_id == hidden_author
         events.append({
             "kind": EVENT_LABELS.get(e.kind, e.kind),
@@ -397,7 +401,8 @@ def reporter_contact(*, user, report_id, reason: str, ip_address: str | None) ->
     personal-data access log (reports.services.report_reporter_read)."""
     from reports.services import report_reporter_read
 
-    report = Report.objects.filter(id=report_id).first()
+    report = report_selectors.report_for_staff(Report.objects.all(), user=user, report_id=report_id,
+                                              internal_only=True)
     reporter = report_reporter_read(report=report, user=user, reason=reason, ip_address=ip_address)
     if reporter is None:
         return {"name": "", "email": "", "phone": ""}

@@ -3,7 +3,7 @@ shapes in reports.policy."""
 import io
 import json
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,12 +34,17 @@ from .serializers import (NearbyQuery, PointQuery, ReportSubmitInput, Transition
 NOT_FOUND = ("not_found", _("Laporan tidak ditemukan."))
 
 
-def _report_or_404(report_id) -> Report:
-    report = (Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter", "on_behalf_of_rt")
-              .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("id")))
-              .filter(id=report_id).first())
+def _report_or_404(report_id, user=None) -> Report:
+    """The report for `user`: staff look it up in their regency (one shard on Citus,
+    selectors.report_for_staff), anyone else by its id."""
+    report = selectors.report_for_staff(
+        Report.objects.select_related("category", "desa", "kecamatan", "agency", "reporter", "on_behalf_of_rt"),
+        user=user, report_id=report_id)
     if report is None:
         raise ApiError(*NOT_FOUND, status_code=404)
+    # Its photos with its regency named (one shard on Citus: they are co-located with it).
+    prefetch_related_objects([report], Prefetch(
+        "photos", queryset=ReportPhoto.objects.filter(regency_code=report.regency_code).order_by("id")))
     return report
 
 
@@ -140,7 +145,7 @@ def _lean_submission(request) -> dict | None:
 class ReportDetailApi(APIView):
     @extend_schema(summary="A report, as much as the caller may see")
     def get(self, request, report_id):
-        report = _report_or_404(report_id)
+        report = _report_or_404(report_id, request.user)
         access = selectors.report_access(user=request.user, report=report)
         if access.internal:
             return Response(report_internal_dict(report, access=access))
@@ -164,13 +169,15 @@ class ReportTrackApi(APIView):
 
 class ReportTimelineApi(APIView):
     def get(self, request, report_id):
-        report = _report_or_404(report_id)
+        report = _report_or_404(report_id, request.user)
         access = selectors.report_access(user=request.user, report=report)
         if access.internal:
-            return Response(event_list(report.events.all(), internal=True,
+            # the report's regency named: one shard on Citus (events are co-located with it)
+            return Response(event_list(report.events.filter(regency_code=report.regency_code), internal=True,
                                        hidden_author_id=report.reporter_id if report.confidential else None))
         if access.reporter:
-            return Response(event_list(report.events.filter(public=True), internal=False))
+            return Response(event_list(report.events.filter(regency_code=report.regency_code, public=True),
+                                       internal=False))
         if policy.report_public_get(report.id) is not None:
             return Response(policy.report_timeline_public(report))
         raise ApiError(*NOT_FOUND, status_code=404)
@@ -186,10 +193,11 @@ class ReportTransitionApi(APIView):
         event = services.report_transition(
             report_id=report_id, actor=request.user, to=data["to"], note=data["note"], public=data["public"],
             photo=data.get("photo"), agency_code=data.get("agency") or None, merge_into_id=data.get("merge_into"))
-        report = _report_or_404(report_id)
+        report = _report_or_404(report_id, request.user)
         return Response({"id": str(report.id), "status": report.status,
                          "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
-                         "event": event_list(report.events.filter(id=event.id), internal=True,
+                         "event": event_list(report.events.filter(regency_code=report.regency_code, id=event.id),
+                                             internal=True,
                                              hidden_author_id=report.reporter_id if report.confidential
                                              else None)[0]})
 
@@ -234,7 +242,7 @@ class ReportPhotoApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request, report_id, photo_id):
-        report = _report_or_404(report_id)
+        report = _report_or_404(report_id, request.user)
         if not selectors.report_access(user=request.user, report=report).any:
             raise ApiError(*NOT_FOUND, status_code=404)
         photo = ReportPhoto.objects.filter(report=report, id=photo_id).first()

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.selectors import memberships_active, user_agency_ids, user_has_role, user_regency_codes
 from common.db import model_columns, model_from_row, prepared_cursor
-from common.regency import default_regency, regency_of
+from common.regency import default_regency, regency_of, routed
 from geo.models import Agency, Area
 from geo.selectors import PointLocation
 
@@ -205,6 +205,32 @@ def report_access(*, user, report: Report) -> Access:
         coordinator=any(r == Role.COORDINATOR and rc == report.regency_code for r, _, rc in roles),
         reporter=report.reporter_id is not None and report.reporter_id == user.id,
     )
+
+
+def staff_regency(*, user) -> str | None:
+    """The one regency a staff member or coordinator works in (their memberships'),
+    or None: not staff, or staff of several regencies. A report looked up by its id
+    for staff is looked up in that regency (`report_for_staff`): on Citus a router
+    query on one shard instead of a query to every shard."""
+    if user is None or not user.is_authenticated:
+        return None
+    codes = user_regency_codes(user=user, roles=[*AGENCY_ROLES, Role.COORDINATOR])
+    return next(iter(codes)) if len(codes) == 1 else None
+
+
+def report_for_staff(qs: QuerySet, *, user, report_id, internal_only: bool = False):
+    """The report `report_id` of `qs` (or None) as staff look it up: in their
+    regency (staff are scoped to it: `report_access` grants nothing internal in
+    another regency), so the lookup names the regency (common.regency.routed).
+    Unless `internal_only`, a report not found there is looked up by its id alone
+    (the caller may also be its reporter, in any regency)."""
+    regency = staff_regency(user=user)
+    if regency is not None:
+        found = routed(qs, report_id, regency).first()
+        if found is not None or internal_only:
+            return found
+    # A lock needs the row's regency on Citus (routed reads it first); a read does not.
+    return (routed(qs, report_id) if qs.query.select_for_update else qs.filter(pk=report_id)).first()
 
 
 def reports_queue(*, user, status: list[str] | None = None, overdue: bool = False) -> QuerySet[Report]:

@@ -367,8 +367,9 @@ def report_transition(*, report_id, actor, to: str, note: str = "", public: bool
         raise ApiError("note_too_long", _("Catatan terlalu panjang."), fields={"note": ["too_long"]})
     clean = photo_clean(upload=photo) if photo else None
     with transaction.atomic():
-        report = regency.routed(Report.objects.select_for_update(of=("self",)).select_related("category", "agency"),
-                                report_id).first()
+        report = selectors.report_for_staff(
+            Report.objects.select_for_update(of=("self",)).select_related("category", "agency"),
+            user=actor, report_id=report_id)
         if report is None:
             raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
         access = selectors.report_access(user=actor, report=report)
@@ -478,7 +479,8 @@ def _merge_target(*, report: Report, merge_into_id) -> Report:
 
 @transaction.atomic
 def report_add_note(*, report_id, actor, note: str, public: bool = False) -> ReportEvent:
-    report = regency.routed(Report.objects.select_for_update(), report_id).first()
+    report = selectors.report_for_staff(Report.objects.select_for_update(), user=actor, report_id=report_id,
+                                        internal_only=True)
     if report is None or not selectors.report_access(user=actor, report=report).internal:
         raise ApiError("not_found", _("Laporan tidak ditemukan."), status_code=404)
     if not note.strip() or len(note) > NOTE_MAX:

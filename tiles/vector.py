@@ -20,6 +20,7 @@ Invariants (martin, django-vectortiles, prior-art.md "Tiles"):
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -116,6 +117,59 @@ def _features_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, lis
     return sql, params
 
 
+# From this zoom a point tile of a layer with `tile_points_regency` names the regencies
+# it touches (Citus only): a tile inside one regency is then a router query.
+REGENCY_MIN_ZOOM = 9
+
+# The regencies a tile's box (EPSG:3857, with its buffer) may hold points of: those
+# whose outline (geo_regencyoutline, a reference table on Citus) meets the box grown
+# by a margin in degrees (a report's regency is its desa's, found within
+# GEO_NEAREST_TOLERANCE_M of the desa, and its public point is snapped to a grid), and
+# every regency of the current edition without an outline (loaded by
+# geo_load_kubu_raya, not geo_load_kalbar). NULL when no outline is loaded at all.
+_TILE_REGENCIES_SQL = """
+WITH env AS (SELECT ST_Expand(ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 3857), 4326), %s) AS g),
+     cur AS (SELECT id FROM geo_edition WHERE is_current)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM geo_regencyoutline o JOIN cur ON cur.id = o.edition_id) THEN
+  ARRAY(SELECT o.code FROM geo_regencyoutline o JOIN cur ON cur.id = o.edition_id, env
+         WHERE o.geom && env.g AND ST_Intersects(o.geom, env.g)
+        UNION
+        SELECT a.code FROM geo_area a JOIN cur ON cur.id = a.edition_id
+         WHERE a.level = 'kabupaten' AND NOT EXISTS (
+               SELECT 1 FROM geo_regencyoutline o WHERE o.edition_id = a.edition_id AND o.code = a.code)
+        ORDER BY 1) END
+"""
+
+
+def tile_regencies(t: TileRequest, box: list[float]) -> list[str] | None:
+    """The regency codes whose reports a point tile with this box (EPSG:3857) may
+    show, or None when the tile is not narrowed by regency (no outlines loaded)."""
+    from common.publication import PUBLIC_GRID_DEG
+    from geo.selectors import lookup_margin_deg
+
+    top = math.degrees(math.atan(math.sinh(box[3] / aggregates.MERC_HALF * math.pi)))
+    bottom = math.degrees(math.atan(math.sinh(box[1] / aggregates.MERC_HALF * math.pi)))
+    margin = lookup_margin_deg(max_abs_lat=max(abs(top), abs(bottom))) + 2 * PUBLIC_GRID_DEG
+    with connection.cursor() as cursor:
+        cursor.execute(_TILE_REGENCIES_SQL, [*box, margin])
+        (codes,) = cursor.fetchone()
+    return codes
+
+
+def _regency_clause(layer, t: TileRequest, box: list[float]) -> tuple[str, list]:
+    """`AND s.<regency> = %s` (or `= ANY(%s)`) for a point tile on Citus at
+    z >= REGENCY_MIN_ZOOM: the tile names its shards (docs/scaling.md)."""
+    column = getattr(layer, "tile_points_regency", None)
+    if not (settings.KR_CITUS and column and t.z >= REGENCY_MIN_ZOOM):
+        return "", []
+    codes = tile_regencies(t, box)
+    if codes is None:
+        return "", []
+    if len(codes) == 1:
+        return f" AND s.{_q(column)} = %s", [codes[0]]
+    return f" AND s.{_q(column)} = ANY(%s)", [codes]
+
+
 def _mercator_points_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, list]:
     """ST_AsMVT of a point layer with a narrow copy for tiles holding the
     point in Web Mercator (`tile_points_sql`: geom_3857 for the GiST index,
@@ -140,7 +194,7 @@ def _mercator_points_sql(layer, t: TileRequest, filters: dict | None) -> tuple[s
         " FROM (" + src_sql + ") AS s"
         " WHERE s.geom_3857 && ST_MakeEnvelope(%s, %s, %s, %s, 3857)"
         " AND s.x BETWEEN %s::float8 AND %s::float8 AND s.y BETWEEN %s::float8 AND %s::float8"
-        " LIMIT %s) AS mvt)"
+        "{regency} LIMIT %s) AS mvt)"
     )
     size = 2 * aggregates.MERC_HALF / 2 ** t.z
     x0, y1 = -aggregates.MERC_HALF + t.x * size, aggregates.MERC_HALF - t.y * size
@@ -149,8 +203,10 @@ def _mercator_points_sql(layer, t: TileRequest, filters: dict | None) -> tuple[s
     # buffer's edge is in, as with ST_AsMVTGeom.
     pad = (settings.TILES_BUFFER + 0.5) / k
     box = [x0 - pad, y1 - size - pad, x0 + size + pad, y1 + pad]
+    regency, regency_params = _regency_clause(layer, t, box)
+    sql = sql.replace("{regency}", regency)
     params = [layer.id, settings.TILES_EXTENT, x0, k, y1, k, *src_params, *box,
-              box[0], box[2], box[1], box[3], settings.TILES_MAX_FEATURES]
+              box[0], box[2], box[1], box[3], *regency_params, settings.TILES_MAX_FEATURES]
     return sql, params
 
 

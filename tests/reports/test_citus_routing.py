@@ -127,6 +127,105 @@ def test_tracking_by_code_is_a_router_query(submit, users):
     assert task_count(Report.objects.filter(tracking_code=code).values("id").explain()) > 1
 
 
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2 ** z
+    return (int((lon + 180) / 360 * n),
+            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+
+
+@pytest.fixture
+def outlines(db, request):
+    """Kota Pontianak and Kubu Raya (around it) both with their outlines."""
+    request.getfixturevalue("pontianak")
+    call_command("geo_load_kalbar", "61.12", "--commit")
+
+
+@pytest.mark.usefixtures("pontianak")
+def test_a_tile_names_the_regencies_whose_outlines_it_touches():
+    """tiles.vector.tile_regencies, on any engine: a z14 tile inside Kota Pontianak
+    names it; a regency without an outline (Kubu Raya from geo_load_kubu_raya) is
+    always named; no outline at all: no regency filter (None)."""
+    from geo.models import RegencyOutline
+    from tiles.vector import TileRequest, tile_regencies
+
+    def box(z, x, y):
+        size = 2 * 20037508.342789244 / 2 ** z
+        x0, y1 = -20037508.342789244 + x * size, 20037508.342789244 - y * size
+        return [x0, y1 - size, x0 + size, y1]
+
+    lon, lat = inside(PONTIANAK_DESA)
+    t = TileRequest(14, *_tile_of(lon, lat, 14))
+    assert tile_regencies(t, box(t.z, t.x, t.y)) == ["61.12", PONTIANAK]
+    call_command("geo_load_kalbar", "61.12", "--commit")
+    assert tile_regencies(t, box(t.z, t.x, t.y)) == [PONTIANAK]
+    # A z9 tile over the city reaches Kubu Raya around it.
+    t9 = TileRequest(9, *_tile_of(lon, lat, 9))
+    assert tile_regencies(t9, box(t9.z, t9.x, t9.y)) == ["61.12", PONTIANAK]
+    # Far away (the open sea west of Kalimantan): none.
+    far = TileRequest(14, *_tile_of(106.0, 0.0, 14))
+    assert tile_regencies(far, box(far.z, far.x, far.y)) == []
+    RegencyOutline.objects.all().delete()
+    assert tile_regencies(t, box(t.z, t.x, t.y)) is None
+
+
+@pytest.mark.usefixtures("distributed", "outlines")
+def test_a_regencys_point_tile_is_a_router_query(submit, users, settings):
+    """A reports tile at z >= 9 (points from z13) inside one regency names it:
+    `regency_code = '61.71'` on the tiles' view of the projection, one task."""
+    import mapbox_vector_tile
+
+    from layers.registry import layer_get
+    from tiles.vector import TileRequest, tile_render, tile_sql
+
+    response = submit(users["resident"], category="road-damage", point=inside(PONTIANAK_DESA))
+    assert response.status_code == 201, response.content
+    report_id = response.json()["id"]
+    layer = layer_get("reports")
+    lon, lat = inside(PONTIANAK_DESA)
+    t = TileRequest(14, *_tile_of(lon, lat, 14))
+    sql, params = tile_sql([(layer, {})], t)
+    assert "regency_code" in sql and PONTIANAK in params
+    assert task_count(explain(sql, params)) == 1
+    features = mapbox_vector_tile.decode(tile_render([(layer, {})], t))["reports"]["features"]
+    assert report_id in {f["id"] if isinstance(f["id"], str) else f["properties"].get("id")
+                         for f in features} | {str(f.get("id")) for f in features}
+    # Without the regency named the same tile asks every shard.
+    settings.KR_CITUS = False
+    plain, plain_params = tile_sql([(layer, {})], t)
+    assert "regency_code" not in plain
+    assert task_count(explain(plain, plain_params)) > 1
+
+
+@pytest.mark.usefixtures("distributed", "pontianak")
+def test_a_report_by_its_id_for_staff_is_a_router_query(submit, users, make_user):
+    """The staff detail page (/kerja/laporan/<id>/), the API's detail, timeline and
+    transition: staff are scoped to their regency, so the report (and its events and
+    photos) is looked up there: one task each."""
+    from django.test import Client
+    from django.urls import reverse
+
+    response = submit(users["resident"], category="road-damage", point=inside(PONTIANAK_DESA))
+    assert response.status_code == 201, response.content
+    report_id = response.json()["id"]
+    staff = make_user("staf_pupr_pontianak", Role.AGENCY_STAFF, "6171-pupr")
+    client = Client()
+    client.force_login(staff)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("portal:kerja-laporan", kwargs={"report_id": report_id})).status_code == 200
+        assert client.get(f"/api/v1/reports/{report_id}/").status_code == 200
+        assert client.get(f"/api/v1/reports/{report_id}/timeline/").status_code == 200
+        moved = client.post(f"/api/v1/reports/{report_id}/transitions/", {"to": "verified", "note": "Sudah dicek"},
+                            content_type="application/json")
+        assert moved.status_code == 200, moved.content
+    by_id = [q["sql"] for q in queries.captured_queries
+             if any(f'FROM "{t}"' in q["sql"] for t in ("reports_report", "reports_reportevent", "reports_reportphoto"))
+             and report_id.replace("-", "") in q["sql"].replace("-", "")]
+    assert len(by_id) >= 8, by_id
+    for sql in by_id:
+        assert f"'{PONTIANAK}'" in sql, sql
+        assert task_count(explain(sql)) == 1, sql
+
+
 def test_citus_distribute_is_a_no_op_on_one_postgresql(db, capsys):
     if on_citus():
         pytest.skip("on Citus: the plain-PostgreSQL no-op is checked by the normal suite")
