@@ -26,6 +26,27 @@ from django.db import migrations
 Distributed = tuple[str, str, str | None]  # (table, distribution column, colocate_with table or None)
 
 
+def local_execution_on(cursor, *, sequential: bool = False) -> None:
+    """On Citus (settings.KR_CITUS): turn local execution back on for the current
+    transaction; call before its first statement. ops.citus turns it off for the
+    database (a boundary loader writes reference tables, then ANALYZE). Without it
+    the coordinator reads its own reference-table placements over another
+    connection, which cannot see this session's temporary tables: the staging
+    paths that join one with a reference table (reports.bulk, geo.reassign) fail.
+    Only in a transaction that has not yet reached the coordinator over a
+    connection: once it has, Citus keeps local execution off until its end.
+    `sequential`: one connection per node for the multi-shard modifications too,
+    for a transaction that updates a distributed table, then a table with a
+    foreign key to a reference table (Citus refuses that after a parallel one).
+    On plain PostgreSQL: nothing."""
+    from django.conf import settings
+
+    if settings.KR_CITUS:
+        cursor.execute("SET LOCAL citus.enable_local_execution TO on")
+        if sequential:
+            cursor.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+
+
 def citus_present(cursor) -> bool:
     cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'")
     return cursor.fetchone() is not None

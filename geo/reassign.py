@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from common.citus import local_execution_on
+
 from .models import Edition
 from .selectors import edition_current, points_assign_settings, points_assign_sql
 
@@ -103,6 +105,8 @@ def run(*, commit: bool = False, edition: Edition | None = None) -> ReassignResu
     changed: list[tuple[PointTable, list]] = []
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            # geo_reassign is TEMP; reports, then businesses are updated (common.citus).
+            local_execution_on(cursor, sequential=True)
             for target in _tables:
                 model = target.model
                 table = connection.ops.quote_name(model._meta.db_table)

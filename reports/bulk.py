@@ -23,6 +23,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.db import connection, transaction
 
+from common.citus import local_execution_on
 from common.workdays import add_working_days
 from geo.selectors import edition_current
 
@@ -280,6 +281,7 @@ def _batch_load(batch: list[ImportRow], *, categories: dict, params: dict, stagi
     rows inserted. `staging` (a lock) is held while the rows are built and
     copied in."""
     with transaction.atomic(), connection.cursor() as cursor:
+        local_execution_on(cursor)  # the staging tables are TEMP (common.citus)
         # An import can be re-run (ids are kept), so waiting for the WAL
         # flush at commit buys nothing here.
         cursor.execute("SET LOCAL synchronous_commit = off")

@@ -345,7 +345,7 @@ def reports_nearby(*, agency_ids: set[int], lon: float, lat: float, radius_m: fl
                    statuses: list[str] | None = None, limit: int = 50) -> list[NearbyReport]:
     """The caller's agencies' reports within radius_m metres (geodesic),
     nearest first, with the distance; open ones unless `statuses` says. One
-    query."""
+    query (on Citus one router query per regency of the agencies)."""
     if not agency_ids:
         return []
     if not statuses:
@@ -355,20 +355,31 @@ def reports_nearby(*, agency_ids: set[int], lon: float, lat: float, radius_m: fl
         status_clause, knn = "AND r.status = ANY(%(statuses)s) " + _OPEN_CLAUSE, _KNN_OPEN
     else:
         status_clause, knn = "AND r.status = ANY(%(statuses)s)", _KNN_ANY
-    regencies = []
+    # One PostgreSQL: one query for all the agencies.
+    groups: list[tuple[list[int], str | None]] = [(sorted(agency_ids), None)]
     if settings.KR_CITUS:
-        # On Citus the LATERAL ... LIMIT runs on a shard only when it names the
-        # regency (one regency's agencies: a router query on one shard).
-        regencies = sorted(set(Agency.objects.filter(id__in=agency_ids).values_list("regency_code", flat=True)))
-        status_clause += " AND r.regency_code = ANY(%(regencies)s)"
+        # On Citus the LATERAL ... LIMIT runs on a shard only when it names one
+        # regency (a router query); Citus refuses it across shards. A crew whose
+        # agencies span several regencies gets one router query per regency, each
+        # nearest first with the same limit, merged below.
+        by_regency: dict[str, list[int]] = {}
+        for agency_id, regency in Agency.objects.filter(id__in=agency_ids).values_list("id", "regency_code"):
+            by_regency.setdefault(regency, []).append(agency_id)
+        groups = [(sorted(ids), regency) for regency, ids in sorted(by_regency.items())]
+        status_clause += " AND r.regency_code = %(regency)s"
+    sql = _NEARBY_SQL.format(status_clause=status_clause, knn=knn)
+    rows = []
     with connection.cursor() as cursor:
-        # fetch > limit: the KNN order is by sphere distance (or degrees), the
-        # answer by spheroid distance (they differ by < 0.7 %), so a margin of
-        # rows is re-ordered exactly.
-        cursor.execute(_NEARBY_SQL.format(status_clause=status_clause, knn=knn),
-                       {"agencies": sorted(agency_ids), "lon": lon, "lat": lat, "radius": radius_m,
-                        "statuses": statuses or [], "fetch": limit * 2, "limit": limit, "regencies": regencies})
-        rows = cursor.fetchall()
+        for agencies, regency in groups:
+            # fetch > limit: the KNN order is by sphere distance (or degrees), the
+            # answer by spheroid distance (they differ by < 0.7 %), so a margin of
+            # rows is re-ordered exactly.
+            cursor.execute(sql, {"agencies": agencies, "lon": lon, "lat": lat, "radius": radius_m,
+                                 "statuses": statuses or [], "fetch": limit * 2, "limit": limit,
+                                 "regency": regency})
+            rows.extend(cursor.fetchall())
+    if len(groups) > 1:
+        rows = sorted(rows, key=lambda row: (row[6], row[0]))[:limit]
     return [NearbyReport(id=rid, tracking_code=code, category=category, status=status, lon=x, lat=y,
                          distance_m=round(distance, 1), desa=desa, description=description, deadline=deadline)
             for rid, code, category, status, x, y, distance, desa, description, deadline in rows]

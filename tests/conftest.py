@@ -33,6 +33,21 @@ def kubu_raya(db):
     return Edition.objects.get(is_current=True)
 
 
+@pytest.fixture
+def citus_local_execution(db):
+    """On Citus (settings.KR_CITUS): local execution for the whole test transaction.
+    A staging path (reports.bulk, geo.reassign) turns it on for its own transaction
+    (common.citus.local_execution_on), which works only while the transaction has not
+    reached the coordinator over a connection; a test wraps everything in one
+    transaction, so a test of such a path requests this fixture first. Nothing on
+    plain PostgreSQL."""
+    from django.db import connection
+
+    if settings.KR_CITUS:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL citus.enable_local_execution TO on")
+
+
 @pytest.fixture(scope="session")
 def desa_shapes() -> dict:
     """code -> (name, shapely geometry) straight from the source file."""

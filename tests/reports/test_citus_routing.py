@@ -127,6 +127,33 @@ def test_tracking_by_code_is_a_router_query(submit, users):
     assert task_count(Report.objects.filter(tracking_code=code).values("id").explain()) > 1
 
 
+@pytest.mark.usefixtures("distributed", "pontianak")
+def test_nearby_for_a_crew_whose_agencies_span_two_regencies_is_one_router_query_per_regency(submit, users):
+    """A LATERAL ... LIMIT across shards is refused by Citus: the nearby list of a
+    crew with agencies in Kota Pontianak and Kubu Raya asks each regency's shard
+    on its own and merges the answers, nearest first."""
+    from reports.selectors import reports_nearby
+
+    pt = submit(users["resident"], category="road-damage", point=inside(PONTIANAK_DESA))
+    kr = submit(users["resident"], category="road-damage", desa=SUNGAI_RAYA)
+    assert pt.status_code == 201 and kr.status_code == 201, (pt.content, kr.content)
+    pt_report, kr_report = (Report.objects.get(id=r.json()["id"]) for r in (pt, kr))
+    assert {pt_report.regency_code, kr_report.regency_code} == {PONTIANAK, "61.12"}
+    agencies = {pt_report.agency_id, kr_report.agency_id}
+    lon, lat = inside(PONTIANAK_DESA)
+    with CaptureQueriesContext(connection) as queries:
+        found = reports_nearby(agency_ids=agencies, lon=lon, lat=lat, radius_m=100_000)
+    assert [r.id for r in found] == [pt_report.id, kr_report.id]  # Pontianak's is at the point itself
+    assert found[0].distance_m < found[1].distance_m
+    nearby = [q["sql"] for q in queries.captured_queries if "CROSS JOIN LATERAL" in q["sql"]]
+    assert len(nearby) == 2, nearby
+    for sql in nearby:
+        assert task_count(explain(sql)) == 1, sql
+    # The limit holds over the merge: the nearest one only.
+    assert [r.id for r in reports_nearby(agency_ids=agencies, lon=lon, lat=lat, radius_m=100_000, limit=1)] \
+        == [pt_report.id]
+
+
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     n = 2 ** z
     return (int((lon + 180) / 360 * n),
