@@ -26,12 +26,9 @@ CORE=(tests/reports/test_citus_routing.py tests/geo tests/reports/test_submissio
       tests/tiles/test_vector.py tests/tiles/test_report_cells.py tests/layers/test_ogc.py
       tests/layers/test_privacy.py tests/privacy)
 # Not on Citus: two tests that assert the generic plans of the prepared lookup (Citus
-# sessions use custom plans, KR_CITUS); the staging paths with temporary tables (bulk
-# import, reassignment of points to a new edition; docs/scaling.md).
+# sessions use custom plans, KR_CITUS; docs/scaling.md).
 DESELECT=(--deselect tests/geo/test_lookup.py::test_lookup_statement_is_prepared_once_and_its_plan_reused
-          --deselect tests/geo/test_lookup.py::test_prepared_lookups_plan_generically_and_the_bulk_assignment_for_its_points
-          --deselect tests/geo/test_reassign.py::test_new_edition_moves_points_to_the_changed_desa_and_a_second_run_is_a_no_op
-          --deselect tests/reports/test_routing.py::test_an_inactive_agency_gets_no_reports_from_a_submission_or_an_import)
+          --deselect tests/geo/test_lookup.py::test_prepared_lookups_plan_generically_and_the_bulk_assignment_for_its_points)
 [ $# -gt 0 ] && CORE=("$@") && DESELECT=()
 
 bash scripts/citus.sh start >/dev/null
