@@ -45,7 +45,9 @@ What Citus requires and how it is met:
   report's regency_code so a regency's public read is routed to one shard), its
   tiles' narrow copy reports_public_point a view of it in Web Mercator, and
   the tiles' report cells tiles_reportcell a view of the same aggregate the
-  cells' rebuild computes (a low-zoom tile fans out, by design). The compaction
+  cells' rebuild computes, grouped by regency_code too (a cluster tile at z 9-12
+  names its regencies, tiles.aggregates.cells_sql; below z 9 it fans out, by
+  design). The compaction
   job has nothing to compact there.
 - Functions used by those views run on the workers: distributed with
   create_distributed_function.
