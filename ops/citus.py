@@ -45,7 +45,9 @@ What Citus requires and how it is met:
   report's regency_code so a regency's public read is routed to one shard), its
   tiles' narrow copy reports_public_point a view of it in Web Mercator, and
   the tiles' report cells tiles_reportcell a view of the same aggregate the
-  cells' rebuild computes (a low-zoom tile fans out, by design). The compaction
+  cells' rebuild computes, grouped by regency_code too (a cluster tile at z 9-12
+  names its regencies, tiles.aggregates.cells_sql; below z 9 it fans out, by
+  design). The compaction
   job has nothing to compact there.
 - Functions used by those views run on the workers: distributed with
   create_distributed_function.
@@ -61,7 +63,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from common.citus import citus_present
-from tiles.aggregates import REBUILD_SQL
+from tiles.aggregates import CELLS_BY_REGENCY_COLUMNS, CELLS_BY_REGENCY_SQL
 
 COLUMN = "regency_code"
 ANCHOR = "reports_report"
@@ -101,7 +103,6 @@ PROJECTION_TRIGGERS = {
 }
 # Functions the distributed queries (the views above) call on the workers.
 FUNCTIONS = ("kr_scrub_personal(text)",)
-_CELLS_INSERT = "INSERT INTO tiles_reportcell (z, cx, cy, category_id, status, confidential, n, sum_x, sum_y)\n"
 
 
 def _one(cursor, sql: str, params: Iterable = ()):
@@ -189,14 +190,13 @@ def _projections_as_views(cursor) -> list[str]:
                    f" FROM (SELECT *, ST_Transform(location, 3857) AS m FROM reports_public_report) AS r")
     for name, definition in dependants:
         cursor.execute(f"CREATE VIEW {name} AS {definition}")
-    assert _CELLS_INSERT in REBUILD_SQL, "tiles.aggregates.REBUILD_SQL changed: update ops.citus"
-    cells = REBUILD_SQL.split(_CELLS_INSERT, 1)[1]
+    # The cells' aggregate (tiles.aggregates), grouped by regency too: a cluster
+    # tile that names its regencies (cells_sql) reads their shards only.
     cursor.execute("DROP TABLE tiles_reportcell")
-    cursor.execute("CREATE VIEW tiles_reportcell (z, cx, cy, category_id, status, confidential, n, sum_x, sum_y)"
-                   f" AS {cells}")
+    cursor.execute(f"CREATE VIEW tiles_reportcell ({', '.join(CELLS_BY_REGENCY_COLUMNS)}) AS {CELLS_BY_REGENCY_SQL}")
     return ["reports_public_report: view of reports_public_report_rule (+ regency_code)",
             "reports_public_point: view of reports_public_report in Web Mercator",
-            "tiles_reportcell: view of the cells' aggregate"]
+            "tiles_reportcell: view of the cells' aggregate (+ regency_code)"]
 
 
 def distribute_project(cursor, *, shard_count: int | None = None) -> list[str]:

@@ -102,7 +102,30 @@ def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
     span = (cells << shift) + 2 * margin
     params = [layer.id, settings.TILES_EXTENT, t.z, t.x, t.y, settings.TILES_EXTENT, cluster_buffer(),
               base_z, x0, x0 + span - 1, y0, y0 + span - 1, *params]
-    return sql, params
+    regency, regency_params = _regency_clause(t, base_z, x0, y0, span)
+    return sql.replace(" GROUP BY c.cx", regency + " GROUP BY c.cx", 1), params + regency_params
+
+
+def _regency_clause(t, base_z: int, x0: int, y0: int, span: int) -> tuple[str, list]:
+    """On Citus (KR_CITUS) from zoom tiles.vector.REGENCY_MIN_ZOOM: `AND
+    c.regency_code = %s` (or `= ANY(%s)`) naming the regencies whose outline
+    meets the cells the tile reads (its own and the margin's), so a cluster
+    tile inside one regency reads one shard; a cell on a border is one row
+    per regency there, summed by the tile's grouping as before. On one
+    PostgreSQL tiles_reportcell has no regency column: nothing is added."""
+    from tiles.vector import REGENCY_MIN_ZOOM, tile_regencies
+
+    if not (settings.KR_CITUS and t.z >= REGENCY_MIN_ZOOM):
+        return "", []
+    size = cell_size(base_z)
+    box = [-MERC_HALF + x0 * size, MERC_HALF - (y0 + span) * size,
+           -MERC_HALF + (x0 + span) * size, MERC_HALF - y0 * size]
+    codes = tile_regencies(t, box)
+    if codes is None:
+        return "", []
+    if len(codes) == 1:
+        return " AND c.regency_code = %s", [codes[0]]
+    return " AND c.regency_code = ANY(%s)", [codes]
 
 
 # --- Maintenance: triggers on reports_report -------------------------------------
@@ -119,22 +142,36 @@ CELLS_PER_TILE = 16
 # the changed reports.
 _APPEND_TEMPLATE = """
 INSERT INTO tiles_reportcell (z, cx, cy, category_id, status, confidential, n, sum_x, sum_y)
-SELECT zz.z, g.cx >> ({max_z} - zz.z), g.cy >> ({max_z} - zz.z), g.category_id, g.status, g.confidential,
+SELECT zz.z, g.cx >> ({max_z} - zz.z), g.cy >> ({max_z} - zz.z), g.category_id, g.status, g.confidential,{g_regency}
        sum(g.n)::int, sum(g.sum_x), sum(g.sum_y)
   FROM (SELECT floor((d.x + 20037508.342789244) / (40075016.68557849 / (2 ^ {max_z} * {cells})))::int AS cx,
                floor((20037508.342789244 - d.y) / (40075016.68557849 / (2 ^ {max_z} * {cells})))::int AS cy,
-               d.category_id, d.status, d.confidential,
+               d.category_id, d.status, d.confidential,{d_regency}
                sum(d.sign) AS n, sum(d.sign * d.x) AS sum_x, sum(d.sign * d.y) AS sum_y
           FROM ({delta}) AS d
-         GROUP BY 1, 2, 3, 4, 5) AS g
+         GROUP BY 1, 2, 3, 4, 5{d_group}) AS g
   CROSS JOIN generate_series({min_z}, {max_z}, 2) AS zz(z)
- GROUP BY 1, 2, 3, 4, 5, 6
+ GROUP BY 1, 2, 3, 4, 5, 6{g_group}
 """
-_APPEND = (_APPEND_TEMPLATE.replace("{min_z}", str(CELL_MIN_ZOOM)).replace("{max_z}", str(CELL_MAX_ZOOM))
+
+
+def _append_sql(*, regency: bool = False) -> str:
+    """The append statement (its delta left as `{delta}`); with `regency`, the
+    cells are also grouped by the reports' regency_code (a column after
+    confidential: the Citus view, CELLS_BY_REGENCY_SQL)."""
+    sql = (_APPEND_TEMPLATE.replace("{min_z}", str(CELL_MIN_ZOOM)).replace("{max_z}", str(CELL_MAX_ZOOM))
            .replace("{cells}", str(CELLS_PER_TILE)))
+    extra = {"{g_regency}": " g.regency_code,", "{d_regency}": " d.regency_code,",
+             "{d_group}": ", 6", "{g_group}": ", 7"}
+    for key, value in extra.items():
+        sql = sql.replace(key, value if regency else "")
+    return sql
 
 
-def _rows(relation: str, sign: int, where: str = "") -> str:
+_APPEND = _append_sql()
+
+
+def _rows(relation: str, sign: int, where: str = "", *, regency: bool = False) -> str:
     # Mercator is undefined at the poles: a point outside +-85 deg is skipped
     # (the reports service only accepts points in the regency anyway).
     # The public point (snapped to PUBLIC_GRID_DEG, as the public view
@@ -142,7 +179,7 @@ def _rows(relation: str, sign: int, where: str = "") -> str:
     # public points, so a cluster of one is no closer than the point tiles.
     snapped = f"ST_Transform(ST_SnapToGrid(r.location, {PUBLIC_GRID_DEG}), 3857)"
     return (f"SELECT {sign} AS sign, r.category_id, r.status, r.confidential,"
-            f" ST_X({snapped}) AS x, ST_Y({snapped}) AS y"
+            f" ST_X({snapped}) AS x, ST_Y({snapped}) AS y" + (", r.regency_code" if regency else "") +
             f" FROM {relation} AS r WHERE ST_Y(r.location) BETWEEN -85 AND 85 {where}")
 
 
@@ -191,6 +228,15 @@ DROP FUNCTION IF EXISTS tiles_reportcell_on_update();
 """
 
 REBUILD_SQL = "TRUNCATE tiles_reportcell;\n" + _APPEND.format(delta=_rows("reports_report", 1))
+
+# On Citus tiles_reportcell is a view of this (ops.citus): the cells of every
+# report, computed per read on the shards, with the reports' regency_code as a
+# column (grouped by it: a cell on a border is one row per regency) so a tile
+# that names its regencies (cells_sql, KR_CITUS) reads their shards only.
+CELLS_BY_REGENCY_COLUMNS = ("z", "cx", "cy", "category_id", "status", "confidential", "regency_code",
+                            "n", "sum_x", "sum_y")
+CELLS_BY_REGENCY_SQL = _append_sql(regency=True).split("\n", 2)[2].format(
+    delta=_rows("reports_report", 1, regency=True))
 
 # Each cell with several rows becomes one; a cell whose reports all left
 # (n = 0) goes. Rows appended by writers that commit meanwhile are not in

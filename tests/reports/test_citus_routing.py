@@ -223,6 +223,50 @@ def test_a_regencys_point_tile_is_a_router_query(submit, users, settings):
     assert task_count(explain(plain, plain_params)) > 1
 
 
+@pytest.mark.usefixtures("distributed", "outlines")
+def test_a_regencys_cluster_tile_is_a_router_query(submit, users, settings):
+    """A reports cluster tile at z 9-12 (the tiles_reportcell view, grouped by
+    regency on Citus) names the regencies its cells' outlines meet: inside Kubu
+    Raya (Kecamatan Kubu) `regency_code = '61.12'`, one task; a tile across the
+    Pontianak border sums the cells of both regencies, as without the filter."""
+    import mapbox_vector_tile
+
+    from layers.registry import layer_get
+    from tiles.vector import TileRequest, tile_render, tile_sql
+
+    from .conftest import KAMPUNG_BARU
+
+    def counts(t):
+        layer_tile = mapbox_vector_tile.decode(tile_render([(layer, {})], t)).get("reports", {"features": []})
+        return sorted(f["properties"]["count"] for f in layer_tile["features"])
+
+    layer = layer_get("reports")
+    kubu = inside(KAMPUNG_BARU)
+    points = (kubu, inside(PONTIANAK_DESA), inside(SUNGAI_RAYA))
+    for point in points:
+        response = submit(users["resident"], category="road-damage", point=point)
+        assert response.status_code == 201, response.content
+    for z in (10, 11, 12):
+        t = TileRequest(z, *_tile_of(*kubu, z))
+        sql, params = tile_sql([(layer, {})], t)
+        assert "tiles_reportcell" in sql and "regency_code = %s" in sql and "61.12" in params, z
+        assert task_count(explain(sql, params)) == 1, z
+        assert counts(t) == [1], z
+    # Kota Pontianak and Kubu Raya around it: both named, their cells summed.
+    t9 = TileRequest(9, *_tile_of(*inside(PONTIANAK_DESA), 9))
+    assert t9 == TileRequest(9, *_tile_of(*inside(SUNGAI_RAYA), 9))
+    sql, params = tile_sql([(layer, {})], t9)
+    assert "regency_code = ANY(%s)" in sql and ["61.12", PONTIANAK] in params
+    named = counts(t9)
+    assert sum(named) == sum(_tile_of(*p, 9) == (t9.x, t9.y) for p in points) >= 2
+    # Without the regency named: the same counts, from every shard.
+    settings.KR_CITUS = False
+    assert counts(t9) == named
+    plain, plain_params = tile_sql([(layer, {})], TileRequest(10, *_tile_of(*kubu, 10)))
+    assert "regency_code" not in plain
+    assert task_count(explain(plain, plain_params)) > 1
+
+
 @pytest.mark.usefixtures("distributed", "pontianak")
 def test_a_report_by_its_id_for_staff_is_a_router_query(submit, users, make_user):
     """The staff detail page (/kerja/laporan/<id>/), the API's detail, timeline and
