@@ -92,8 +92,9 @@ def _run(*args) -> str:
     return out.getvalue()
 
 
-def test_new_edition_moves_points_to_the_changed_desa_and_a_second_run_is_a_no_op(citus_local_execution, kubu_raya,
-                                                                                  moved):
+# usefixtures come before the arguments' fixtures: local execution is on first.
+@pytest.mark.usefixtures("citus_local_execution")
+def test_new_edition_moves_points_to_the_changed_desa_and_a_second_run_is_a_no_op(kubu_raya, moved):
     categories_seed()
     new_edition, moving, staying = moved
     kampung_baru = next((lon, lat) for code, lon, lat in desa_centroids() if code == ELSEWHERE)

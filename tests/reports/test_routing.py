@@ -133,8 +133,9 @@ def test_service_areas_matched_in_the_rules_query_route_like_the_lookup(taxonomy
     assert by_service_area > 100  # Puskesmas working areas and the fire post were exercised
 
 
-def test_an_inactive_agency_gets_no_reports_from_a_submission_or_an_import(citus_local_execution, taxonomy,
-                                                                           desa_point):
+# usefixtures come before the arguments' fixtures: local execution is on first.
+@pytest.mark.usefixtures("citus_local_execution")
+def test_an_inactive_agency_gets_no_reports_from_a_submission_or_an_import(taxonomy, desa_point):
     """A rule or default agency whose agency is deactivated is passed over
     alike by the submission's routing and the bulk import's: the next rule,
     else the default agency, else triage."""
