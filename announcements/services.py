@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common import outbox
 from common.api_errors import ApiError
+from common.regency import by_tracking_code
 from common.times import to_utc
 from geo.models import Area
 from geo.selectors import edition_current
@@ -406,7 +407,6 @@ def subscription_create(*, user=None, device: PushDevice | None = None, data: di
         sub.area_code = code
     else:
         from reports.models import Report
-        from common.regency import by_tracking_code
         report = by_tracking_code(Report.objects.all(), str(data.get("report") or "").strip().upper())
         if report is None or not _report_public(report):
             raise ApiError("unknown_report", _("Laporan tidak ditemukan."), fields={"report": ["unknown"]})

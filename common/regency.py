@@ -43,17 +43,34 @@ def regency_of(code: str | None) -> str | None:
 
 
 def routed(qs: models.QuerySet, pk, regency: str | None = None) -> models.QuerySet:
-    """`qs` narrowed to the row `pk`; on Citus (settings.KR_CITUS) also to that row's
-    regency, read first, so the statement names one shard (Citus refuses a
-    `SELECT ... FOR UPDATE` that does not). One PostgreSQL: the same single query.
-    With `regency` (the caller knows it, e.g. a staff member's own regency) the row
-    is looked up in that regency only, without the first read: a router query."""
+    """`qs` narrowed to the row `pk`. With `regency` (the caller knows it, e.g. a
+    staff member's own regency) the row is looked up in that regency only: on Citus
+    a router query on one shard. Without it, on Citus (settings.KR_CITUS) a locking
+    `qs` (select_for_update) is also narrowed to the row's regency, read first, so
+    the statement names one shard (Citus refuses a `SELECT ... FOR UPDATE` that does
+    not); a plain read needs no regency (Citus asks every shard). One PostgreSQL:
+    the same single query."""
+    return _narrowed(qs, regency, pk=pk)
+
+
+def first_in_regency(qs: models.QuerySet, regency: str | None, *, elsewhere: bool = True, **lookup):
+    """The first row of `qs` matching `lookup`, or None: looked up in `regency` (one
+    shard on Citus); when not found there (or `regency` is None) and `elsewhere`, in
+    every regency (a lock first reads the row's regency: `routed`)."""
     if regency is not None:
-        return qs.filter(regency_code=regency, pk=pk)
-    if settings.KR_CITUS:
-        code = qs.model._base_manager.filter(pk=pk).values_list("regency_code", flat=True).first()
-        qs = qs.filter(regency_code=code)
-    return qs.filter(pk=pk)
+        found = _narrowed(qs, regency, **lookup).first()
+        if found is not None or not elsewhere:
+            return found
+    return _narrowed(qs, None, **lookup).first()
+
+
+def _narrowed(qs: models.QuerySet, regency: str | None, **lookup) -> models.QuerySet:
+    if regency is None and settings.KR_CITUS and qs.query.select_for_update:
+        regency = qs.model._base_manager.filter(**lookup).values_list("regency_code", flat=True).first()
+        return qs.filter(regency_code=regency, **lookup)
+    if regency is not None:
+        return qs.filter(regency_code=regency, **lookup)
+    return qs.filter(**lookup)
 
 
 # A public tracking code names its regency in its two-letter prefix (KR-7GQ2-M4XZ:
@@ -101,11 +118,8 @@ def by_tracking_code(qs: models.QuerySet, code: str):
     before prefixes named regencies were KR- in any regency; so is a code without a
     known prefix."""
     regency = regency_of_tracking(code)
-    if regency is not None:
-        found = qs.filter(regency_code=regency, tracking_code=code).first()
-        if found is not None or code[:2] != TRACKING_PREFIX_LEGACY:
-            return found
-    return qs.filter(tracking_code=code).first()
+    return first_in_regency(qs, regency, tracking_code=code,
+                            elsewhere=regency is None or code[:2] == TRACKING_PREFIX_LEGACY)
 
 
 def fields_but_regency(instance: models.Model) -> list[str]:

@@ -7,6 +7,7 @@ prior-art.md measured this 6-17x faster than serializing rows in Python.
 """
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -58,6 +59,22 @@ _MERCATOR_MAX_LAT = 85.0
 # of the layer's T rows walks ~n*T/N rows, or reads and sorts N on the copy;
 # the two meet near N = 42,000 there.
 _WALK_COST_RATIO = 2.5
+# The copy's row count (pg_class.reltuples) for the plan's ratio: it moves only
+# with (auto)ANALYZE and VACUUM, so a process reads it once per this many
+# seconds, not per page (one round trip fewer per bbox page).
+_TOTAL_REUSE_SECONDS = 300.0
+_totals: dict[str, tuple[float, float]] = {}
+
+
+def _copy_total(cursor, table: str) -> float:
+    now = time.monotonic()
+    known = _totals.get(table)
+    if known is not None and now - known[1] < _TOTAL_REUSE_SECONDS:
+        return known[0]
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+    total = max(float(cursor.fetchone()[0]), 1.0)
+    _totals[table] = (total, now)
+    return total
 
 
 def _copy_bbox(layer: Layer, filters: dict, count_filters: dict | None, count_max: int | None):
@@ -107,8 +124,7 @@ def _copy_plan(layer: Layer, box, rows_wanted: int) -> str:
         cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} p WHERE p.{column} && "
                        f"ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 3857)", [minx, miny, maxx, maxy])
         plan = cursor.fetchone()[0]
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-        total = max(float(cursor.fetchone()[0]), 1.0)
+        total = _copy_total(cursor, table)
     if isinstance(plan, str):
         plan = json.loads(plan)
     matches = max(float(plan[0]["Plan"]["Plan Rows"]), 1.0)

@@ -7,6 +7,7 @@ import json
 from django.conf import settings
 from django.db import connection
 
+from common.regency import by_tracking_code
 from geo import selectors as geo_selectors
 from . import charts
 
@@ -180,8 +181,6 @@ def report_dispute(*, code: str, user, note: str) -> tuple[int, str] | None:
     from common.api_errors import ApiError
     from reports.models import Report
     from reports.services import report_transition
-
-    from common.regency import by_tracking_code
 
     report_id = by_tracking_code(Report.objects.values_list("id", flat=True), code)
     if report_id is None:

@@ -15,6 +15,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_GET, require_POST
 
 from common.compression import precompressed_response
+from common.regency import by_tracking_code
 from geo import selectors as geo_selectors
 
 from . import maps, selectors, workspace
@@ -88,23 +89,30 @@ def _coarse(request) -> bool:
     return request.GET.get("kasar") == "1"
 
 
+def _boundaries_tag(request, level: str, kind: str) -> str | None:
+    """What a boundaries file is: the level, the kind (and for the outlines
+    whether they are the coarse ones) and the boundary edition; None for an
+    unknown level. Its ETag and its cache key."""
+    if level not in _BOUNDARY_LEVELS:
+        return None
+    coarse = "-kasar" if kind == "-garis" and _coarse(request) else ""
+    return f"{level}{kind}{coarse}-{selectors.edition_tag()}"
+
+
 def _boundaries_etag(kind: str):
-    """The ETag of a boundaries file: the level, the kind (and for the
-    outlines whether they are the coarse ones) and the boundary edition; None
-    for an unknown level (no conditional answer: the view's 404)."""
+    """The ETag of a boundaries file; None for an unknown level (no
+    conditional answer: the view's 404)."""
     def etag(request, level: str) -> str | None:
-        if level not in _BOUNDARY_LEVELS:
-            return None
-        coarse = "-kasar" if kind == "-garis" and _coarse(request) else ""
+        tag = _boundaries_tag(request, level, kind)
         # weak: the same lines whether sent with brotli, gzip or as they are
-        return f'W/"{level}{kind}{coarse}-{selectors.edition_tag()}"'
+        return None if tag is None else f'W/"{tag}"'
     return etag
 
 
 def _boundaries_response(request, level: str, kind: str, build, content_type: str):
     """A boundary file compressed once per edition (brotli: the desa GeoJSON is
     21 KiB instead of 30 KiB gzipped) and kept as long as its text."""
-    key = "portal:" + _boundaries_etag(kind)(request, level)[3:-1]
+    key = "portal:" + _boundaries_tag(request, level, kind)
     return precompressed_response(request, build, key=key, content_type=content_type,
                                   seconds=selectors.BOUNDARY_TEXT_SECONDS)
 
@@ -288,8 +296,6 @@ def lacak(request, code: str, error: str = "", status: int | None = None):
     if tracked:
         from reports.models import Report
 
-        from common.regency import by_tracking_code
-
         report = by_tracking_code(Report.objects.select_related("category"), code)
         if tracked.get("can_dispute"):
             tracked["dispute_url"] = reverse("portal:lacak-sanggah", kwargs={"code": code})
@@ -317,8 +323,6 @@ def lacak_foto(request, code: str, photo_id: int):
 
     from reports import policy as report_policy
     from reports.models import Report
-
-    from common.regency import by_tracking_code
 
     report_id = by_tracking_code(Report.objects.values_list("id", flat=True), code)
     photo = report_policy.report_photo_public(report_id=report_id, photo_id=photo_id) if report_id else None

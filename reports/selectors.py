@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.selectors import memberships_active, user_agency_ids, user_has_role, user_regency_codes
 from common.db import model_columns, model_from_row, prepared_cursor
-from common.regency import default_regency, regency_of, routed
+from common.regency import default_regency, first_in_regency, regency_of
 from geo.models import Agency, Area
 from geo.selectors import PointLocation
 
@@ -209,9 +209,7 @@ def report_access(*, user, report: Report) -> Access:
 
 def staff_regency(*, user) -> str | None:
     """The one regency a staff member or coordinator works in (their memberships'),
-    or None: not staff, or staff of several regencies. A report looked up by its id
-    for staff is looked up in that regency (`report_for_staff`): on Citus a router
-    query on one shard instead of a query to every shard."""
+    or None: not staff, or staff of several regencies."""
     if user is None or not user.is_authenticated:
         return None
     codes = user_regency_codes(user=user, roles=[*AGENCY_ROLES, Role.COORDINATOR])
@@ -219,18 +217,15 @@ def staff_regency(*, user) -> str | None:
 
 
 def report_for_staff(qs: QuerySet, *, user, report_id, internal_only: bool = False):
-    """The report `report_id` of `qs` (or None) as staff look it up: in their
-    regency (staff are scoped to it: `report_access` grants nothing internal in
-    another regency), so the lookup names the regency (common.regency.routed).
-    Unless `internal_only`, a report not found there is looked up by its id alone
-    (the caller may also be its reporter, in any regency)."""
-    regency = staff_regency(user=user)
-    if regency is not None:
-        found = routed(qs, report_id, regency).first()
-        if found is not None or internal_only:
-            return found
-    # A lock needs the row's regency on Citus (routed reads it first); a read does not.
-    return (routed(qs, report_id) if qs.query.select_for_update else qs.filter(pk=report_id)).first()
+    """The report `report_id` of `qs` (or None) for a caller who may be staff; the
+    caller checks `report_access`. On Citus staff look it up in their regency first
+    (common.regency.first_in_regency: a router query on one shard; `report_access`
+    grants nothing internal in another regency) and, unless `internal_only`, then by
+    its id alone (the caller may also be its reporter, in any regency). On one
+    PostgreSQL the regency would narrow nothing: one lookup by id, no memberships
+    query."""
+    regency = staff_regency(user=user) if settings.KR_CITUS else None
+    return first_in_regency(qs, regency, elsewhere=not internal_only, pk=report_id)
 
 
 def reports_queue(*, user, status: list[str] | None = None, overdue: bool = False) -> QuerySet[Report]:

@@ -43,9 +43,10 @@ def citus_local_execution(db):
     plain PostgreSQL."""
     from django.db import connection
 
-    if settings.KR_CITUS:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL citus.enable_local_execution TO on")
+    from common.citus import local_execution_on
+
+    with connection.cursor() as cursor:
+        local_execution_on(cursor)
 
 
 @pytest.fixture(scope="session")

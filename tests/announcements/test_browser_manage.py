@@ -5,7 +5,7 @@ explained next to the form. Nothing overflows the phone's width."""
 import tempfile
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -27,6 +27,24 @@ def _wait(driver, condition, timeout: float = 30):
                                                               StaleElementReferenceException)).until(condition)
 
 
+def _replaced(element):
+    """The form's submission loaded a new page: the old card is gone. Chromium
+    answers a probe of a node from the unloading document either as a stale
+    element or, mid-navigation, as an inspector error that the node "does not
+    belong to the document" (seen in CI with Chromium 156); both mean gone."""
+    def gone(_driver):
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in (exc.msg or ""):
+                return True
+            raise
+        return False
+    return gone
+
+
 def _choose_and_send(browser, draft, content: bytes, suffix: str):
     with tempfile.NamedTemporaryFile(suffix=suffix, prefix="jadwal-posyandu-") as fh:
         fh.write(content)
@@ -36,7 +54,7 @@ def _choose_and_send(browser, draft, content: bytes, suffix: str):
         button = card.find_element(By.CSS_SELECTOR, "form.attach-form button[type=submit]")
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
         button.click()
-        _wait(browser, EC.staleness_of(card))
+        _wait(browser, _replaced(card))
         return fh.name.rsplit("/", 1)[1]
 
 
