@@ -21,7 +21,8 @@ PUBLISHED_GROUPINGS = (
     ("desa", "category"), ("kecamatan", "category"), ("category", "month"),
     ("desa", "month"), ("kecamatan", "month"),
 )
-GROUPS = {key: key for key in COUNT_KEYS}  # the keys a grouping may name
+# Where a grouping key's value sits in a base cell (report_count_cells).
+_CELL_FIELD = {"desa": "area", "kecamatan": "kecamatan", "category": "category", "month": "month"}
 
 
 def grouping_parse(group_by) -> tuple[str, ...]:
@@ -88,14 +89,7 @@ def report_counts_public(*, group_by="desa", category: str | None = None, kecama
             continue
         key, label = [], {}
         for g in grouping:
-            if g == "desa":
-                value = cell["area"]
-            elif g == "kecamatan":
-                value = cell["kecamatan"]
-            elif g == "category":
-                value = cell["category"]
-            else:
-                value = cell["month"]
+            value = cell[_CELL_FIELD[g]]
             key.append(value["code"] if isinstance(value, dict) else value)
             label[g] = value
         key = tuple(key)
