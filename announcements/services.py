@@ -19,7 +19,7 @@ from announcements.policy import announcement_gate
 
 from . import selectors
 from .geometry import Target, target_from_input
-from .models import Announcement, Attachment, Delivery, Kind, Message, PushDevice, Subscription
+from .models import Announcement, Attachment, Kind, Message, PushDevice, Subscription
 
 S = Announcement.Status
 TEXT_FIELDS = ("title_id", "title_en", "body_id", "body_en")

@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
-from accounts.selectors import memberships_active, user_agency_ids, user_has_role, user_regency_codes
+from accounts.selectors import memberships_active, user_agency_ids, user_regency_codes
 from common.db import model_columns, model_from_row, prepared_cursor
 from common.regency import default_regency, first_in_regency, regency_of
 from geo.models import Agency, Area

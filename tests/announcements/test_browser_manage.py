@@ -5,14 +5,12 @@ explained next to the form. Nothing overflows the phone's width."""
 import tempfile
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 from announcements import services
 from announcements.models import Attachment
-from tests.portal.conftest import browser, _chromium, console_errors, screenshot  # noqa: F401
+from tests.portal.conftest import browser, _chromium, console_errors, screenshot, wait  # noqa: F401
 
 from .conftest import body
 
@@ -21,28 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True}
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
-
-def _wait(driver, condition, timeout: float = 30):
-    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
-                                                              StaleElementReferenceException)).until(condition)
-
-
-def _replaced(element):
-    """The form's submission loaded a new page: the old card is gone. Chromium
-    answers a probe of a node from the unloading document either as a stale
-    element or, mid-navigation, as an inspector error that the node "does not
-    belong to the document" (seen in CI with Chromium 156); both mean gone."""
-    def gone(_driver):
-        try:
-            element.is_enabled()
-        except StaleElementReferenceException:
-            return True
-        except WebDriverException as exc:
-            if "does not belong to the document" in (exc.msg or ""):
-                return True
-            raise
-        return False
-    return gone
 
 
 def _choose_and_send(browser, draft, content: bytes, suffix: str):
@@ -54,7 +30,7 @@ def _choose_and_send(browser, draft, content: bytes, suffix: str):
         button = card.find_element(By.CSS_SELECTOR, "form.attach-form button[type=submit]")
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
         button.click()
-        _wait(browser, _replaced(card))
+        wait(browser, EC.staleness_of(card))
         return fh.name.rsplit("/", 1)[1]
 
 
@@ -63,11 +39,11 @@ def test_a_desa_operator_uploads_an_attachment_on_a_phone(browser, live_server, 
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     try:
         browser.get(live_server.url + "/masuk/?next=/pengumuman/kelola/")
-        _wait(browser, EC.presence_of_element_located((By.ID, "login-form")))
+        wait(browser, EC.presence_of_element_located((By.ID, "login-form")))
         browser.find_element(By.ID, "id_username").send_keys("operator_sr")
         browser.find_element(By.ID, "id_password").send_keys("rahasia-sekali-123")
         browser.find_element(By.ID, "login-submit").click()
-        _wait(browser, lambda d: d.current_url.split("#")[0].endswith("/pengumuman/kelola/"))
+        wait(browser, lambda d: d.current_url.split("#")[0].endswith("/pengumuman/kelola/"))
         card = browser.find_element(By.ID, f"a-{draft.public_id}")
         file_input = card.find_element(By.CSS_SELECTOR, "input[type=file]")
         assert file_input.is_displayed() and file_input.get_attribute("accept").startswith("application/pdf")
@@ -79,7 +55,7 @@ def test_a_desa_operator_uploads_an_attachment_on_a_phone(browser, live_server, 
 
         # A file that is not a PDF, JPEG or PNG: explained next to the form, nothing stored.
         _choose_and_send(browser, draft, b"bukan dokumen", ".txt")
-        alert = _wait(browser, EC.presence_of_element_located(
+        alert = wait(browser, EC.presence_of_element_located(
             (By.CSS_SELECTOR, f"#a-{draft.public_id} .error[role=alert]")))
         assert alert.get_attribute("data-code") == "unsupported_attachment" and "PDF" in alert.text
         assert not Attachment.objects.exists()
@@ -88,7 +64,7 @@ def test_a_desa_operator_uploads_an_attachment_on_a_phone(browser, live_server, 
             ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
 
         name = _choose_and_send(browser, draft, PDF, ".pdf")
-        _wait(browser, lambda d: name in d.find_element(By.ID, f"a-{draft.public_id}").text)
+        wait(browser, lambda d: name in d.find_element(By.ID, f"a-{draft.public_id}").text)
         assert browser.find_element(By.CSS_SELECTOR, "p.msg.success").text == f"Lampiran {name} diunggah."
         stored = Attachment.objects.get(announcement=draft)
         assert stored.name == name and stored.content_type == "application/pdf"

@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from offline.models import ClientAction
 from reports import services as report_services
 from reports.models import Report, ReportEvent, ReportPhoto
-from tests.portal.conftest import console_errors, screenshot
+from tests.portal.conftest import console_errors, screenshot, wait
 from tests.reports.conftest import jpeg_bytes
 
 from .network import NetworkSwitch
@@ -24,10 +23,6 @@ from .test_browser_resident import _controlled, _fresh_origin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-def _wait(driver, condition, timeout: float = 30):
-    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
-                                                              StaleElementReferenceException)).until(condition)
 
 
 def _sign_in(browser, base: str, user):
@@ -65,9 +60,9 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
     _sign_in(browser, base, users["pupr_crew"])
     # the service worker controls the page (and keeps its copy for offline)
     _controlled(browser, base + "/kerja/offline/")
-    _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
+    wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
     browser.find_element(By.ID, "crew-download").click()
-    _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.offlineReady") == "1")
+    wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.offlineReady") == "1")
     assert "batas 30,0 MB" in browser.find_element(By.ID, "crew-size").text
     # The basemap is vector tiles (the desa and kecamatan boundaries, z10-z12), kept on the phone.
     assert browser.execute_script("return document.documentElement.dataset.basemap") == "mvt"
@@ -79,11 +74,11 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
     net = NetworkSwitch(browser)
     net.set(False)
     try:
-        _wait(browser, lambda d: d.execute_script("return navigator.onLine") is False)
+        wait(browser, lambda d: d.execute_script("return navigator.onLine") is False)
         _act(browser, str(kept.id), "resolved", "Lubang ditambal, foto terlampir", photo)
-        _wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "1")
+        wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "1")
         _act(browser, str(rerouted.id), "resolved", "Turap diperkuat karung pasir", photo)
-        _wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "2")
+        wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "2")
         assert ClientAction.objects.count() == 0
         # Meanwhile the report turns out to be BPBD's and is re-routed there.
         report_services.report_transition(report_id=rerouted.id, actor=users["pupr"], to="not_our_authority",
@@ -96,7 +91,7 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
         report_services.report_transition(report_id=fresh.id, actor=users["pupr"], to="dispatched", note="")
         # A reload while offline keeps the queue (stored on the phone).
         browser.refresh()
-        _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
+        wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.crewReady") == "1")
         assert browser.execute_script("return document.documentElement.dataset.krCachedAt")  # the phone's copy
         assert browser.find_element(By.ID, "crew-queue-count").text == "2"
         # The map's vector tiles come from the phone (the service worker's basemap cache).
@@ -112,11 +107,11 @@ def test_crew_closes_reports_offline_and_syncs_once(browser, live_server, users,
         assert all(status in (200, 204) for status, _ in served) and sum(size for _, size in served) > 0
     finally:
         net.set(True)
-    _wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "0", timeout=60)
-    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#crew-refused li"))
+    wait(browser, lambda d: d.find_element(By.ID, "crew-queue-count").text == "0", timeout=60)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#crew-refused li"))
     # Once what waited is sent, the package is taken again in the background:
     # the new report is there, the re-routed one has left the phone.
-    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'li.card[data-report="{fresh.id}"]'), timeout=60)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'li.card[data-report="{fresh.id}"]'), timeout=60)
     assert not browser.find_elements(By.CSS_SELECTOR, f'li.card[data-report="{rerouted.id}"]')
     screenshot(browser, "offline-crew-synced")
 

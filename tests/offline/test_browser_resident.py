@@ -17,17 +17,16 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from offline.models import ClientAction
 from reports import services as report_services
 from reports.models import Report, ReportPhoto
 from residents.selectors import device_reports
 from residents.services import device_hash
-from tests.portal.conftest import console_errors, screenshot
+from tests.portal.conftest import console_errors, screenshot, wait
 from tests.reports.conftest import SUNGAI_RAYA, jpeg_bytes
 
 from .network import NetworkSwitch
@@ -36,10 +35,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SECRET = "offline-test-device-secret-0123456789abcdef"
 
-
-def _wait(driver, condition, timeout: float = 30):
-    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
-                                                              StaleElementReferenceException)).until(condition)
 
 
 def _until(condition, timeout: float = 60):
@@ -130,7 +125,7 @@ def _crew_queue_at_rest(driver) -> list[dict]:
 
 
 def _fill_report(driver, lon: float, lat: float, photo: Path):
-    _wait(driver, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
+    wait(driver, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
     Select(driver.find_element(By.ID, "category")).select_by_value("road-damage")
     driver.execute_script("KR.map.setView([arguments[0], arguments[1]], 16, {animate: false});", lat, lon)
     element = driver.find_element(By.ID, "lapor-map")
@@ -139,10 +134,10 @@ def _fill_report(driver, lon: float, lat: float, photo: Path):
         "var p = KR.map.latLngToContainerPoint([arguments[0], arguments[1]]); return [p.x, p.y];", lat, lon)
     ActionChains(driver).move_to_element_with_offset(
         element, int(x - element.size["width"] / 2), int(y - element.size["height"] / 2)).click().perform()
-    _wait(driver, lambda d: d.find_element(By.ID, "lat").get_attribute("value"))
+    wait(driver, lambda d: d.find_element(By.ID, "lat").get_attribute("value"))
     driver.find_element(By.ID, "description").send_keys("Jalan berlubang dalam di depan dermaga, motor terperosok.")
     driver.find_element(By.ID, "photo").send_keys(str(photo))
-    _wait(driver, lambda d: d.find_element(By.ID, "photo-previews").get_attribute("data-count") == "1")
+    wait(driver, lambda d: d.find_element(By.ID, "photo-previews").get_attribute("data-count") == "1")
     driver.find_element(By.ID, "submit").click()
 
 
@@ -174,16 +169,16 @@ def test_resident_files_a_report_with_a_photo_offline_and_it_arrives_once(phone,
         assert _html(phone, "krCachedAt")
         assert phone.find_element(By.ID, "cached-notice").is_displayed()
         _fill_report(phone, lon, lat, _photo())
-        queued = _wait(phone, lambda d: d.find_element(By.ID, "queued"))
+        queued = wait(phone, lambda d: d.find_element(By.ID, "queued"))
         assert "dikirim otomatis" in queued.text
-        report_id = _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#outbox-list li")).get_attribute("data-id")
+        report_id = wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#outbox-list li")).get_attribute("data-id")
         assert uuid.UUID(report_id)
         screenshot(phone, "offline-resident-queued")
         assert Report.objects.count() == 0
         for _ in range(2):
             phone.refresh()
-            _wait(phone, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
-            _wait(phone, lambda d: _html(d, "outbox") == "1")
+            wait(phone, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
+            wait(phone, lambda d: _html(d, "outbox") == "1")
             assert len(phone.find_elements(By.CSS_SELECTOR, "#outbox-list li")) == 1
             # the draft went into the outbox: the form is empty, with a new id
             assert phone.find_element(By.ID, "description").get_attribute("value") == ""
@@ -192,8 +187,8 @@ def test_resident_files_a_report_with_a_photo_offline_and_it_arrives_once(phone,
     finally:
         net.set(True)
     assert _until(lambda: Report.objects.count() == 1), "the queued report did not arrive"
-    _wait(phone, lambda d: _html(d, "outbox") == "0", timeout=60)
-    sent = _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#offline-outbox .sent a.code"))
+    wait(phone, lambda d: _html(d, "outbox") == "0", timeout=60)
+    sent = wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#offline-outbox .sent a.code"))
     report = Report.objects.get()
     assert str(report.id) == report_id
     assert sent.text == report.tracking_code
@@ -205,7 +200,7 @@ def test_resident_files_a_report_with_a_photo_offline_and_it_arrives_once(phone,
     screenshot(phone, "offline-resident-sent")
     # Opening the app again (a flush on every open) sends nothing twice.
     phone.get(base + "/lapor/")
-    _wait(phone, lambda d: _html(d, "outbox") == "0")
+    wait(phone, lambda d: _html(d, "outbox") == "0")
     time.sleep(2)
     assert Report.objects.count() == 1
     net.close()
@@ -222,9 +217,9 @@ def test_background_sync_sends_with_no_page_of_the_app_open(phone, live_server, 
     _fresh_origin(phone, base)
     _sign_in(phone, base, users["pupr_crew"])
     _controlled(phone, base + "/kerja/offline/")
-    _wait(phone, lambda d: _html(d, "crewReady") == "1")
+    wait(phone, lambda d: _html(d, "crewReady") == "1")
     phone.find_element(By.ID, "crew-download").click()
-    _wait(phone, lambda d: _html(d, "offlineReady") == "1")
+    wait(phone, lambda d: _html(d, "offlineReady") == "1")
     net = NetworkSwitch(phone)
     net.watch_background_sync()
     try:
@@ -234,7 +229,7 @@ def test_background_sync_sends_with_no_page_of_the_app_open(phone, live_server, 
         Select(card.find_element(By.NAME, "to")).select_by_value("in_progress")
         card.find_element(By.NAME, "note").send_keys("Menuju lokasi dengan perahu")
         card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        _wait(phone, lambda d: d.find_element(By.ID, "crew-queue-count").text == "1")
+        wait(phone, lambda d: d.find_element(By.ID, "crew-queue-count").text == "1")
         # At rest the queued action is ciphertext: its id and time in clear, nothing else.
         kept = _crew_queue_at_rest(phone)
         assert len(kept) == 1 and sorted(kept[0]["fields"]) == ["client_id", "sealed", "taken_at"]
@@ -243,7 +238,7 @@ def test_background_sync_sends_with_no_page_of_the_app_open(phone, live_server, 
         # ...and, on the same phone, a report is filed from the form.
         phone.get(base + "/lapor/")
         _fill_report(phone, lon, lat, _photo((800, 600)))
-        _wait(phone, lambda d: d.find_element(By.ID, "queued"))
+        wait(phone, lambda d: d.find_element(By.ID, "queued"))
         # No page of the app stays open: only the service worker can send now.
         phone.get("about:blank")
         assert ClientAction.objects.count() == 0 and Report.objects.count() == 1
@@ -259,7 +254,7 @@ def test_background_sync_sends_with_no_page_of_the_app_open(phone, live_server, 
     net.close()
     # Back on the crew's page: the status the server answered, nothing waiting.
     phone.get(base + "/kerja/offline/")
-    _wait(phone, lambda d: _html(d, "crewReady") == "1")
+    wait(phone, lambda d: _html(d, "crewReady") == "1")
     assert phone.find_element(By.ID, "crew-queue-count").text == "0"
     meta = phone.find_element(By.CSS_SELECTOR, f'li.card[data-report="{crew_report.id}"] .meta').text
     assert meta.startswith("Diproses")
@@ -276,7 +271,7 @@ def test_pages_seen_before_open_offline_never_older_than_what_the_phone_sent(pho
     code = report.tracking_code
     _fresh_origin(phone, base)
     _controlled(phone, base + "/laporan-saya/")
-    _wait(phone, lambda d: d.find_elements(By.CSS_SELECTOR, "#device-list li a.code"))
+    wait(phone, lambda d: d.find_elements(By.CSS_SELECTOR, "#device-list li a.code"))
     phone.get(base + f"/lacak/{code}/")
     assert phone.find_element(By.ID, "status").text == "Didisposisi"
     net = NetworkSwitch(phone)
@@ -284,12 +279,12 @@ def test_pages_seen_before_open_offline_never_older_than_what_the_phone_sent(pho
         net.set(False)
         # "Laporan saya" (this phone's list) and the tracking page, offline
         phone.get(base + "/laporan-saya/")
-        notice = _wait(phone, lambda d: d.find_element(By.ID, "cached-notice"))
+        notice = wait(phone, lambda d: d.find_element(By.ID, "cached-notice"))
         assert "terakhir diperbarui" in notice.text and "WIB" in notice.text
-        listed = _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#device-list li a.code"))
+        listed = wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#device-list li a.code"))
         assert listed.text == code
         phone.get(base + f"/lacak/{code}/")
-        assert "terakhir diperbarui" in _wait(phone, lambda d: d.find_element(By.ID, "cached-notice")).text
+        assert "terakhir diperbarui" in wait(phone, lambda d: d.find_element(By.ID, "cached-notice")).text
         assert phone.find_element(By.ID, "status").text == "Didisposisi"
         screenshot(phone, "offline-lacak-cached")
     finally:
@@ -300,9 +295,9 @@ def test_pages_seen_before_open_offline_never_older_than_what_the_phone_sent(pho
     _sign_in(phone, base, users["pupr_crew"])
     phone.get(base + f"/lacak/{code}/")
     phone.get(base + "/kerja/offline/")
-    _wait(phone, lambda d: _html(d, "crewReady") == "1")
+    wait(phone, lambda d: _html(d, "crewReady") == "1")
     phone.find_element(By.ID, "crew-download").click()
-    _wait(phone, lambda d: _html(d, "offlineReady") == "1")
+    wait(phone, lambda d: _html(d, "offlineReady") == "1")
     try:
         net.set(False)
         card = phone.find_element(By.CSS_SELECTOR, f'li.card[data-report="{report.id}"]')
@@ -310,9 +305,9 @@ def test_pages_seen_before_open_offline_never_older_than_what_the_phone_sent(pho
         card.find_element(By.NAME, "note").send_keys("Turap diperkuat")
         card.find_element(By.NAME, "photo").send_keys(str(_photo((1200, 900))))
         card.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        _wait(phone, lambda d: d.find_element(By.ID, "crew-queue-count").text == "1")
+        wait(phone, lambda d: d.find_element(By.ID, "crew-queue-count").text == "1")
         phone.get(base + f"/lacak/{code}/")
-        _wait(phone, lambda d: _html(d, "cachedShown") == "1")
+        wait(phone, lambda d: _html(d, "cachedShown") == "1")
         status = phone.find_element(By.ID, "status")
         assert status.text == "Selesai (menunggu sinyal)", status.text
         assert status.get_attribute("data-phone-status") == "resolved"
@@ -320,14 +315,14 @@ def test_pages_seen_before_open_offline_never_older_than_what_the_phone_sent(pho
     finally:
         net.set(True)
     phone.get(base + "/kerja/offline/")
-    _wait(phone, lambda d: d.find_element(By.ID, "crew-queue-count").text == "0", timeout=60)
+    wait(phone, lambda d: d.find_element(By.ID, "crew-queue-count").text == "0", timeout=60)
     report.refresh_from_db()
     assert report.status == "resolved"
     try:
         net.set(False)
         # The kept page was fetched again after the change was sent.
         phone.get(base + f"/lacak/{code}/")
-        _wait(phone, lambda d: _html(d, "cachedShown") == "1")
+        wait(phone, lambda d: _html(d, "cachedShown") == "1")
         assert phone.find_element(By.ID, "status").text == "Selesai"
     finally:
         net.close()
@@ -349,10 +344,10 @@ def test_the_crew_page_speaks_english_when_asked(phone, live_server, users, subm
     _sign_in(phone, base, users["pupr_crew"])
     phone.add_cookie({"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "path": "/"})
     phone.get(base + "/kerja/offline/")
-    _wait(phone, lambda d: _html(d, "crewReady") == "1")
+    wait(phone, lambda d: _html(d, "crewReady") == "1")
     assert phone.find_element(By.ID, "crew-fresh").text == "No offline data on this phone yet."
     phone.find_element(By.ID, "crew-download").click()
-    _wait(phone, lambda d: _html(d, "offlineReady") == "1")
+    wait(phone, lambda d: _html(d, "offlineReady") == "1")
     assert "(limit 30.0 MB)" in phone.find_element(By.ID, "crew-size").text
     assert phone.find_element(By.ID, "crew-fresh").text.startswith("Data taken just now")
     card = phone.find_element(By.CSS_SELECTOR, f'li.card[data-report="{report.id}"]')
@@ -383,29 +378,29 @@ def test_a_dispute_made_offline_waits_on_the_phone_and_is_applied_once(phone, li
     _sign_in(phone, base, users["resident"])
     _controlled(phone, base + f"/lacak/{code}/")
     assert phone.find_element(By.ID, "status").text == "Selesai"
-    _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#dispute-form input[name=client_id]"))
+    wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#dispute-form input[name=client_id]"))
     net = NetworkSwitch(phone)
     try:
         net.set(False)
-        _wait(phone, lambda d: d.execute_script("return navigator.onLine") is False)
+        wait(phone, lambda d: d.execute_script("return navigator.onLine") is False)
         phone.find_element(By.ID, "dispute-note").send_keys("Lubangnya muncul lagi setelah hujan")
         phone.find_element(By.ID, "dispute-submit").click()
         # Back on the tracking page (the phone's copy), which says what waits.
-        waiting = _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#offline-answers .waiting"))
+        waiting = wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#offline-answers .waiting"))
         assert "Keberatan Anda tersimpan di ponsel" in waiting.text
         assert _html(phone, "krCachedAt")
-        _wait(phone, lambda d: d.find_element(By.ID, "status").text == "Diproses (menunggu sinyal)")
+        wait(phone, lambda d: d.find_element(By.ID, "status").text == "Diproses (menunggu sinyal)")
         screenshot(phone, "offline-dispute-queued")
         for _ in range(2):
             phone.refresh()
-            _wait(phone, lambda d: _html(d, "answersWaiting") == "1")
+            wait(phone, lambda d: _html(d, "answersWaiting") == "1")
         assert not ReportEvent.objects.filter(report=report, kind="dispute").exists()
     finally:
         net.set(True)
     # The page's "online" asks the worker to send (Background Sync may too): applied once.
     assert _until(lambda: ReportEvent.objects.filter(report=report, kind="dispute").count() == 1), \
         "the queued dispute did not arrive"
-    _wait(phone, lambda d: _html(d, "answersWaiting") == "0", timeout=60)
+    wait(phone, lambda d: _html(d, "answersWaiting") == "0", timeout=60)
     report.refresh_from_db()
     assert report.status == "in_progress" and ClientRequest.objects.get().kind == "dispute"
     # Opening the app again (a flush on every open) sends nothing twice.

@@ -65,6 +65,34 @@ def console_errors(driver) -> list[dict]:
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
+# Chromium (156) may answer a probe of an element of a page being replaced,
+# mid-navigation, with this inspector error instead of a stale element.
+NODE_GONE = "does not belong to the document"
+
+
+def wait(driver, condition, timeout: float = 30):
+    """WebDriverWait(...).until(condition) for a page that may be replaced while
+    polled: a missing element, a stale one, or Chromium's NODE_GONE error polls
+    again rather than failing (the condition decides what "done" is, e.g.
+    EC.staleness_of for a page replaced by a form's submission)."""
+    from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+                                            WebDriverException)
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def probe(d):
+        try:
+            return condition(d)
+        except (NoSuchElementException, StaleElementReferenceException):
+            raise
+        except WebDriverException as exc:
+            if NODE_GONE in (exc.msg or ""):
+                return False
+            raise
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
+                                                              StaleElementReferenceException)).until(probe)
+
+
 def wait_overlays_drawn(driver, timeout: float = 20):
     from selenium.webdriver.support.ui import WebDriverWait
 

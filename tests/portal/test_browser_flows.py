@@ -9,7 +9,6 @@ import uuid
 
 import mapbox_vector_tile
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -22,7 +21,7 @@ from geo.selectors import desa_centroids
 from portal import services
 from reports.services import categories_seed, report_submit
 
-from .conftest import console_errors, open_fresh, screenshot, wait_overlays_drawn
+from .conftest import console_errors, open_fresh, screenshot, wait, wait_overlays_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,12 +29,6 @@ SUNGAI_RAYA = "61.12.01.2001"
 TELUK_KAPUAS = "61.12.01.2012"
 PASSWORD = "rahasia-sekali-123"
 
-
-def _wait(driver, condition, timeout: float = 20):
-    # A condition reading an element of a page being replaced sees it go
-    # stale: poll again rather than fail (as for a missing element).
-    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
-                                                              StaleElementReferenceException)).until(condition)
 
 
 def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -56,7 +49,7 @@ def bpbd_staff(kubu_raya):
 def _file_report_on_lapor(browser, base: str, *, lon: float, lat: float) -> str:
     open_fresh(browser, base + "/lapor/")
     wait_overlays_drawn(browser)
-    _wait(browser, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
+    wait(browser, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
     Select(browser.find_element(By.ID, "category")).select_by_value("flood")
     # Tap the map where the flood is: the pixel of (lat, lon) in the map's view.
     browser.execute_script("KR.map.setView([arguments[0], arguments[1]], 15, {animate: false});", lat, lon)
@@ -67,13 +60,13 @@ def _file_report_on_lapor(browser, base: str, *, lon: float, lat: float) -> str:
         "var p = KR.map.latLngToContainerPoint([arguments[0], arguments[1]]); return [p.x, p.y];", lat, lon)
     ActionChains(browser).move_to_element_with_offset(
         element, int(x - element.size["width"] / 2), int(y - element.size["height"] / 2)).click().perform()
-    _wait(browser, lambda d: d.find_element(By.ID, "lat").get_attribute("value"))
+    wait(browser, lambda d: d.find_element(By.ID, "lat").get_attribute("value"))
     tapped = (float(browser.find_element(By.ID, "lon").get_attribute("value")),
               float(browser.find_element(By.ID, "lat").get_attribute("value")))
     assert abs(tapped[0] - lon) < 0.0005 and abs(tapped[1] - lat) < 0.0005, tapped
     browser.find_element(By.ID, "description").send_keys("Banjir setinggi lutut di jalan desa sejak pagi.")
     browser.find_element(By.ID, "submit").click()
-    code = _wait(browser, EC.visibility_of_element_located((By.ID, "tracking-code"))).text.strip()
+    code = wait(browser, EC.visibility_of_element_located((By.ID, "tracking-code"))).text.strip()
     assert re.fullmatch(r"[A-Z0-9-]{6,}", code), code
     screenshot(browser, "flow-lapor-sent")
     return code
@@ -81,12 +74,12 @@ def _file_report_on_lapor(browser, base: str, *, lon: float, lat: float) -> str:
 
 def _log_in(browser, base: str, username: str):
     browser.get(base + "/kerja/")
-    _wait(browser, EC.presence_of_element_located((By.ID, "login-form")))
+    wait(browser, EC.presence_of_element_located((By.ID, "login-form")))
     assert "/masuk/" in browser.current_url
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
     browser.find_element(By.ID, "login-submit").click()
-    _wait(browser, EC.presence_of_element_located((By.ID, "queue")))
+    wait(browser, EC.presence_of_element_located((By.ID, "queue")))
 
 
 def _transition(browser, to: str, note: str = ""):
@@ -96,7 +89,7 @@ def _transition(browser, to: str, note: str = ""):
         browser.find_element(By.ID, "note").send_keys(note)
     browser.find_element(By.CSS_SELECTOR, "#transition-form button[type=submit]").click()
     # The page reloads after a successful transition.
-    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "main .status").text != status_before)
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "main .status").text != status_before)
     assert browser.find_element(By.ID, "transition-error").get_attribute("hidden") is not None
 
 
@@ -108,10 +101,10 @@ def test_report_filed_worked_tracked_and_mapped(browser, live_server, bpbd_staff
     # Agency staff sign in and find it in their queue.
     browser.delete_all_cookies()
     _log_in(browser, base, "staf_bpbd")
-    link = _wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, code)))
+    link = wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, code)))
     screenshot(browser, "flow-kerja-queue")
     link.click()
-    _wait(browser, EC.presence_of_element_located((By.ID, "transition-form")))
+    wait(browser, EC.presence_of_element_located((By.ID, "transition-form")))
     _transition(browser, "dispatched")
     _transition(browser, "in_progress", note="Tim BPBD menuju lokasi dengan pompa air.")
     assert browser.find_element(By.CSS_SELECTOR, "main .status").text == "Diproses"
@@ -119,7 +112,7 @@ def test_report_filed_worked_tracked_and_mapped(browser, live_server, bpbd_staff
     # The resident's tracking page shows the new status and the public note.
     browser.delete_all_cookies()
     browser.get(f"{base}/lacak/{code}/")
-    timeline = _wait(browser, EC.presence_of_element_located((By.ID, "timeline")))
+    timeline = wait(browser, EC.presence_of_element_located((By.ID, "timeline")))
     assert browser.find_element(By.ID, "status").text == "Diproses"
     assert "Tim BPBD menuju lokasi dengan pompa air." in timeline.text
     assert "Diproses" in timeline.text and "Didisposisi" in timeline.text
@@ -132,7 +125,7 @@ def test_report_filed_worked_tracked_and_mapped(browser, live_server, bpbd_staff
     browser.execute_script("KR.map.setView([arguments[0], arguments[1]], 16, {animate: false});", lat, lon)
     x, y = _tile_xy(lon, lat, 16)
     path = f"/tiles/reports/16/{x}/{y}.mvt"
-    _wait(browser, lambda d: any(path in name for name in d.execute_script(
+    wait(browser, lambda d: any(path in name for name in d.execute_script(
         "return performance.getEntriesByType('resource').map(function (e) { return e.name; });")))
     with urllib.request.urlopen(base + path) as response:
         assert response.status == 200
@@ -154,7 +147,7 @@ def test_dashboard_shows_known_figures(browser, live_server, kubu_raya):
                           description=f"Laporan di desa, nomor {i}", photo_optional=True)
     services.dashboard_snapshot_refresh(wait=True)
     browser.get(live_server.url + "/dasbor/")
-    total = _wait(browser, EC.visibility_of_element_located((By.ID, "kpi-total")))
+    total = wait(browser, EC.visibility_of_element_located((By.ID, "kpi-total")))
     assert total.text == "9"  # the public points (the floods); health visits only as rounded counts
     assert re.search(r"diperbarui \d{1,2} \w{3} \d{4} \d{2}:\d{2} WIB", browser.find_element(By.ID, "freshness").text)
     titles = browser.execute_script(
@@ -210,7 +203,7 @@ def test_a_point_near_a_tile_edge_is_in_both_tiles_so_its_circle_is_not_cut(brow
     browser.execute_script("KR.map.setView([arguments[0], arguments[1]], arguments[2], {animate: false});",
                            lat, lon, z)
     paths = [f"/tiles/reports/{z}/{x}/{y}.mvt", f"/tiles/reports/{z}/{x + 1}/{y}.mvt"]
-    _wait(browser, lambda d: all(any(p in name for name in d.execute_script(
+    wait(browser, lambda d: all(any(p in name for name in d.execute_script(
         "return performance.getEntriesByType('resource').map(function (e) { return e.name; });")) for p in paths))
     xs = []
     for path in paths:

@@ -14,11 +14,10 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from accounts.models import Role
 from accounts.services import membership_grant, user_create
@@ -27,7 +26,7 @@ from geo.selectors import desa_centroids
 from reports.models import Report, ReportPhoto
 from reports.services import categories_seed, report_submit
 
-from .conftest import console_errors, screenshot
+from .conftest import console_errors, screenshot, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,10 +34,6 @@ PASSWORD = "rahasia-sekali-123"
 SUNGAI_RAYA = "61.12.01.2001"
 PHONE = {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True}
 
-
-def _wait(driver, condition, timeout: float = 25):
-    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
-                                                              StaleElementReferenceException)).until(condition)
 
 
 def _user(username, role, agency=None):
@@ -77,11 +72,11 @@ def _jpeg(size) -> bytes:
 
 def _sign_in(browser, base, username, *, expect_path):
     browser.get(base + "/masuk/")
-    _wait(browser, EC.presence_of_element_located((By.ID, "login-form")))
+    wait(browser, EC.presence_of_element_located((By.ID, "login-form")))
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
     browser.find_element(By.ID, "login-submit").click()
-    _wait(browser, lambda d: d.current_url.split("?")[0].endswith(expect_path))
+    wait(browser, lambda d: d.current_url.split("?")[0].endswith(expect_path))
     assert browser.find_element(By.ID, "sign-out")
 
 
@@ -95,7 +90,7 @@ def _transition(browser, to, note=""):
     if note:
         browser.find_element(By.ID, "note").send_keys(note)
     browser.find_element(By.ID, "transition-submit").click()
-    _wait(browser, lambda d: _status(d) != before)
+    wait(browser, lambda d: _status(d) != before)
 
 
 def test_staff_find_a_new_report_among_closed_ones_and_move_it_through_the_workflow(browser, live_server, kubu_raya):
@@ -111,10 +106,10 @@ def test_staff_find_a_new_report_among_closed_ones_and_move_it_through_the_workf
     assert [r.get_attribute("data-code") for r in rows] == [new.tracking_code]   # open work only
     browser.find_element(By.ID, "q").send_keys(new.tracking_code)
     browser.find_element(By.CSS_SELECTOR, "#queue-filter button[type=submit]").click()
-    _wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, new.tracking_code))).click()
-    _wait(browser, EC.presence_of_element_located((By.ID, "transition-form")))
+    wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, new.tracking_code))).click()
+    wait(browser, EC.presence_of_element_located((By.ID, "transition-form")))
     assert browser.find_element(By.CSS_SELECTOR, "img.submission-photo").get_property("naturalWidth") > 0
-    assert _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.mapReady")) == "1"
+    assert wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.mapReady")) == "1"
     for to, label in [("verified", "Diverifikasi"), ("dispatched", "Didisposisi"), ("in_progress", "Diproses")]:
         _transition(browser, to, note=f"Langkah {label}")
         assert _status(browser) == label
@@ -138,13 +133,13 @@ def test_crew_on_a_phone_opens_near_me_and_closes_a_report_with_an_evidence_phot
                                                                  "accuracy": 10})
     try:
         _sign_in(browser, live_server.url, "kru_pupr", expect_path="/kerja/dekat/")
-        cards = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#near-list li[data-code]"))
+        cards = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#near-list li[data-code]"))
         assert [c.get_attribute("data-code") for c in cards] == [near.tracking_code, far.tracking_code]
         assert cards[0].find_element(By.CSS_SELECTOR, "a.nav-link").get_attribute("href").startswith("geo:")
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
         screenshot(browser, "work-crew-near-me-phone")
         cards[0].find_element(By.CSS_SELECTOR, "a.code-link").click()
-        _wait(browser, EC.presence_of_element_located((By.ID, "transition-form")))
+        wait(browser, EC.presence_of_element_located((By.ID, "transition-form")))
         targets = [o.get_attribute("value") for o in Select(browser.find_element(By.ID, "to")).options]
         assert targets == ["in_progress", "resolved"]
         with tempfile.NamedTemporaryFile(suffix=".jpg") as photo:
@@ -153,8 +148,8 @@ def test_crew_on_a_phone_opens_near_me_and_closes_a_report_with_an_evidence_phot
             browser.find_element(By.ID, "photo").send_keys(photo.name)
             _transition(browser, "resolved")
         assert _status(browser) == "Selesai"
-        evidence = _wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "img.evidence-photo")))
-        assert _wait(browser, lambda d: evidence.get_property("naturalWidth")) > 0
+        evidence = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "img.evidence-photo")))
+        assert wait(browser, lambda d: evidence.get_property("naturalWidth")) > 0
         stored = ReportPhoto.objects.get(report_id=near.id, kind="evidence")
         assert max(stored.width, stored.height) <= 1600     # downscaled on the phone before upload
         screenshot(browser, "work-crew-resolved-phone")
@@ -168,17 +163,17 @@ def test_coordinator_reroutes_a_triage_report_with_a_reason(browser, live_server
     lost = _report(agency=None)
     _sign_in(browser, live_server.url, "koordinator", expect_path="/kerja/")
     assert "Triase" in browser.find_element(By.TAG_NAME, "h1").text       # the coordinator's queue is triage
-    _wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, lost.tracking_code))).click()
-    _wait(browser, EC.presence_of_element_located((By.ID, "agency")))
+    wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, lost.tracking_code))).click()
+    wait(browser, EC.presence_of_element_located((By.ID, "agency")))
     Select(browser.find_element(By.ID, "to")).select_by_value("dispatched")
     Select(browser.find_element(By.ID, "agency")).select_by_value("pupr")
     browser.find_element(By.ID, "transition-submit").click()
-    error = _wait(browser, EC.visibility_of_element_located((By.ID, "transition-error")))
+    error = wait(browser, EC.visibility_of_element_located((By.ID, "transition-error")))
     assert "alasan" in error.text                                 # a re-route needs a reason
     assert Report.objects.get(id=lost.id).agency_id is None
     browser.find_element(By.ID, "note").send_keys("Jalan kabupaten: kewenangan PUPR")
     browser.find_element(By.ID, "transition-submit").click()
-    _wait(browser, lambda d: "Pekerjaan Umum" in d.find_element(By.ID, "report-agency").text)
+    wait(browser, lambda d: "Pekerjaan Umum" in d.find_element(By.ID, "report-agency").text)
     assert "Jalan kabupaten: kewenangan PUPR" in browser.find_element(By.ID, "timeline").text
     assert Report.objects.get(id=lost.id).agency.code == "pupr"
 
@@ -190,7 +185,7 @@ def test_planner_draws_a_polygon_and_downloads_the_result(browser, live_server, 
         _report(dx=i * 0.0001)
     lon, lat = _point()
     _sign_in(browser, live_server.url, "perencana", expect_path="/perencana/")
-    _wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.mapReady") == "1")
+    wait(browser, lambda d: d.execute_script("return document.documentElement.dataset.mapReady") == "1")
     browser.execute_script("KR.map.setView([arguments[0], arguments[1]], 15, {animate: false});", lat, lon)
     browser.find_element(By.ID, "draw-polygon").click()
     element = browser.find_element(By.ID, "planner-map")
@@ -203,7 +198,7 @@ def test_planner_draws_a_polygon_and_downloads_the_result(browser, live_server, 
     assert geometry["type"] == "Polygon" and len(geometry["coordinates"][0]) == 5
     Select(browser.find_element(By.ID, "category")).select_by_value("road-damage")
     browser.find_element(By.ID, "planner-submit").click()
-    _wait(browser, EC.presence_of_element_located((By.ID, "planner-result")))
+    wait(browser, EC.presence_of_element_located((By.ID, "planner-result")))
     assert browser.find_element(By.ID, "feature-count").text == "6"
     assert "Sungai Raya" in browser.find_element(By.ID, "planner-stats").text
     # The hotspot's count is published rounded to the nearest 5 (6 -> 5).
@@ -230,14 +225,14 @@ def test_ppid_officer_answers_a_request(browser, live_server, kubu_raya):
     request = request_create(requester=requester, identity=identity, information="Data jalan rusak 2026",
                              purpose="Skripsi")
     _sign_in(browser, live_server.url, "ppid", expect_path="/ppid/petugas/")
-    _wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, request.registration_number))).click()
-    _wait(browser, EC.presence_of_element_located((By.NAME, "decision")))
+    wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, request.registration_number))).click()
+    wait(browser, EC.presence_of_element_located((By.NAME, "decision")))
     height = browser.execute_script("return document.querySelector('[name=note]').getBoundingClientRect().height")
     assert height > 30        # styled, not a 21 px browser default
     Select(browser.find_element(By.NAME, "decision")).select_by_value("granted")
     browser.find_element(By.NAME, "note").send_keys("Informasi dikirim melalui surel dalam 3 hari kerja.")
     browser.find_element(By.XPATH, "//form[input[@value='decide']]//button").click()
-    _wait(browser, lambda d: "Tersimpan" in d.find_element(By.TAG_NAME, "main").text)
+    wait(browser, lambda d: "Tersimpan" in d.find_element(By.TAG_NAME, "main").text)
     request.refresh_from_db()
     assert request.decision == "granted"
     screenshot(browser, "work-ppid-answered")
@@ -258,22 +253,22 @@ def test_data_steward_uploads_walidata_approves_and_the_dashboard_shows_it(brows
     rows = ["kode_desa,panjang_km"] + [f"{code},{i + 1}.5" for i, code in enumerate(codes[:8])]
     base = live_server.url
     _sign_in(browser, base, "produsen_pupr", expect_path="/data/opd/")
-    _wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, "Panjang jalan mantap per desa"))).click()
+    wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, "Panjang jalan mantap per desa"))).click()
     with tempfile.NamedTemporaryFile(suffix=".csv", mode="w") as handle:
         handle.write("\n".join(rows) + "\n")
         handle.flush()
-        _wait(browser, EC.presence_of_element_located((By.NAME, "file"))).send_keys(handle.name)
+        wait(browser, EC.presence_of_element_located((By.NAME, "file"))).send_keys(handle.name)
         browser.find_element(By.XPATH, "//form[input[@value='upload']]//button").click()
-        _wait(browser, lambda d: "menunggu persetujuan" in d.find_element(By.TAG_NAME, "main").text)
+        wait(browser, lambda d: "menunggu persetujuan" in d.find_element(By.TAG_NAME, "main").text)
     browser.find_element(By.ID, "sign-out").click()
-    _wait(browser, EC.presence_of_element_located((By.ID, "sign-in")))
+    wait(browser, EC.presence_of_element_located((By.ID, "sign-in")))
 
     _sign_in(browser, base, "walidata", expect_path="/data/opd/")
-    _wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, "Panjang jalan mantap per desa"))).click()
-    _wait(browser, EC.element_to_be_clickable((By.XPATH, "//button[@value='approve']"))).click()
-    _wait(browser, lambda d: not d.find_elements(By.XPATH, "//button[@value='approve']"))
+    wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, "Panjang jalan mantap per desa"))).click()
+    wait(browser, EC.element_to_be_clickable((By.XPATH, "//button[@value='approve']"))).click()
+    wait(browser, lambda d: not d.find_elements(By.XPATH, "//button[@value='approve']"))
     services.dashboard_snapshot_refresh(wait=True)
     browser.get(base + "/dasbor/")
-    options = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#dataset-field option"))
+    options = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#dataset-field option"))
     assert any("Panjang jalan mantap per desa" in o.text for o in options)
     screenshot(browser, "work-dataset-on-dashboard")

@@ -4,16 +4,14 @@ with photos taken by the phone's camera (4000x3000), support a candidate
 instead of filing a duplicate, follow a report and receive its update, and
 dispute a resolution from the phone that filed it. Every wait is on an
 element or a condition."""
-import io
 import re
 import uuid
 
 import pytest
 from PIL import Image
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from accounts.models import Role
 from accounts.services import membership_grant, user_create
@@ -22,15 +20,11 @@ from geo.selectors import desa_centroids
 from messaging.gateways import simulated_inbox
 from reports.models import Report, ReportPhoto
 from reports.services import categories_seed, report_submit, report_transition
-from tests.portal.conftest import open_fresh, screenshot, wait_overlays_drawn
+from tests.portal.conftest import open_fresh, screenshot, wait, wait_overlays_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SUNGAI_RAYA = "61.12.01.2001"
 
-
-def _wait(driver, condition, timeout: float = 20):
-    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
-                                                              StaleElementReferenceException)).until(condition)
 
 
 @pytest.fixture
@@ -74,7 +68,7 @@ def _tap(driver, lat, lon):
 def _open_form(driver, base):
     open_fresh(driver, base + "/lapor/")
     wait_overlays_drawn(driver)
-    _wait(driver, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
+    wait(driver, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
 
 
 def _transition(report_id, staff, to, **kw):
@@ -92,21 +86,21 @@ def test_file_with_photos_then_dispute_from_the_same_phone(phone, live_server, w
     Select(phone.find_element(By.ID, "category")).select_by_value("road-damage")
     assert "Foto dan identitas Anda tidak dipublikasikan" in phone.find_element(By.ID, "public-note").text
     _tap(phone, world["lat"], world["lon"])
-    _wait(phone, lambda d: "Dinas Pekerjaan Umum dan Penataan Ruang" in d.find_element(By.ID, "route").text)
+    wait(phone, lambda d: "Dinas Pekerjaan Umum dan Penataan Ruang" in d.find_element(By.ID, "route").text)
     phone.find_element(By.ID, "description").send_keys("Jalan berlubang dalam di depan SD, motor sering jatuh.")
     phone.find_element(By.ID, "photo").send_keys("\n".join(str(p) for p in camera_photos))
-    _wait(phone, lambda d: d.find_element(By.ID, "photo-previews").get_attribute("data-count") == "2")
+    wait(phone, lambda d: d.find_element(By.ID, "photo-previews").get_attribute("data-count") == "2")
     # the draft survives a reload (a closed tab, a dropped connection)
     report_id = phone.find_element(By.ID, "report-id").get_attribute("value")
     phone.refresh()
-    _wait(phone, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
+    wait(phone, lambda d: d.find_element(By.ID, "lapor-form").get_attribute("data-ready") == "1")
     assert phone.find_element(By.ID, "draft-notice").is_displayed()
     assert phone.find_element(By.ID, "report-id").get_attribute("value") == report_id
     assert phone.find_element(By.ID, "photo-previews").get_attribute("data-count") == "2"
     assert phone.find_element(By.ID, "description").get_attribute("value").startswith("Jalan berlubang")
     screenshot(phone, "phone-lapor-draft")
     phone.find_element(By.ID, "submit").click()
-    code = _wait(phone, EC.visibility_of_element_located((By.ID, "tracking-code"))).text.strip()
+    code = wait(phone, EC.visibility_of_element_located((By.ID, "tracking-code"))).text.strip()
     report = Report.objects.get(tracking_code=code)
     assert str(report.id) == report_id and report.anonymous is False and report.reporter_id is None
     photos = list(ReportPhoto.objects.filter(report=report))
@@ -119,13 +113,13 @@ def test_file_with_photos_then_dispute_from_the_same_phone(phone, live_server, w
         _transition(report.id, world["staff"], to)
     _transition(report.id, world["staff"], "resolved", note="Sudah ditambal")
     phone.get(f"{base}/lacak/{code.replace('-', '').lower()}/")  # typed without dashes
-    _wait(phone, lambda d: d.find_element(By.ID, "reporter-box").is_displayed())
+    wait(phone, lambda d: d.find_element(By.ID, "reporter-box").is_displayed())
     assert phone.find_element(By.ID, "code").text == code
     assert "Jalan berlubang" in phone.find_element(By.ID, "description").text
-    _wait(phone, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#own-photos img")) == 2)
+    wait(phone, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#own-photos img")) == 2)
     phone.find_element(By.ID, "dispute-note").send_keys("Lubangnya masih ada, tambalan sudah lepas.")
     phone.find_element(By.ID, "dispute-submit").click()
-    _wait(phone, lambda d: d.find_element(By.ID, "status").text == "Diproses")
+    wait(phone, lambda d: d.find_element(By.ID, "status").text == "Diproses")
     assert "Lubangnya masih ada" in phone.find_element(By.ID, "timeline").text
     screenshot(phone, "phone-lacak-disputed")
 
@@ -136,11 +130,11 @@ def test_support_a_candidate_instead_of_filing_a_duplicate(phone, live_server, w
     _open_form(phone, live_server.url)
     Select(phone.find_element(By.ID, "category")).select_by_value("street-light")
     _tap(phone, world["lat"] + 0.0002, world["lon"])
-    item = _wait(phone, EC.visibility_of_element_located((By.CSS_SELECTOR, "#candidates-list li.candidate")))
+    item = wait(phone, EC.visibility_of_element_located((By.CSS_SELECTOR, "#candidates-list li.candidate")))
     text = item.text
     assert "Penerangan jalan umum mati" in text and "Diterima" in text and re.search(r"\b2\d m\b", text), text
     item.find_element(By.CSS_SELECTOR, "button.support").click()
-    _wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#candidates-list li.candidate").get_attribute(
+    wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#candidates-list li.candidate").get_attribute(
         "data-supported") == "1")
     existing.refresh_from_db()
     assert existing.supporters_count == 1
@@ -155,20 +149,20 @@ def test_sign_up_follow_and_receive_an_update(phone, live_server, world):
                            description="Banjir setinggi lutut").report
     open_fresh(phone, f"{base}/lacak/{report.tracking_code}/")
     phone.find_element(By.ID, "follow").click()  # not signed in: to the resident sign-in
-    _wait(phone, lambda d: "/warga/masuk/" in d.current_url)
+    wait(phone, lambda d: "/warga/masuk/" in d.current_url)
     phone.find_element(By.ID, "destination").send_keys("0812 3456 7001")
     phone.find_element(By.CSS_SELECTOR, "input[name=channel][value=whatsapp]").click()
     phone.find_element(By.ID, "warga-submit").click()
-    _wait(phone, lambda d: d.find_elements(By.ID, "code"))
+    wait(phone, lambda d: d.find_elements(By.ID, "code"))
     (message,) = simulated_inbox("+6281234567001", "whatsapp")
     code = re.search(r"\b(\d{6})\b", message.body).group(1)
     phone.find_element(By.ID, "code").send_keys(code)
     phone.find_element(By.ID, "consent").click()
     phone.find_element(By.ID, "kode-submit").click()
-    _wait(phone, lambda d: d.find_elements(By.ID, "follow") or d.find_elements(By.ID, "unfollow"))
+    wait(phone, lambda d: d.find_elements(By.ID, "follow") or d.find_elements(By.ID, "unfollow"))
     assert f"/lacak/{report.tracking_code}/" in phone.current_url  # back where they were
     phone.find_element(By.ID, "follow").click()
-    _wait(phone, lambda d: d.find_elements(By.ID, "unfollow"))
+    wait(phone, lambda d: d.find_elements(By.ID, "unfollow"))
     screenshot(phone, "phone-lacak-following")
     _transition(report.id, world["coordinator"], "dispatched")
     updates = list(simulated_inbox("+6281234567001", "whatsapp"))
