@@ -65,12 +65,11 @@ def first_in_regency(qs: models.QuerySet, regency: str | None, *, elsewhere: boo
 
 
 def _narrowed(qs: models.QuerySet, regency: str | None, **lookup) -> models.QuerySet:
-    if regency is None and settings.KR_CITUS and qs.query.select_for_update:
+    if regency is None:
+        if not (settings.KR_CITUS and qs.query.select_for_update):
+            return qs.filter(**lookup)
         regency = qs.model._base_manager.filter(**lookup).values_list("regency_code", flat=True).first()
-        return qs.filter(regency_code=regency, **lookup)
-    if regency is not None:
-        return qs.filter(regency_code=regency, **lookup)
-    return qs.filter(**lookup)
+    return qs.filter(regency_code=regency, **lookup)
 
 
 # A public tracking code names its regency in its two-letter prefix (KR-7GQ2-M4XZ:

@@ -155,8 +155,8 @@ def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int
     elif box is None:
         plan = "layer"
     table = layer.bbox_copy[0] if box is not None else None
+    match, match_params = _copy_match_sql(layer, box) if box is not None else ("", [])
     if plan == "copy-sort":
-        match, match_params = _copy_match_sql(layer, box)
         after, after_params = "", []
         if filters.get("after") is not None:
             cast = {"integer": "bigint", "uuid": "uuid"}.get(layer.id_type, "text")
@@ -177,7 +177,6 @@ def features_page(*, layer: Layer, filters: dict | None, limit: int, offset: int
     count_sql, count_params = "NULL::bigint", []
     if count_max is not None:
         if box is not None:
-            match, match_params = _copy_match_sql(layer, box)
             csql, cparams = f"SELECT 1 FROM {table} p WHERE {match}", match_params
         else:
             csql, cparams = layer.table_sql(count_filters)

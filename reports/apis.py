@@ -193,7 +193,7 @@ class ReportTransitionApi(APIView):
         event = services.report_transition(
             report_id=report_id, actor=request.user, to=data["to"], note=data["note"], public=data["public"],
             photo=data.get("photo"), agency_code=data.get("agency") or None, merge_into_id=data.get("merge_into"))
-        report = _report_or_404(report_id, request.user)
+        report = event.report  # as the transition left it (status, agency): no second read
         return Response({"id": str(report.id), "status": report.status,
                          "agency": {"code": report.agency.code, "name": report.agency.name} if report.agency else None,
                          "event": event_list(report.events.filter(regency_code=report.regency_code, id=event.id),

@@ -27,7 +27,6 @@ The triggers and prepared statements name the table and are planned again
 after the swap; nothing else depends on it (no view, no foreign key)."""
 import time
 
-from django.conf import settings
 from django.db import connection, transaction
 
 TABLE = "reports_public_point"
@@ -47,12 +46,15 @@ def public_points_reorder(*, lock_timeout_ms: int = 5000) -> dict:
         return {"rows": 0, "skipped": "not a table"}
     started = time.monotonic()
     with connection.cursor() as cursor:
+        # no timeout for the build; the connection's own one is put back after
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        timeout = cursor.fetchone()[0]
         cursor.execute("SELECT set_config('statement_timeout', '0', false)")
         try:
             # Every transaction not seen by the copy has an xid at least this.
             cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296")
             oldest = cursor.fetchone()[0]
-            cursor.execute(f"SELECT obj_description(%s::regclass, 'pg_class')", [TABLE])
+            cursor.execute("SELECT obj_description(%s::regclass, 'pg_class')", [TABLE])
             comment = cursor.fetchone()[0]
             cursor.execute(f"DROP TABLE IF EXISTS {NEXT}")
             cursor.execute(f"CREATE TABLE {NEXT} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
@@ -66,9 +68,9 @@ def public_points_reorder(*, lock_timeout_ms: int = 5000) -> dict:
                 cursor.execute("SELECT set_config('lock_timeout', %s, true)", [str(int(lock_timeout_ms))])
                 cursor.execute("LOCK TABLE reports_public_report IN SHARE MODE")
                 writes_from = time.monotonic()
-                cursor.execute(f"SELECT string_agg(quote_ident(attname) || ' = EXCLUDED.' || quote_ident(attname), ', ') "
-                               f"FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
-                               f"AND attname <> 'id'", [TABLE])
+                cursor.execute("SELECT string_agg(quote_ident(attname) || ' = EXCLUDED.' || quote_ident(attname), ', ') "
+                               "FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+                               "AND attname <> 'id'", [TABLE])
                 assignments = cursor.fetchone()[0]
                 cursor.execute(f"INSERT INTO {NEXT} SELECT * FROM {TABLE} WHERE age(xmin) <= age(%s::text::xid) "
                                f"ON CONFLICT (id) DO UPDATE SET {assignments} "
@@ -93,8 +95,7 @@ def public_points_reorder(*, lock_timeout_ms: int = 5000) -> dict:
             cursor.execute(f"DROP TABLE IF EXISTS {NEXT}")
             raise
         finally:
-            cursor.execute("SELECT set_config('statement_timeout', %s, false)",
-                           [str(getattr(settings, "DB_STATEMENT_TIMEOUT_MS", 0) or 0)])
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [timeout])
     done = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {TABLE}")

@@ -107,25 +107,18 @@ def cells_sql(layer, t, filters: dict | None) -> tuple[str, list] | None:
 
 
 def _regency_clause(t, base_z: int, x0: int, y0: int, span: int) -> tuple[str, list]:
-    """On Citus (KR_CITUS) from zoom tiles.vector.REGENCY_MIN_ZOOM: `AND
-    c.regency_code = %s` (or `= ANY(%s)`) naming the regencies whose outline
-    meets the cells the tile reads (its own and the margin's), so a cluster
-    tile inside one regency reads one shard; a cell on a border is one row
-    per regency there, summed by the tile's grouping as before. On one
-    PostgreSQL tiles_reportcell has no regency column: nothing is added."""
-    from tiles.vector import REGENCY_MIN_ZOOM, tile_regencies
+    """On Citus, `AND c.regency_code = ...` naming the regencies whose outline
+    meets the cells the tile reads (its own and the margin's:
+    tiles.vector.regency_clause), so a cluster tile inside one regency reads
+    one shard; a cell on a border is one row per regency there, summed by the
+    tile's grouping as before. On one PostgreSQL tiles_reportcell has no
+    regency column: nothing is added."""
+    from tiles.vector import regency_clause
 
-    if not (settings.KR_CITUS and t.z >= REGENCY_MIN_ZOOM):
-        return "", []
     size = cell_size(base_z)
     box = [-MERC_HALF + x0 * size, MERC_HALF - (y0 + span) * size,
            -MERC_HALF + (x0 + span) * size, MERC_HALF - y0 * size]
-    codes = tile_regencies(t, box)
-    if codes is None:
-        return "", []
-    if len(codes) == 1:
-        return " AND c.regency_code = %s", [codes[0]]
-    return " AND c.regency_code = ANY(%s)", [codes]
+    return regency_clause("c.regency_code", t, box)
 
 
 # --- Maintenance: triggers on reports_report -------------------------------------

@@ -141,7 +141,7 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM geo_regencyoutline o JOIN cur ON cur.id =
 """
 
 
-def tile_regencies(t: TileRequest, box: list[float]) -> list[str] | None:
+def tile_regencies(box: list[float]) -> list[str] | None:
     """The regency codes whose reports a point tile with this box (EPSG:3857) may
     show, or None when the tile is not narrowed by regency (no outlines loaded)."""
     from common.publication import PUBLIC_GRID_DEG
@@ -156,18 +156,19 @@ def tile_regencies(t: TileRequest, box: list[float]) -> list[str] | None:
     return codes
 
 
-def _regency_clause(layer, t: TileRequest, box: list[float]) -> tuple[str, list]:
-    """`AND s.<regency> = %s` (or `= ANY(%s)`) for a point tile on Citus at
-    z >= REGENCY_MIN_ZOOM: the tile names its shards (docs/scaling.md)."""
-    column = getattr(layer, "tile_points_regency", None)
+def regency_clause(column: str | None, t: TileRequest, box: list[float]) -> tuple[str, list]:
+    """`AND <column> = %s` (or `= ANY(%s)`) naming the regencies whose outline
+    meets `box` (EPSG:3857), for a tile on Citus at z >= REGENCY_MIN_ZOOM: the
+    tile names its shards (docs/scaling.md). Nothing on one PostgreSQL, for a
+    layer without a regency column, or when no outline is loaded."""
     if not (settings.KR_CITUS and column and t.z >= REGENCY_MIN_ZOOM):
         return "", []
-    codes = tile_regencies(t, box)
+    codes = tile_regencies(box)
     if codes is None:
         return "", []
     if len(codes) == 1:
-        return f" AND s.{_q(column)} = %s", [codes[0]]
-    return f" AND s.{_q(column)} = ANY(%s)", [codes]
+        return f" AND {column} = %s", [codes[0]]
+    return f" AND {column} = ANY(%s)", [codes]
 
 
 def _mercator_points_sql(layer, t: TileRequest, filters: dict | None) -> tuple[str, list]:
@@ -203,7 +204,8 @@ def _mercator_points_sql(layer, t: TileRequest, filters: dict | None) -> tuple[s
     # buffer's edge is in, as with ST_AsMVTGeom.
     pad = (settings.TILES_BUFFER + 0.5) / k
     box = [x0 - pad, y1 - size - pad, x0 + size + pad, y1 + pad]
-    regency, regency_params = _regency_clause(layer, t, box)
+    column = getattr(layer, "tile_points_regency", None)
+    regency, regency_params = regency_clause(f"s.{_q(column)}" if column else None, t, box)
     sql = sql.replace("{regency}", regency)
     params = [layer.id, settings.TILES_EXTENT, x0, k, y1, k, *src_params, *box,
               box[0], box[2], box[1], box[3], *regency_params, settings.TILES_MAX_FEATURES]
